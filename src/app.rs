@@ -1,0 +1,249 @@
+//! Wiring: the store, the core, the fan-out, and one listener per enabled
+//! dialect, each serving its Socket.IO namespace and the shared HTTP router.
+
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use socketioxide::SocketIo;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::auth::AuthError;
+use crate::auth::jwt::JwtKeys;
+use crate::config::Config;
+use crate::core::error::StoreError;
+use crate::core::service::{Limits, Service};
+use crate::dialects::{Dialect, dozaar::Dozaar, jobspare::JobSpare, socket, syarah::Syarah};
+use crate::fanout::Bus;
+use crate::state::AppState;
+use crate::store;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("opening the store: {0}")]
+    Store(#[from] StoreError),
+    #[error("loading the signing keys: {0}")]
+    Keys(#[from] AuthError),
+    #[error("starting push notifications: {0}")]
+    Push(#[from] crate::push::PushError),
+    #[error("listening for {dialect} on {addr}: {source}")]
+    Bind {
+        dialect: &'static str,
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A started server.
+pub struct Running {
+    /// Where each dialect listens, in the order they were started.
+    pub listeners: Vec<(&'static str, SocketAddr)>,
+    pub state: AppState,
+    shutdown: Arc<watch::Sender<bool>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// The address a dialect listens on.
+    pub fn addr(&self, dialect: &str) -> Option<SocketAddr> {
+        self.listeners
+            .iter()
+            .find(|(d, _)| *d == dialect)
+            .map(|(_, a)| *a)
+    }
+
+    /// A handle that stops every listener gracefully when called.
+    pub fn stopper(&self) -> impl FnOnce() + Send + 'static {
+        let shutdown = self.shutdown.clone();
+        move || {
+            let _ = shutdown.send(true);
+        }
+    }
+
+    /// Stops accepting, closes the listeners and waits for them.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+
+    /// Serves until a listener stops.
+    pub async fn wait(self) {
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// The core's limits from the config.
+pub fn limits(config: &Config) -> Limits {
+    Limits {
+        max_text_chars: config.limits.max_text_chars,
+        max_attachments: config.limits.max_attachments,
+        messages_per_minute: config.limits.messages_per_minute,
+        history_page_max: config.limits.history_page_max,
+        typing_ttl: Duration::from_secs(config.typing_ttl_secs),
+        ..Limits::default()
+    }
+}
+
+/// Creates the data folder (and its uploads folder) if missing.
+pub fn prepare_data_dir(config: &Config) -> Result<(), StartError> {
+    for path in [config.data_dir.clone(), config.data_dir.join("uploads")] {
+        std::fs::create_dir_all(&path).map_err(|source| StartError::DataDir { path, source })?;
+    }
+    Ok(())
+}
+
+/// Opens everything and starts one listener per enabled dialect.
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    prepare_data_dir(&config)?;
+    let store = store::open(&config.database_url()).await?;
+    let keys = JwtKeys::load(&config.auth, &config.data_dir)?;
+    let bus = Bus::new();
+    let service = Service::new(store, bus.clone(), limits(&config));
+    let state = AppState {
+        service,
+        keys: Arc::new(keys),
+        config: Arc::new(config),
+    };
+    if let Some(push) = crate::push::start(&state.config.push, &state.service)? {
+        bus.subscribe(push);
+    }
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let mut running = Running {
+        listeners: Vec::new(),
+        state: state.clone(),
+        shutdown: Arc::new(shutdown),
+        tasks: Vec::new(),
+    };
+    let dialects = &state.config.dialects;
+    for (name, dialect) in dialects.enabled() {
+        let (addr, task) = match name {
+            "dozaar" => {
+                listen(
+                    Arc::new(Dozaar),
+                    dialect.port,
+                    &state,
+                    &bus,
+                    shutdown_rx.clone(),
+                )
+                .await?
+            }
+            "syarah" => {
+                listen(
+                    Arc::new(Syarah),
+                    dialect.port,
+                    &state,
+                    &bus,
+                    shutdown_rx.clone(),
+                )
+                .await?
+            }
+            "jobspare" => {
+                listen(
+                    Arc::new(JobSpare),
+                    dialect.port,
+                    &state,
+                    &bus,
+                    shutdown_rx.clone(),
+                )
+                .await?
+            }
+            other => {
+                tracing::warn!(
+                    dialect = other,
+                    "this dialect is not built yet; not listening"
+                );
+                continue;
+            }
+        };
+        running.listeners.push((name, addr));
+        running.tasks.push(task);
+    }
+    Ok(running)
+}
+
+/// Builds a dialect's Socket.IO server with the engine limits from the config.
+fn socket_io(config: &Config) -> (socketioxide::layer::SocketIoLayer, SocketIo) {
+    let l = &config.limits;
+    let s = &config.socket;
+    SocketIo::builder()
+        .ping_interval(Duration::from_secs(s.ping_interval_secs))
+        .ping_timeout(Duration::from_secs(s.ping_timeout_secs))
+        .connect_timeout(Duration::from_secs(l.connect_timeout_secs))
+        .max_payload(l.max_payload_bytes)
+        .max_buffer_size(l.max_buffer_packets)
+        .ws_max_message_size(l.ws_max_message_bytes)
+        .ws_max_frame_size(l.ws_max_frame_bytes)
+        .build_layer()
+}
+
+async fn listen<D: Dialect>(
+    dialect: Arc<D>,
+    port: u16,
+    state: &AppState,
+    bus: &Bus,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(SocketAddr, JoinHandle<()>), StartError> {
+    let name = dialect.name();
+    let (layer, io) = socket_io(&state.config);
+    socket::attach(&io, dialect, state.clone(), bus);
+    let app: Router = crate::http::router(state.clone())
+        .layer(layer)
+        .layer(middleware::from_fn_with_state(state.clone(), origin_guard));
+    let addr = SocketAddr::new(state.config.bind, port);
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            dialect: name,
+            addr,
+            source,
+        })?;
+    let local = listener.local_addr().map_err(|source| StartError::Bind {
+        dialect: name,
+        addr,
+        source,
+    })?;
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(dialect = name, error = %e, "listener failed");
+        }
+    });
+    Ok((local, task))
+}
+
+/// Refuses Socket.IO requests (polling and the WebSocket upgrade alike) from
+/// an `Origin` that is not allowed.
+async fn origin_guard(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.uri().path().starts_with("/socket.io") {
+        let origin = req
+            .headers()
+            .get(http::header::ORIGIN)
+            .and_then(|v| v.to_str().ok());
+        if !state.config.origin_allowed(origin) {
+            return (http::StatusCode::FORBIDDEN, "origin not allowed").into_response();
+        }
+    }
+    next.run(req).await
+}

@@ -1,0 +1,103 @@
+//! Authentication: JWT verification and issuing ([`jwt`]) and password hashing
+//! ([`password`]).
+//!
+//! The `Display` text of the client-facing [`AuthError`] variants is shown to
+//! clients as is (Socket.IO `connect_error`, HTTP 401 bodies), so it is short,
+//! human and never leaks key material or internal paths. Setup errors
+//! ([`AuthError::is_setup_error`]) are for the operator at start-up.
+
+pub mod jwt;
+pub mod password;
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while authenticating a client or setting up
+/// the keys.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    // ---- shown to clients -------------------------------------------------
+    /// No token in the handshake.
+    #[error("missing token: send `Authorization: Bearer <jwt>` or `auth.token`")]
+    MissingToken,
+    /// `exp` is in the past (beyond the leeway).
+    #[error("token expired")]
+    Expired,
+    /// `nbf` is in the future (beyond the leeway).
+    #[error("token not yet valid")]
+    NotYetValid,
+    /// The signature does not match any configured key.
+    #[error("invalid token signature")]
+    InvalidSignature,
+    /// Not a JWT (three base64url parts, JSON header and claims).
+    #[error("malformed token")]
+    Malformed,
+    /// `alg` is not one of the accepted algorithms for which a key is configured
+    /// (`none` is never accepted).
+    #[error("token algorithm not accepted")]
+    AlgorithmNotAccepted,
+    /// `iss` does not match `auth.issuer`.
+    #[error("token issuer not accepted")]
+    IssuerNotAccepted,
+    /// `aud` does not match `auth.audience`.
+    #[error("token audience not accepted")]
+    AudienceNotAccepted,
+    /// `sub` is missing or not 1..=128 bytes of `[A-Za-z0-9._:@-]`.
+    #[error("token subject is not a valid user id")]
+    InvalidSubject,
+    /// A registered claim that must be there (`exp`, or `iss`/`aud` when
+    /// configured) is missing or has the wrong type (e.g. a string `exp`).
+    #[error("token claim `{0}` is missing or invalid")]
+    InvalidClaim(String),
+
+    // ---- setup / server side ----------------------------------------------
+    /// A key or secret file could not be read or written.
+    #[error("{path}: {source}")]
+    KeyIo {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A key or secret is unusable (empty secret, not a public key, wrong curve, ...).
+    #[error("{what}: {reason}")]
+    InvalidKey { what: String, reason: String },
+    /// Signing a token failed.
+    #[error("could not sign token: {0}")]
+    Signing(String),
+    /// Hashing a password failed.
+    #[error("could not hash password: {0}")]
+    PasswordHash(String),
+}
+
+impl AuthError {
+    /// True for errors about the server's own keys or crypto (log them, answer
+    /// the client with a generic error); false for errors about the client's
+    /// credentials (show them to the client).
+    pub fn is_setup_error(&self) -> bool {
+        matches!(
+            self,
+            AuthError::KeyIo { .. }
+                | AuthError::InvalidKey { .. }
+                | AuthError::Signing(_)
+                | AuthError::PasswordHash(_)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_errors_are_not_setup_errors() {
+        assert!(!AuthError::Expired.is_setup_error());
+        assert!(!AuthError::MissingToken.is_setup_error());
+        assert!(AuthError::Signing("x".into()).is_setup_error());
+    }
+
+    #[test]
+    fn the_missing_token_message_tells_the_client_what_to_send() {
+        let text = AuthError::MissingToken.to_string();
+        assert!(text.contains("Authorization: Bearer"));
+        assert!(text.contains("auth.token"));
+    }
+}

@@ -1,0 +1,164 @@
+//! What a connected client can ask of the core, independent of any dialect.
+//! Dialects decode their events into these and encode the outcomes back.
+
+use super::views::{ConversationView, FriendView, HistoryPage};
+use super::{
+    Conversation, ConversationRef, Message, MessageKind, MessageRef, PresenceStatus, UserId,
+    UserSummary,
+};
+
+/// The authenticated user behind a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user: UserSummary,
+}
+
+impl Actor {
+    pub fn id(&self) -> &UserId {
+        &self.user.id
+    }
+}
+
+/// A message to send, as decoded from a client (not yet validated).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SendMessage {
+    pub text: Option<String>,
+    pub attachments: Vec<String>,
+    pub client_id: Option<String>,
+    /// What the client says it sends; `None` lets the core decide (text
+    /// without attachments, else the kind of a recorded upload, else file).
+    pub kind: Option<MessageKind>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Start receiving a conversation's events on this socket.
+    Join {
+        conversation: ConversationTarget,
+    },
+    /// Stop receiving them.
+    Leave {
+        conversation: ConversationTarget,
+    },
+    Send {
+        conversation: ConversationTarget,
+        message: SendMessage,
+    },
+    Typing {
+        conversation: ConversationTarget,
+        typing: bool,
+    },
+    MarkRead {
+        message: MessageRef,
+    },
+    OnlineStatus {
+        users: Vec<UserId>,
+    },
+    Edit {
+        message: MessageRef,
+        text: String,
+    },
+    Delete {
+        message: MessageRef,
+    },
+    /// Join a conversation's room and get it whole: by id, or the direct
+    /// conversation with a peer (created on first use).
+    OpenRoom {
+        target: RoomTarget,
+    },
+    /// A page of history: `skip` back from the newest (or from before
+    /// `before`), then `limit` older messages.
+    History {
+        conversation: ConversationRef,
+        before: Option<MessageRef>,
+        skip: u32,
+        limit: u32,
+    },
+    /// The actor's conversations; for each `(conversation, message)` in
+    /// `catch_up`, what came after that message.
+    Conversations {
+        catch_up: Vec<(ConversationRef, MessageRef)>,
+        direct_only: bool,
+        skip: u32,
+        limit: u32,
+    },
+    /// Mark a conversation read up to the newest of `messages` (all of them
+    /// must be in it; none: up to its newest message).
+    ReadMessages {
+        conversation: ConversationTarget,
+        messages: Vec<MessageRef>,
+    },
+    /// Mark everything in a conversation read.
+    ReadConversation {
+        conversation: ConversationTarget,
+    },
+    DeleteMany {
+        conversation: ConversationRef,
+        messages: Vec<MessageRef>,
+    },
+    /// The actor's accepted friends.
+    Friends,
+}
+
+/// How a client names a conversation: by its id or UUID, or (JobSpare) by
+/// `<userA>_<userB>`, the direct conversation of those two users, which
+/// the core resolves (creating it on first use) only for one of the two.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConversationTarget {
+    Ref(ConversationRef),
+    Pair(String),
+}
+
+impl From<ConversationRef> for ConversationTarget {
+    fn from(r: ConversationRef) -> Self {
+        ConversationTarget::Ref(r)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoomTarget {
+    Conversation(ConversationRef),
+    Peer(UserId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Joined(Conversation),
+    Left(Conversation),
+    /// The stored message; `created` is false for a client-id retry.
+    Sent {
+        message: Message,
+        sender: UserSummary,
+        created: bool,
+    },
+    Typing {
+        conversation: Conversation,
+        typing: bool,
+    },
+    /// The reader's watermark after the call (unchanged if already past).
+    Read {
+        message: Message,
+        up_to_seq: i64,
+    },
+    OnlineStatus(Vec<PresenceStatus>),
+    Edited(Message),
+    Deleted(Message),
+    RoomOpened {
+        me: UserId,
+        view: Box<ConversationView>,
+        created: bool,
+    },
+    History(HistoryPage),
+    Conversations {
+        me: UserId,
+        views: Vec<ConversationView>,
+        total: usize,
+        direct_only: bool,
+    },
+    ConversationRead {
+        conversation: Conversation,
+        up_to_seq: i64,
+    },
+    DeletedMany(Vec<Message>),
+    Friends(Vec<FriendView>),
+}

@@ -1,0 +1,125 @@
+//! Domain events: what happened, published after it was stored. Each event
+//! carries its audience and what rendering needs, so dialects render without
+//! touching the store.
+
+use uuid::Uuid;
+
+use super::{Conversation, Friendship, Message, Millis, UserId, UserSummary};
+
+/// Both ids of a conversation, for dialects that show one or the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConversationIds {
+    pub id: i64,
+    pub uuid: Uuid,
+}
+
+impl From<&Conversation> for ConversationIds {
+    fn from(c: &Conversation) -> Self {
+        ConversationIds {
+            id: c.id,
+            uuid: c.uuid,
+        }
+    }
+}
+
+/// A message as a delivery receipt names it: what the fan-out needs to
+/// record that a recipient's socket was sent it, and what dialects need to
+/// tell its sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveredMessage {
+    pub conversation: ConversationIds,
+    pub seq: i64,
+    pub id: i64,
+    pub uuid: Uuid,
+    pub sender: UserId,
+}
+
+impl From<&Message> for DeliveredMessage {
+    fn from(m: &Message) -> Self {
+        DeliveredMessage {
+            conversation: ConversationIds {
+                id: m.conversation_id,
+                uuid: m.conversation_uuid,
+            },
+            seq: m.seq,
+            id: m.id,
+            uuid: m.uuid,
+            sender: m.sender_id.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainEvent {
+    MessageCreated {
+        message: Message,
+        sender: UserSummary,
+        /// Every member of the conversation, the sender included.
+        members: Vec<UserId>,
+    },
+    MessageEdited {
+        message: Message,
+        members: Vec<UserId>,
+    },
+    MessageDeleted {
+        message: Message,
+        members: Vec<UserId>,
+    },
+    /// A member's read watermark moved forward to `up_to_seq`; `message` is
+    /// the message they marked.
+    MessagesRead {
+        conversation: ConversationIds,
+        reader: UserId,
+        up_to_seq: i64,
+        message: Message,
+        at: Millis,
+        members: Vec<UserId>,
+    },
+    /// A member's delivery watermark moved forward, because `message` was
+    /// sent to one of their sockets.
+    MessagesDelivered {
+        conversation: ConversationIds,
+        message: DeliveredMessage,
+        recipient: UserId,
+        up_to_seq: i64,
+        at: Millis,
+        members: Vec<UserId>,
+    },
+    Typing {
+        conversation: ConversationIds,
+        user: UserSummary,
+        typing: bool,
+        members: Vec<UserId>,
+    },
+    Presence {
+        user: UserId,
+        online: bool,
+        at: Millis,
+        /// Users who share a conversation with `user`.
+        audience: Vec<UserId>,
+    },
+    ConversationCreated {
+        conversation: Conversation,
+        members: Vec<UserId>,
+    },
+    MemberAdded {
+        conversation: ConversationIds,
+        user: UserId,
+        members: Vec<UserId>,
+    },
+    MemberRemoved {
+        conversation: ConversationIds,
+        user: UserId,
+        /// The members after the removal, and the removed user.
+        members: Vec<UserId>,
+    },
+    /// A friendship was requested, answered or blocked; the audience is
+    /// both users of the pair. (An unblock deletes the row and publishes
+    /// nothing: the pair then has no friendship.)
+    FriendshipChanged { friendship: Friendship },
+}
+
+/// Where domain events go once stored: the fan-out.
+pub trait Publisher: Send + Sync + 'static {
+    fn publish(&self, event: DomainEvent);
+}

@@ -1,0 +1,218 @@
+//! Validated newtypes: parsed once at the edge, trusted by the core after.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+use super::error::CoreError;
+
+/// An opaque user id (a JWT `sub`, a GUID, an ObjectId): 1..=128 bytes of
+/// `[A-Za-z0-9._:@-]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct UserId(String);
+
+impl UserId {
+    pub const MAX_LEN: usize = 128;
+
+    pub fn parse(s: &str) -> Result<Self, CoreError> {
+        if Self::is_valid(s) {
+            Ok(UserId(s.to_owned()))
+        } else {
+            Err(CoreError::invalid(
+                "user id must be 1 to 128 characters of letters, digits and . _ : @ -",
+            ))
+        }
+    }
+
+    pub fn is_valid(s: &str) -> bool {
+        !s.is_empty()
+            && s.len() <= Self::MAX_LEN
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'@' | b'-'))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// For values read back from the store, which only holds valid ids.
+    pub fn from_trusted(s: String) -> Self {
+        UserId(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for UserId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        UserId::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A reference to a row that has both a numeric id and a UUID; dialects show
+/// one or the other and accept what they show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RowRef {
+    Id(i64),
+    Uuid(Uuid),
+}
+
+impl RowRef {
+    /// Parses `"42"` or a UUID. Anything else is refused.
+    pub fn parse(s: &str) -> Result<Self, CoreError> {
+        let s = s.trim();
+        if let Ok(n) = s.parse::<i64>() {
+            if n > 0 {
+                return Ok(RowRef::Id(n));
+            }
+        } else if let Ok(u) = Uuid::parse_str(s) {
+            return Ok(RowRef::Uuid(u));
+        }
+        Err(CoreError::invalid(
+            "id must be a positive integer or a UUID",
+        ))
+    }
+
+    /// Accepts a JSON string or a JSON number.
+    pub fn from_json(v: &serde_json::Value) -> Result<Self, CoreError> {
+        match v {
+            serde_json::Value::String(s) => Self::parse(s),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(n) if n > 0 => Ok(RowRef::Id(n)),
+                _ => Err(CoreError::invalid(
+                    "id must be a positive integer or a UUID",
+                )),
+            },
+            _ => Err(CoreError::invalid("id must be a string or a number")),
+        }
+    }
+}
+
+impl fmt::Display for RowRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RowRef::Id(n) => write!(f, "{n}"),
+            RowRef::Uuid(u) => write!(f, "{u}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RowRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        RowRef::from_json(&v).map_err(serde::de::Error::custom)
+    }
+}
+
+pub type ConversationRef = RowRef;
+pub type MessageRef = RowRef;
+
+/// Message text: not blank, at most `max_chars` characters (Unicode scalar values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageText(String);
+
+impl MessageText {
+    pub fn parse(s: &str, max_chars: usize) -> Result<Self, CoreError> {
+        if s.trim().is_empty() {
+            return Err(CoreError::invalid("message text must not be empty"));
+        }
+        if s.chars().count() > max_chars {
+            return Err(CoreError::invalid(format!(
+                "message text exceeds {max_chars} characters"
+            )));
+        }
+        Ok(MessageText(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A client-chosen id that makes a send idempotent: 1..=128 visible ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientId(String);
+
+impl ClientId {
+    pub fn parse(s: &str) -> Result<Self, CoreError> {
+        if !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic()) {
+            Ok(ClientId(s.to_owned()))
+        } else {
+            Err(CoreError::invalid(
+                "clientId must be 1 to 128 visible ASCII characters",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An attachment URL: http(s) or a path on this server, at most 2048 bytes.
+pub fn validate_attachment_url(s: &str) -> Result<(), CoreError> {
+    let ok = !s.is_empty()
+        && s.len() <= 2048
+        && (s.starts_with("https://") || s.starts_with("http://") || s.starts_with('/'))
+        && !s.chars().any(|c| c.is_control() || c.is_whitespace());
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(
+            "attachment URLs must be http(s) URLs or server paths without spaces, at most 2048 bytes",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_ids_accept_common_forms_and_refuse_the_rest() {
+        for ok in [
+            "alice",
+            "64b7f0c2e4b0a1a2b3c4d5e6",
+            "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            "a@b.c",
+            "auth0:123",
+        ] {
+            assert!(UserId::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a b", "a/b", "ü", &"x".repeat(129), "<script>"] {
+            assert!(UserId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn row_refs_take_numbers_and_uuids() {
+        assert_eq!(RowRef::parse("42").unwrap(), RowRef::Id(42));
+        assert!(matches!(
+            RowRef::parse("123e4567-e89b-12d3-a456-426614174000").unwrap(),
+            RowRef::Uuid(_)
+        ));
+        assert!(RowRef::parse("0").is_err());
+        assert!(RowRef::parse("-3").is_err());
+        assert!(RowRef::parse("abc").is_err());
+        assert!(RowRef::from_json(&serde_json::json!(7)).is_ok());
+        assert!(RowRef::from_json(&serde_json::json!(1.5)).is_err());
+        assert!(RowRef::from_json(&serde_json::json!(null)).is_err());
+    }
+
+    #[test]
+    fn message_text_counts_characters_not_bytes() {
+        assert!(MessageText::parse(&"é".repeat(10_000), 10_000).is_ok());
+        assert!(MessageText::parse(&"é".repeat(10_001), 10_000).is_err());
+        assert!(MessageText::parse("   ", 10_000).is_err());
+    }
+}

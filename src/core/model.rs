@@ -1,0 +1,389 @@
+//! The domain model, as the store returns it and the dialects render it.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Millis, UserId};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: UserId,
+    /// Unique login name for users who registered with a password.
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    pub avatar_url: Option<String>,
+    pub email: Option<String>,
+    /// Known only by id so far (named as a member before their first token).
+    pub placeholder: bool,
+    pub created_at: Millis,
+    pub last_seen_at: Option<Millis>,
+}
+
+impl User {
+    /// The best name to show: display name, else username, else the id.
+    pub fn name(&self) -> &str {
+        self.display_name
+            .as_deref()
+            .or(self.username.as_deref())
+            .unwrap_or(self.id.as_str())
+    }
+}
+
+/// Profile facts from a verified token or a registration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub display_name: Option<String>,
+    pub avatar_url: Option<String>,
+    pub email: Option<String>,
+}
+
+/// What events carry about a sender, so rendering needs no store lookups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSummary {
+    pub id: UserId,
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    pub avatar_url: Option<String>,
+}
+
+impl From<&User> for UserSummary {
+    fn from(u: &User) -> Self {
+        UserSummary {
+            id: u.id.clone(),
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            avatar_url: u.avatar_url.clone(),
+        }
+    }
+}
+
+impl UserSummary {
+    pub fn name(&self) -> &str {
+        self.display_name
+            .as_deref()
+            .or(self.username.as_deref())
+            .unwrap_or(self.id.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConversationKind {
+    Direct,
+    Group,
+}
+
+impl ConversationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationKind::Direct => "direct",
+            ConversationKind::Group => "group",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+
+    pub fn can_moderate(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conversation {
+    pub id: i64,
+    pub uuid: Uuid,
+    pub kind: ConversationKind,
+    pub title: Option<String>,
+    pub created_by: UserId,
+    pub created_at: Millis,
+    /// Sequence number of the newest message (0 when empty).
+    pub last_seq: i64,
+    /// Time of the newest message, or of creation.
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    pub conversation_id: i64,
+    pub user_id: UserId,
+    pub role: Role,
+    pub joined_at: Millis,
+    /// Highest sequence number this member has read (0: none).
+    pub last_read_seq: i64,
+    /// Highest sequence number delivered to one of this member's sockets.
+    pub last_delivered_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub id: i64,
+    pub uuid: Uuid,
+    pub conversation_id: i64,
+    pub conversation_uuid: Uuid,
+    /// Per-conversation sequence number, from 1, without gaps.
+    pub seq: i64,
+    pub sender_id: UserId,
+    /// What the message carries: text, or the kind of its one attachment.
+    pub kind: MessageKind,
+    pub text: Option<String>,
+    pub attachments: Vec<String>,
+    pub client_id: Option<String>,
+    pub created_at: Millis,
+    pub edited_at: Option<Millis>,
+    pub deleted_at: Option<Millis>,
+}
+
+impl Message {
+    /// The first `n` characters of the text (or a stand-in for attachments).
+    pub fn preview(&self, n: usize) -> String {
+        match &self.text {
+            Some(t) if !t.is_empty() => t.chars().take(n).collect(),
+            _ if !self.attachments.is_empty() => "[attachment]".to_owned(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// What a message carries. The codes are Syarah's `messageType`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageKind {
+    #[default]
+    Text,
+    Audio,
+    Image,
+    File,
+    Video,
+}
+
+impl MessageKind {
+    pub const ALL: [MessageKind; 5] = [
+        MessageKind::Text,
+        MessageKind::Audio,
+        MessageKind::Image,
+        MessageKind::File,
+        MessageKind::Video,
+    ];
+
+    /// Syarah's `messageType`: 0 text, 1 audio, 2 image, 3 file, 4 video.
+    pub fn as_code(self) -> i64 {
+        match self {
+            MessageKind::Text => 0,
+            MessageKind::Audio => 1,
+            MessageKind::Image => 2,
+            MessageKind::File => 3,
+            MessageKind::Video => 4,
+        }
+    }
+
+    pub fn from_code(code: i64) -> Option<Self> {
+        match code {
+            0 => Some(MessageKind::Text),
+            1 => Some(MessageKind::Audio),
+            2 => Some(MessageKind::Image),
+            3 => Some(MessageKind::File),
+            4 => Some(MessageKind::Video),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Text => "text",
+            MessageKind::Audio => "audio",
+            MessageKind::Image => "image",
+            MessageKind::File => "file",
+            MessageKind::Video => "video",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        MessageKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A new message as the core hands it to the store.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub conversation_id: i64,
+    pub sender_id: UserId,
+    pub kind: MessageKind,
+    pub text: Option<String>,
+    pub attachments: Vec<String>,
+    pub client_id: Option<String>,
+    pub created_at: Millis,
+}
+
+/// A conversation as listed for one member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationSummary {
+    pub conversation: Conversation,
+    pub members: Vec<Member>,
+    pub last_message: Option<Message>,
+    pub unread_count: i64,
+}
+
+/// A cursor page of a conversation's history, by sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Only messages with a sequence number below this.
+    pub before_seq: Option<i64>,
+    /// Only messages with a sequence number above this.
+    pub after_seq: Option<i64>,
+    pub limit: u32,
+}
+
+/// Presence of one user, as the fan-out knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresenceStatus {
+    pub user_id: UserId,
+    pub online: bool,
+    pub last_seen_at: Option<Millis>,
+}
+
+/// Where a friendship between two users stands. The codes are stored and
+/// shown by the REST API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FriendshipStatus {
+    Pending = 0,
+    Accepted = 1,
+    Rejected = 2,
+    Blocked = 3,
+}
+
+impl FriendshipStatus {
+    pub fn as_code(self) -> i64 {
+        self as i64
+    }
+
+    pub fn from_code(code: i64) -> Option<Self> {
+        match code {
+            0 => Some(FriendshipStatus::Pending),
+            1 => Some(FriendshipStatus::Accepted),
+            2 => Some(FriendshipStatus::Rejected),
+            3 => Some(FriendshipStatus::Blocked),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FriendshipStatus::Pending => "pending",
+            FriendshipStatus::Accepted => "accepted",
+            FriendshipStatus::Rejected => "rejected",
+            FriendshipStatus::Blocked => "blocked",
+        }
+    }
+}
+
+/// The one relation between an unordered pair of users: `requester` asked
+/// `addressee` (or, for a block with no prior request, blocked them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Friendship {
+    pub requester: UserId,
+    pub addressee: UserId,
+    pub status: FriendshipStatus,
+    /// Set when `status` is `Blocked`: who blocked.
+    pub blocked_by: Option<UserId>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+impl Friendship {
+    /// The user of the pair who is not `me` (the addressee if `me` is neither).
+    pub fn other(&self, me: &UserId) -> &UserId {
+        if &self.requester == me {
+            &self.addressee
+        } else {
+            &self.requester
+        }
+    }
+
+    pub fn involves(&self, u: &UserId) -> bool {
+        &self.requester == u || &self.addressee == u
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DevicePlatform {
+    Android,
+    Ios,
+    Web,
+}
+
+impl DevicePlatform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DevicePlatform::Android => "android",
+            DevicePlatform::Ios => "ios",
+            DevicePlatform::Web => "web",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "android" => Some(DevicePlatform::Android),
+            "ios" => Some(DevicePlatform::Ios),
+            "web" => Some(DevicePlatform::Web),
+            _ => None,
+        }
+    }
+}
+
+/// A push token of one of a user's devices. A token belongs to one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Device {
+    pub user_id: UserId,
+    pub token: String,
+    pub platform: DevicePlatform,
+    pub created_at: Millis,
+}
+
+/// A file uploaded to this server, by server path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Upload {
+    /// e.g. `/uploads/chat-messages/images/<random>.webp`
+    pub path: String,
+    pub owner: UserId,
+    pub kind: MessageKind,
+    pub content_type: String,
+    pub size: i64,
+    pub created_at: Millis,
+}

@@ -1,0 +1,449 @@
+//! The JobSpare dialect (`seeds/jobspare-api.txt`): namespace `/`, a JWT in
+//! `auth.token`, snake_case events answered by emits, string ids, and
+//! `<userA>_<userB>` conversation ids that the core resolves. Decisions
+//! where the seed is silent are in `docs/dialects/jobspare.md`.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{
+    Delivery, Dialect, Out, conversation_room, iso8601, token_value, user_room, user_rooms,
+};
+use crate::core::command::{Actor, Command, ConversationTarget, Outcome, SendMessage};
+use crate::core::event::DomainEvent;
+use crate::core::{CoreError, Message, MessageKind, RowRef, UserId, UserSummary};
+
+pub struct JobSpare;
+
+fn parse<T: serde::de::DeserializeOwned>(payload: &Value) -> Result<T, CoreError> {
+    T::deserialize(payload).map_err(|e| CoreError::invalid(format!("invalid payload: {e}")))
+}
+
+/// A conversation id as a client sends it: a number or UUID names a
+/// conversation, anything else is a `<userA>_<userB>` pair.
+fn target(id: &Value) -> Result<ConversationTarget, CoreError> {
+    if let Ok(r) = RowRef::from_json(id) {
+        return Ok(ConversationTarget::Ref(r));
+    }
+    match id.as_str().map(str::trim) {
+        Some(s) if !s.is_empty() && s.len() <= 300 && s.contains('_') => {
+            Ok(ConversationTarget::Pair(s.to_owned()))
+        }
+        _ => Err(CoreError::invalid(
+            "conversationId must be a conversation id or <userA>_<userB>",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConversationPayload {
+    conversation_id: Value,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Content {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    file_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SendPayload {
+    conversation_id: Value,
+    #[serde(default)]
+    message_type: Option<String>,
+    content: Content,
+    #[serde(default)]
+    client_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MarkAsRead {
+    conversation_id: Value,
+    #[serde(default)]
+    message_ids: Option<Vec<RowRef>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OnlineStatus {
+    user_id: UserId,
+}
+
+fn kind_name(kind: MessageKind) -> &'static str {
+    match kind {
+        MessageKind::Text => "text",
+        MessageKind::Image => "image",
+        _ => "file",
+    }
+}
+
+/// A message as `new_message` shows it; `status` is `sent` when it is
+/// created (no other member has it yet).
+pub fn message_json(m: &Message, sender: &UserSummary, receiver: Option<&UserId>) -> Value {
+    let content = if m.kind == MessageKind::Text {
+        json!({ "text": m.text })
+    } else {
+        let url = m.attachments.first();
+        let name = url.and_then(|u| u.rsplit('/').next()).map(str::to_owned);
+        json!({ "text": m.text, "fileUrl": url, "fileName": name, "fileSize": null })
+    };
+    json!({
+        "_id": m.uuid.to_string(),
+        "id": m.id,
+        "conversationId": m.conversation_uuid.to_string(),
+        "senderId": { "_id": sender.id, "name": sender.name(), "avatar": sender.avatar_url },
+        "receiverId": receiver,
+        "messageType": kind_name(m.kind),
+        "content": content,
+        "status": "sent",
+        "seq": m.seq,
+        "timestamp": iso8601(m.created_at),
+    })
+}
+
+impl Dialect for JobSpare {
+    fn name(&self) -> &'static str {
+        "jobspare"
+    }
+
+    fn namespace(&self) -> &'static str {
+        "/"
+    }
+
+    fn handshake_token(
+        &self,
+        _parts: &http::request::Parts,
+        auth: Option<&Value>,
+    ) -> Option<String> {
+        token_value(auth?.get("token"))
+    }
+
+    fn on_connect(&self, actor: &Actor) -> Vec<Out> {
+        vec![Out::Emit(
+            "authenticated",
+            json!({ "userId": actor.id(), "success": true }),
+        )]
+    }
+
+    fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError> {
+        Ok(match event {
+            "join_conversation" => Command::Join {
+                conversation: target(&parse::<ConversationPayload>(payload)?.conversation_id)?,
+            },
+            "leave_conversation" => Command::Leave {
+                conversation: target(&parse::<ConversationPayload>(payload)?.conversation_id)?,
+            },
+            "send_message" => {
+                let p: SendPayload = parse(payload)?;
+                let conversation = target(&p.conversation_id)?;
+                let text = p.content.text.filter(|t| !t.trim().is_empty());
+                let message =
+                    match p.message_type.as_deref().unwrap_or("text") {
+                        "text" => SendMessage {
+                            text: Some(
+                                text.ok_or_else(|| CoreError::invalid("content.text is required"))?,
+                            ),
+                            attachments: vec![],
+                            client_id: p.client_id,
+                            kind: Some(MessageKind::Text),
+                        },
+                        t @ ("image" | "file") => SendMessage {
+                            text,
+                            attachments: vec![p.content.file_url.ok_or_else(|| {
+                                CoreError::invalid("content.fileUrl is required")
+                            })?],
+                            client_id: p.client_id,
+                            kind: Some(if t == "image" {
+                                MessageKind::Image
+                            } else {
+                                MessageKind::File
+                            }),
+                        },
+                        _ => {
+                            return Err(CoreError::invalid(
+                                "messageType must be text, image or file",
+                            ));
+                        }
+                    };
+                Command::Send {
+                    conversation,
+                    message,
+                }
+            }
+            "mark_as_read" => {
+                let p: MarkAsRead = parse(payload)?;
+                Command::ReadMessages {
+                    conversation: target(&p.conversation_id)?,
+                    messages: p.message_ids.unwrap_or_default(),
+                }
+            }
+            "typing_start" | "typing_stop" => Command::Typing {
+                conversation: target(&parse::<ConversationPayload>(payload)?.conversation_id)?,
+                typing: event == "typing_start",
+            },
+            "get_online_status" => Command::OnlineStatus {
+                users: vec![parse::<OnlineStatus>(payload)?.user_id],
+            },
+            other => {
+                return Err(CoreError::invalid(format!(
+                    "unknown event {:?}",
+                    other.chars().take(64).collect::<String>()
+                )));
+            }
+        })
+    }
+
+    fn encode(&self, _event: &str, outcome: &Outcome) -> Vec<Out> {
+        match outcome {
+            Outcome::Joined(c) => vec![
+                Out::View(c.id),
+                Out::Emit(
+                    "joined_conversation",
+                    json!({ "conversationId": c.uuid.to_string(), "id": c.id }),
+                ),
+            ],
+            Outcome::Left(c) => vec![Out::Unview(c.id)],
+            Outcome::Sent {
+                message, sender, ..
+            } => vec![Out::Ack(message_json(message, sender, None))],
+            Outcome::OnlineStatus(statuses) => statuses
+                .iter()
+                .map(|s| {
+                    Out::Emit(
+                        "user_online_status",
+                        json!({
+                            "userId": s.user_id,
+                            "isOnline": s.online,
+                            "lastSeen": s.last_seen_at.map(iso8601),
+                        }),
+                    )
+                })
+                .collect(),
+            _ => vec![],
+        }
+    }
+
+    fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out> {
+        let message = error.to_string();
+        let code = error.code().as_str();
+        vec![
+            Out::Emit(
+                "error",
+                json!({ "message": message, "code": code, "event": event }),
+            ),
+            Out::Ack(json!({ "error": message, "code": code })),
+        ]
+    }
+
+    fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
+        match event {
+            DomainEvent::MessageCreated {
+                message,
+                sender,
+                members,
+            } => {
+                let others: Vec<&UserId> = members.iter().filter(|m| **m != sender.id).collect();
+                let receiver = (others.len() == 1).then(|| others[0]);
+                vec![Delivery::Emit {
+                    to: vec![conversation_room(message.conversation_id)],
+                    except: vec![],
+                    event: "new_message",
+                    data: message_json(message, sender, receiver),
+                    receipt: Some(message.into()),
+                }]
+            }
+            DomainEvent::MessagesDelivered {
+                conversation,
+                message,
+                recipient,
+                up_to_seq,
+                at,
+                ..
+            } if *recipient != message.sender => vec![Delivery::Emit {
+                to: vec![user_room(&message.sender)],
+                except: vec![],
+                event: "message_delivered",
+                data: json!({
+                    "messageId": message.uuid.to_string(),
+                    "conversationId": conversation.uuid.to_string(),
+                    "deliveredTo": recipient,
+                    "upToSeq": up_to_seq,
+                    "deliveredAt": iso8601(*at),
+                }),
+                receipt: None,
+            }],
+            DomainEvent::MessagesRead {
+                conversation,
+                reader,
+                up_to_seq,
+                message,
+                at,
+                members,
+            } => vec![Delivery::Emit {
+                to: user_rooms(members, Some(reader)),
+                except: vec![],
+                event: "message_read",
+                data: json!({
+                    "messageIds": [message.uuid.to_string()],
+                    "readBy": reader,
+                    "conversationId": conversation.uuid.to_string(),
+                    "upToSeq": up_to_seq,
+                    "readAt": iso8601(*at),
+                }),
+                receipt: None,
+            }],
+            DomainEvent::Typing {
+                conversation,
+                user,
+                typing,
+                ..
+            } => vec![Delivery::Emit {
+                to: vec![conversation_room(conversation.id)],
+                except: vec![user_room(&user.id)],
+                event: "user_typing",
+                data: json!({
+                    "conversationId": conversation.uuid.to_string(),
+                    "userId": user.id,
+                    "isTyping": typing,
+                }),
+                receipt: None,
+            }],
+            DomainEvent::Presence {
+                user,
+                online,
+                at,
+                audience,
+            } => vec![Delivery::Emit {
+                to: user_rooms(audience, None),
+                except: vec![],
+                event: "user_online_status",
+                data: json!({
+                    "userId": user,
+                    "isOnline": online,
+                    "lastSeen": if *online { Value::Null } else { json!(iso8601(*at)) },
+                }),
+                receipt: None,
+            }],
+            DomainEvent::MemberRemoved {
+                conversation, user, ..
+            } => vec![Delivery::Leave {
+                of: user_room(user),
+                room: conversation_room(conversation.id),
+            }],
+            _ => vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversation_ids_decode_to_refs_or_pairs() {
+        let d = JobSpare;
+        let join = |id: Value| d.decode("join_conversation", &json!({ "conversationId": id }));
+        assert_eq!(
+            join(json!("42")).unwrap(),
+            Command::Join {
+                conversation: ConversationTarget::Ref(RowRef::Id(42))
+            }
+        );
+        assert_eq!(
+            join(json!("user123_user456")).unwrap(),
+            Command::Join {
+                conversation: ConversationTarget::Pair("user123_user456".into())
+            }
+        );
+        assert!(join(json!("nounderscore")).is_err());
+        assert!(join(json!(null)).is_err());
+    }
+
+    #[test]
+    fn send_message_maps_content_to_the_core_message() {
+        let d = JobSpare;
+        let cmd = d
+            .decode(
+                "send_message",
+                &json!({ "conversationId": "a_b", "receiverId": "b", "messageType": "image",
+                         "content": { "fileUrl": "/uploads/x.jpg", "fileName": "x.jpg", "fileSize": 3 } }),
+            )
+            .unwrap();
+        let Command::Send { message, .. } = cmd else {
+            panic!("not a send")
+        };
+        assert_eq!(message.kind, Some(MessageKind::Image));
+        assert_eq!(message.attachments, vec!["/uploads/x.jpg".to_owned()]);
+        assert!(
+            d.decode(
+                "send_message",
+                &json!({ "conversationId": "a_b", "messageType": "text", "content": {} })
+            )
+            .is_err()
+        );
+        assert!(
+            d.decode(
+                "send_message",
+                &json!({ "conversationId": "a_b", "messageType": "video", "content": { "text": "x" } })
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn mark_as_read_names_its_messages() {
+        let d = JobSpare;
+        assert_eq!(
+            d.decode(
+                "mark_as_read",
+                &json!({ "conversationId": "a_b", "messageIds": ["7", 8] })
+            )
+            .unwrap(),
+            Command::ReadMessages {
+                conversation: ConversationTarget::Pair("a_b".into()),
+                messages: vec![RowRef::Id(7), RowRef::Id(8)],
+            }
+        );
+        assert!(
+            d.decode(
+                "mark_as_read",
+                &json!({ "conversationId": "a_b", "messageIds": ["msg1"] })
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn decoding_arbitrary_json_never_panics() {
+        let d = JobSpare;
+        let samples = [
+            json!(null),
+            json!(1),
+            json!("x"),
+            json!([]),
+            json!({ "conversationId": {} }),
+            json!({ "conversationId": "_", "content": [] }),
+            json!({ "userId": 5 }),
+        ];
+        for event in [
+            "join_conversation",
+            "leave_conversation",
+            "send_message",
+            "mark_as_read",
+            "typing_start",
+            "typing_stop",
+            "get_online_status",
+            "nope",
+        ] {
+            for s in &samples {
+                let _ = d.decode(event, s);
+            }
+        }
+    }
+}

@@ -1,0 +1,393 @@
+//! The runtime every dialect shares: handshake authentication, one ordered
+//! queue per socket, running decoded commands through the core, and the
+//! fan-out sink that renders domain events onto the dialect's rooms.
+
+use futures::FutureExt;
+use serde_json::Value;
+use socketioxide::SocketIo;
+use socketioxide::extract::{AckSender, Event, SocketRef, TryData};
+use socketioxide::handler::ConnectHandler;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+use super::{Delivery, Dialect, Out, conversation_room, user_room};
+use crate::core::command::Actor;
+use crate::core::event::{DeliveredMessage, DomainEvent};
+use crate::core::{CoreError, Profile, UserId};
+use crate::fanout::{Bus, EventSink};
+use crate::state::AppState;
+
+/// Events of one socket waiting to be handled, in order. A client that has
+/// this many in flight is told to slow down.
+const SOCKET_QUEUE: usize = 256;
+
+/// What a socket's worker handles, in order: its events, then its close.
+enum Job {
+    Event(Request),
+    Closed,
+}
+
+struct Request {
+    socket: SocketRef,
+    event: String,
+    payload: Result<Value, String>,
+    ack: AckSender,
+}
+
+/// Serves `dialect` on its namespace of `io`, and subscribes its renderer to the bus.
+pub fn attach<D: Dialect>(io: &SocketIo, dialect: Arc<D>, state: AppState, bus: &Bus) {
+    let auth = {
+        let (dialect, state) = (dialect.clone(), state.clone());
+        move |s: SocketRef, TryData(auth): TryData<Value>| {
+            let (dialect, state) = (dialect.clone(), state.clone());
+            async move { authenticate(&s, auth.ok(), dialect.as_ref(), &state).await }
+        }
+    };
+    let connect = {
+        let (dialect, state) = (dialect.clone(), state.clone());
+        move |s: SocketRef| {
+            on_connect(s, dialect.clone(), state.clone());
+            async {}
+        }
+    };
+    io.ns(dialect.namespace(), connect.with(auth));
+
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(deliver(io.clone(), dialect.namespace(), rx, state));
+    bus.subscribe(Arc::new(Sink { dialect, tx }));
+}
+
+/// The user a dialect's client only claimed to be, before any token proved it.
+#[derive(Clone)]
+struct Claimed(Option<UserId>);
+
+/// Checks the handshake token and provisions the user; the message of a
+/// refusal is what the client's `connect_error` shows. A dialect whose
+/// clients prove their identity per event connects without a token.
+async fn authenticate<D: Dialect>(
+    s: &SocketRef,
+    auth: Option<Value>,
+    dialect: &D,
+    state: &AppState,
+) -> Result<(), String> {
+    let claimed = dialect
+        .claimed_user(s.req_parts())
+        .map(|c| UserId::parse(&c).map_err(|e| format!("userId: {e}")))
+        .transpose()?;
+    match dialect.handshake_token(s.req_parts(), auth.as_ref()) {
+        Some(token) => {
+            let actor = verify(&token, claimed.as_ref(), state).await?;
+            s.extensions.insert(actor);
+        }
+        None if dialect.identity_per_event() => {
+            if claimed.is_none() {
+                return Err("the userId query parameter is required".to_owned());
+            }
+        }
+        None => return Err(crate::auth::AuthError::MissingToken.to_string()),
+    }
+    s.extensions.insert(Claimed(claimed));
+    Ok(())
+}
+
+/// The user a token names, provisioned; it must be the user the client
+/// claimed to be, if it claimed one.
+async fn verify(token: &str, claimed: Option<&UserId>, state: &AppState) -> Result<Actor, String> {
+    let identity = state.keys.verify(token).map_err(|e| e.to_string())?;
+    let id = UserId::parse(&identity.user_id).map_err(|e| e.to_string())?;
+    if claimed.is_some_and(|c| c != &id) {
+        return Err("userId does not match the access token".to_owned());
+    }
+    let profile = Profile {
+        display_name: identity.name,
+        avatar_url: identity.avatar_url,
+        email: identity.email,
+    };
+    let user = state.service.provision(&id, profile).await.map_err(|e| {
+        tracing::warn!(error = %e, "could not provision user");
+        "server unavailable, try again".to_owned()
+    })?;
+    Ok(Actor {
+        user: (&user).into(),
+    })
+}
+
+fn on_connect<D: Dialect>(s: SocketRef, dialect: Arc<D>, state: AppState) {
+    let actor = s.extensions.get::<Actor>();
+    let claimed = s.extensions.get::<Claimed>().and_then(|c| c.0);
+    // Handlers are registered before anything awaits, so no event is missed.
+    let (tx, rx) = mpsc::channel::<Job>(SOCKET_QUEUE);
+    {
+        let (dialect, tx) = (dialect.clone(), tx.clone());
+        s.on_fallback(
+            move |socket: SocketRef,
+                  Event(event): Event,
+                  TryData(payload): TryData<Value>,
+                  ack: AckSender| {
+                let request = Request {
+                    socket,
+                    event,
+                    payload: payload.map_err(|e| e.to_string()),
+                    ack,
+                };
+                if let Err(
+                    mpsc::error::TrySendError::Full(Job::Event(r))
+                    | mpsc::error::TrySendError::Closed(Job::Event(r)),
+                ) = tx.try_send(Job::Event(request))
+                {
+                    let error = CoreError::RateLimited {
+                        retry_after_ms: 1000,
+                    };
+                    apply(
+                        &r.socket,
+                        r.ack,
+                        dialect.encode_error(&r.event, &error),
+                        None,
+                    );
+                }
+                async {}
+            },
+        );
+    }
+    // The close goes through the same queue, so it is handled after the
+    // socket's last event and after its arrival was counted.
+    s.on_disconnect(move || async move {
+        let _ = tx.send(Job::Closed).await;
+    });
+    if let Some(actor) = &actor {
+        s.join(user_room(actor.id()));
+        for out in dialect.on_connect(actor) {
+            if let Out::Emit(event, data) = out
+                && let Err(e) = s.emit(event, &data)
+            {
+                tracing::debug!(error = %e, event, "emit to socket failed");
+            }
+        }
+    }
+    let worker = Worker {
+        dialect,
+        state,
+        actor,
+        claimed,
+        socket_key: socket_key(&s),
+    };
+    tokio::spawn(worker.run(rx));
+}
+
+/// One socket's life, in order: its arrival, its events, its close.
+struct Worker<D> {
+    dialect: Arc<D>,
+    state: AppState,
+    /// Who the socket is, once a token proved it.
+    actor: Option<Actor>,
+    claimed: Option<UserId>,
+    socket_key: String,
+}
+
+impl<D: Dialect> Worker<D> {
+    async fn run(mut self, mut rx: mpsc::Receiver<Job>) {
+        if let Some(actor) = &self.actor {
+            self.state.service.connected(actor).await;
+        }
+        while let Some(Job::Event(request)) = rx.recv().await {
+            let handled = AssertUnwindSafe(self.handle(&request)).catch_unwind().await;
+            let outs = handled.unwrap_or_else(|_| {
+                tracing::error!(event = %request.event, "handler panicked");
+                self.dialect.encode_error(
+                    &request.event,
+                    &CoreError::Internal("handler panicked".into()),
+                )
+            });
+            let viewer = self.actor.as_ref().map(|a| Viewer {
+                state: &self.state,
+                user: a.id(),
+                socket_key: &self.socket_key,
+            });
+            apply(&request.socket, request.ack, outs, viewer);
+        }
+        if let Some(actor) = &self.actor {
+            self.state
+                .service
+                .viewing()
+                .socket_closed(actor.id(), &self.socket_key);
+            self.state.service.disconnected(actor).await;
+        }
+    }
+
+    /// The socket's identity, proved now by a token inside the event if the
+    /// handshake had none.
+    async fn identify(&mut self, request: &Request) -> Result<Actor, CoreError> {
+        if let Some(actor) = &self.actor {
+            return Ok(actor.clone());
+        }
+        let token = request
+            .payload
+            .as_ref()
+            .ok()
+            .and_then(|p| self.dialect.event_token(p))
+            .ok_or(CoreError::Unauthenticated)?;
+        let actor = verify(&token, self.claimed.as_ref(), &self.state)
+            .await
+            .map_err(|_| CoreError::Unauthenticated)?;
+        request.socket.join(user_room(actor.id()));
+        // The fan-out reads it to record deliveries to this socket.
+        request.socket.extensions.insert(actor.clone());
+        self.state.service.connected(&actor).await;
+        self.actor = Some(actor.clone());
+        Ok(actor)
+    }
+
+    async fn handle(&mut self, request: &Request) -> Vec<Out> {
+        let dialect = self.dialect.clone();
+        let result = match self.identify(request).await {
+            Ok(actor) => execute(request, dialect.as_ref(), &self.state, &actor).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(outs) => outs,
+            Err(e) => {
+                if matches!(e, CoreError::Internal(_) | CoreError::Unavailable(_)) {
+                    tracing::error!(error = ?e, event = %request.event, "request failed");
+                }
+                dialect.encode_error(&request.event, &e)
+            }
+        }
+    }
+}
+
+async fn execute<D: Dialect>(
+    request: &Request,
+    dialect: &D,
+    state: &AppState,
+    actor: &Actor,
+) -> Result<Vec<Out>, CoreError> {
+    let payload = request
+        .payload
+        .as_ref()
+        .map_err(|e| CoreError::invalid(format!("unreadable payload: {e}")))?;
+    let command = dialect.decode(&request.event, payload)?;
+    let outcome = state.service.execute(actor, command).await?;
+    Ok(dialect.encode(&request.event, &outcome))
+}
+
+/// The socket's user, for the outs that change what it views.
+struct Viewer<'a> {
+    state: &'a AppState,
+    user: &'a UserId,
+    socket_key: &'a str,
+}
+
+fn apply(socket: &SocketRef, ack: AckSender, outs: Vec<Out>, viewer: Option<Viewer<'_>>) {
+    let mut ack = Some(ack);
+    for out in outs {
+        match out {
+            Out::Emit(event, data) => {
+                if let Err(e) = socket.emit(event, &data) {
+                    tracing::debug!(error = %e, event, "emit to socket failed");
+                }
+            }
+            Out::Ack(data) => {
+                if let Some(Err(e)) = ack.take().map(|ack| ack.send(&data)) {
+                    tracing::debug!(error = %e, "ack failed");
+                }
+            }
+            Out::View(conversation_id) => {
+                socket.join(conversation_room(conversation_id));
+                if let Some(v) = &viewer {
+                    let viewing = v.state.service.viewing();
+                    viewing.view(v.user, conversation_id, v.socket_key);
+                }
+            }
+            Out::Unview(conversation_id) => {
+                socket.leave(conversation_room(conversation_id));
+                if let Some(v) = &viewer {
+                    let viewing = v.state.service.viewing();
+                    viewing.unview(v.user, conversation_id, v.socket_key);
+                }
+            }
+        }
+    }
+}
+
+/// Renders domain events for one dialect and hands them to its delivery task.
+struct Sink<D> {
+    dialect: Arc<D>,
+    tx: mpsc::UnboundedSender<Delivery>,
+}
+
+impl<D: Dialect> EventSink for Sink<D> {
+    fn deliver(&self, event: &DomainEvent) {
+        for d in self.dialect.render(event) {
+            let _ = self.tx.send(d);
+        }
+    }
+}
+
+/// Emits deliveries in the order they were published.
+async fn deliver(
+    io: SocketIo,
+    namespace: &'static str,
+    mut rx: mpsc::UnboundedReceiver<Delivery>,
+    state: AppState,
+) {
+    // Deliveries are recorded in order beside the fan-out, so the next emits
+    // do not wait on the store and each message gets its own receipt.
+    let (receipts, mut pending) = mpsc::unbounded_channel::<(Vec<UserId>, DeliveredMessage)>();
+    tokio::spawn(async move {
+        while let Some((users, message)) = pending.recv().await {
+            for user in &users {
+                if let Err(e) = state.service.mark_delivered(user, &message).await {
+                    tracing::warn!(error = %e, "could not record a delivery");
+                }
+            }
+        }
+    });
+    while let Some(d) = rx.recv().await {
+        let Some(ns) = io.of(namespace) else { continue };
+        match d {
+            Delivery::Emit {
+                to,
+                except,
+                event,
+                data,
+                receipt,
+            } => {
+                if to.is_empty() {
+                    continue;
+                }
+                let reached = receipt.as_ref().map(|_| {
+                    ns.clone()
+                        .to(to.clone())
+                        .except(except.clone())
+                        .sockets()
+                        .iter()
+                        .filter_map(|s| s.extensions.get::<Actor>())
+                        .map(|a| a.user.id)
+                        .collect::<Vec<_>>()
+                });
+                if let Err(e) = ns.to(to).except(except).emit(event, &data).await {
+                    tracing::debug!(error = %e, event, "broadcast failed for some sockets");
+                }
+                if let (Some(message), Some(mut users)) = (receipt, reached) {
+                    users.sort();
+                    users.dedup();
+                    users.retain(|u| *u != message.sender);
+                    if !users.is_empty() {
+                        let _ = receipts.send((users, message));
+                    }
+                }
+            }
+            Delivery::Leave { of, room } => {
+                if let Err(e) = ns.to(of).leave(room).await {
+                    tracing::warn!(error = ?e, "could not take sockets out of a room");
+                }
+            }
+        }
+    }
+}
+
+/// Names a socket across dialects (each dialect has its own Socket.IO server).
+fn socket_key(socket: &SocketRef) -> String {
+    format!("{}#{}", socket.ns(), socket.id)
+}

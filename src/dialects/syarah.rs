@@ -1,0 +1,622 @@
+//! The Syarah dialect (`seeds/syarah-api.txt`): namespace `/`, `query.userId`
+//! checked against an access token (handshake or per event), camelCase
+//! events answered through acknowledgements, numeric ids. Decisions where
+//! the seed is silent are in `docs/dialects/syarah.md`.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{
+    Delivery, Dialect, Out, authorization_header, conversation_room, iso8601, token_value,
+    user_room, user_rooms,
+};
+use crate::core::command::{Command, Outcome, RoomTarget, SendMessage};
+use crate::core::event::DomainEvent;
+use crate::core::views::{ConversationView, FriendView};
+use crate::core::{
+    ConversationKind, CoreError, Member, Message, MessageKind, RowRef, User, UserId, UserSummary,
+};
+
+pub struct Syarah;
+
+/// Page size of `findAllMessages` and `findAllChatHeaders` when the client names none.
+const DEFAULT_PAGE: u32 = 50;
+/// Largest page a client may ask for; larger asks are clamped.
+const MAX_PAGE: u32 = 100;
+
+fn parse<T: serde::de::DeserializeOwned>(payload: &Value) -> Result<T, CoreError> {
+    T::deserialize(payload).map_err(|e| CoreError::invalid(format!("invalid payload: {e}")))
+}
+
+fn query_param(parts: &http::request::Parts, name: &str) -> Option<String> {
+    parts.uri.query()?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| percent_decode(v)).flatten()
+    })
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateMessage {
+    message: String,
+    chat_header_id: RowRef,
+    #[serde(default)]
+    message_type: Option<i64>,
+    #[serde(default)]
+    caption: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FindAllMessages {
+    chat_header_id: RowRef,
+    #[serde(default, alias = "LastMessageId")]
+    last_message_id: Option<RowRef>,
+    #[serde(default)]
+    skip_count: Option<u32>,
+    #[serde(default)]
+    max_result_count: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RoomCursor {
+    chat_header_id: RowRef,
+    last_message_id: RowRef,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct FindAllChatHeaders {
+    #[serde(default)]
+    rooms_with_last_message_ids: Option<Vec<RoomCursor>>,
+    #[serde(default, alias = "skipCount")]
+    skip_count: Option<u32>,
+    #[serde(default, alias = "maxResultCount")]
+    max_result_count: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JoinRoom {
+    #[serde(default)]
+    chat_header_id: Option<RowRef>,
+    #[serde(default)]
+    other_user_id: Option<UserId>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChatHeader {
+    chat_header_id: RowRef,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RoomTyping {
+    is_typing: bool,
+    chat_header_id: RowRef,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateMessage {
+    id: RowRef,
+    message: String,
+    #[serde(default)]
+    caption: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RemoveMessage {
+    #[serde(default)]
+    id: Option<RowRef>,
+    #[serde(default)]
+    ids: Option<Vec<RowRef>>,
+    chat_header_id: RowRef,
+}
+
+fn page(skip: Option<u32>, max: Option<u32>) -> (u32, u32) {
+    (
+        skip.unwrap_or(0),
+        max.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE),
+    )
+}
+
+fn user_json(u: &User) -> Value {
+    json!({ "id": u.id, "name": u.name(), "avatar": u.avatar_url })
+}
+
+fn summary_json(u: &UserSummary) -> Value {
+    json!({ "id": u.id, "name": u.name(), "avatar": u.avatar_url })
+}
+
+/// A message as Syarah clients show it: media keep their path in `message`
+/// and their text in `caption`.
+pub fn message_json(m: &Message, sender: Option<Value>) -> Value {
+    let media = m.kind != MessageKind::Text;
+    let (message, caption) = if media {
+        (m.attachments.first().cloned(), m.text.clone())
+    } else {
+        (m.text.clone(), None)
+    };
+    json!({
+        "id": m.id,
+        "uuid": m.uuid,
+        "chatHeaderId": m.conversation_id,
+        "userId": m.sender_id,
+        "message": message,
+        "messageType": m.kind.as_code(),
+        "caption": caption,
+        "attachmentUrls": m.attachments,
+        "seq": m.seq,
+        "creationTime": iso8601(m.created_at),
+        "lastModificationTime": m.edited_at.map(iso8601),
+        "isDeleted": m.deleted_at.is_some(),
+        "user": sender,
+    })
+}
+
+fn member_json(m: &Member, view: &ConversationView) -> Value {
+    let user = view.user(&m.user_id);
+    json!({
+        "userId": m.user_id,
+        "name": user.map(User::name),
+        "avatar": user.and_then(|u| u.avatar_url.clone()),
+        "role": m.role.as_str(),
+        "isOnline": view.is_online(&m.user_id),
+        "joinedAt": iso8601(m.joined_at),
+        "lastReadSeq": m.last_read_seq,
+    })
+}
+
+/// A chat header (conversation) as `findAllChatHeaders` and `joinRoom` show it.
+fn header_json(view: &ConversationView, me: &UserId) -> Value {
+    let c = &view.summary.conversation;
+    let peer = view.peer(me);
+    let sender = |m: &Message| view.user(&m.sender_id).map(user_json);
+    json!({
+        "id": c.id,
+        "chatHeaderId": c.id,
+        "uuid": c.uuid,
+        "isGroup": c.kind == ConversationKind::Group,
+        "title": c.title,
+        "name": c.title.clone().or_else(|| peer.map(|p| p.name().to_owned())),
+        "avatar": peer.and_then(|p| p.avatar_url.clone()),
+        "otherUserId": peer.map(|p| &p.id),
+        "isOnline": peer.is_some_and(|p| view.is_online(&p.id)),
+        "friendshipStatus": view.friendship.as_ref().map(|f| f.status.as_code()),
+        "members": view.summary.members.iter().map(|m| member_json(m, view)).collect::<Vec<_>>(),
+        "lastMessage": view.summary.last_message.as_ref().map(|m| message_json(m, sender(m))),
+        "lastMessageTime": view.summary.last_message.as_ref().map(|m| iso8601(m.created_at)),
+        "creationTime": iso8601(c.created_at),
+        "unreadCount": view.summary.unread_count,
+        "newMessages": view.catch_up.iter().map(|m| message_json(m, sender(m))).collect::<Vec<_>>(),
+    })
+}
+
+fn chat_json(view: &ConversationView, me: &UserId) -> Value {
+    let c = &view.summary.conversation;
+    let peer = view.peer(me);
+    let last = view.summary.last_message.as_ref();
+    json!({
+        "chatHeaderId": c.id,
+        "userId": peer.map(|p| &p.id),
+        "userName": peer.map(User::name),
+        "userAvatar": peer.and_then(|p| p.avatar_url.clone()),
+        "lastMessage": last.map(|m| m.preview(200)),
+        "lastMessageTime": last.map(|m| iso8601(m.created_at)),
+        "creationTime": iso8601(c.created_at),
+        "isOnline": peer.is_some_and(|p| view.is_online(&p.id)),
+        "unreadCount": view.summary.unread_count,
+        "friendshipStatus": view.friendship.as_ref().map(|f| f.status.as_code()),
+    })
+}
+
+fn friend_json(f: &FriendView) -> Value {
+    json!({
+        "userId": f.user.id,
+        "name": f.user.name(),
+        "avatar": f.user.avatar_url,
+        "isOnline": f.online,
+        "chatHeaderId": f.conversation.as_ref().map(|c| c.id),
+    })
+}
+
+impl Dialect for Syarah {
+    fn name(&self) -> &'static str {
+        "syarah"
+    }
+
+    fn namespace(&self) -> &'static str {
+        "/"
+    }
+
+    fn handshake_token(
+        &self,
+        parts: &http::request::Parts,
+        auth: Option<&Value>,
+    ) -> Option<String> {
+        let from_auth = auth.and_then(|a| {
+            ["accessToken", "AccessToken", "token", "access_token"]
+                .iter()
+                .find_map(|k| token_value(a.get(*k)))
+        });
+        from_auth
+            .or_else(|| {
+                ["accessToken", "access_token", "AccessToken", "token"]
+                    .iter()
+                    .find_map(|k| token_value(query_param(parts, k).map(Value::String).as_ref()))
+            })
+            .or_else(|| authorization_header(parts))
+    }
+
+    fn identity_per_event(&self) -> bool {
+        true
+    }
+
+    fn claimed_user(&self, parts: &http::request::Parts) -> Option<String> {
+        query_param(parts, "userId").filter(|u| !u.is_empty())
+    }
+
+    fn event_token(&self, payload: &Value) -> Option<String> {
+        token_value(payload.get("accessToken")).or_else(|| token_value(payload.get("AccessToken")))
+    }
+
+    fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError> {
+        Ok(match event {
+            "createMessage" => {
+                let p: CreateMessage = parse(payload)?;
+                let kind = match p.message_type {
+                    None => MessageKind::Text,
+                    Some(code) => MessageKind::from_code(code)
+                        .ok_or_else(|| CoreError::invalid("messageType must be 0 to 4"))?,
+                };
+                let message = if kind == MessageKind::Text {
+                    SendMessage {
+                        text: Some(p.message),
+                        attachments: vec![],
+                        client_id: None,
+                        kind: Some(kind),
+                    }
+                } else {
+                    SendMessage {
+                        text: p.caption.filter(|c| !c.trim().is_empty()),
+                        attachments: vec![p.message],
+                        client_id: None,
+                        kind: Some(kind),
+                    }
+                };
+                Command::Send {
+                    conversation: p.chat_header_id.into(),
+                    message,
+                }
+            }
+            "findAllMessages" => {
+                let p: FindAllMessages = parse(payload)?;
+                let (skip, limit) = page(p.skip_count, p.max_result_count);
+                Command::History {
+                    conversation: p.chat_header_id,
+                    before: p.last_message_id,
+                    skip,
+                    limit,
+                }
+            }
+            "findAllChatHeaders" => {
+                let p: FindAllChatHeaders = if payload.is_null() {
+                    FindAllChatHeaders::default()
+                } else {
+                    parse(payload)?
+                };
+                let (skip, limit) = page(p.skip_count, p.max_result_count);
+                Command::Conversations {
+                    catch_up: p
+                        .rooms_with_last_message_ids
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|r| (r.chat_header_id, r.last_message_id))
+                        .collect(),
+                    direct_only: false,
+                    skip,
+                    limit,
+                }
+            }
+            "getMyChats" => Command::Conversations {
+                catch_up: vec![],
+                direct_only: true,
+                skip: 0,
+                limit: u32::MAX,
+            },
+            "joinRoom" => {
+                let p: JoinRoom = parse(payload)?;
+                let target = match (p.chat_header_id, p.other_user_id) {
+                    (Some(c), _) => RoomTarget::Conversation(c),
+                    (None, Some(u)) => RoomTarget::Peer(u),
+                    (None, None) => {
+                        return Err(CoreError::invalid(
+                            "joinRoom needs chatHeaderId or otherUserId",
+                        ));
+                    }
+                };
+                Command::OpenRoom { target }
+            }
+            "leaveRoom" => Command::Leave {
+                conversation: parse::<ChatHeader>(payload)?.chat_header_id.into(),
+            },
+            "roomTyping" => {
+                let p: RoomTyping = parse(payload)?;
+                Command::Typing {
+                    conversation: p.chat_header_id.into(),
+                    typing: p.is_typing,
+                }
+            }
+            "updateMessage" => {
+                let p: UpdateMessage = parse(payload)?;
+                let text = match p.caption {
+                    Some(c) if !c.trim().is_empty() => c,
+                    _ => p.message,
+                };
+                Command::Edit {
+                    message: p.id,
+                    text,
+                }
+            }
+            "removeMessage" => {
+                let p: RemoveMessage = parse(payload)?;
+                let messages = match (p.ids, p.id) {
+                    (Some(ids), _) if !ids.is_empty() => ids,
+                    (_, Some(id)) => vec![id],
+                    _ => return Err(CoreError::invalid("removeMessage needs id or ids")),
+                };
+                Command::DeleteMany {
+                    conversation: p.chat_header_id,
+                    messages,
+                }
+            }
+            "readMessage" => Command::ReadConversation {
+                conversation: parse::<ChatHeader>(payload)?.chat_header_id.into(),
+            },
+            "getMyFriendships" => Command::Friends,
+            other => {
+                return Err(CoreError::invalid(format!(
+                    "unknown event {:?}",
+                    other.chars().take(64).collect::<String>()
+                )));
+            }
+        })
+    }
+
+    fn encode(&self, _event: &str, outcome: &Outcome) -> Vec<Out> {
+        match outcome {
+            Outcome::Sent {
+                message, sender, ..
+            } => {
+                vec![Out::Ack(message_json(message, Some(summary_json(sender))))]
+            }
+            Outcome::History(page) => {
+                let items: Vec<Value> = page
+                    .messages
+                    .iter()
+                    .rev()
+                    .filter(|m| m.deleted_at.is_none())
+                    .map(|m| message_json(m, None))
+                    .collect();
+                vec![Out::Ack(
+                    json!({ "totalCount": page.total, "items": items }),
+                )]
+            }
+            Outcome::Conversations {
+                me,
+                views,
+                total,
+                direct_only,
+            } => {
+                if *direct_only {
+                    vec![Out::Ack(Value::Array(
+                        views.iter().map(|v| chat_json(v, me)).collect(),
+                    ))]
+                } else {
+                    let items: Vec<Value> = views.iter().map(|v| header_json(v, me)).collect();
+                    vec![Out::Ack(json!({ "totalCount": total, "items": items }))]
+                }
+            }
+            Outcome::RoomOpened { me, view, .. } => {
+                let c = &view.summary.conversation;
+                let members: Vec<Value> = view
+                    .summary
+                    .members
+                    .iter()
+                    .map(|m| member_json(m, view))
+                    .collect();
+                let current = view
+                    .summary
+                    .members
+                    .iter()
+                    .find(|m| &m.user_id == me)
+                    .map(|m| member_json(m, view));
+                vec![
+                    Out::View(c.id),
+                    Out::Ack(json!({
+                        "chatHeaderId": c.id,
+                        "joined": true,
+                        "chatHeader": header_json(view, me),
+                        "roomMembers": members,
+                        "members": members,
+                        "currentMember": current,
+                        "friendshipStatus": view.friendship.as_ref().map(|f| f.status.as_code()),
+                    })),
+                ]
+            }
+            Outcome::Joined(c) => vec![
+                Out::View(c.id),
+                Out::Ack(json!({ "chatHeaderId": c.id, "joined": true })),
+            ],
+            Outcome::Left(c) => vec![
+                Out::Unview(c.id),
+                Out::Ack(json!({ "chatHeaderId": c.id, "left": true })),
+            ],
+            Outcome::Typing {
+                conversation,
+                typing,
+            } => {
+                vec![Out::Ack(
+                    json!({ "chatHeaderId": conversation.id, "isTyping": typing }),
+                )]
+            }
+            Outcome::Edited(m) => vec![Out::Ack(message_json(m, None))],
+            Outcome::Deleted(m) => vec![Out::Ack(json!({ "deleted": [m.id] }))],
+            Outcome::DeletedMany(ms) => {
+                vec![Out::Ack(
+                    json!({ "deleted": ms.iter().map(|m| m.id).collect::<Vec<_>>() }),
+                )]
+            }
+            Outcome::ConversationRead {
+                conversation,
+                up_to_seq,
+            } => {
+                vec![Out::Ack(
+                    json!({ "chatHeaderId": conversation.id, "readUpToSeq": up_to_seq }),
+                )]
+            }
+            Outcome::Read { message, up_to_seq } => {
+                vec![Out::Ack(
+                    json!({ "chatHeaderId": message.conversation_id, "readUpToSeq": up_to_seq }),
+                )]
+            }
+            Outcome::Friends(friends) => {
+                vec![Out::Ack(Value::Array(
+                    friends.iter().map(friend_json).collect(),
+                ))]
+            }
+            Outcome::OnlineStatus(statuses) => vec![Out::Ack(json!(
+                statuses
+                    .iter()
+                    .map(|s| json!({ "userId": s.user_id, "isOnline": s.online }))
+                    .collect::<Vec<_>>()
+            ))],
+        }
+    }
+
+    fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out> {
+        let message = match error {
+            CoreError::Unauthenticated => {
+                "an access token is required: connect with auth.accessToken or send accessToken in the event".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let code = error.code().as_str();
+        vec![
+            Out::Ack(json!({ "error": message, "code": code })),
+            Out::Emit(
+                "exception",
+                json!({ "event": event, "error": message, "code": code }),
+            ),
+        ]
+    }
+
+    fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
+        match event {
+            DomainEvent::MessageCreated {
+                message, sender, ..
+            } => vec![Delivery::Emit {
+                receipt: Some(message.into()),
+                to: vec![conversation_room(message.conversation_id)],
+                except: vec![],
+                event: "message",
+                data: json!({
+                    "chatMessage": message_json(message, Some(summary_json(sender))),
+                    "chatHeaderId": message.conversation_id,
+                }),
+            }],
+            DomainEvent::MessageEdited { message, .. } => vec![Delivery::to_conversation(
+                message.conversation_id,
+                "messageUpdated",
+                message_json(message, None),
+            )],
+            DomainEvent::MessageDeleted { message, .. } => vec![Delivery::to_conversation(
+                message.conversation_id,
+                "messageDeleted",
+                json!(message.id),
+            )],
+            DomainEvent::MessagesRead {
+                conversation,
+                reader,
+                members,
+                ..
+            } => vec![Delivery::Emit {
+                receipt: None,
+                to: user_rooms(members, Some(reader)),
+                except: vec![],
+                event: "messageHasBeenRead",
+                data: json!(conversation.id),
+            }],
+            DomainEvent::Typing {
+                conversation,
+                user,
+                typing,
+                ..
+            } => vec![Delivery::Emit {
+                receipt: None,
+                to: vec![conversation_room(conversation.id)],
+                except: vec![user_room(&user.id)],
+                event: "typing",
+                data: json!({ "name": user.name(), "isTyping": typing, "chatHeaderId": conversation.id }),
+            }],
+            DomainEvent::Presence {
+                user,
+                online,
+                audience,
+                ..
+            } => vec![Delivery::Emit {
+                receipt: None,
+                to: user_rooms(audience, None),
+                except: vec![],
+                event: "clientStatus",
+                data: json!({ "userId": user, "clientType": "user", "activeNow": online }),
+            }],
+            DomainEvent::MemberAdded {
+                conversation,
+                user,
+                members,
+            } => vec![Delivery::Emit {
+                receipt: None,
+                to: user_rooms(members, Some(user)),
+                except: vec![],
+                event: "onMemberJoin",
+                data: json!({ "chatHeaderId": conversation.id, "userId": user }),
+            }],
+            DomainEvent::MemberRemoved {
+                conversation, user, ..
+            } => vec![Delivery::Leave {
+                of: user_room(user),
+                room: conversation_room(conversation.id),
+            }],
+            _ => vec![],
+        }
+    }
+}

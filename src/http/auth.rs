@@ -1,0 +1,168 @@
+//! Who is calling: the `Authorization` extractor, and confab's own accounts
+//! (register / login, each answered with a token).
+//!
+//! Decisions:
+//! - `Authorization: Bearer <jwt>` is the documented form; a raw token without
+//!   the scheme (as V Chat's clients send it) is accepted as well.
+//! - A verified token names a user by `sub`. A user not seen yet, or known only
+//!   as a placeholder (named as a member before their first token), is
+//!   provisioned from the token's `name`, `picture`/`avatar` and `email`.
+//!   A known user's profile is not rewritten on every request.
+//! - Tokens issued here are HS256 with `sub`, `name` (display name, else
+//!   username) and `exp = now + auth.token_ttl`.
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::api::UserDto;
+use super::error::{ApiError, ErrorBody, Json};
+use crate::auth::AuthError;
+use crate::core::command::Actor;
+use crate::core::{CoreError, Profile, User, UserId, UserSummary};
+use crate::state::AppState;
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub Actor);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or(AuthError::MissingToken)?;
+        let value = value.to_str().map_err(|_| AuthError::Malformed)?;
+        let identity = state.keys.verify(value)?;
+        let id = UserId::parse(&identity.user_id).map_err(|_| AuthError::InvalidSubject)?;
+        let user = match state.service.user(&id).await {
+            Ok(user) if !user.placeholder => user,
+            Ok(_) | Err(CoreError::NotFound(_)) => {
+                let profile = Profile {
+                    display_name: identity.name,
+                    avatar_url: identity.avatar_url,
+                    email: identity.email,
+                };
+                state.service.provision(&id, profile).await?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(CurrentUser(Actor {
+            user: UserSummary::from(&user),
+        }))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterRequest {
+    /// 3 to 32 characters of letters, digits, `.`, `_` and `-`; unique
+    /// (case-insensitive).
+    pub username: String,
+    pub password: String,
+    /// 1 to 100 characters.
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// A token and the user it names.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthResponse {
+    /// An HS256 JWT; send it as `Authorization: Bearer <token>` (HTTP) or
+    /// in the Socket.IO handshake.
+    pub token: String,
+    pub user: UserDto,
+}
+
+fn respond(state: &AppState, user: &User) -> Result<axum::Json<AuthResponse>, ApiError> {
+    let token = state.keys.issue(
+        user.id.as_str(),
+        Some(user.name()),
+        state.config.auth.token_ttl.as_duration(),
+    )?;
+    Ok(axum::Json(AuthResponse {
+        token,
+        user: UserDto::from(user),
+    }))
+}
+
+/// Create a password account and get a token for it.
+#[utoipa::path(
+    post,
+    path = "/api/auth/register",
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Created", body = AuthResponse),
+        (status = 400, description = "Invalid username, password or display name", body = ErrorBody),
+        (status = 409, description = "Username taken", body = ErrorBody),
+    )
+)]
+pub async fn register(
+    State(state): State<AppState>,
+    Json(body): Json<RegisterRequest>,
+) -> Result<(StatusCode, axum::Json<AuthResponse>), ApiError> {
+    let user = state
+        .service
+        .register(None, &body.username, &body.password, body.display_name)
+        .await?;
+    Ok((StatusCode::CREATED, respond(&state, &user)?))
+}
+
+/// Log in with a username and password and get a token.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "OK", body = AuthResponse),
+        (status = 400, description = "Malformed payload", body = ErrorBody),
+        (status = 401, description = "Wrong username or password", body = ErrorBody),
+    )
+)]
+pub async fn login(
+    State(state): State<AppState>,
+    Json(body): Json<LoginRequest>,
+) -> Result<axum::Json<AuthResponse>, ApiError> {
+    let user = state
+        .service
+        .login(&body.username, &body.password)
+        .await
+        .map_err(|e| match e {
+            CoreError::Unauthenticated => ApiError::WrongCredentials,
+            other => other.into(),
+        })?;
+    respond(&state, &user)
+}
+
+/// The caller.
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = UserDto),
+        (status = 401, description = "Missing, invalid or expired token", body = ErrorBody),
+    )
+)]
+pub async fn me(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+) -> Result<axum::Json<UserDto>, ApiError> {
+    let user = state.service.user(actor.id()).await?;
+    Ok(axum::Json(UserDto::from(&user)))
+}

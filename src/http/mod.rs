@@ -1,0 +1,120 @@
+//! The HTTP side every listener serves next to its Socket.IO namespaces: the
+//! REST API under `/api` (see [`api`] and [`auth`]), probes ([`health`]) and
+//! the OpenAPI document ([`openapi`]).
+//!
+//! Routes:
+//!
+//! | method | path | answer |
+//! |---|---|---|
+//! | POST | `/api/auth/register` | 201 `{token, user}` |
+//! | POST | `/api/auth/login` | 200 `{token, user}` |
+//! | GET | `/api/me` | the caller |
+//! | POST | `/api/conversations` | 201 created / 200 existing direct conversation |
+//! | GET | `/api/conversations` | the caller's conversations, most recent first |
+//! | GET | `/api/conversations/{id}` | one conversation |
+//! | POST | `/api/conversations/{id}/members` | add a member |
+//! | DELETE | `/api/conversations/{id}/members/{userId}` | 204 |
+//! | GET | `/api/conversations/{id}/messages?before=&after=&limit=` | `{messages, hasMore}` |
+//! | POST | `/api/conversations/{id}/messages` | 201 new / 200 clientId retry |
+//! | PATCH | `/api/messages/{id}` | the edited message |
+//! | DELETE | `/api/messages/{id}` | the soft-deleted message |
+//! | POST | `/api/messages/{id}/read` | `{conversationId, conversationUuid, readUpToSeq}` |
+//! | GET | `/api/friendships` | the caller's friendships |
+//! | POST | `/api/friendships` | `{userId}`: ask to be friends |
+//! | POST | `/api/friendships/{userId}/accept`, `/reject` | answer a request |
+//! | POST, DELETE | `/api/friendships/{userId}/block` | block (200), unblock (204) |
+//! | POST | `/api/devices` | `{token, platform}`: 201 |
+//! | DELETE | `/api/devices/{token}` | 204 |
+//! | GET | `/healthz`, `/readyz`, `/openapi.json` | probes, the OpenAPI 3.1 document |
+//!
+//! Layers: request bodies are capped at `limits.http_body_bytes` (413 above
+//! it); `/api` answers CORS for `socket.allowed_origins`; every request is
+//! traced. Errors are `{"error": {"code", "message"}}` (see [`error`]).
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod health;
+pub mod openapi;
+pub mod syarah;
+pub mod uploads;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Method, header};
+use axum::routing::{any, get, patch, post};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+/// The HTTP router (no fallback of its own, so it merges with others).
+pub fn router(state: AppState) -> Router {
+    let config = state.config.clone();
+    let api = Router::new()
+        .route("/api/auth/register", post(auth::register))
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/me", get(auth::me))
+        .route(
+            "/api/conversations",
+            get(api::list_conversations).post(api::create_conversation),
+        )
+        .route("/api/conversations/{id}", get(api::get_conversation))
+        .route("/api/conversations/{id}/members", post(api::add_member))
+        .route(
+            "/api/conversations/{id}/members/{userId}",
+            axum::routing::delete(api::remove_member),
+        )
+        .route(
+            "/api/conversations/{id}/messages",
+            get(api::history).post(api::send_message),
+        )
+        .route(
+            "/api/messages/{id}",
+            patch(api::edit_message).delete(api::delete_message),
+        )
+        .route("/api/messages/{id}/read", post(api::mark_read))
+        .merge(api::social_routes())
+        .route("/api/chat/getChatHeaderAsync", get(syarah::get_chat_header))
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .route("/api", any(error::no_route))
+        .route("/api/", any(error::no_route))
+        .route("/api/{*rest}", any(error::no_route))
+        .merge(uploads::router(&state))
+        .layer(cors(&config));
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .merge(api)
+        .layer(DefaultBodyLimit::max(config.limits.http_body_bytes))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// CORS for `/api`: `["*"]` allows any origin, else the listed origins (as
+/// `Config::origin_allowed` compares them). Requests without `Origin` are
+/// not affected.
+fn cors(config: &Config) -> CorsLayer {
+    let origins = if config
+        .socket
+        .allowed_origins
+        .iter()
+        .any(|o| o.trim() == "*")
+    {
+        AllowOrigin::any()
+    } else {
+        let config = config.clone();
+        AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+            origin
+                .to_str()
+                .is_ok_and(|o| config.origin_allowed(Some(o)))
+        })
+    };
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+}

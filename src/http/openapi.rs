@@ -1,0 +1,215 @@
+//! The OpenAPI 3.1 document of the HTTP API, generated from the handlers'
+//! `#[utoipa::path]` annotations and served at `GET /openapi.json`.
+
+use std::sync::LazyLock;
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::error::{ErrorBody, ErrorDetail};
+use super::{api, auth, health, uploads};
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        auth::register,
+        auth::login,
+        auth::me,
+        api::create_conversation,
+        api::list_conversations,
+        api::get_conversation,
+        api::add_member,
+        api::remove_member,
+        api::history,
+        api::send_message,
+        api::edit_message,
+        api::delete_message,
+        api::mark_read,
+        api::list_friendships,
+        api::request_friendship,
+        api::accept_friendship,
+        api::reject_friendship,
+        api::block_user,
+        api::unblock_user,
+        api::register_device,
+        api::remove_device,
+        health::healthz,
+        health::readyz,
+        uploads::upload_syarah,
+        uploads::upload_native,
+    ),
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        api::UserDto,
+        api::Kind,
+        api::RoleDto,
+        api::MemberDto,
+        api::MessageKindDto,
+        api::MessageDto,
+        api::ConversationDto,
+        api::MessagePage,
+        api::ReadReceipt,
+        api::CreateConversation,
+        api::AddMember,
+        api::PostMessage,
+        api::EditMessage,
+        api::FriendshipStatusDto,
+        api::FriendshipDto,
+        api::FriendRequest,
+        api::DevicePlatformDto,
+        api::RegisterDevice,
+        api::DeviceDto,
+        auth::RegisterRequest,
+        auth::LoginRequest,
+        auth::AuthResponse,
+        health::Health,
+        health::Readiness,
+        uploads::SyarahEnvelope,
+        uploads::UploadDto,
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Accounts and tokens"),
+        (name = "conversations", description = "Conversations and their members"),
+        (name = "messages", description = "Messages, history and read state"),
+        (name = "health", description = "Probes"),
+        (name = "uploads", description = "File uploads for chat messages"),
+        (name = "friendships", description = "Friend requests and blocks"),
+        (name = "devices", description = "Push notification tokens"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Adds the `bearer` security scheme the protected operations refer to.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document, with confab's name and version.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.info.title = "confab".into();
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    doc.info.description =
+        Some("REST API of confab, a real-time chat server that speaks several Socket.IO chat APIs. Errors are `{\"error\": {\"code\", \"message\"}}`; timestamps are milliseconds since the Unix epoch.".into());
+    doc
+}
+
+static DOCUMENT: LazyLock<Result<String, String>> =
+    LazyLock::new(|| document().to_json().map_err(|e| e.to_string()));
+
+/// `GET /openapi.json`.
+pub async fn openapi_json() -> Response {
+    match &*DOCUMENT {
+        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json.clone()).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not serialize the OpenAPI document");
+            super::error::ApiError::Core(crate::core::CoreError::Internal(e.clone()))
+                .into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_in_the_document() {
+        let doc = serde_json::to_value(document()).expect("serializes");
+        assert_eq!(doc["openapi"], "3.1.0");
+        assert_eq!(doc["info"]["title"], "confab");
+        assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+        let expected: &[(&str, &[&str])] = &[
+            ("/api/auth/register", &["post"]),
+            ("/api/auth/login", &["post"]),
+            ("/api/me", &["get"]),
+            ("/api/conversations", &["get", "post"]),
+            ("/api/conversations/{id}", &["get"]),
+            ("/api/conversations/{id}/members", &["post"]),
+            ("/api/conversations/{id}/members/{userId}", &["delete"]),
+            ("/api/conversations/{id}/messages", &["get", "post"]),
+            ("/api/messages/{id}", &["patch", "delete"]),
+            ("/api/messages/{id}/read", &["post"]),
+            ("/api/friendships", &["get", "post"]),
+            ("/api/friendships/{userId}/accept", &["post"]),
+            ("/api/friendships/{userId}/reject", &["post"]),
+            ("/api/friendships/{userId}/block", &["post", "delete"]),
+            ("/api/devices", &["post"]),
+            ("/api/devices/{token}", &["delete"]),
+            ("/healthz", &["get"]),
+            ("/readyz", &["get"]),
+            ("/api/chat/uploadFile", &["post"]),
+            ("/api/uploads", &["post"]),
+        ];
+        for (path, methods) in expected {
+            for method in *methods {
+                assert!(
+                    doc["paths"][path][method].is_object(),
+                    "{method} {path} missing from the OpenAPI document"
+                );
+            }
+        }
+        assert_eq!(
+            doc["paths"].as_object().map(|p| p.len()),
+            Some(expected.len()),
+            "paths in the document but not in this test"
+        );
+    }
+
+    #[test]
+    fn protected_operations_require_the_bearer_scheme() {
+        let doc = serde_json::to_value(document()).expect("serializes");
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+        assert!(doc["paths"]["/api/me"]["get"]["security"][0]["bearer"].is_array());
+        assert!(doc["paths"]["/api/auth/login"]["post"]["security"].is_null());
+    }
+
+    #[test]
+    fn every_referenced_schema_is_defined() {
+        let text = document().to_json().expect("serializes");
+        let doc: serde_json::Value = serde_json::from_str(&text).expect("parses");
+        let schemas = &doc["components"]["schemas"];
+        for part in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+            let name = part.split('"').next().unwrap_or_default();
+            assert!(schemas[name].is_object(), "schema {name} is not defined");
+        }
+    }
+
+    #[test]
+    fn every_response_has_a_description() {
+        let doc = serde_json::to_value(document()).expect("serializes");
+        let paths = doc["paths"].as_object().cloned().unwrap_or_default();
+        for (path, ops) in paths {
+            for (method, op) in ops.as_object().cloned().unwrap_or_default() {
+                let responses = op["responses"].as_object().cloned().unwrap_or_default();
+                assert!(!responses.is_empty(), "{method} {path} has no responses");
+                for (status, r) in responses {
+                    assert!(
+                        r["description"].is_string(),
+                        "{method} {path} {status} has no description"
+                    );
+                }
+            }
+        }
+    }
+}

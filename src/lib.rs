@@ -1,0 +1,15 @@
+//! confab: a real-time chat server that speaks several Socket.IO chat APIs
+//! (dialects) on one domain core, one store and one fan-out.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod core;
+pub mod dialects;
+pub mod fanout;
+pub mod http;
+pub mod media;
+pub mod push;
+pub mod state;
+pub mod store;

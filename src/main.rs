@@ -1,0 +1,99 @@
+//! `confab`: parse the command line, load the config, run.
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use confab::cli::{Cli, Command, TokenArgs, UserAddArgs, UserCommand};
+use confab::config::{self, Config};
+use confab::core::UserId;
+use confab::{app, auth, core, store};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(
+        cli.config.as_deref(),
+        config::env_vars(),
+        &cli.flag_overrides(),
+    )
+    .context("loading the configuration")?;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    match cli.command() {
+        Command::Serve(_) => serve(config).await,
+        Command::Migrate => {
+            app::prepare_data_dir(&config)?;
+            store::open(&config.database_url())
+                .await
+                .context("migrating the database")?;
+            println!("confab: database {} is up to date", config.database_url());
+            Ok(())
+        }
+        Command::Token(TokenArgs { user, name, ttl }) => {
+            app::prepare_data_dir(&config)?;
+            let keys = auth::jwt::JwtKeys::load(&config.auth, &config.data_dir)?;
+            println!("{}", keys.issue(&user, name.as_deref(), ttl.as_duration())?);
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Add(args),
+        } => {
+            let password = args.password_or_read_line(&mut std::io::stdin().lock())?;
+            let UserAddArgs {
+                username, name, id, ..
+            } = args;
+            let id = id
+                .map(|i| UserId::parse(&i))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--id: {e}"))?;
+            app::prepare_data_dir(&config)?;
+            let store = store::open(&config.database_url()).await?;
+            let service =
+                core::Service::new(store, confab::fanout::Bus::new(), app::limits(&config));
+            let user = service
+                .register(id, &username, &password, name)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("confab: user {} added with id {}", username, user.id);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let data_dir = config.data_dir.clone();
+    let running = app::start(config).await?;
+    if running.listeners.is_empty() {
+        bail!("no dialect is enabled: set dialects.<name>.enabled = true");
+    }
+    for (dialect, addr) in &running.listeners {
+        let host = if addr.ip().is_unspecified() {
+            format!("localhost:{}", addr.port())
+        } else {
+            addr.to_string()
+        };
+        println!("confab: {dialect} listening on http://{host}");
+    }
+    println!(
+        "confab: data in {}; get a token with `confab --data-dir {} token --user alice`, \
+         or POST /api/auth/register",
+        data_dir.display(),
+        data_dir.display()
+    );
+    let stop = running.stopper();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            println!("confab: shutting down");
+        }
+        stop();
+    });
+    running.wait().await;
+    Ok(())
+}

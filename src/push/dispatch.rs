@@ -1,0 +1,393 @@
+//! Who gets a push, and the queue and workers that send it.
+//!
+//! [`PushSink`] sees every domain event on the bus, synchronously. On a new
+//! message it picks the recipients — every member but the sender who is
+//! offline or not viewing the conversation — and puts one job per recipient
+//! on a bounded queue with `try_send`: it never waits, and a full queue drops
+//! the job (counted in [`PushStats::dropped`] and logged). A few worker tasks
+//! take jobs off the queue, load the recipient's devices and hand the
+//! notification to every configured [`PushSender`].
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::{Mutex, mpsc};
+
+use super::{Notification, Push, PushSender, data, notification};
+use crate::config::PushConfig;
+use crate::core::UserId;
+use crate::core::event::DomainEvent;
+use crate::core::service::Service;
+use crate::fanout::EventSink;
+use crate::fanout::presence::Presence;
+use crate::fanout::viewing::Viewing;
+use crate::store::DynStore;
+
+/// Counters of the push pipeline since start.
+#[derive(Debug, Default)]
+pub struct PushStats {
+    /// Jobs put on the queue.
+    pub queued: AtomicU64,
+    /// Jobs dropped because the queue was full (or closed).
+    pub dropped: AtomicU64,
+    /// Notifications a sender delivered (one per recipient and sender).
+    pub sent: AtomicU64,
+    /// Notifications a sender gave up on, or whose devices could not be loaded.
+    pub failed: AtomicU64,
+}
+
+impl PushStats {
+    fn bump(counter: &AtomicU64) -> u64 {
+        counter.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// One recipient's notification, waiting to be sent.
+#[derive(Debug)]
+struct Job {
+    recipient: UserId,
+    notification: Notification,
+    data: BTreeMap<String, String>,
+}
+
+/// The bus sink that queues push jobs.
+pub struct PushSink {
+    tx: mpsc::Sender<Job>,
+    presence: Arc<Presence>,
+    viewing: Arc<Viewing>,
+    stats: Arc<PushStats>,
+}
+
+/// The members who get a push for a message in `conversation_id`: all but
+/// the sender who are offline or online but not viewing the conversation.
+pub fn recipients(
+    members: &[UserId],
+    sender: &UserId,
+    conversation_id: i64,
+    presence: &Presence,
+    viewing: &Viewing,
+) -> Vec<UserId> {
+    let mut seen = HashSet::new();
+    members
+        .iter()
+        .filter(|m| *m != sender)
+        .filter(|m| !presence.is_online(m) || !viewing.is_viewing(m, conversation_id))
+        .filter(|m| seen.insert(*m))
+        .cloned()
+        .collect()
+}
+
+impl PushSink {
+    /// Starts `config.workers` workers sending through `senders` and returns
+    /// the sink that feeds them.
+    pub fn start(
+        config: &PushConfig,
+        service: &Arc<Service>,
+        senders: Vec<Arc<dyn PushSender>>,
+    ) -> Arc<Self> {
+        let (sink, rx) = Self::with_queue(
+            config.queue_capacity.max(1),
+            service.presence().clone(),
+            service.viewing().clone(),
+        );
+        let rx = Arc::new(Mutex::new(rx));
+        let senders: Arc<[Arc<dyn PushSender>]> = senders.into();
+        for _ in 0..config.workers.max(1) {
+            tokio::spawn(worker(
+                rx.clone(),
+                service.store().clone(),
+                senders.clone(),
+                sink.stats.clone(),
+            ));
+        }
+        Arc::new(sink)
+    }
+
+    fn with_queue(
+        capacity: usize,
+        presence: Arc<Presence>,
+        viewing: Arc<Viewing>,
+    ) -> (Self, mpsc::Receiver<Job>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let sink = PushSink {
+            tx,
+            presence,
+            viewing,
+            stats: Arc::default(),
+        };
+        (sink, rx)
+    }
+
+    pub fn stats(&self) -> &Arc<PushStats> {
+        &self.stats
+    }
+
+    fn enqueue(&self, job: Job) {
+        match self.tx.try_send(job) {
+            Ok(()) => {
+                PushStats::bump(&self.stats.queued);
+            }
+            Err(e) => {
+                let full = matches!(e, mpsc::error::TrySendError::Full(_));
+                let dropped = PushStats::bump(&self.stats.dropped) + 1;
+                let job = e.into_inner();
+                // One line per hundred drops: an overloaded queue must not
+                // also flood the log.
+                if dropped % 100 == 1 {
+                    tracing::warn!(
+                        recipient = %job.recipient,
+                        dropped_total = dropped,
+                        queue_full = full,
+                        "push notification dropped: the push queue is {}",
+                        if full { "full" } else { "closed" }
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl EventSink for PushSink {
+    fn deliver(&self, event: &DomainEvent) {
+        let DomainEvent::MessageCreated {
+            message,
+            sender,
+            members,
+        } = event
+        else {
+            return;
+        };
+        let to = recipients(
+            members,
+            &sender.id,
+            message.conversation_id,
+            &self.presence,
+            &self.viewing,
+        );
+        if to.is_empty() {
+            return;
+        }
+        let notification = notification(message, sender);
+        let data = data(message);
+        for recipient in to {
+            self.enqueue(Job {
+                recipient,
+                notification: notification.clone(),
+                data: data.clone(),
+            });
+        }
+    }
+}
+
+async fn worker(
+    rx: Arc<Mutex<mpsc::Receiver<Job>>>,
+    store: DynStore,
+    senders: Arc<[Arc<dyn PushSender>]>,
+    stats: Arc<PushStats>,
+) {
+    loop {
+        let job = rx.lock().await.recv().await;
+        let Some(job) = job else {
+            return;
+        };
+        let devices = match store.devices_of(std::slice::from_ref(&job.recipient)).await {
+            Ok(d) => d,
+            Err(e) => {
+                PushStats::bump(&stats.failed);
+                tracing::warn!(recipient = %job.recipient, error = %e, "push: loading devices failed");
+                continue;
+            }
+        };
+        let push = Push {
+            recipient: job.recipient,
+            devices,
+            notification: job.notification,
+            data: job.data,
+        };
+        let results = futures::future::join_all(senders.iter().map(|s| s.send(&push))).await;
+        for (sender, result) in senders.iter().zip(results) {
+            match result {
+                Ok(()) => {
+                    PushStats::bump(&stats.sent);
+                }
+                Err(e) => {
+                    PushStats::bump(&stats.failed);
+                    tracing::warn!(
+                        sender = sender.name(),
+                        recipient = %push.recipient,
+                        error = %e,
+                        "push notification not delivered"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::command::{Actor, SendMessage};
+    use crate::core::service::Limits;
+    use crate::core::{ConversationKind, Device, DevicePlatform, RowRef, UserSummary};
+    use crate::fanout::testing::Recorder;
+    use crate::push::PushError;
+    use async_trait::async_trait;
+    use std::time::Duration;
+
+    fn id(s: &str) -> UserId {
+        UserId::parse(s).expect("id")
+    }
+
+    #[test]
+    fn offline_members_and_online_members_elsewhere_are_picked_but_not_viewers_or_the_sender() {
+        let presence = Presence::default();
+        let viewing = Viewing::default();
+        let [alice, bob, carol, dave] = ["alice", "bob", "carol", "dave"].map(id);
+        // bob offline; carol online, viewing another conversation; dave
+        // online and viewing conversation 1; alice (the sender) online too.
+        for u in [&alice, &carol, &dave] {
+            presence.connect(u);
+        }
+        viewing.view(&carol, 2, "s-carol");
+        viewing.view(&dave, 1, "s-dave");
+        viewing.view(&alice, 1, "s-alice");
+        let members = [
+            alice.clone(),
+            bob.clone(),
+            carol.clone(),
+            dave.clone(),
+            bob.clone(),
+        ];
+        let to = recipients(&members, &alice, 1, &presence, &viewing);
+        assert_eq!(to, vec![bob.clone(), carol.clone()]);
+
+        viewing.unview(&dave, 1, "s-dave");
+        let to = recipients(&members, &alice, 1, &presence, &viewing);
+        assert_eq!(to, vec![bob, carol, dave]);
+    }
+
+    fn message_event(members: Vec<UserId>) -> DomainEvent {
+        DomainEvent::MessageCreated {
+            message: crate::push::tests::message(Some("hello"), &[]),
+            sender: UserSummary {
+                id: id("alice"),
+                username: None,
+                display_name: Some("Alice".into()),
+                avatar_url: None,
+            },
+            members,
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_jobs_instead_of_waiting() {
+        let (sink, mut rx) = PushSink::with_queue(2, Arc::default(), Arc::default());
+        let members = ["alice", "b", "c", "d", "e"].map(id).to_vec();
+        sink.deliver(&message_event(members));
+        assert_eq!(PushStats::get(&sink.stats.queued), 2);
+        assert_eq!(PushStats::get(&sink.stats.dropped), 2);
+        let first = rx.try_recv().expect("queued");
+        assert_eq!(first.recipient, id("b"));
+        assert_eq!(first.notification.title, "Alice");
+        assert_eq!(first.data["messageId"], "42");
+
+        drop(rx);
+        sink.deliver(&message_event(["alice", "b"].map(id).to_vec()));
+        assert_eq!(
+            PushStats::get(&sink.stats.dropped),
+            3,
+            "a closed queue drops too"
+        );
+    }
+
+    #[test]
+    fn other_events_queue_nothing() {
+        let (sink, mut rx) = PushSink::with_queue(8, Arc::default(), Arc::default());
+        sink.deliver(&DomainEvent::Presence {
+            user: id("bob"),
+            online: true,
+            at: 0,
+            audience: vec![id("alice")],
+        });
+        assert!(rx.try_recv().is_err());
+    }
+
+    /// Records what it is asked to send.
+    struct Recording(tokio::sync::mpsc::UnboundedSender<Push>);
+
+    #[async_trait]
+    impl PushSender for Recording {
+        fn name(&self) -> &'static str {
+            "recording"
+        }
+        async fn send(&self, push: &Push) -> Result<(), PushError> {
+            let _ = self.0.send(push.clone());
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn workers_load_the_recipients_devices_and_send_a_new_message() {
+        let store = crate::store::open("sqlite::memory:").await.expect("store");
+        let service = Service::new(store, Arc::new(Recorder::default()), Limits::default());
+        let (tx, mut sent) = tokio::sync::mpsc::unbounded_channel();
+        let sink = PushSink::start(
+            &PushConfig::default(),
+            &service,
+            vec![Arc::new(Recording(tx))],
+        );
+        let alice = service
+            .provision(&id("alice"), Default::default())
+            .await
+            .expect("alice");
+        let actor = Actor {
+            user: UserSummary::from(&alice),
+        };
+        let created = service
+            .create_conversation(&actor, ConversationKind::Direct, vec![id("bob")], None)
+            .await
+            .expect("conversation");
+        let device = Device {
+            user_id: id("bob"),
+            token: "bob-phone".into(),
+            platform: DevicePlatform::Android,
+            created_at: 0,
+        };
+        service.store().add_device(&device).await.expect("device");
+        let (message, _) = service
+            .send(
+                &actor,
+                RowRef::Id(created.summary.conversation.id),
+                SendMessage {
+                    text: Some("hi bob".into()),
+                    ..SendMessage::default()
+                },
+            )
+            .await
+            .expect("send");
+        // The service published to the recorder; hand the event to the sink.
+        sink.deliver(&DomainEvent::MessageCreated {
+            message: message.clone(),
+            sender: actor.user.clone(),
+            members: vec![id("alice"), id("bob")],
+        });
+        let push = tokio::time::timeout(Duration::from_secs(5), sent.recv())
+            .await
+            .expect("sent in time")
+            .expect("a push");
+        assert_eq!(push.recipient, id("bob"));
+        assert_eq!(push.devices, vec![device]);
+        assert_eq!(push.notification.title, "alice");
+        assert_eq!(push.notification.body, "hi bob");
+        assert_eq!(push.data["messageUuid"], message.uuid.to_string());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(sent.try_recv().is_err(), "the sender gets nothing");
+        assert_eq!(PushStats::get(&sink.stats().sent), 1);
+    }
+}

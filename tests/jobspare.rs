@@ -1,0 +1,66 @@
+//! The JobSpare dialect driven by a Rust Socket.IO client, next to a Dozaar
+//! client in the same conversation.
+
+mod common;
+
+use common::{Auth, connect, open, start};
+use serde_json::json;
+use tf_rust_socketio::TransportType;
+
+#[tokio::test]
+async fn a_jobspare_client_opens_a_pair_conversation_and_talks_with_a_dozaar_client() {
+    let server = start().await;
+    let jobspare = server.jobspare_url.clone().expect("jobspare listens");
+    let alice_token = server.token("alice");
+    let mut alice = open(
+        &jobspare,
+        "/",
+        Auth::Token(&alice_token),
+        TransportType::Websocket,
+    )
+    .await;
+    assert!(alice.refused.is_none(), "{:?}", alice.refused);
+    let hello = alice.expect("authenticated").await;
+    assert_eq!(hello, json!({ "userId": "alice", "success": true }));
+
+    // Bob exists (placeholder) once the pair is used; his Dozaar socket joins.
+    alice
+        .emit(
+            "join_conversation",
+            json!({ "conversationId": "alice_bob" }),
+        )
+        .await;
+    let joined = alice.expect("joined_conversation").await;
+    let uuid = joined["conversationId"].as_str().expect("uuid").to_owned();
+
+    let bob_token = server.token("bob");
+    let mut bob = connect(&server, Auth::Token(&bob_token)).await;
+    bob.emit("join:conversation", json!({ "conversationId": uuid }))
+        .await;
+    bob.expect("joined:conversation").await;
+
+    alice
+        .emit(
+            "send_message",
+            json!({ "conversationId": "bob_alice", "receiverId": "bob",
+                    "messageType": "text", "content": { "text": "hi bob" } }),
+        )
+        .await;
+    let m = bob.expect("new:message").await;
+    assert_eq!(m["message"], "hi bob");
+    let delivered = alice
+        .expect_where("message_delivered", |d| d["messageId"] == m["id"])
+        .await;
+    assert_eq!(delivered["deliveredTo"], "bob");
+
+    bob.emit(
+        "send:message",
+        json!({ "conversationId": uuid, "message": "hi alice" }),
+    )
+    .await;
+    let got = alice
+        .expect_where("new_message", |m| m["senderId"]["_id"] == "bob")
+        .await;
+    assert_eq!(got["content"]["text"], "hi alice");
+    assert_eq!(got["conversationId"], uuid.as_str());
+}
