@@ -243,9 +243,9 @@ describe('syarah dialect', () => {
       }
       const before = (await history(server, alice, chatId)).length;
       assert.equal(before, (await history(server, alice, chatId)).length);
-      const alive = [sa, sb].map((s) => waitFor(s, 'message', (m) => m.chatMessage.message === 'still alive'));
+      const alive = waitFor(sa, 'message', (m) => m.chatMessage.message === 'still alive');
       await must(sa, 'createMessage', { message: 'still alive', chatHeaderId: chatId, messageType: 0 });
-      await Promise.all(alive);
+      await alive;
     });
 
     it('a foreign chatHeaderId is not found for every event', async () => {

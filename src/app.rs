@@ -18,7 +18,8 @@ use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::core::error::StoreError;
 use crate::core::service::{Limits, Service};
-use crate::dialects::{Dialect, dozaar::Dozaar, jobspare::JobSpare, socket, syarah::Syarah};
+use crate::dialects::voxora::{Department, Voxora};
+use crate::dialects::{dozaar::Dozaar, jobspare::JobSpare, socket, syarah::Syarah};
 use crate::fanout::Bus;
 use crate::state::AppState;
 use crate::store;
@@ -118,6 +119,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let state = AppState {
         service,
         keys: Arc::new(keys),
+        media: Arc::new(crate::media::Media::new(&config)),
         config: Arc::new(config),
     };
     if let Some(push) = crate::push::start(&state.config.push, &state.service)? {
@@ -132,76 +134,80 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let dialects = &state.config.dialects;
     for (name, dialect) in dialects.enabled() {
-        let (addr, task) = match name {
-            "dozaar" => {
-                listen(
-                    Arc::new(Dozaar),
-                    dialect.port,
-                    &state,
-                    &bus,
-                    shutdown_rx.clone(),
-                )
-                .await?
+        let attach = |io: &SocketIo| match name {
+            "dozaar" => socket::attach(io, Arc::new(Dozaar), state.clone(), &bus),
+            "syarah" => socket::attach(io, Arc::new(Syarah), state.clone(), &bus),
+            "jobspare" => socket::attach(io, Arc::new(JobSpare), state.clone(), &bus),
+            "voxora" => {
+                socket::attach(io, Arc::new(Voxora), state.clone(), &bus);
+                socket::attach(io, Arc::new(Department), state.clone(), &bus);
             }
-            "syarah" => {
-                listen(
-                    Arc::new(Syarah),
-                    dialect.port,
-                    &state,
-                    &bus,
-                    shutdown_rx.clone(),
-                )
-                .await?
-            }
-            "jobspare" => {
-                listen(
-                    Arc::new(JobSpare),
-                    dialect.port,
-                    &state,
-                    &bus,
-                    shutdown_rx.clone(),
-                )
-                .await?
-            }
-            other => {
-                tracing::warn!(
-                    dialect = other,
-                    "this dialect is not built yet; not listening"
-                );
-                continue;
-            }
+            other => tracing::warn!(dialect = other, "this dialect is not built yet"),
         };
+        // Voxora's clients send files whole in a binary event.
+        let binary_uploads = name == "voxora";
+        let (addr, task) = listen(
+            name,
+            dialect.port,
+            binary_uploads,
+            &state,
+            shutdown_rx.clone(),
+            attach,
+        )
+        .await?;
         running.listeners.push((name, addr));
         running.tasks.push(task);
     }
     Ok(running)
 }
 
-/// Builds a dialect's Socket.IO server with the engine limits from the config.
-fn socket_io(config: &Config) -> (socketioxide::layer::SocketIoLayer, SocketIo) {
+/// Builds a dialect's Socket.IO server with the engine limits from the
+/// config; with `binary_uploads`, packets may carry a file of up to
+/// `uploads.socket_max_bytes` (base64-encoded on polling).
+fn socket_io(
+    config: &Config,
+    binary_uploads: bool,
+) -> (socketioxide::layer::SocketIoLayer, SocketIo) {
     let l = &config.limits;
     let s = &config.socket;
+    let (max_payload, ws_max_message) = if binary_uploads {
+        let file = config.uploads.socket_max_bytes;
+        let slack = l.max_payload_bytes;
+        (
+            l.max_payload_bytes.max(file / 3 * 4 + 4 + slack),
+            l.ws_max_message_bytes
+                .max(usize::try_from(file.saturating_add(slack)).unwrap_or(usize::MAX)),
+        )
+    } else {
+        (l.max_payload_bytes, l.ws_max_message_bytes)
+    };
     SocketIo::builder()
         .ping_interval(Duration::from_secs(s.ping_interval_secs))
         .ping_timeout(Duration::from_secs(s.ping_timeout_secs))
         .connect_timeout(Duration::from_secs(l.connect_timeout_secs))
-        .max_payload(l.max_payload_bytes)
+        .max_payload(max_payload)
         .max_buffer_size(l.max_buffer_packets)
-        .ws_max_message_size(l.ws_max_message_bytes)
-        .ws_max_frame_size(l.ws_max_frame_bytes)
+        .ws_max_message_size(ws_max_message)
+        .ws_max_frame_size(if binary_uploads {
+            ws_max_message
+        } else {
+            l.ws_max_frame_bytes
+        })
         .build_layer()
 }
 
-async fn listen<D: Dialect>(
-    dialect: Arc<D>,
+/// Serves the HTTP router and the Socket.IO namespaces that `attach` sets
+/// up, on one port.
+async fn listen(
+    name: &'static str,
     port: u16,
+    binary_uploads: bool,
     state: &AppState,
-    bus: &Bus,
     mut shutdown: watch::Receiver<bool>,
+    attach: impl FnOnce(&SocketIo),
 ) -> Result<(SocketAddr, JoinHandle<()>), StartError> {
-    let name = dialect.name();
-    let (layer, io) = socket_io(&state.config);
-    socket::attach(&io, dialect, state.clone(), bus);
+    let (layer, io) = socket_io(&state.config, binary_uploads);
+    attach(&io);
     let app: Router = crate::http::router(state.clone())
         .layer(layer)
         .layer(middleware::from_fn_with_state(state.clone(), origin_guard));

@@ -390,7 +390,7 @@ impl Default for DialectsConfig {
             syarah: DialectConfig::new(true, 3005),
             jobspare: DialectConfig::new(true, 4000),
             vchat: DialectConfig::new(false, 8081),
-            voxora: DialectConfig::new(false, 3002),
+            voxora: DialectConfig::new(true, 3002),
         }
     }
 }
@@ -437,6 +437,10 @@ pub struct UploadsConfig {
     pub image_max_pixels: u64,
     /// Lossy WebP quality of transcoded images, 0–100.
     pub webp_quality: u8,
+    /// Largest file sent whole in a Socket.IO event (Voxora's binary
+    /// `file_upload`), bytes. The listeners of dialects with such an event
+    /// accept packets this large; bigger files go through `POST /api/uploads`.
+    pub socket_max_bytes: u64,
 }
 
 impl Default for UploadsConfig {
@@ -450,9 +454,13 @@ impl Default for UploadsConfig {
             image_max_side: 1920,
             image_max_pixels: 40_000_000,
             webp_quality: 80,
+            socket_max_bytes: 1024 * 1024,
         }
     }
 }
+
+/// Largest `uploads.socket_max_bytes`: a socket event is held whole in memory.
+pub const MAX_SOCKET_UPLOAD: u64 = 16 * 1024 * 1024;
 
 /// Largest `uploads.image_max_side` (the WebP format's limit).
 pub const MAX_WEBP_SIDE: u32 = 16_383;
@@ -750,6 +758,7 @@ impl Config {
             ("uploads.max_file_bytes", u.max_file_bytes),
             ("uploads.image_max_side", u64::from(u.image_max_side)),
             ("uploads.image_max_pixels", u.image_max_pixels),
+            ("uploads.socket_max_bytes", u.socket_max_bytes),
         ] {
             if value == 0 {
                 return Err(invalid(key, "must be greater than zero"));
@@ -759,6 +768,14 @@ impl Config {
             return Err(invalid(
                 "uploads.image_max_side",
                 format!("must be at most {MAX_WEBP_SIDE} (the WebP limit)"),
+            ));
+        }
+        if u.socket_max_bytes > MAX_SOCKET_UPLOAD {
+            return Err(invalid(
+                "uploads.socket_max_bytes",
+                format!(
+                    "must be at most {MAX_SOCKET_UPLOAD} (use POST /api/uploads for bigger files)"
+                ),
             ));
         }
         if u.webp_quality > 100 {

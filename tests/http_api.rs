@@ -71,6 +71,7 @@ async fn spawn_with(adjust: impl FnOnce(&mut Config), limits: Limits) -> Api {
     let state = AppState {
         service,
         keys: Arc::new(keys),
+        media: Arc::new(confab::media::Media::new(&config)),
         config: Arc::new(config),
     };
     let app = confab::http::router(state.clone());

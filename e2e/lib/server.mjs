@@ -66,6 +66,7 @@ export async function startServer({ env = {}, timeoutMs = 30_000 } = {}) {
     CONFAB_DOZAAR_PORT: '0',
     CONFAB_SYARAH_PORT: '0',
     CONFAB_JOBSPARE_PORT: '0',
+    CONFAB_VOXORA_PORT: '0',
     CONFAB_LOG: process.env.CONFAB_E2E_LOG || 'warn',
     ...env,
   });

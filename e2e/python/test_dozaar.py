@@ -48,6 +48,7 @@ class Server:
                 "CONFAB_DOZAAR_PORT": "0",
                 "CONFAB_SYARAH_PORT": "0",
                 "CONFAB_JOBSPARE_PORT": "0",
+                "CONFAB_VOXORA_PORT": "0",
                 "CONFAB_LOG": os.environ.get("CONFAB_E2E_LOG", "warn"),
             }
         )
@@ -59,6 +60,7 @@ class Server:
             text=True,
         )
         lines = queue.Queue()
+        self.urls = {}
 
         def pump():
             for line in self.proc.stdout:
@@ -77,9 +79,12 @@ class Server:
                 self.stop()
                 raise RuntimeError(f"confab exited before listening: {seen}")
             seen.append(line)
-            m = re.search(r"confab: dozaar listening on (http://\S+)", line)
+            m = re.search(r"confab: (\w+) listening on (http://\S+)", line)
             if m:
-                self.url = m.group(1).rstrip("/")
+                self.urls[m.group(1)] = m.group(2).rstrip("/")
+            # Every listening line comes before the "data in" line.
+            if "confab: data in " in line:
+                self.url = self.urls["dozaar"]
                 break
 
     def token(self, user, name=None, ttl=None):

@@ -3,8 +3,8 @@
 
 use super::views::{ConversationView, FriendView, HistoryPage};
 use super::{
-    Conversation, ConversationRef, Message, MessageKind, MessageRef, PresenceStatus, UserId,
-    UserSummary,
+    Conversation, ConversationRef, Department, Message, MessageKind, MessageRef, PresenceStatus,
+    RowRef, Upload, UserId, UserSummary,
 };
 
 /// The authenticated user behind a request.
@@ -98,6 +98,15 @@ pub enum Command {
     },
     /// The actor's accepted friends.
     Friends,
+    /// The departments the actor is an agent of.
+    Departments,
+    /// The ids of the actor's conversations and its departments: the rooms
+    /// a socket joins on connect.
+    Rooms,
+    /// A department, if the actor is one of its agents.
+    AgentOf {
+        department: RowRef,
+    },
 }
 
 /// How a client names a conversation: by its id or UUID, or (JobSpare) by
@@ -161,4 +170,11 @@ pub enum Outcome {
     },
     DeletedMany(Vec<Message>),
     Friends(Vec<FriendView>),
+    Departments(Vec<Department>),
+    Rooms {
+        conversations: Vec<i64>,
+        departments: Vec<Department>,
+    },
+    /// A file stored by the upload pipeline.
+    Uploaded(Upload),
 }

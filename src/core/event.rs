@@ -56,6 +56,8 @@ pub enum DomainEvent {
         sender: UserSummary,
         /// Every member of the conversation, the sender included.
         members: Vec<UserId>,
+        /// The department of a support conversation: its agents hear of it.
+        department: Option<i64>,
     },
     MessageEdited {
         message: Message,
@@ -107,6 +109,10 @@ pub enum DomainEvent {
         user: UserId,
         members: Vec<UserId>,
     },
+    /// A user became an agent of a department (or changed role).
+    AgentAdded { department: i64, user: UserId },
+    /// A user is no longer an agent of a department.
+    AgentRemoved { department: i64, user: UserId },
     MemberRemoved {
         conversation: ConversationIds,
         user: UserId,

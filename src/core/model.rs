@@ -128,6 +128,55 @@ pub struct Conversation {
     pub last_seq: i64,
     /// Time of the newest message, or of creation.
     pub updated_at: Millis,
+    /// The department of a support conversation (a group that a visitor
+    /// opened in a department, answered by its agents).
+    pub department_id: Option<i64>,
+}
+
+/// A support desk department: agents answer the support conversations
+/// that visitors open in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Department {
+    pub id: i64,
+    pub uuid: Uuid,
+    pub name: String,
+    pub created_by: UserId,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentRole {
+    /// Adds and removes agents.
+    Admin,
+    Agent,
+}
+
+impl AgentRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentRole::Admin => "admin",
+            AgentRole::Agent => "agent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AgentRole> {
+        match s {
+            "admin" => Some(AgentRole::Admin),
+            "agent" => Some(AgentRole::Agent),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Agent {
+    pub department_id: i64,
+    pub user_id: UserId,
+    pub role: AgentRole,
+    pub added_at: Millis,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -18,6 +18,9 @@ use crate::fanout::typing::Typing;
 use crate::fanout::viewing::Viewing;
 use crate::store::{DynStore, Inserted};
 
+mod departments;
+pub use departments::DepartmentView;
+
 type Result<T> = std::result::Result<T, CoreError>;
 
 /// The limits the core enforces.
@@ -506,6 +509,7 @@ impl Service {
                     message: message.clone(),
                     sender: actor.user.clone(),
                     members: user_ids(&members),
+                    department: conversation.department_id,
                 });
                 (message, true)
             }
@@ -729,7 +733,7 @@ impl Service {
         Ok(match command {
             Command::Join { conversation } => {
                 let conversation = self.resolve(actor, conversation).await?;
-                Outcome::Joined(self.membership(actor, conversation).await?.0)
+                Outcome::Joined(self.join(actor, conversation).await?)
             }
             Command::Leave { conversation } => {
                 let conversation = self.resolve(actor, conversation).await?;
@@ -841,6 +845,14 @@ impl Service {
                 messages,
             } => Outcome::DeletedMany(self.delete_many(actor, conversation, &messages).await?),
             Command::Friends => Outcome::Friends(self.friends(actor).await?),
+            Command::Departments => Outcome::Departments(self.departments(actor).await?),
+            Command::Rooms => Outcome::Rooms {
+                conversations: self.store.conversation_ids_of(actor.id()).await?,
+                departments: self.departments(actor).await?,
+            },
+            Command::AgentOf { department } => {
+                Outcome::Departments(vec![self.agent_of(actor, department).await?.0])
+            }
         })
     }
 }

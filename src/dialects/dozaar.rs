@@ -10,7 +10,7 @@ use super::{
     Delivery, Dialect, Out, authorization_header, conversation_room, iso8601, token_value,
     user_room, user_rooms,
 };
-use crate::core::command::{Command, Outcome, SendMessage};
+use crate::core::command::{Actor, Command, Outcome, SendMessage};
 use crate::core::event::DomainEvent;
 use crate::core::{CoreError, Message, RowRef, UserId, UserSummary};
 
@@ -170,7 +170,7 @@ impl Dialect for Dozaar {
         })
     }
 
-    fn encode(&self, _event: &str, outcome: &Outcome) -> Vec<Out> {
+    fn encode(&self, _actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
         match outcome {
             Outcome::Joined(c) => vec![
                 Out::View(c.id),
@@ -224,7 +224,10 @@ impl Dialect for Dozaar {
             | Outcome::Conversations { .. }
             | Outcome::ConversationRead { .. }
             | Outcome::DeletedMany(_)
-            | Outcome::Friends(_) => vec![ok(json!({}))],
+            | Outcome::Friends(_)
+            | Outcome::Departments(_)
+            | Outcome::Rooms { .. }
+            | Outcome::Uploaded(_) => vec![ok(json!({}))],
         }
     }
 
@@ -246,6 +249,7 @@ impl Dialect for Dozaar {
                 message,
                 sender,
                 members,
+                ..
             } => {
                 let room = conversation_room(message.conversation_id);
                 vec![
@@ -354,7 +358,9 @@ impl Dialect for Dozaar {
             DomainEvent::MessagesDelivered { .. }
             | DomainEvent::ConversationCreated { .. }
             | DomainEvent::MemberAdded { .. }
-            | DomainEvent::FriendshipChanged { .. } => vec![],
+            | DomainEvent::FriendshipChanged { .. }
+            | DomainEvent::AgentAdded { .. }
+            | DomainEvent::AgentRemoved { .. } => vec![],
         }
     }
 }

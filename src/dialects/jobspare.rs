@@ -199,7 +199,7 @@ impl Dialect for JobSpare {
         })
     }
 
-    fn encode(&self, _event: &str, outcome: &Outcome) -> Vec<Out> {
+    fn encode(&self, _actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
         match outcome {
             Outcome::Joined(c) => vec![
                 Out::View(c.id),
@@ -247,6 +247,7 @@ impl Dialect for JobSpare {
                 message,
                 sender,
                 members,
+                ..
             } => {
                 let others: Vec<&UserId> = members.iter().filter(|m| **m != sender.id).collect();
                 let receiver = (others.len() == 1).then(|| others[0]);

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::core::command::{Command, Outcome};
+use crate::core::command::{Actor, Command, Outcome};
 use crate::core::event::{DeliveredMessage, DomainEvent};
 use crate::core::{CoreError, UserId};
 
@@ -13,6 +13,7 @@ pub mod dozaar;
 pub mod jobspare;
 pub mod socket;
 pub mod syarah;
+pub mod voxora;
 
 /// What the runtime does on the socket that sent an event.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +27,12 @@ pub enum Out {
     View(i64),
     /// Take this socket out of a conversation's room.
     Unview(i64),
+    /// Put this socket in a room (without viewing anything).
+    Join(String),
+    /// Take this socket out of a room.
+    Leave(String),
+    /// Emit to every socket in a room, this one included if it is in it.
+    Broadcast(String, &'static str, Value),
 }
 
 /// What the fan-out does with a domain event on this dialect's sockets.
@@ -41,6 +48,8 @@ pub enum Delivery {
         /// to their users (all but the sender).
         receipt: Option<DeliveredMessage>,
     },
+    /// Make the sockets in any of `of` join room `room`.
+    Join { of: Vec<String>, room: String },
     /// Make the sockets in room `of` leave room `room`.
     Leave { of: String, room: String },
 }
@@ -80,13 +89,29 @@ pub trait Dialect: Send + Sync + 'static {
         None
     }
     /// What a socket is told once its handshake identified `actor`.
-    fn on_connect(&self, _actor: &crate::core::command::Actor) -> Vec<Out> {
+    fn on_connect(&self, _actor: &Actor) -> Vec<Out> {
         vec![]
+    }
+    /// A command the core must accept before a client with a verified token
+    /// connects; its outcome is encoded as the event `"connect"` and applied
+    /// to the new socket. An `Err` refuses the connection with that message.
+    fn admission(&self, _parts: &http::request::Parts) -> Result<Option<Command>, String> {
+        Ok(None)
+    }
+    /// The `connect_error` message when the core refused the admission.
+    fn refusal(&self, error: &CoreError) -> String {
+        error.to_string()
+    }
+    /// The client event that carries a binary upload (Voxora's
+    /// `file_upload`); the runtime puts its bytes through the upload
+    /// pipeline and encodes [`Outcome::Uploaded`].
+    fn upload_event(&self) -> Option<&'static str> {
+        None
     }
     /// A client event as a core command.
     fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError>;
     /// The answer to a client event that succeeded.
-    fn encode(&self, event: &str, outcome: &Outcome) -> Vec<Out>;
+    fn encode(&self, actor: &Actor, event: &str, outcome: &Outcome) -> Vec<Out>;
     /// The answer to a client event that failed.
     fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out>;
     /// A domain event as emits to this dialect's rooms.
@@ -138,6 +163,38 @@ pub fn token_value(v: Option<&Value>) -> Option<String> {
         .unwrap_or(t)
         .trim();
     (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// A query parameter of the handshake request, percent-decoded.
+pub fn query_param(parts: &http::request::Parts, name: &str) -> Option<String> {
+    parts.uri.query()?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| percent_decode(v)).flatten()
+    })
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Milliseconds as an RFC 3339 UTC timestamp (`2024-01-02T03:04:05.678Z`).

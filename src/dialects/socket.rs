@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::{Delivery, Dialect, Out, conversation_room, user_room};
-use crate::core::command::Actor;
+use crate::core::command::{Actor, Outcome};
 use crate::core::event::{DeliveredMessage, DomainEvent};
 use crate::core::{CoreError, Profile, UserId};
 use crate::fanout::{Bus, EventSink};
@@ -31,8 +31,83 @@ enum Job {
 struct Request {
     socket: SocketRef,
     event: String,
-    payload: Result<Value, String>,
+    payload: Result<Payload, String>,
     ack: AckSender,
+}
+
+/// A client event's payload: JSON, or one binary attachment (a `Buffer`)
+/// as the whole payload.
+enum Payload {
+    Json(Value),
+    Binary(bytes::Bytes),
+}
+
+impl Payload {
+    fn json(&self) -> Option<&Value> {
+        match self {
+            Payload::Json(v) => Some(v),
+            Payload::Binary(_) => None,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Payload {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(PayloadVisitor)
+    }
+}
+
+/// Takes bytes as [`Payload::Binary`] and anything else as JSON (binary
+/// nested inside JSON is refused).
+struct PayloadVisitor;
+
+impl<'de> serde::de::Visitor<'de> for PayloadVisitor {
+    type Value = Payload;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value or a binary payload")
+    }
+    fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Payload, E> {
+        Ok(Payload::Binary(bytes::Bytes::copy_from_slice(v)))
+    }
+    fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Payload, E> {
+        Ok(Payload::Binary(v.into()))
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Payload, E> {
+        Ok(Payload::Json(v.into()))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Payload, E> {
+        Ok(Payload::Json(v.into()))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Payload, E> {
+        Ok(Payload::Json(v.into()))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Payload, E> {
+        Ok(Payload::Json(v.into()))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Payload, E> {
+        Ok(Payload::Json(v.into()))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Payload, E> {
+        Ok(Payload::Json(v.into()))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Payload, E> {
+        Ok(Payload::Json(Value::Null))
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Payload, E> {
+        Ok(Payload::Json(Value::Null))
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Payload, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Payload, A::Error> {
+        use serde::Deserialize;
+        Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(Payload::Json)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Payload, A::Error> {
+        use serde::Deserialize;
+        Value::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Payload::Json)
+    }
 }
 
 /// Serves `dialect` on its namespace of `io`, and subscribes its renderer to the bus.
@@ -58,6 +133,10 @@ pub fn attach<D: Dialect>(io: &SocketIo, dialect: Arc<D>, state: AppState, bus: 
     bus.subscribe(Arc::new(Sink { dialect, tx }));
 }
 
+/// What the core's answer to a dialect's admission does to the new socket.
+#[derive(Clone)]
+struct Admitted(Vec<Out>);
+
 /// The user a dialect's client only claimed to be, before any token proved it.
 #[derive(Clone)]
 struct Claimed(Option<UserId>);
@@ -78,6 +157,15 @@ async fn authenticate<D: Dialect>(
     match dialect.handshake_token(s.req_parts(), auth.as_ref()) {
         Some(token) => {
             let actor = verify(&token, claimed.as_ref(), state).await?;
+            if let Some(command) = dialect.admission(s.req_parts())? {
+                let outcome = state
+                    .service
+                    .execute(&actor, command)
+                    .await
+                    .map_err(|e| dialect.refusal(&e))?;
+                s.extensions
+                    .insert(Admitted(dialect.encode(&actor, "connect", &outcome)));
+            }
             s.extensions.insert(actor);
         }
         None if dialect.identity_per_event() => {
@@ -123,7 +211,7 @@ fn on_connect<D: Dialect>(s: SocketRef, dialect: Arc<D>, state: AppState) {
         s.on_fallback(
             move |socket: SocketRef,
                   Event(event): Event,
-                  TryData(payload): TryData<Value>,
+                  TryData(payload): TryData<Payload>,
                   ack: AckSender| {
                 let request = Request {
                     socket,
@@ -141,7 +229,7 @@ fn on_connect<D: Dialect>(s: SocketRef, dialect: Arc<D>, state: AppState) {
                     };
                     apply(
                         &r.socket,
-                        r.ack,
+                        Some(r.ack),
                         dialect.encode_error(&r.event, &error),
                         None,
                     );
@@ -157,6 +245,9 @@ fn on_connect<D: Dialect>(s: SocketRef, dialect: Arc<D>, state: AppState) {
     });
     if let Some(actor) = &actor {
         s.join(user_room(actor.id()));
+        if let Some(Admitted(outs)) = s.extensions.get::<Admitted>() {
+            apply(&s, None, outs, None);
+        }
         for out in dialect.on_connect(actor) {
             if let Out::Emit(event, data) = out
                 && let Err(e) = s.emit(event, &data)
@@ -204,7 +295,7 @@ impl<D: Dialect> Worker<D> {
                 user: a.id(),
                 socket_key: &self.socket_key,
             });
-            apply(&request.socket, request.ack, outs, viewer);
+            apply(&request.socket, Some(request.ack), outs, viewer);
         }
         if let Some(actor) = &self.actor {
             self.state
@@ -225,6 +316,7 @@ impl<D: Dialect> Worker<D> {
             .payload
             .as_ref()
             .ok()
+            .and_then(Payload::json)
             .and_then(|p| self.dialect.event_token(p))
             .ok_or(CoreError::Unauthenticated)?;
         let actor = verify(&token, self.claimed.as_ref(), &self.state)
@@ -266,9 +358,28 @@ async fn execute<D: Dialect>(
         .payload
         .as_ref()
         .map_err(|e| CoreError::invalid(format!("unreadable payload: {e}")))?;
+    if dialect.upload_event() == Some(request.event.as_str()) {
+        let Payload::Binary(bytes) = payload else {
+            return Err(CoreError::invalid(format!(
+                "{} takes a binary payload (a Buffer)",
+                request.event
+            )));
+        };
+        let upload = state
+            .media
+            .keep_bytes(&state.service, actor.id(), bytes.clone())
+            .await?;
+        return Ok(dialect.encode(actor, &request.event, &Outcome::Uploaded(upload)));
+    }
+    let Payload::Json(payload) = payload else {
+        return Err(CoreError::invalid(format!(
+            "{} does not take a binary payload",
+            request.event
+        )));
+    };
     let command = dialect.decode(&request.event, payload)?;
     let outcome = state.service.execute(actor, command).await?;
-    Ok(dialect.encode(&request.event, &outcome))
+    Ok(dialect.encode(actor, &request.event, &outcome))
 }
 
 /// The socket's user, for the outs that change what it views.
@@ -278,8 +389,12 @@ struct Viewer<'a> {
     socket_key: &'a str,
 }
 
-fn apply(socket: &SocketRef, ack: AckSender, outs: Vec<Out>, viewer: Option<Viewer<'_>>) {
-    let mut ack = Some(ack);
+fn apply(
+    socket: &SocketRef,
+    mut ack: Option<AckSender>,
+    outs: Vec<Out>,
+    viewer: Option<Viewer<'_>>,
+) {
     for out in outs {
         match out {
             Out::Emit(event, data) => {
@@ -305,6 +420,16 @@ fn apply(socket: &SocketRef, ack: AckSender, outs: Vec<Out>, viewer: Option<View
                     let viewing = v.state.service.viewing();
                     viewing.unview(v.user, conversation_id, v.socket_key);
                 }
+            }
+            Out::Join(room) => socket.join(room),
+            Out::Leave(room) => socket.leave(room),
+            Out::Broadcast(room, event, data) => {
+                let to = socket.within(room);
+                tokio::spawn(async move {
+                    if let Err(e) = to.emit(event, &data).await {
+                        tracing::debug!(error = %e, event, "broadcast failed for some sockets");
+                    }
+                });
             }
         }
     }
@@ -376,6 +501,11 @@ async fn deliver(
                     if !users.is_empty() {
                         let _ = receipts.send((users, message));
                     }
+                }
+            }
+            Delivery::Join { of, room } => {
+                if let Err(e) = ns.to(of).join(room).await {
+                    tracing::warn!(error = ?e, "could not put sockets in a room");
                 }
             }
             Delivery::Leave { of, room } => {

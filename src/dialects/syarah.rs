@@ -7,10 +7,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, Out, authorization_header, conversation_room, iso8601, token_value,
-    user_room, user_rooms,
+    Delivery, Dialect, Out, authorization_header, conversation_room, iso8601, query_param,
+    token_value, user_room, user_rooms,
 };
-use crate::core::command::{Command, Outcome, RoomTarget, SendMessage};
+use crate::core::command::{Actor, Command, Outcome, RoomTarget, SendMessage};
 use crate::core::event::DomainEvent;
 use crate::core::views::{ConversationView, FriendView};
 use crate::core::{
@@ -26,37 +26,6 @@ const MAX_PAGE: u32 = 100;
 
 fn parse<T: serde::de::DeserializeOwned>(payload: &Value) -> Result<T, CoreError> {
     T::deserialize(payload).map_err(|e| CoreError::invalid(format!("invalid payload: {e}")))
-}
-
-fn query_param(parts: &http::request::Parts, name: &str) -> Option<String> {
-    parts.uri.query()?.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=')?;
-        (k == name).then(|| percent_decode(v)).flatten()
-    })
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = s.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 #[derive(Deserialize)]
@@ -411,7 +380,7 @@ impl Dialect for Syarah {
         })
     }
 
-    fn encode(&self, _event: &str, outcome: &Outcome) -> Vec<Out> {
+    fn encode(&self, _actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
         match outcome {
             Outcome::Sent {
                 message, sender, ..
@@ -519,6 +488,9 @@ impl Dialect for Syarah {
                     .map(|s| json!({ "userId": s.user_id, "isOnline": s.online }))
                     .collect::<Vec<_>>()
             ))],
+            Outcome::Departments(_) | Outcome::Rooms { .. } | Outcome::Uploaded(_) => {
+                vec![Out::Ack(json!({}))]
+            }
         }
     }
 

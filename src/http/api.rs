@@ -230,6 +230,8 @@ pub struct ConversationDto {
     pub last_message: Option<MessageDto>,
     /// Messages from others after the caller's read watermark, not deleted.
     pub unread_count: i64,
+    /// The department of a support conversation.
+    pub department_id: Option<i64>,
 }
 
 impl From<&ConversationSummary> for ConversationDto {
@@ -247,6 +249,7 @@ impl From<&ConversationSummary> for ConversationDto {
             members: s.members.iter().map(MemberDto::from).collect(),
             last_message: s.last_message.as_ref().map(MessageDto::from),
             unread_count: s.unread_count,
+            department_id: c.department_id,
         }
     }
 }
@@ -335,11 +338,11 @@ pub struct HistoryQuery {
 
 // ------------------------------------------------------------------ helpers
 
-fn row_ref(s: &str) -> Result<RowRef, ApiError> {
+pub(crate) fn row_ref(s: &str) -> Result<RowRef, ApiError> {
     Ok(RowRef::parse(s)?)
 }
 
-fn user_id(s: &str) -> Result<UserId, ApiError> {
+pub(crate) fn user_id(s: &str) -> Result<UserId, ApiError> {
     Ok(UserId::parse(s)?)
 }
 

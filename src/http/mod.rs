@@ -33,6 +33,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod departments;
 pub mod error;
 pub mod health;
 pub mod openapi;
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/messages/{id}/read", post(api::mark_read))
         .merge(api::social_routes())
+        .merge(departments::routes())
         .route("/api/chat/getChatHeaderAsync", get(syarah::get_chat_header))
         .method_not_allowed_fallback(error::method_not_allowed)
         .route("/api", any(error::no_route))

@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorBody, ErrorDetail};
-use super::{api, auth, health, uploads};
+use super::{api, auth, departments, health, uploads};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,6 +35,14 @@ use super::{api, auth, health, uploads};
         api::unblock_user,
         api::register_device,
         api::remove_device,
+        departments::create_department,
+        departments::list_departments,
+        departments::get_department,
+        departments::add_agent,
+        departments::remove_agent,
+        departments::open_support,
+        departments::list_support,
+        departments::claim,
         health::healthz,
         health::readyz,
         uploads::upload_syarah,
@@ -50,6 +58,13 @@ use super::{api, auth, health, uploads};
         api::MessageKindDto,
         api::MessageDto,
         api::ConversationDto,
+        departments::AgentRoleDto,
+        departments::AgentDto,
+        departments::DepartmentDto,
+        departments::SupportConversationDto,
+        departments::CreateDepartment,
+        departments::AddAgent,
+        departments::OpenSupport,
         api::MessagePage,
         api::ReadReceipt,
         api::CreateConversation,
@@ -79,6 +94,7 @@ use super::{api, auth, health, uploads};
         (name = "uploads", description = "File uploads for chat messages"),
         (name = "friendships", description = "Friend requests and blocks"),
         (name = "devices", description = "Push notification tokens"),
+        (name = "departments", description = "Support desk: departments, agents and support conversations"),
     )
 )]
 pub struct ApiDoc;
@@ -157,6 +173,15 @@ mod tests {
             ("/readyz", &["get"]),
             ("/api/chat/uploadFile", &["post"]),
             ("/api/uploads", &["post"]),
+            ("/api/departments", &["get", "post"]),
+            ("/api/departments/{id}", &["get"]),
+            ("/api/departments/{id}/agents", &["post"]),
+            ("/api/departments/{id}/agents/{userId}", &["delete"]),
+            ("/api/departments/{id}/conversations", &["get", "post"]),
+            (
+                "/api/departments/{id}/conversations/{conversationId}/claim",
+                &["post"],
+            ),
         ];
         for (path, methods) in expected {
             for method in *methods {

@@ -61,9 +61,9 @@ use utoipa::ToSchema;
 
 use super::auth::CurrentUser;
 use super::error::{ApiError, ErrorBody, ErrorDetail};
-use crate::core::{CoreError, ErrorCode, MessageKind, Upload, now_millis};
+use crate::core::{CoreError, ErrorCode, MessageKind};
 use crate::media::storage::Key;
-use crate::media::{Media, MediaError, Received, Stored, content_type_of};
+use crate::media::{KeepError, Media, MediaError, Received, Stored, content_type_of};
 use crate::state::AppState;
 
 /// Room for the multipart framing and the small fields next to the file.
@@ -75,7 +75,7 @@ const MAX_SMALL_FIELD: usize = 1024;
 /// router (they take its CORS layer; the upload routes bring their own
 /// body limit).
 pub fn router(state: &AppState) -> Router<AppState> {
-    let media = Arc::new(Media::new(&state.config));
+    let media = state.media.clone();
     let body_limit = usize::try_from(media.largest_limit())
         .unwrap_or(usize::MAX)
         .saturating_add(FORM_SLACK);
@@ -112,6 +112,15 @@ pub enum UploadError {
 impl From<CoreError> for UploadError {
     fn from(e: CoreError) -> Self {
         UploadError::Api(e.into())
+    }
+}
+
+impl From<KeepError> for UploadError {
+    fn from(e: KeepError) -> Self {
+        match e {
+            KeepError::Media(e) => UploadError::Media(e),
+            KeepError::Core(e) => e.into(),
+        }
     }
 }
 
@@ -314,22 +323,9 @@ async fn upload(
     }
     let form = form.map_err(|e| UploadError::Form(e.body_text()))?;
     let (received, kind) = receive_form(media, form, kind_field).await?;
-    let stored = media.store(received, kind).await?;
-    let upload = Upload {
-        path: stored.path(),
-        owner: actor.id().clone(),
-        kind: stored.kind,
-        content_type: stored.content_type().to_owned(),
-        size: i64::try_from(stored.size).unwrap_or(i64::MAX),
-        created_at: now_millis(),
-    };
-    if let Err(e) = state.service.record_upload(upload).await {
-        if let Err(d) = media.delete(&stored.key).await {
-            tracing::warn!(key = %stored.key, error = %d, "could not remove an unrecorded upload");
-        }
-        return Err(e.into());
-    }
-    tracing::debug!(key = %stored.key, size = stored.size, user = %actor.id(), "upload stored");
+    let (stored, _) = media
+        .keep(&state.service, actor.id(), received, kind)
+        .await?;
     Ok(stored)
 }
 

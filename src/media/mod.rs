@@ -42,7 +42,7 @@ use self::image::{ImageError, ImageOptions};
 use self::sniff::{Format, Rejected};
 use self::storage::{Key, LocalDisk, Object, Storage, StorageError};
 use crate::config::{Config, UploadsConfig};
-use crate::core::MessageKind;
+use crate::core::{CoreError, MessageKind, Service, Upload, UserId, now_millis};
 
 /// Folder (below the uploads root) of uploads in progress.
 pub const TMP_DIR: &str = ".tmp";
@@ -162,6 +162,46 @@ pub fn content_type_of(key: &Key) -> &'static str {
     key.ext()
         .and_then(Format::from_ext)
         .map_or("application/octet-stream", Format::mime)
+}
+
+/// Why keeping an upload failed: the pipeline refused it, or the core did
+/// not record it.
+#[derive(Debug, thiserror::Error)]
+pub enum KeepError {
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error(transparent)]
+    Core(#[from] CoreError),
+}
+
+impl From<KeepError> for CoreError {
+    /// For clients that are not HTTP (a socket's binary upload).
+    fn from(e: KeepError) -> Self {
+        match e {
+            KeepError::Core(e) => e,
+            KeepError::Media(e) if e.status().is_server_error() => {
+                CoreError::Internal(e.to_string())
+            }
+            KeepError::Media(e) => CoreError::Invalid(e.public_message()),
+        }
+    }
+}
+
+/// The kind a file is stored as when no kind was declared: what its bytes
+/// are (an image confab can decode, audio, video), else a file.
+pub fn kind_of(head: &[u8]) -> MessageKind {
+    let format = sniff::sniff(head);
+    let kind = match format.class() {
+        sniff::Class::Image => MessageKind::Image,
+        sniff::Class::Audio => MessageKind::Audio,
+        sniff::Class::Video => MessageKind::Video,
+        sniff::Class::Other => MessageKind::File,
+    };
+    if sniff::accept(kind, format).is_ok() {
+        kind
+    } else {
+        MessageKind::File
+    }
 }
 
 /// The upload pipeline and the storage behind it.
@@ -344,6 +384,52 @@ impl Media {
             format: Format::WebP,
             size,
         })
+    }
+
+    /// Stores a received file and records it as `owner`'s upload; the
+    /// stored file is removed again if the record fails.
+    pub async fn keep(
+        &self,
+        service: &Service,
+        owner: &UserId,
+        received: Received,
+        kind: MessageKind,
+    ) -> Result<(Stored, Upload), KeepError> {
+        let stored = self.store(received, kind).await?;
+        let upload = Upload {
+            path: stored.path(),
+            owner: owner.clone(),
+            kind: stored.kind,
+            content_type: stored.content_type().to_owned(),
+            size: i64::try_from(stored.size).unwrap_or(i64::MAX),
+            created_at: now_millis(),
+        };
+        match service.record_upload(upload).await {
+            Ok(upload) => {
+                tracing::debug!(key = %stored.key, size = stored.size, user = %owner, "upload stored");
+                Ok((stored, upload))
+            }
+            Err(e) => {
+                if let Err(d) = self.delete(&stored.key).await {
+                    tracing::warn!(key = %stored.key, error = %d, "could not remove an unrecorded upload");
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Keeps a file that arrived whole (a socket's binary event), as the
+    /// kind its bytes show.
+    pub async fn keep_bytes(
+        &self,
+        service: &Service,
+        owner: &UserId,
+        bytes: Bytes,
+    ) -> Result<Upload, KeepError> {
+        let kind = kind_of(&bytes[..bytes.len().min(sniff::SNIFF_LEN)]);
+        let body = futures::stream::once(async move { Ok(bytes) });
+        let received = self.receive(body, self.limit(kind), Some(kind)).await?;
+        Ok(self.keep(service, owner, received, kind).await?.1)
     }
 
     /// Opens a stored file by key.

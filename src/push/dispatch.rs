@@ -158,6 +158,7 @@ impl EventSink for PushSink {
             message,
             sender,
             members,
+            ..
         } = event
         else {
             return;
@@ -282,6 +283,7 @@ mod tests {
                 avatar_url: None,
             },
             members,
+            department: None,
         }
     }
 
@@ -376,6 +378,7 @@ mod tests {
             message: message.clone(),
             sender: actor.user.clone(),
             members: vec![id("alice"), id("bob")],
+            department: None,
         });
         let push = tokio::time::timeout(Duration::from_secs(5), sent.recv())
             .await

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use crate::core::error::StoreError;
 use crate::core::{
-    Conversation, ConversationKind, ConversationRef, ConversationSummary, Device, Friendship,
-    FriendshipStatus, Member, Message, MessageKind, MessageRef, Millis, NewMessage, Page, Profile,
-    Role, Upload, User, UserId,
+    Agent, AgentRole, Conversation, ConversationKind, ConversationRef, ConversationSummary,
+    Department, Device, Friendship, FriendshipStatus, Member, Message, MessageKind, MessageRef,
+    Millis, NewMessage, Page, Profile, Role, RowRef, Upload, User, UserId,
 };
 
 pub mod sqlite;
@@ -92,6 +92,15 @@ pub trait Store: Send + Sync + 'static {
         members: &[UserId],
         now: Millis,
     ) -> StoreResult<Conversation>;
+    /// A support conversation: a group with `visitor` as owner and only
+    /// member, recorded as belonging to `department_id`.
+    async fn create_support(
+        &self,
+        visitor: &UserId,
+        department_id: i64,
+        title: Option<&str>,
+        now: Millis,
+    ) -> StoreResult<Conversation>;
     async fn conversation(&self, r: ConversationRef) -> StoreResult<Option<Conversation>>;
     async fn members(&self, conversation_id: i64) -> StoreResult<Vec<Member>>;
     async fn member(&self, conversation_id: i64, user: &UserId) -> StoreResult<Option<Member>>;
@@ -108,6 +117,8 @@ pub trait Store: Send + Sync + 'static {
     /// The conversations of `user`, most recently active first, each with its
     /// members, last (not deleted) message and the user's unread count.
     async fn conversations_of(&self, user: &UserId) -> StoreResult<Vec<ConversationSummary>>;
+    /// The ids of the conversations `user` is a member of.
+    async fn conversation_ids_of(&self, user: &UserId) -> StoreResult<Vec<i64>>;
     /// Messages after the member's read watermark, not sent by the member and not deleted.
     async fn unread_count(&self, conversation_id: i64, user: &UserId) -> StoreResult<i64>;
 
@@ -118,6 +129,35 @@ pub trait Store: Send + Sync + 'static {
         a: &UserId,
         b: &UserId,
     ) -> StoreResult<Option<Conversation>>;
+
+    // --- departments ---
+
+    /// A department with `creator` as its admin agent.
+    async fn create_department(
+        &self,
+        creator: &UserId,
+        name: &str,
+        now: Millis,
+    ) -> StoreResult<Department>;
+    async fn department(&self, r: RowRef) -> StoreResult<Option<Department>>;
+    /// The departments `user` is an agent of, oldest first.
+    async fn departments_of(&self, user: &UserId) -> StoreResult<Vec<Department>>;
+    /// The agents of a department, admins first, then by when they were added.
+    async fn agents(&self, department_id: i64) -> StoreResult<Vec<Agent>>;
+    async fn agent(&self, department_id: i64, user: &UserId) -> StoreResult<Option<Agent>>;
+    /// Adds an agent, or changes its role; an unknown user is provisioned
+    /// as a placeholder. True if the user was not an agent before.
+    async fn put_agent(
+        &self,
+        department_id: i64,
+        user: &UserId,
+        role: AgentRole,
+        now: Millis,
+    ) -> StoreResult<bool>;
+    /// Removes an agent; false if it was not one.
+    async fn remove_agent(&self, department_id: i64, user: &UserId) -> StoreResult<bool>;
+    /// The support conversations of a department, most recently active first.
+    async fn support_conversations(&self, department_id: i64) -> StoreResult<Vec<Conversation>>;
 
     // --- messages ---
 

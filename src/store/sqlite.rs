@@ -31,8 +31,9 @@ use super::{
 use crate::core::error::StoreError;
 use crate::core::ids::RowRef;
 use crate::core::{
-    Conversation, ConversationRef, ConversationSummary, Device, DevicePlatform, Friendship, Member,
-    Message, MessageRef, Millis, NewMessage, Page, Profile, Role, Upload, User, UserId,
+    Agent, AgentRole, Conversation, ConversationRef, ConversationSummary, Department, Device,
+    DevicePlatform, Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile,
+    Role, Upload, User, UserId,
 };
 
 /// How long a caller waits for a pooled connection before the store counts
@@ -51,7 +52,8 @@ macro_rules! user_cols {
 /// The columns of a `Conversation`, from `conversations c`.
 macro_rules! conv_cols {
     () => {
-        "c.id, c.uuid, c.kind, c.title, c.created_by, c.created_at, c.last_seq, c.updated_at"
+        "c.id, c.uuid, c.kind, c.title, c.created_by, c.created_at, c.last_seq, c.updated_at, \
+         c.department_id"
     };
 }
 
@@ -285,6 +287,28 @@ fn conversation_from_row(row: &SqliteRow) -> StoreResult<Conversation> {
         created_at: get(row, "created_at")?,
         last_seq: get(row, "last_seq")?,
         updated_at: get(row, "updated_at")?,
+        department_id: get(row, "department_id")?,
+    })
+}
+
+fn department_from_row(row: &SqliteRow) -> StoreResult<Department> {
+    Ok(Department {
+        id: get(row, "id")?,
+        uuid: parse_uuid(get(row, "uuid")?)?,
+        name: get(row, "name")?,
+        created_by: UserId::from_trusted(get(row, "created_by")?),
+        created_at: get(row, "created_at")?,
+    })
+}
+
+fn agent_from_row(row: &SqliteRow) -> StoreResult<Agent> {
+    let role: &str = get(row, "role")?;
+    Ok(Agent {
+        department_id: get(row, "department_id")?,
+        user_id: UserId::from_trusted(get(row, "user_id")?),
+        role: AgentRole::parse(role)
+            .ok_or_else(|| StoreError::Corrupt(format!("agent role {role:?}")))?,
+        added_at: get(row, "added_at")?,
     })
 }
 
@@ -619,54 +643,18 @@ impl Store for SqliteStore {
         members: &[UserId],
         now: Millis,
     ) -> StoreResult<Conversation> {
-        let members_json = ids_json(members)?;
-        let mut tx = self.begin_write().await?;
-        ensure_users_in(
-            &mut tx,
-            &ids_json(std::iter::once(creator).chain(members))?,
-            now,
-        )
-        .await?;
-        let row = sqlx::query(concat!(
-            "INSERT INTO conversations \
-               (uuid, kind, title, created_by, created_at, last_seq, updated_at, direct_key) \
-             VALUES (?, 'group', ?, ?, ?, 0, ?, NULL) \
-             RETURNING ",
-            "id, uuid, kind, title, created_by, created_at, last_seq, updated_at"
-        ))
-        .bind(Uuid::now_v7().to_string())
-        .bind(title)
-        .bind(creator.as_str())
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
-        let conversation = conversation_from_row(&row)?;
-        sqlx::query(
-            "INSERT INTO members (conversation_id, user_id, role, joined_at) \
-             VALUES (?, ?, 'owner', ?)",
-        )
-        .bind(conversation.id)
-        .bind(creator.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        sqlx::query(
-            "INSERT INTO members (conversation_id, user_id, role, joined_at) \
-             SELECT ?1, value, 'member', ?2 FROM json_each(?3) WHERE value <> ?4 \
-             ON CONFLICT (conversation_id, user_id) DO NOTHING",
-        )
-        .bind(conversation.id)
-        .bind(now)
-        .bind(&members_json)
-        .bind(creator.as_str())
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        tx.commit().await.db()?;
-        Ok(conversation)
+        self.insert_group(creator, title, members, None, now).await
+    }
+
+    async fn create_support(
+        &self,
+        visitor: &UserId,
+        department_id: i64,
+        title: Option<&str>,
+        now: Millis,
+    ) -> StoreResult<Conversation> {
+        self.insert_group(visitor, title, &[], Some(department_id), now)
+            .await
     }
 
     async fn conversation(&self, r: ConversationRef) -> StoreResult<Option<Conversation>> {
@@ -761,6 +749,17 @@ impl Store for SqliteStore {
             .rows_affected()
             == 1;
         Ok(removed)
+    }
+
+    async fn conversation_ids_of(&self, user: &UserId) -> StoreResult<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT conversation_id FROM members WHERE user_id = ? ORDER BY conversation_id",
+        )
+        .bind(user.as_str())
+        .fetch_all(&self.read)
+        .await
+        .db()?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
     async fn conversations_of(&self, user: &UserId) -> StoreResult<Vec<ConversationSummary>> {
@@ -879,6 +878,166 @@ impl Store for SqliteStore {
         .as_ref()
         .map(conversation_from_row)
         .transpose()
+    }
+
+    // --- departments ---
+
+    async fn create_department(
+        &self,
+        creator: &UserId,
+        name: &str,
+        now: Millis,
+    ) -> StoreResult<Department> {
+        let mut tx = self.begin_write().await?;
+        ensure_users_in(&mut tx, &ids_json([creator])?, now).await?;
+        let row = sqlx::query(
+            "INSERT INTO departments (uuid, name, created_by, created_at) VALUES (?, ?, ?, ?) \
+             RETURNING id, uuid, name, created_by, created_at",
+        )
+        .bind(Uuid::now_v7().to_string())
+        .bind(name)
+        .bind(creator.as_str())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .db()?;
+        let department = department_from_row(&row)?;
+        sqlx::query(
+            "INSERT INTO department_agents (department_id, user_id, role, added_at) \
+             VALUES (?, ?, 'admin', ?)",
+        )
+        .bind(department.id)
+        .bind(creator.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()?;
+        Ok(department)
+    }
+
+    async fn department(&self, r: RowRef) -> StoreResult<Option<Department>> {
+        let q = match r {
+            RowRef::Id(id) => sqlx::query(
+                "SELECT id, uuid, name, created_by, created_at FROM departments WHERE id = ?",
+            )
+            .bind(id),
+            RowRef::Uuid(uuid) => sqlx::query(
+                "SELECT id, uuid, name, created_by, created_at FROM departments WHERE uuid = ?",
+            )
+            .bind(uuid.to_string()),
+        };
+        q.fetch_optional(&self.read)
+            .await
+            .db()?
+            .as_ref()
+            .map(department_from_row)
+            .transpose()
+    }
+
+    async fn departments_of(&self, user: &UserId) -> StoreResult<Vec<Department>> {
+        sqlx::query(
+            "SELECT d.id, d.uuid, d.name, d.created_by, d.created_at \
+             FROM department_agents a JOIN departments d ON d.id = a.department_id \
+             WHERE a.user_id = ? ORDER BY d.id",
+        )
+        .bind(user.as_str())
+        .fetch_all(&self.read)
+        .await
+        .db()?
+        .iter()
+        .map(department_from_row)
+        .collect()
+    }
+
+    async fn agents(&self, department_id: i64) -> StoreResult<Vec<Agent>> {
+        sqlx::query(
+            "SELECT department_id, user_id, role, added_at FROM department_agents \
+             WHERE department_id = ? ORDER BY role = 'admin' DESC, added_at, user_id",
+        )
+        .bind(department_id)
+        .fetch_all(&self.read)
+        .await
+        .db()?
+        .iter()
+        .map(agent_from_row)
+        .collect()
+    }
+
+    async fn agent(&self, department_id: i64, user: &UserId) -> StoreResult<Option<Agent>> {
+        sqlx::query(
+            "SELECT department_id, user_id, role, added_at FROM department_agents \
+             WHERE department_id = ? AND user_id = ?",
+        )
+        .bind(department_id)
+        .bind(user.as_str())
+        .fetch_optional(&self.read)
+        .await
+        .db()?
+        .as_ref()
+        .map(agent_from_row)
+        .transpose()
+    }
+
+    async fn put_agent(
+        &self,
+        department_id: i64,
+        user: &UserId,
+        role: AgentRole,
+        now: Millis,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        ensure_users_in(&mut tx, &ids_json([user])?, now).await?;
+        let existed =
+            sqlx::query("SELECT 1 FROM department_agents WHERE department_id = ? AND user_id = ?")
+                .bind(department_id)
+                .bind(user.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .db()?
+                .is_some();
+        sqlx::query(
+            "INSERT INTO department_agents (department_id, user_id, role, added_at) \
+             VALUES (?, ?, ?, ?) \
+             ON CONFLICT (department_id, user_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(department_id)
+        .bind(user.as_str())
+        .bind(role.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()?;
+        Ok(!existed)
+    }
+
+    async fn remove_agent(&self, department_id: i64, user: &UserId) -> StoreResult<bool> {
+        let removed =
+            sqlx::query("DELETE FROM department_agents WHERE department_id = ? AND user_id = ?")
+                .bind(department_id)
+                .bind(user.as_str())
+                .execute(&self.write)
+                .await
+                .db()?
+                .rows_affected()
+                == 1;
+        Ok(removed)
+    }
+
+    async fn support_conversations(&self, department_id: i64) -> StoreResult<Vec<Conversation>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            conv_cols!(),
+            " FROM conversations c WHERE c.department_id = ? ORDER BY c.updated_at DESC, c.id DESC"
+        ))
+        .bind(department_id)
+        .fetch_all(&self.read)
+        .await
+        .db()?
+        .iter()
+        .map(conversation_from_row)
+        .collect()
     }
 
     // --- messages ---
@@ -1297,6 +1456,68 @@ impl Store for SqliteStore {
 }
 
 impl SqliteStore {
+    /// A group with `creator` as owner, `members` as members, and its
+    /// department if it is a support conversation.
+    async fn insert_group(
+        &self,
+        creator: &UserId,
+        title: Option<&str>,
+        members: &[UserId],
+        department: Option<i64>,
+        now: Millis,
+    ) -> StoreResult<Conversation> {
+        let members_json = ids_json(members)?;
+        let mut tx = self.begin_write().await?;
+        ensure_users_in(
+            &mut tx,
+            &ids_json(std::iter::once(creator).chain(members))?,
+            now,
+        )
+        .await?;
+        let row = sqlx::query(concat!(
+            "INSERT INTO conversations \
+               (uuid, kind, title, created_by, created_at, last_seq, updated_at, direct_key, \
+                department_id) \
+             VALUES (?, 'group', ?, ?, ?, 0, ?, NULL, ?) \
+             RETURNING ",
+            "id, uuid, kind, title, created_by, created_at, last_seq, updated_at, department_id"
+        ))
+        .bind(Uuid::now_v7().to_string())
+        .bind(title)
+        .bind(creator.as_str())
+        .bind(now)
+        .bind(now)
+        .bind(department)
+        .fetch_one(&mut *tx)
+        .await
+        .db()?;
+        let conversation = conversation_from_row(&row)?;
+        sqlx::query(
+            "INSERT INTO members (conversation_id, user_id, role, joined_at) \
+             VALUES (?, ?, 'owner', ?)",
+        )
+        .bind(conversation.id)
+        .bind(creator.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        sqlx::query(
+            "INSERT INTO members (conversation_id, user_id, role, joined_at) \
+             SELECT ?1, value, 'member', ?2 FROM json_each(?3) WHERE value <> ?4 \
+             ON CONFLICT (conversation_id, user_id) DO NOTHING",
+        )
+        .bind(conversation.id)
+        .bind(now)
+        .bind(&members_json)
+        .bind(creator.as_str())
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()?;
+        Ok(conversation)
+    }
+
     /// Moves a member's watermark `column` forward to `seq`, capped at the
     /// conversation's last sequence number; the new value if it moved.
     async fn advance_watermark(

@@ -19,6 +19,7 @@ pub struct TestServer {
     /// The Syarah listener, when enabled.
     pub syarah_url: Option<String>,
     pub jobspare_url: Option<String>,
+    pub voxora_url: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -40,15 +41,18 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
     config.dialects.dozaar.port = 0;
     config.dialects.syarah.port = 0;
     config.dialects.jobspare.port = 0;
+    config.dialects.voxora.port = 0;
     adjust(&mut config);
     let running = app::start(config).await.expect("server starts");
     let addr = running.addr("dozaar").expect("dozaar listens");
     let syarah_url = running.addr("syarah").map(|a| format!("http://{a}"));
     let jobspare_url = running.addr("jobspare").map(|a| format!("http://{a}"));
+    let voxora_url = running.addr("voxora").map(|a| format!("http://{a}"));
     TestServer {
         url: format!("http://{addr}"),
         syarah_url,
         jobspare_url,
+        voxora_url,
         running,
         _dir: dir,
     }

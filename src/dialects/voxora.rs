@@ -1,0 +1,539 @@
+//! The Voxora dialect (`seeds/voxora-api.txt`): a support desk. Namespace
+//! `/` with a JWT in `auth.token`; on connect a socket is in the rooms of
+//! its user's conversations and departments. Namespace `/department` (with
+//! `departmentId` in the query) is for that department's agents. Ids are
+//! numeric strings. Decisions where the seed is silent are in
+//! `docs/dialects/voxora.md`.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{
+    Delivery, Dialect, Out, authorization_header, conversation_room, iso8601, query_param,
+    token_value, user_room, user_rooms,
+};
+use crate::core::command::{Actor, Command, ConversationTarget, Outcome, SendMessage};
+use crate::core::event::DomainEvent;
+use crate::core::{CoreError, Message, MessageKind, RowRef, UserSummary};
+
+/// The main namespace.
+pub struct Voxora;
+
+/// The `/department` namespace: one department's agents.
+pub struct Department;
+
+/// The seed's room of a department's agents.
+pub fn department_room(department_id: i64) -> String {
+    format!("dept_{department_id}")
+}
+
+fn parse<T: serde::de::DeserializeOwned>(payload: &Value) -> Result<T, CoreError> {
+    T::deserialize(payload).map_err(|e| CoreError::invalid(format!("invalid payload: {e}")))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConversationPayload {
+    conversation_id: RowRef,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SendPayload {
+    conversation_id: RowRef,
+    content: String,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    client_id: Option<String>,
+}
+
+fn conversation(payload: &Value) -> Result<ConversationTarget, CoreError> {
+    Ok(ConversationTarget::Ref(
+        parse::<ConversationPayload>(payload)?.conversation_id,
+    ))
+}
+
+fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
+    Ok(match event {
+        "send_message" => {
+            let p: SendPayload = parse(payload)?;
+            let message = match p.kind.as_deref().unwrap_or("text") {
+                "text" => SendMessage {
+                    text: Some(p.content),
+                    attachments: vec![],
+                    client_id: p.client_id,
+                    kind: Some(MessageKind::Text),
+                },
+                t @ ("image" | "file") => SendMessage {
+                    text: None,
+                    attachments: vec![p.content],
+                    client_id: p.client_id,
+                    kind: Some(if t == "image" {
+                        MessageKind::Image
+                    } else {
+                        MessageKind::File
+                    }),
+                },
+                _ => return Err(CoreError::invalid("type must be text, image or file")),
+            };
+            Command::Send {
+                conversation: ConversationTarget::Ref(p.conversation_id),
+                message,
+            }
+        }
+        "typing_start" | "typing_stop" => Command::Typing {
+            conversation: conversation(payload)?,
+            typing: event == "typing_start",
+        },
+        "join_conversation" => Command::Join {
+            conversation: conversation(payload)?,
+        },
+        "leave_conversation" => Command::Leave {
+            conversation: conversation(payload)?,
+        },
+        other => {
+            return Err(CoreError::invalid(format!(
+                "unknown event {:?}",
+                other.chars().take(64).collect::<String>()
+            )));
+        }
+    })
+}
+
+/// A message as `new_message` shows it: for images and files, `content` is
+/// the attachment's URL.
+pub fn message_json(m: &Message, sender: &UserSummary) -> Value {
+    let (kind, content) = match m.kind {
+        MessageKind::Text => ("text", m.text.clone()),
+        MessageKind::Image => ("image", m.attachments.first().cloned()),
+        _ => ("file", m.attachments.first().cloned()),
+    };
+    let id = m.id.to_string();
+    let created = iso8601(m.created_at);
+    json!({
+        "_id": id,
+        "id": id,
+        "uuid": m.uuid.to_string(),
+        "conversationId": m.conversation_id.to_string(),
+        "senderId": sender.id,
+        "sender": { "id": sender.id, "name": sender.name(), "avatar": sender.avatar_url },
+        "content": content,
+        "type": kind,
+        "attachments": m.attachments,
+        "seq": m.seq,
+        "clientId": m.client_id,
+        "timestamp": created,
+        "createdAt": created,
+        "updatedAt": iso8601(m.edited_at.unwrap_or(m.created_at)),
+    })
+}
+
+fn encode(actor: &Actor, outcome: &Outcome) -> Vec<Out> {
+    match outcome {
+        // The socket's rooms on connect: its conversations and departments.
+        Outcome::Rooms {
+            conversations,
+            departments,
+        } => conversations
+            .iter()
+            .map(|c| Out::Join(conversation_room(*c)))
+            .chain(departments.iter().map(|d| Out::Join(department_room(d.id))))
+            .collect(),
+        Outcome::Departments(departments) => departments
+            .iter()
+            .map(|d| Out::Join(department_room(d.id)))
+            .collect(),
+        Outcome::Sent {
+            message, sender, ..
+        } => vec![Out::Ack(message_json(message, sender))],
+        Outcome::Joined(c) => vec![
+            Out::View(c.id),
+            Out::Broadcast(
+                conversation_room(c.id),
+                "user_joined",
+                json!({ "userId": actor.id(), "conversationId": c.id.to_string() }),
+            ),
+            Out::Ack(json!({ "ok": true, "conversationId": c.id.to_string() })),
+        ],
+        Outcome::Left(c) => vec![
+            Out::Unview(c.id),
+            Out::Ack(json!({ "ok": true, "conversationId": c.id.to_string() })),
+        ],
+        Outcome::Uploaded(u) => vec![Out::Ack(json!({
+            "url": u.path,
+            "path": u.path,
+            "type": u.kind.as_str(),
+            "contentType": u.content_type,
+            "size": u.size,
+        }))],
+        _ => vec![Out::Ack(json!({ "ok": true }))],
+    }
+}
+
+fn encode_error(event: &str, error: &CoreError) -> Vec<Out> {
+    let message = error.to_string();
+    let code = error.code().as_str();
+    let told = match error {
+        CoreError::RateLimited { retry_after_ms } => Out::Emit(
+            "rate_limit_exceeded",
+            json!({ "retryAfterMs": retry_after_ms, "event": event }),
+        ),
+        _ => Out::Emit(
+            "message_error",
+            json!({ "error": message, "code": code, "event": event }),
+        ),
+    };
+    vec![told, Out::Ack(json!({ "error": message, "code": code }))]
+}
+
+fn handshake_token(parts: &http::request::Parts, auth: Option<&Value>) -> Option<String> {
+    token_value(auth.and_then(|a| a.get("token"))).or_else(|| authorization_header(parts))
+}
+
+/// The conversation object of `new_conversation`.
+fn conversation_json(c: &crate::core::Conversation) -> Value {
+    json!({
+        "id": c.id.to_string(),
+        "uuid": c.uuid.to_string(),
+        "departmentId": c.department_id.map(|d| d.to_string()),
+        "title": c.title,
+        "createdBy": c.created_by,
+        "visitor": { "id": c.created_by },
+        "createdAt": iso8601(c.created_at),
+    })
+}
+
+/// What the agents of a department hear: new support conversations and
+/// their messages.
+fn render_department(event: &DomainEvent) -> Vec<Delivery> {
+    match event {
+        DomainEvent::ConversationCreated { conversation, .. } => match conversation.department_id {
+            Some(d) => vec![Delivery::Emit {
+                to: vec![department_room(d)],
+                except: vec![],
+                event: "new_conversation",
+                data: conversation_json(conversation),
+                receipt: None,
+            }],
+            None => vec![],
+        },
+        DomainEvent::MessageCreated {
+            message,
+            sender,
+            department: Some(d),
+            ..
+        } => vec![Delivery::Emit {
+            to: vec![department_room(*d)],
+            except: vec![],
+            event: "new_message",
+            data: message_json(message, sender),
+            receipt: None,
+        }],
+        DomainEvent::AgentRemoved { department, user } => vec![Delivery::Leave {
+            of: user_room(user),
+            room: department_room(*department),
+        }],
+        _ => vec![],
+    }
+}
+
+impl Dialect for Voxora {
+    fn name(&self) -> &'static str {
+        "voxora"
+    }
+
+    fn namespace(&self) -> &'static str {
+        "/"
+    }
+
+    fn handshake_token(
+        &self,
+        parts: &http::request::Parts,
+        auth: Option<&Value>,
+    ) -> Option<String> {
+        handshake_token(parts, auth)
+    }
+
+    fn admission(&self, _parts: &http::request::Parts) -> Result<Option<Command>, String> {
+        Ok(Some(Command::Rooms))
+    }
+
+    fn upload_event(&self) -> Option<&'static str> {
+        Some("file_upload")
+    }
+
+    fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError> {
+        decode(event, payload)
+    }
+
+    fn encode(&self, actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
+        encode(actor, outcome)
+    }
+
+    fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out> {
+        encode_error(event, error)
+    }
+
+    fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
+        match event {
+            DomainEvent::MessageCreated {
+                message,
+                sender,
+                department,
+                ..
+            } => {
+                let mut to = vec![conversation_room(message.conversation_id)];
+                to.extend(department.map(department_room));
+                vec![
+                    Delivery::Emit {
+                        to,
+                        except: vec![],
+                        event: "new_message",
+                        data: message_json(message, sender),
+                        receipt: Some(message.into()),
+                    },
+                    // After the room heard of it, as the seed's server does.
+                    Delivery::Emit {
+                        to: vec![user_room(&sender.id)],
+                        except: vec![],
+                        event: "message_delivered",
+                        data: json!(message.id.to_string()),
+                        receipt: None,
+                    },
+                ]
+            }
+            DomainEvent::Typing {
+                conversation,
+                user,
+                typing,
+                ..
+            } => vec![Delivery::Emit {
+                to: vec![conversation_room(conversation.id)],
+                except: vec![user_room(&user.id)],
+                event: "user_typing",
+                data: json!({
+                    "userId": user.id,
+                    "userName": user.name(),
+                    "conversationId": conversation.id.to_string(),
+                    "isTyping": typing,
+                }),
+                receipt: None,
+            }],
+            DomainEvent::Presence {
+                user,
+                online,
+                audience,
+                ..
+            } => vec![Delivery::Emit {
+                to: user_rooms(audience, None),
+                except: vec![],
+                event: if *online {
+                    "user_online"
+                } else {
+                    "user_offline"
+                },
+                data: json!({ "userId": user }),
+                receipt: None,
+            }],
+            DomainEvent::ConversationCreated {
+                conversation,
+                members,
+            } => {
+                let mut out = vec![Delivery::Join {
+                    of: user_rooms(members, None),
+                    room: conversation_room(conversation.id),
+                }];
+                out.extend(render_department(event));
+                out
+            }
+            DomainEvent::MemberAdded {
+                conversation, user, ..
+            } => vec![Delivery::Join {
+                of: vec![user_room(user)],
+                room: conversation_room(conversation.id),
+            }],
+            DomainEvent::MemberRemoved {
+                conversation, user, ..
+            } => vec![Delivery::Leave {
+                of: user_room(user),
+                room: conversation_room(conversation.id),
+            }],
+            DomainEvent::AgentAdded { department, user } => vec![Delivery::Join {
+                of: vec![user_room(user)],
+                room: department_room(*department),
+            }],
+            DomainEvent::AgentRemoved { .. } => render_department(event),
+            _ => vec![],
+        }
+    }
+}
+
+impl Dialect for Department {
+    fn name(&self) -> &'static str {
+        "voxora"
+    }
+
+    fn namespace(&self) -> &'static str {
+        "/department"
+    }
+
+    fn handshake_token(
+        &self,
+        parts: &http::request::Parts,
+        auth: Option<&Value>,
+    ) -> Option<String> {
+        handshake_token(parts, auth)
+    }
+
+    /// Only the agents of the department named in the query connect.
+    fn admission(&self, parts: &http::request::Parts) -> Result<Option<Command>, String> {
+        let department = query_param(parts, "departmentId")
+            .and_then(|v| RowRef::from_json(&Value::String(v)).ok())
+            .ok_or_else(|| {
+                "departmentId is required: not an agent of this department".to_owned()
+            })?;
+        Ok(Some(Command::AgentOf { department }))
+    }
+
+    fn refusal(&self, error: &CoreError) -> String {
+        match error {
+            CoreError::NotFound(_) => "not an agent of this department".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    fn upload_event(&self) -> Option<&'static str> {
+        Some("file_upload")
+    }
+
+    fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError> {
+        decode(event, payload)
+    }
+
+    fn encode(&self, actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
+        encode(actor, outcome)
+    }
+
+    fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out> {
+        encode_error(event, error)
+    }
+
+    fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
+        render_department(event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor() -> Actor {
+        Actor {
+            user: UserSummary {
+                id: crate::core::UserId::parse("alice").unwrap(),
+                username: None,
+                display_name: Some("Alice".into()),
+                avatar_url: None,
+            },
+        }
+    }
+
+    #[test]
+    fn send_message_decodes_text_and_attachments() {
+        let cmd = decode(
+            "send_message",
+            &json!({ "conversationId": "123", "content": "Hello!", "type": "text" }),
+        )
+        .unwrap();
+        let Command::Send {
+            conversation,
+            message,
+        } = cmd
+        else {
+            panic!("not a send")
+        };
+        assert_eq!(conversation, ConversationTarget::Ref(RowRef::Id(123)));
+        assert_eq!(message.text.as_deref(), Some("Hello!"));
+        let Command::Send { message, .. } = decode(
+            "send_message",
+            &json!({ "conversationId": 7, "content": "/uploads/image/x.webp", "type": "image" }),
+        )
+        .unwrap() else {
+            panic!("not a send")
+        };
+        assert_eq!(message.kind, Some(MessageKind::Image));
+        assert_eq!(
+            message.attachments,
+            vec!["/uploads/image/x.webp".to_owned()]
+        );
+    }
+
+    #[test]
+    fn bad_payloads_are_invalid() {
+        for (event, payload) in [
+            ("send_message", json!({ "content": "x" })),
+            (
+                "send_message",
+                json!({ "conversationId": "1", "content": 5 }),
+            ),
+            (
+                "send_message",
+                json!({ "conversationId": "1", "content": "x", "type": "video" }),
+            ),
+            ("send_message", json!("just a string")),
+            ("typing_start", json!({ "conversationId": "abc" })),
+            ("join_conversation", json!(null)),
+            ("nope", json!({})),
+        ] {
+            let err = decode(event, &payload).unwrap_err();
+            assert_eq!(err.code().as_str(), "INVALID_PAYLOAD", "{event} {payload}");
+        }
+    }
+
+    #[test]
+    fn a_rate_limited_send_is_told_with_rate_limit_exceeded() {
+        let outs = encode_error(
+            "send_message",
+            &CoreError::RateLimited {
+                retry_after_ms: 1200,
+            },
+        );
+        assert!(
+            matches!(&outs[0], Out::Emit("rate_limit_exceeded", v) if v["retryAfterMs"] == 1200)
+        );
+        let outs = encode_error("send_message", &CoreError::NotFound("conversation"));
+        assert!(matches!(&outs[0], Out::Emit("message_error", v) if v["code"] == "NOT_FOUND"));
+    }
+
+    #[test]
+    fn joining_tells_the_room_who_joined() {
+        let c = crate::core::Conversation {
+            id: 12,
+            uuid: uuid::Uuid::nil(),
+            kind: crate::core::ConversationKind::Group,
+            title: None,
+            created_by: actor().user.id,
+            created_at: 0,
+            last_seq: 0,
+            updated_at: 0,
+            department_id: None,
+        };
+        let outs = encode(&actor(), &Outcome::Joined(c));
+        assert_eq!(outs[0], Out::View(12));
+        assert!(matches!(&outs[1], Out::Broadcast(room, "user_joined", v)
+            if room == "c:12" && v["userId"] == "alice" && v["conversationId"] == "12"));
+    }
+
+    #[test]
+    fn decoding_arbitrary_json_never_panics() {
+        use proptest::prelude::*;
+        let json = proptest::arbitrary::any::<String>().prop_map(Value::String);
+        proptest::proptest!(|(v in json, n in any::<i64>())| {
+            for event in ["send_message", "typing_start", "join_conversation", "leave_conversation"] {
+                let _ = decode(event, &v);
+                let _ = decode(event, &json!({ "conversationId": n, "content": v.clone() }));
+            }
+        });
+    }
+}
