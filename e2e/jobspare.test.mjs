@@ -65,6 +65,39 @@ describe('jobspare dialect', () => {
     const j2 = await join(sb, `${b.id}_${a.id}`);
     assert.equal(j2.conversationId, ja.conversationId);
     assert.equal((await conversations(server, b)).length, 1);
+    // The server names it by the sorted pair, as JobSpare apps build it,
+    // and gives the numeric id and UUID besides.
+    const sorted = [a.id, b.id].sort().join('_');
+    assert.equal(ja.conversationId, sorted);
+    assert.equal(ja.id, listA[0].id);
+    assert.equal(ja.uuid, listA[0].uuid);
+  });
+
+  it('names a direct conversation by its sorted pair in every server event, a group by UUID', async () => {
+    // Ids whose order differs from the order the client uses.
+    const a = await user(server, 'zed');
+    const b = await user(server, 'amy');
+    const sa = await js(server, a);
+    const sb = await js(server, b);
+    const mine = `${a.id}_${b.id}`;
+    const sorted = [a.id, b.id].sort().join('_');
+    assert.notEqual(mine, sorted);
+    assert.equal((await join(sa, mine)).conversationId, sorted);
+    assert.equal((await join(sb, mine)).conversationId, sorted);
+    const acked = await emitAck(sa, 'send_message', { conversationId: mine, receiverId: b.id, messageType: 'text', content: { text: 'named' } });
+    assert.equal(acked.conversationId, sorted);
+    const m = await waitFor(sb, 'new_message', (x) => x.content.text === 'named');
+    assert.equal(m.conversationId, sorted);
+    assert.equal(m.receiverId, b.id);
+    assert.equal((await waitFor(sa, 'message_delivered', (x) => x.messageId === m._id)).conversationId, sorted);
+    sb.emit('mark_as_read', { conversationId: sorted, messageIds: [m._id] });
+    assert.equal((await waitFor(sa, 'message_read', (x) => x.readBy === b.id)).conversationId, sorted);
+    sb.emit('typing_start', { conversationId: sorted });
+    assert.equal((await waitFor(sa, 'user_typing', (x) => x.isTyping)).conversationId, sorted);
+
+    const group = await conversation(server, a, [b], { kind: 'group' });
+    const jg = await join(sa, String(group.id));
+    assert.equal(jg.conversationId, group.uuid);
   });
 
   it('sends text, image and file messages with a populated sender; delivery reaches the sender', async () => {
@@ -73,7 +106,7 @@ describe('jobspare dialect', () => {
     const sa = await js(server, a);
     const sb = await js(server, b);
     const pair = `${a.id}_${b.id}`;
-    await join(sa, pair);
+    const joined = await join(sa, pair);
     await join(sb, pair);
     sa.emit('send_message', { conversationId: pair, receiverId: b.id, messageType: 'text', content: { text: 'Hello!' } });
     const m = await waitFor(sb, 'new_message', (x) => x.content.text === 'Hello!');
@@ -87,6 +120,12 @@ describe('jobspare dialect', () => {
     const d = await waitFor(sa, 'message_delivered', (x) => x.messageId === m._id);
     assert.equal(d.deliveredTo, b.id);
     await expectNone(sb, 'message_delivered');
+    // The stored state follows: delivered now, read once bob marks it.
+    const statusOf = async () => (await history(server, a, joined.uuid)).find((x) => x.uuid === m._id).status;
+    assert.equal(await statusOf(), 'delivered');
+    sb.emit('mark_as_read', { conversationId: pair, messageIds: [m._id] });
+    await waitFor(sa, 'message_read', (x) => x.readBy === b.id);
+    assert.equal(await statusOf(), 'read');
 
     sa.emit('send_message', {
       conversationId: pair, receiverId: b.id, messageType: 'image',
@@ -157,7 +196,7 @@ describe('jobspare dialect', () => {
       assert.equal(typeof e.message, 'string');
     }
     assert.ok(sa.connected);
-    assert.equal((await history(server, a, j.conversationId)).length, 0);
+    assert.equal((await history(server, a, j.uuid)).length, 0);
   });
 
   it('refuses a non-member, and a pair of two other users without creating it', async () => {
@@ -274,15 +313,16 @@ describe('jobspare dialect', () => {
     const pair = `${a.id}_${b.id}`;
     const j = await join(sa, pair);
     const sd = await connect(server, { token: b.token });
-    sd.emit('join:conversation', { conversationId: j.conversationId });
+    sd.emit('join:conversation', { conversationId: j.uuid });
     await waitFor(sd, 'joined:conversation');
     await sleep(50);
     sa.emit('send_message', { conversationId: pair, receiverId: b.id, messageType: 'text', content: { text: 'to dozaar' } });
     const got = await waitFor(sd, 'new:message', (x) => x.message === 'to dozaar');
     await waitFor(sa, 'message_delivered', (x) => x.messageId === got.id);
-    sd.emit('send:message', { conversationId: j.conversationId, message: 'to jobspare' });
+    sd.emit('send:message', { conversationId: j.uuid, message: 'to jobspare' });
     const back = await waitFor(sa, 'new_message', (x) => x.content.text === 'to jobspare');
     assert.equal(back.senderId._id, b.id);
+    assert.equal(back.conversationId, [a.id, b.id].sort().join('_'));
   });
 
   it('counts a Syarah socket that proved its user per event as a delivery', async () => {

@@ -922,7 +922,10 @@ async fn sending_a_message_returns_201_and_it_appears_in_history() {
     assert!(m["deletedAt"].is_null());
 
     let page = api.history("bob", &c, "").await;
-    assert_eq!(page.assert_status(200)["messages"], json!([m]));
+    // History adds how far the message got: no socket of bob's was sent it.
+    let mut listed = m.clone();
+    listed["status"] = json!("sent");
+    assert_eq!(page.assert_status(200)["messages"], json!([listed]));
     assert_eq!(page.body["hasMore"], false);
 }
 
@@ -1779,4 +1782,57 @@ async fn messages_carry_their_kind() {
         .map(|ms| ms.iter().map(|m| m["kind"].clone()).collect())
         .unwrap_or_default();
     assert_eq!(kinds, vec![json!("text"), json!("file"), json!("image")]);
+}
+
+#[tokio::test]
+async fn history_shows_how_far_each_message_got_with_the_other_members() {
+    let api = spawn().await;
+    let c = api.conversation("alice", "group", &["bob", "carol"]).await;
+    let m1 = api.send("alice", &c, "one").await;
+    api.send("alice", &c, "two").await;
+    let statuses = |page: &Value| -> Vec<String> {
+        page["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| m["status"].as_str().expect("status").to_owned())
+            .collect()
+    };
+    let page = api
+        .history("alice", &c, "")
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(statuses(&page), ["sent", "sent"]);
+    // One reader of two: still not read by everyone.
+    let bob = api.token("bob");
+    api.post(
+        &format!("/api/messages/{}/read", m1["id"]),
+        Some(&bob),
+        json!({}),
+    )
+    .await
+    .assert_status(200);
+    let page = api
+        .history("alice", &c, "")
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(statuses(&page), ["sent", "sent"]);
+    let carol = api.token("carol");
+    api.post(
+        &format!("/api/messages/{}/read", m1["id"]),
+        Some(&carol),
+        json!({}),
+    )
+    .await
+    .assert_status(200);
+    let page = api
+        .history("alice", &c, "")
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(statuses(&page), ["read", "sent"]);
+    // The send response and conversation lists carry no status.
+    assert!(m1.get("status").is_none());
 }

@@ -31,7 +31,9 @@ async fn a_jobspare_client_opens_a_pair_conversation_and_talks_with_a_dozaar_cli
         )
         .await;
     let joined = alice.expect("joined_conversation").await;
-    let uuid = joined["conversationId"].as_str().expect("uuid").to_owned();
+    // Named as JobSpare apps name it: the sorted pair.
+    assert_eq!(joined["conversationId"], "alice_bob");
+    let uuid = joined["uuid"].as_str().expect("uuid").to_owned();
 
     let bob_token = server.token("bob");
     let mut bob = connect(&server, Auth::Token(&bob_token)).await;
@@ -62,5 +64,5 @@ async fn a_jobspare_client_opens_a_pair_conversation_and_talks_with_a_dozaar_cli
         .expect_where("new_message", |m| m["senderId"]["_id"] == "bob")
         .await;
     assert_eq!(got["content"]["text"], "hi alice");
-    assert_eq!(got["conversationId"], uuid.as_str());
+    assert_eq!(got["conversationId"], "alice_bob");
 }

@@ -341,17 +341,20 @@ async fn history_pages_by_cursor_and_refuses_a_foreign_cursor() {
     let last2 = svc
         .history(&alice, r, None, None, Some(2))
         .await
-        .expect("page");
+        .expect("page")
+        .0;
     assert_eq!(last2.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![4, 5]);
     let before = svc
         .history(&alice, r, Some(RowRef::Uuid(sent[3].uuid)), None, Some(2))
         .await
-        .expect("page");
+        .expect("page")
+        .0;
     assert_eq!(before.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![2, 3]);
     let after = svc
         .history(&alice, r, None, Some(RowRef::Id(sent[1].id)), Some(2))
         .await
-        .expect("page");
+        .expect("page")
+        .0;
     assert_eq!(after.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![3, 4]);
     assert!(
         svc.history(&alice, r, Some(RowRef::Id(foreign.id)), None, None)

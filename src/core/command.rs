@@ -1,6 +1,7 @@
 //! What a connected client can ask of the core, independent of any dialect.
 //! Dialects decode their events into these and encode the outcomes back.
 
+use super::event::ConversationIds;
 use super::views::{ConversationView, FriendView, HistoryPage};
 use super::{
     Conversation, ConversationRef, Department, Message, MessageKind, MessageRef, PresenceStatus,
@@ -132,13 +133,19 @@ pub enum RoomTarget {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Joined(Conversation),
+    /// The conversation joined, and its members.
+    Joined {
+        conversation: Conversation,
+        members: Vec<UserId>,
+    },
     Left(Conversation),
     /// The stored message; `created` is false for a client-id retry.
     Sent {
         message: Message,
         sender: UserSummary,
         created: bool,
+        conversation: ConversationIds,
+        members: Vec<UserId>,
     },
     Typing {
         conversation: Conversation,

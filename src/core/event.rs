@@ -4,13 +4,16 @@
 
 use uuid::Uuid;
 
-use super::{Conversation, Friendship, Message, Millis, UserId, UserSummary};
+use super::{Conversation, ConversationKind, Friendship, Message, Millis, UserId, UserSummary};
 
-/// Both ids of a conversation, for dialects that show one or the other.
+/// How dialects name a conversation: both ids (each dialect shows one or
+/// the other), and whether it is a direct conversation (JobSpare names
+/// those by the pair of their members).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConversationIds {
     pub id: i64,
     pub uuid: Uuid,
+    pub direct: bool,
 }
 
 impl From<&Conversation> for ConversationIds {
@@ -18,6 +21,7 @@ impl From<&Conversation> for ConversationIds {
         ConversationIds {
             id: c.id,
             uuid: c.uuid,
+            direct: c.kind == ConversationKind::Direct,
         }
     }
 }
@@ -34,13 +38,10 @@ pub struct DeliveredMessage {
     pub sender: UserId,
 }
 
-impl From<&Message> for DeliveredMessage {
-    fn from(m: &Message) -> Self {
+impl DeliveredMessage {
+    pub fn new(m: &Message, conversation: ConversationIds) -> Self {
         DeliveredMessage {
-            conversation: ConversationIds {
-                id: m.conversation_id,
-                uuid: m.conversation_uuid,
-            },
+            conversation,
             seq: m.seq,
             id: m.id,
             uuid: m.uuid,
@@ -52,6 +53,7 @@ impl From<&Message> for DeliveredMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DomainEvent {
     MessageCreated {
+        conversation: ConversationIds,
         message: Message,
         sender: UserSummary,
         /// Every member of the conversation, the sender included.

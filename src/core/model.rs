@@ -223,6 +223,47 @@ impl Message {
     }
 }
 
+/// How far a message got, from its sender's side: to every other member's
+/// socket (`Delivered`), read by every other member (`Read`), else `Sent`.
+/// Derived from the members' watermarks; in a group it is the minimum over
+/// the other members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Sent,
+    Delivered,
+    Read,
+}
+
+impl DeliveryStatus {
+    pub fn of(message: &Message, members: &[Member]) -> DeliveryStatus {
+        let others = members.iter().filter(|m| m.user_id != message.sender_id);
+        let (mut read, mut delivered, mut any) = (i64::MAX, i64::MAX, false);
+        for m in others {
+            any = true;
+            read = read.min(m.last_read_seq);
+            delivered = delivered.min(m.last_read_seq.max(m.last_delivered_seq));
+        }
+        if !any {
+            DeliveryStatus::Sent
+        } else if read >= message.seq {
+            DeliveryStatus::Read
+        } else if delivered >= message.seq {
+            DeliveryStatus::Delivered
+        } else {
+            DeliveryStatus::Sent
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Read => "read",
+        }
+    }
+}
+
 /// What a message carries. The codes are Syarah's `messageType`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -435,4 +476,74 @@ pub struct Upload {
     pub content_type: String,
     pub size: i64,
     pub created_at: Millis,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(user: &str, read: i64, delivered: i64) -> Member {
+        Member {
+            conversation_id: 1,
+            user_id: UserId::parse(user).expect("id"),
+            role: Role::Member,
+            joined_at: 0,
+            last_read_seq: read,
+            last_delivered_seq: delivered,
+        }
+    }
+
+    fn message(seq: i64) -> Message {
+        Message {
+            id: seq,
+            uuid: Uuid::nil(),
+            conversation_id: 1,
+            conversation_uuid: Uuid::nil(),
+            seq,
+            sender_id: UserId::parse("alice").expect("id"),
+            kind: MessageKind::Text,
+            text: Some("x".into()),
+            attachments: vec![],
+            client_id: None,
+            created_at: 0,
+            edited_at: None,
+            deleted_at: None,
+        }
+    }
+
+    #[test]
+    fn delivery_status_is_the_minimum_over_the_other_members() {
+        let members = [
+            member("alice", 0, 0),
+            member("bob", 3, 5),
+            member("carol", 1, 4),
+        ];
+        assert_eq!(
+            DeliveryStatus::of(&message(1), &members),
+            DeliveryStatus::Read
+        );
+        assert_eq!(
+            DeliveryStatus::of(&message(2), &members),
+            DeliveryStatus::Delivered
+        );
+        assert_eq!(
+            DeliveryStatus::of(&message(4), &members),
+            DeliveryStatus::Delivered
+        );
+        assert_eq!(
+            DeliveryStatus::of(&message(5), &members),
+            DeliveryStatus::Sent
+        );
+        // A read watermark ahead of the delivery one counts as delivered too.
+        let members = [member("alice", 0, 0), member("bob", 6, 0)];
+        assert_eq!(
+            DeliveryStatus::of(&message(5), &members),
+            DeliveryStatus::Read
+        );
+        // Alone in the conversation: nobody else has it.
+        assert_eq!(
+            DeliveryStatus::of(&message(1), &members[..1]),
+            DeliveryStatus::Sent
+        );
+    }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::command::{Actor, Command, ConversationTarget, Outcome, RoomTarget, SendMessage};
-use super::event::{DeliveredMessage, DomainEvent, Publisher};
+use super::event::{ConversationIds, DeliveredMessage, DomainEvent, Publisher};
 use super::ids::validate_attachment_url;
 use super::limits::RateLimiter;
 use super::{
@@ -59,6 +59,16 @@ pub struct Service {
 }
 
 /// A conversation with its members, as returned when one is created.
+/// A message sent, and the conversation it is in.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub message: Message,
+    /// False for a client-id retry (the first message, not stored again).
+    pub created: bool,
+    pub conversation: ConversationIds,
+    pub members: Vec<UserId>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Created {
     pub summary: ConversationSummary,
@@ -404,7 +414,9 @@ impl Service {
 
     // --------------------------------------------------------------- messages
 
-    /// A page of history. `before`/`after` are messages of this conversation.
+    /// A page of history, and the members (whose watermarks give each
+    /// message's [`super::DeliveryStatus`]). `before`/`after` are messages
+    /// of this conversation.
     pub async fn history(
         &self,
         actor: &Actor,
@@ -412,7 +424,7 @@ impl Service {
         before: Option<MessageRef>,
         after: Option<MessageRef>,
         limit: Option<u32>,
-    ) -> Result<Vec<Message>> {
+    ) -> Result<(Vec<Message>, Vec<Member>)> {
         let limit = limit.unwrap_or(50);
         if limit == 0 || limit > self.limits.history_page_max {
             return Err(CoreError::invalid(format!(
@@ -420,10 +432,10 @@ impl Service {
                 self.limits.history_page_max
             )));
         }
-        let (conversation, _) = self.membership(actor, r).await?;
+        let (conversation, members) = self.membership(actor, r).await?;
         let before_seq = self.cursor(&conversation, before).await?;
         let after_seq = self.cursor(&conversation, after).await?;
-        Ok(self
+        let messages = self
             .store
             .messages(
                 conversation.id,
@@ -433,7 +445,8 @@ impl Service {
                     limit,
                 },
             )
-            .await?)
+            .await?;
+        Ok((messages, members))
     }
 
     async fn cursor(
@@ -450,12 +463,25 @@ impl Service {
         }
     }
 
+    /// Sends a message; the stored message and whether it is new (false for
+    /// a client-id retry).
     pub async fn send(
         &self,
         actor: &Actor,
         r: ConversationRef,
         msg: SendMessage,
     ) -> Result<(Message, bool)> {
+        let sent = self.send_message(actor, r, msg).await?;
+        Ok((sent.message, sent.created))
+    }
+
+    /// [`Service::send`], with what a dialect needs to name the conversation.
+    pub async fn send_message(
+        &self,
+        actor: &Actor,
+        r: ConversationRef,
+        msg: SendMessage,
+    ) -> Result<Sent> {
         let text = match msg.text.as_deref() {
             Some(t) if !t.trim().is_empty() => {
                 Some(MessageText::parse(t, self.limits.max_text_chars)?.into_string())
@@ -502,18 +528,26 @@ impl Service {
                 created_at: now_millis(),
             })
             .await?;
-        Ok(match inserted {
+        let members = user_ids(&members);
+        let (message, created) = match inserted {
             Inserted::New(message) => {
                 self.typing.stop(conversation.id, actor.id());
                 self.publisher.publish(DomainEvent::MessageCreated {
+                    conversation: (&conversation).into(),
                     message: message.clone(),
                     sender: actor.user.clone(),
-                    members: user_ids(&members),
+                    members: members.clone(),
                     department: conversation.department_id,
                 });
                 (message, true)
             }
             Inserted::Duplicate(message) => (message, false),
+        };
+        Ok(Sent {
+            message,
+            created,
+            conversation: (&conversation).into(),
+            members,
         })
     }
 
@@ -733,7 +767,11 @@ impl Service {
         Ok(match command {
             Command::Join { conversation } => {
                 let conversation = self.resolve(actor, conversation).await?;
-                Outcome::Joined(self.join(actor, conversation).await?)
+                let (conversation, members) = self.join(actor, conversation).await?;
+                Outcome::Joined {
+                    conversation,
+                    members,
+                }
             }
             Command::Leave { conversation } => {
                 let conversation = self.resolve(actor, conversation).await?;
@@ -744,11 +782,13 @@ impl Service {
                 message,
             } => {
                 let conversation = self.resolve(actor, conversation).await?;
-                let (message, created) = self.send(actor, conversation, message).await?;
+                let sent = self.send_message(actor, conversation, message).await?;
                 Outcome::Sent {
-                    message,
+                    message: sent.message,
                     sender: actor.user.clone(),
-                    created,
+                    created: sent.created,
+                    conversation: sent.conversation,
+                    members: sent.members,
                 }
             }
             Command::Typing {

@@ -11,7 +11,7 @@ use super::{
     user_room, user_rooms,
 };
 use crate::core::command::{Actor, Command, Outcome, SendMessage};
-use crate::core::event::DomainEvent;
+use crate::core::event::{DeliveredMessage, DomainEvent};
 use crate::core::{CoreError, Message, RowRef, UserId, UserSummary};
 
 /// Characters of text in a `message:notification` preview.
@@ -172,7 +172,9 @@ impl Dialect for Dozaar {
 
     fn encode(&self, _actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
         match outcome {
-            Outcome::Joined(c) => vec![
+            Outcome::Joined {
+                conversation: c, ..
+            } => vec![
                 Out::View(c.id),
                 Out::Emit("joined:conversation", json!({ "conversationId": c.uuid })),
                 ok(json!({ "conversationId": c.uuid })),
@@ -182,6 +184,7 @@ impl Dialect for Dozaar {
                 message,
                 sender,
                 created,
+                ..
             } => {
                 let payload = message_json(message, Some(sender));
                 let mut outs = Vec::with_capacity(2);
@@ -246,6 +249,7 @@ impl Dialect for Dozaar {
     fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
         match event {
             DomainEvent::MessageCreated {
+                conversation,
                 message,
                 sender,
                 members,
@@ -254,7 +258,7 @@ impl Dialect for Dozaar {
                 let room = conversation_room(message.conversation_id);
                 vec![
                     Delivery::Emit {
-                        receipt: Some(message.into()),
+                        receipt: Some(DeliveredMessage::new(message, *conversation)),
                         to: vec![room.clone()],
                         except: vec![],
                         event: "new:message",

@@ -10,7 +10,7 @@ use super::{
     Delivery, Dialect, Out, conversation_room, iso8601, token_value, user_room, user_rooms,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome, SendMessage};
-use crate::core::event::DomainEvent;
+use crate::core::event::{ConversationIds, DeliveredMessage, DomainEvent};
 use crate::core::{CoreError, Message, MessageKind, RowRef, UserId, UserSummary};
 
 pub struct JobSpare;
@@ -83,9 +83,36 @@ fn kind_name(kind: MessageKind) -> &'static str {
     }
 }
 
+/// How JobSpare names a conversation in what the server sends: a direct
+/// one as `<smaller>_<larger>` of its two members' ids (the form JobSpare
+/// apps build, so they find their own id in events), any other by UUID.
+fn conversation_name(c: &ConversationIds, members: &[UserId]) -> String {
+    match members {
+        [a, b] if c.direct => {
+            let (x, y) = if a <= b { (a, b) } else { (b, a) };
+            format!("{x}_{y}")
+        }
+        _ => c.uuid.to_string(),
+    }
+}
+
+/// The one other member of a two-member conversation.
+fn receiver<'a>(members: &'a [UserId], sender: &UserId) -> Option<&'a UserId> {
+    match members {
+        [a, b] if a == sender => Some(b),
+        [a, b] if b == sender => Some(a),
+        _ => None,
+    }
+}
+
 /// A message as `new_message` shows it; `status` is `sent` when it is
 /// created (no other member has it yet).
-pub fn message_json(m: &Message, sender: &UserSummary, receiver: Option<&UserId>) -> Value {
+pub fn message_json(
+    m: &Message,
+    sender: &UserSummary,
+    conversation_id: &str,
+    receiver: Option<&UserId>,
+) -> Value {
     let content = if m.kind == MessageKind::Text {
         json!({ "text": m.text })
     } else {
@@ -96,7 +123,7 @@ pub fn message_json(m: &Message, sender: &UserSummary, receiver: Option<&UserId>
     json!({
         "_id": m.uuid.to_string(),
         "id": m.id,
-        "conversationId": m.conversation_uuid.to_string(),
+        "conversationId": conversation_id,
         "senderId": { "_id": sender.id, "name": sender.name(), "avatar": sender.avatar_url },
         "receiverId": receiver,
         "messageType": kind_name(m.kind),
@@ -201,17 +228,33 @@ impl Dialect for JobSpare {
 
     fn encode(&self, _actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
         match outcome {
-            Outcome::Joined(c) => vec![
+            Outcome::Joined {
+                conversation: c,
+                members,
+            } => vec![
                 Out::View(c.id),
                 Out::Emit(
                     "joined_conversation",
-                    json!({ "conversationId": c.uuid.to_string(), "id": c.id }),
+                    json!({
+                        "conversationId": conversation_name(&c.into(), members),
+                        "id": c.id,
+                        "uuid": c.uuid.to_string(),
+                    }),
                 ),
             ],
             Outcome::Left(c) => vec![Out::Unview(c.id)],
             Outcome::Sent {
-                message, sender, ..
-            } => vec![Out::Ack(message_json(message, sender, None))],
+                message,
+                sender,
+                conversation,
+                members,
+                ..
+            } => vec![Out::Ack(message_json(
+                message,
+                sender,
+                &conversation_name(conversation, members),
+                receiver(members, &sender.id),
+            ))],
             Outcome::OnlineStatus(statuses) => statuses
                 .iter()
                 .map(|s| {
@@ -244,19 +287,23 @@ impl Dialect for JobSpare {
     fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
         match event {
             DomainEvent::MessageCreated {
+                conversation,
                 message,
                 sender,
                 members,
                 ..
             } => {
-                let others: Vec<&UserId> = members.iter().filter(|m| **m != sender.id).collect();
-                let receiver = (others.len() == 1).then(|| others[0]);
                 vec![Delivery::Emit {
                     to: vec![conversation_room(message.conversation_id)],
                     except: vec![],
                     event: "new_message",
-                    data: message_json(message, sender, receiver),
-                    receipt: Some(message.into()),
+                    data: message_json(
+                        message,
+                        sender,
+                        &conversation_name(conversation, members),
+                        receiver(members, &sender.id),
+                    ),
+                    receipt: Some(DeliveredMessage::new(message, *conversation)),
                 }]
             }
             DomainEvent::MessagesDelivered {
@@ -265,14 +312,14 @@ impl Dialect for JobSpare {
                 recipient,
                 up_to_seq,
                 at,
-                ..
+                members,
             } if *recipient != message.sender => vec![Delivery::Emit {
                 to: vec![user_room(&message.sender)],
                 except: vec![],
                 event: "message_delivered",
                 data: json!({
                     "messageId": message.uuid.to_string(),
-                    "conversationId": conversation.uuid.to_string(),
+                    "conversationId": conversation_name(conversation, members),
                     "deliveredTo": recipient,
                     "upToSeq": up_to_seq,
                     "deliveredAt": iso8601(*at),
@@ -293,7 +340,7 @@ impl Dialect for JobSpare {
                 data: json!({
                     "messageIds": [message.uuid.to_string()],
                     "readBy": reader,
-                    "conversationId": conversation.uuid.to_string(),
+                    "conversationId": conversation_name(conversation, members),
                     "upToSeq": up_to_seq,
                     "readAt": iso8601(*at),
                 }),
@@ -303,13 +350,13 @@ impl Dialect for JobSpare {
                 conversation,
                 user,
                 typing,
-                ..
+                members,
             } => vec![Delivery::Emit {
                 to: vec![conversation_room(conversation.id)],
                 except: vec![user_room(&user.id)],
                 event: "user_typing",
                 data: json!({
-                    "conversationId": conversation.uuid.to_string(),
+                    "conversationId": conversation_name(conversation, members),
                     "userId": user.id,
                     "isTyping": typing,
                 }),

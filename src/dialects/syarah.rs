@@ -11,7 +11,7 @@ use super::{
     token_value, user_room, user_rooms,
 };
 use crate::core::command::{Actor, Command, Outcome, RoomTarget, SendMessage};
-use crate::core::event::DomainEvent;
+use crate::core::event::{DeliveredMessage, DomainEvent};
 use crate::core::views::{ConversationView, FriendView};
 use crate::core::{
     ConversationKind, CoreError, Member, Message, MessageKind, RowRef, User, UserId, UserSummary,
@@ -441,7 +441,9 @@ impl Dialect for Syarah {
                     })),
                 ]
             }
-            Outcome::Joined(c) => vec![
+            Outcome::Joined {
+                conversation: c, ..
+            } => vec![
                 Out::View(c.id),
                 Out::Ack(json!({ "chatHeaderId": c.id, "joined": true })),
             ],
@@ -514,9 +516,12 @@ impl Dialect for Syarah {
     fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
         match event {
             DomainEvent::MessageCreated {
-                message, sender, ..
+                conversation,
+                message,
+                sender,
+                ..
             } => vec![Delivery::Emit {
-                receipt: Some(message.into()),
+                receipt: Some(DeliveredMessage::new(message, *conversation)),
                 to: vec![conversation_room(message.conversation_id)],
                 except: vec![],
                 event: "message",

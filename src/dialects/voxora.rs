@@ -13,7 +13,7 @@ use super::{
     token_value, user_room, user_rooms,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome, SendMessage};
-use crate::core::event::DomainEvent;
+use crate::core::event::{DeliveredMessage, DomainEvent};
 use crate::core::{CoreError, Message, MessageKind, RowRef, UserSummary};
 
 /// The main namespace.
@@ -147,7 +147,9 @@ fn encode(actor: &Actor, outcome: &Outcome) -> Vec<Out> {
         Outcome::Sent {
             message, sender, ..
         } => vec![Out::Ack(message_json(message, sender))],
-        Outcome::Joined(c) => vec![
+        Outcome::Joined {
+            conversation: c, ..
+        } => vec![
             Out::View(c.id),
             Out::Broadcast(
                 conversation_room(c.id),
@@ -278,6 +280,7 @@ impl Dialect for Voxora {
     fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
         match event {
             DomainEvent::MessageCreated {
+                conversation,
                 message,
                 sender,
                 department,
@@ -291,7 +294,7 @@ impl Dialect for Voxora {
                         except: vec![],
                         event: "new_message",
                         data: message_json(message, sender),
-                        receipt: Some(message.into()),
+                        receipt: Some(DeliveredMessage::new(message, *conversation)),
                     },
                     // After the room heard of it, as the seed's server does.
                     Delivery::Emit {
@@ -519,7 +522,13 @@ mod tests {
             updated_at: 0,
             department_id: None,
         };
-        let outs = encode(&actor(), &Outcome::Joined(c));
+        let outs = encode(
+            &actor(),
+            &Outcome::Joined {
+                conversation: c,
+                members: vec![],
+            },
+        );
         assert_eq!(outs[0], Out::View(12));
         assert!(matches!(&outs[1], Out::Broadcast(room, "user_joined", v)
             if room == "c:12" && v["userId"] == "alice" && v["conversationId"] == "12"));

@@ -152,6 +152,7 @@ mod tests {
         let conv = ConversationIds {
             id: 1,
             uuid: uuid::Uuid::nil(),
+            direct: false,
         };
         t.start(conv, user(), vec![]);
         tokio::time::sleep(Duration::from_secs(6)).await;
@@ -169,6 +170,7 @@ mod tests {
         let conv = ConversationIds {
             id: 1,
             uuid: uuid::Uuid::nil(),
+            direct: false,
         };
         t.start(conv, user(), vec![]);
         assert!(t.stop(1, &user().id));

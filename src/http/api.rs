@@ -20,8 +20,8 @@ use super::auth::CurrentUser;
 use super::error::{ApiError, ErrorBody, Json, Path, Query};
 use crate::core::command::SendMessage;
 use crate::core::{
-    ConversationKind, ConversationSummary, CoreError, DevicePlatform, Friendship, FriendshipStatus,
-    Member, Message, MessageKind, RowRef, User, UserId,
+    ConversationKind, ConversationSummary, CoreError, DeliveryStatus, DevicePlatform, Friendship,
+    FriendshipStatus, Member, Message, MessageKind, RowRef, User, UserId,
 };
 use crate::state::AppState;
 
@@ -188,6 +188,30 @@ pub struct MessageDto {
     pub edited_at: Option<i64>,
     /// Set when the message was deleted (its text and attachments are erased).
     pub deleted_at: Option<i64>,
+    /// In history pages: how far the message got with the other members
+    /// (the minimum over them, from their delivery and read watermarks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<DeliveryStatusDto>,
+}
+
+/// How far a message got with the other members of its conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = DeliveryStatus)]
+pub enum DeliveryStatusDto {
+    Sent,
+    Delivered,
+    Read,
+}
+
+impl From<DeliveryStatus> for DeliveryStatusDto {
+    fn from(s: DeliveryStatus) -> Self {
+        match s {
+            DeliveryStatus::Sent => DeliveryStatusDto::Sent,
+            DeliveryStatus::Delivered => DeliveryStatusDto::Delivered,
+            DeliveryStatus::Read => DeliveryStatusDto::Read,
+        }
+    }
 }
 
 impl From<&Message> for MessageDto {
@@ -206,6 +230,7 @@ impl From<&Message> for MessageDto {
             created_at: m.created_at,
             edited_at: m.edited_at,
             deleted_at: m.deleted_at,
+            status: None,
         }
     }
 }
@@ -518,15 +543,19 @@ pub async fn history(
     let before = cursor(q.before.as_deref())?;
     let after = cursor(q.after.as_deref())?;
     let limit = q.limit.unwrap_or(50);
-    let messages = state
+    let (messages, members) = state
         .service
         .history(&actor, r, before, after, Some(limit))
         .await?;
     let has_more = messages.len() >= limit as usize;
-    Ok(axum::Json(MessagePage {
-        messages: messages.iter().map(MessageDto::from).collect(),
-        has_more,
-    }))
+    let messages = messages
+        .iter()
+        .map(|m| MessageDto {
+            status: Some(DeliveryStatus::of(m, &members).into()),
+            ..MessageDto::from(m)
+        })
+        .collect();
+    Ok(axum::Json(MessagePage { messages, has_more }))
 }
 
 /// Send a message.

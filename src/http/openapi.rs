@@ -57,6 +57,7 @@ use super::{api, auth, departments, health, uploads};
         api::MemberDto,
         api::MessageKindDto,
         api::MessageDto,
+        api::DeliveryStatusDto,
         api::ConversationDto,
         departments::AgentRoleDto,
         departments::AgentDto,

@@ -234,6 +234,7 @@ async fn worker(
 mod tests {
     use super::*;
     use crate::core::command::{Actor, SendMessage};
+    use crate::core::event::ConversationIds;
     use crate::core::service::Limits;
     use crate::core::{ConversationKind, Device, DevicePlatform, RowRef, UserSummary};
     use crate::fanout::testing::Recorder;
@@ -275,6 +276,11 @@ mod tests {
 
     fn message_event(members: Vec<UserId>) -> DomainEvent {
         DomainEvent::MessageCreated {
+            conversation: ConversationIds {
+                id: 1,
+                uuid: uuid::Uuid::nil(),
+                direct: false,
+            },
             message: crate::push::tests::message(Some("hello"), &[]),
             sender: UserSummary {
                 id: id("alice"),
@@ -375,6 +381,11 @@ mod tests {
             .expect("send");
         // The service published to the recorder; hand the event to the sink.
         sink.deliver(&DomainEvent::MessageCreated {
+            conversation: ConversationIds {
+                id: message.conversation_id,
+                uuid: message.conversation_uuid,
+                direct: true,
+            },
             message: message.clone(),
             sender: actor.user.clone(),
             members: vec![id("alice"), id("bob")],

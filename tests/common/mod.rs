@@ -120,6 +120,7 @@ impl TestServer {
             )
             .await
             .expect("history")
+            .0
             .len()
     }
 }

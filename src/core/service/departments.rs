@@ -196,23 +196,28 @@ impl Service {
         let (department, _) = self.agent_of(actor, department).await?;
         match self.store.conversation(conversation).await? {
             Some(c) if c.department_id == Some(department.id) => {
-                self.join(actor, ConversationRef::Id(c.id)).await
+                Ok(self.join(actor, ConversationRef::Id(c.id)).await?.0)
             }
             _ => Err(CoreError::NotFound("conversation")),
         }
     }
 
-    /// The conversation, if the actor is a member; an agent of a support
-    /// conversation's department becomes one (takes the conversation).
-    pub async fn join(&self, actor: &Actor, r: ConversationRef) -> Result<Conversation> {
+    /// The conversation and its members, if the actor is a member; an agent
+    /// of a support conversation's department becomes one (takes the
+    /// conversation).
+    pub async fn join(
+        &self,
+        actor: &Actor,
+        r: ConversationRef,
+    ) -> Result<(Conversation, Vec<UserId>)> {
         let conversation = self
             .store
             .conversation(r)
             .await?
             .ok_or(CoreError::NotFound("conversation"))?;
-        let members = self.store.members(conversation.id).await?;
-        if members.iter().any(|m| &m.user_id == actor.id()) {
-            return Ok(conversation);
+        let mut members = user_ids(&self.store.members(conversation.id).await?);
+        if members.contains(actor.id()) {
+            return Ok((conversation, members));
         }
         let Some(department) = conversation.department_id else {
             return Err(CoreError::NotFound("conversation"));
@@ -225,15 +230,14 @@ impl Service {
             .add_member(conversation.id, actor.id(), Role::Admin, now_millis())
             .await?
         {
-            let mut ids = user_ids(&members);
-            ids.push(actor.id().clone());
+            members.push(actor.id().clone());
             self.publisher.publish(DomainEvent::MemberAdded {
                 conversation: (&conversation).into(),
                 user: actor.id().clone(),
-                members: ids,
+                members: members.clone(),
             });
         }
-        Ok(conversation)
+        Ok((conversation, members))
     }
 }
 
