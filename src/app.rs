@@ -18,6 +18,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::core::error::StoreError;
 use crate::core::service::{Limits, Service};
+use crate::dialects::vchat::{VChat, VChatMessage};
 use crate::dialects::voxora::{Department, Voxora};
 use crate::dialects::{dozaar::Dozaar, jobspare::JobSpare, socket, syarah::Syarah};
 use crate::fanout::Bus;
@@ -142,7 +143,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
                 socket::attach(io, Arc::new(Voxora), state.clone(), &bus);
                 socket::attach(io, Arc::new(Department), state.clone(), &bus);
             }
-            other => tracing::warn!(dialect = other, "this dialect is not built yet"),
+            "vchat" => {
+                socket::attach(io, Arc::new(VChat), state.clone(), &bus);
+                socket::attach(io, Arc::new(VChatMessage), state.clone(), &bus);
+            }
+            other => tracing::warn!(dialect = other, "unknown dialect"),
         };
         // Voxora's clients send files whole in a binary event.
         let binary_uploads = name == "voxora";

@@ -389,7 +389,7 @@ impl Default for DialectsConfig {
             dozaar: DialectConfig::new(true, 3001),
             syarah: DialectConfig::new(true, 3005),
             jobspare: DialectConfig::new(true, 4000),
-            vchat: DialectConfig::new(false, 8081),
+            vchat: DialectConfig::new(true, 8081),
             voxora: DialectConfig::new(true, 3002),
         }
     }

@@ -749,3 +749,76 @@ async fn a_refused_access_token_is_replaced_once() {
     assert_eq!(lock(&h.fcm.attempts).len(), 2);
     h.assertions_were_valid();
 }
+
+#[tokio::test]
+async fn a_member_who_muted_the_conversation_gets_no_push() {
+    let h = harness(FCM_ONLY).await;
+    let alice = h.user("alice", None).await;
+    let bob = h.user("bob", None).await;
+    let conv = h.server.conversation("alice", &["bob", "carol"]).await;
+    h.device("bob", "bob-phone").await;
+    h.device("carol", "carol-phone").await;
+    let id = conv.conversation.id;
+    let service = &h.server.running.state.service;
+    service
+        .set_muted(&bob, confab::core::RowRef::Id(id), true)
+        .await
+        .expect("mute");
+
+    h.send(&alice, id, "muted for bob").await;
+    eventually("carol's push", || !lock(&h.fcm.delivered).is_empty()).await;
+    settle().await;
+    assert_eq!(h.delivered_tokens(), ["carol-phone"]);
+
+    service
+        .set_muted(&bob, confab::core::RowRef::Id(id), false)
+        .await
+        .expect("unmute");
+    h.send(&alice, id, "heard again").await;
+    eventually("both pushes", || lock(&h.fcm.delivered).len() >= 3).await;
+    settle().await;
+    assert_eq!(
+        h.delivered_tokens(),
+        ["bob-phone", "carol-phone", "carol-phone"]
+    );
+}
+
+#[tokio::test]
+async fn a_vchat_message_socket_is_viewing_until_it_disconnects() {
+    let h = harness(FCM_ONLY).await;
+    let alice = h.user("alice", None).await;
+    let conv = h.server.conversation("alice", &["bob"]).await;
+    let id = conv.conversation.id;
+    h.device("bob", "bob-phone").await;
+    let vchat = h.server.vchat_url.clone().expect("vchat listens");
+    let token = h.server.token("bob");
+    let mut bob = common::open(
+        &vchat,
+        "/message",
+        Auth::RawHeader(&token),
+        tf_rust_socketio::TransportType::Websocket,
+    )
+    .await;
+    bob.emit("join", json!(id.to_string())).await;
+    bob.expect("all_messages").await;
+
+    h.send(&alice, id, "seen live").await;
+    bob.expect("new_message").await;
+    settle().await;
+    assert!(h.delivered_tokens().is_empty(), "a viewer gets no push");
+
+    bob.disconnect().await;
+    let bob_id = UserId::parse("bob").expect("id");
+    eventually("bob stopped viewing", || {
+        !h.server
+            .running
+            .state
+            .service
+            .viewing()
+            .is_viewing(&bob_id, id)
+    })
+    .await;
+    h.send(&alice, id, "while away").await;
+    eventually("a push", || !lock(&h.fcm.delivered).is_empty()).await;
+    assert_eq!(h.delivered_tokens(), ["bob-phone"]);
+}

@@ -1199,6 +1199,26 @@ pub mod cases {
         assert!(s.departments_of(&ghost).await.expect("of").is_empty());
     }
 
+    pub async fn a_member_mutes_and_unmutes_a_conversation_for_itself(s: DynStore) {
+        let ids = users(&s, &["alice", "bob", "carol"]).await;
+        let g = group(&s, &ids[0], &ids[1..2], 10).await;
+        let muted = |s: DynStore, u: UserId| async move {
+            s.member(g, &u).await.expect("member").expect("some").muted
+        };
+        assert!(!muted(s.clone(), ids[1].clone()).await);
+        assert!(s.set_muted(g, &ids[1], true).await.expect("mute"));
+        assert!(!s.set_muted(g, &ids[1], true).await.expect("again"));
+        assert!(muted(s.clone(), ids[1].clone()).await);
+        assert!(!muted(s.clone(), ids[0].clone()).await, "for itself only");
+        assert!(
+            s.members(g).await.expect("members").iter().any(|m| m.muted),
+            "members show it"
+        );
+        assert!(!s.set_muted(g, &ids[2], true).await.expect("not a member"));
+        assert!(s.set_muted(g, &ids[1], false).await.expect("unmute"));
+        assert!(!muted(s.clone(), ids[1].clone()).await);
+    }
+
     pub async fn support_conversations_belong_to_their_department(s: DynStore) {
         let ids = users(&s, &["keeper", "visitor", "other"]).await;
         let d = s.create_department(&ids[0], "Sales", 10).await.expect("d");
@@ -1279,6 +1299,7 @@ macro_rules! with_all_cases {
             a_direct_conversation_is_looked_up_without_being_created,
             a_department_starts_with_its_creator_as_admin_and_keeps_agents,
             support_conversations_belong_to_their_department,
+            a_member_mutes_and_unmutes_a_conversation_for_itself,
         );
     };
 }

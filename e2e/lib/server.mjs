@@ -67,6 +67,7 @@ export async function startServer({ env = {}, timeoutMs = 30_000 } = {}) {
     CONFAB_SYARAH_PORT: '0',
     CONFAB_JOBSPARE_PORT: '0',
     CONFAB_VOXORA_PORT: '0',
+    CONFAB_VCHAT_PORT: '0',
     CONFAB_LOG: process.env.CONFAB_E2E_LOG || 'warn',
     ...env,
   });

@@ -49,6 +49,7 @@ class Server:
                 "CONFAB_SYARAH_PORT": "0",
                 "CONFAB_JOBSPARE_PORT": "0",
                 "CONFAB_VOXORA_PORT": "0",
+                "CONFAB_VCHAT_PORT": "0",
                 "CONFAB_LOG": os.environ.get("CONFAB_E2E_LOG", "warn"),
             }
         )

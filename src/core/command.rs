@@ -48,6 +48,8 @@ pub enum Command {
     Typing {
         conversation: ConversationTarget,
         typing: bool,
+        /// Recording a voice message rather than typing (V Chat).
+        recording: bool,
     },
     MarkRead {
         message: MessageRef,
@@ -99,6 +101,20 @@ pub enum Command {
     },
     /// The actor's accepted friends.
     Friends,
+    /// One conversation as the actor sees it.
+    Room {
+        conversation: ConversationRef,
+    },
+    /// The actor's direct conversation with `peer`, if there is one.
+    DirectRoomWith {
+        peer: UserId,
+    },
+    /// Open a conversation to show it: everything in it becomes read, and
+    /// its newest `limit` messages are returned.
+    ViewRoom {
+        conversation: ConversationRef,
+        limit: u32,
+    },
     /// The departments the actor is an agent of.
     Departments,
     /// The ids of the actor's conversations and its departments: the rooms
@@ -178,6 +194,8 @@ pub enum Outcome {
     DeletedMany(Vec<Message>),
     Friends(Vec<FriendView>),
     Departments(Vec<Department>),
+    /// One conversation as the actor sees it.
+    Room(Box<ConversationView>),
     Rooms {
         conversations: Vec<i64>,
         departments: Vec<Department>,

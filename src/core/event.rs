@@ -60,6 +60,8 @@ pub enum DomainEvent {
         members: Vec<UserId>,
         /// The department of a support conversation: its agents hear of it.
         department: Option<i64>,
+        /// Members who muted the conversation (no push for them).
+        muted: Vec<UserId>,
     },
     MessageEdited {
         message: Message,
@@ -93,6 +95,8 @@ pub enum DomainEvent {
         conversation: ConversationIds,
         user: UserSummary,
         typing: bool,
+        /// Recording a voice message rather than typing (V Chat shows it).
+        recording: bool,
         members: Vec<UserId>,
     },
     Presence {
@@ -111,6 +115,14 @@ pub enum DomainEvent {
         user: UserId,
         members: Vec<UserId>,
     },
+    /// What `audience` sees of a conversation changed without a message
+    /// (a mute or unmute).
+    RoomChanged {
+        conversation: ConversationIds,
+        audience: Vec<UserId>,
+    },
+    /// `by` lifted its block of `other` (a block is a `FriendshipChanged`).
+    Unblocked { by: UserId, other: UserId },
     /// A user became an agent of a department (or changed role).
     AgentAdded { department: i64, user: UserId },
     /// A user is no longer an agent of a department.

@@ -190,6 +190,8 @@ pub struct Member {
     pub last_read_seq: i64,
     /// Highest sequence number delivered to one of this member's sockets.
     pub last_delivered_seq: i64,
+    /// The member muted the conversation: no push notifications for it.
+    pub muted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -490,6 +492,7 @@ mod tests {
             joined_at: 0,
             last_read_seq: read,
             last_delivered_seq: delivered,
+            muted: false,
         }
     }
 

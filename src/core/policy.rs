@@ -232,6 +232,7 @@ mod tests {
             joined_at: 0,
             last_read_seq: 0,
             last_delivered_seq: 0,
+            muted: false,
         }
     }
 

@@ -387,6 +387,27 @@ impl Service {
         self.summary(actor, conversation).await
     }
 
+    /// Mutes or unmutes a conversation for the actor: no push for it.
+    pub async fn set_muted(
+        &self,
+        actor: &Actor,
+        r: ConversationRef,
+        muted: bool,
+    ) -> Result<Conversation> {
+        let (conversation, _) = self.membership(actor, r).await?;
+        if self
+            .store
+            .set_muted(conversation.id, actor.id(), muted)
+            .await?
+        {
+            self.publisher.publish(DomainEvent::RoomChanged {
+                conversation: (&conversation).into(),
+                audience: vec![actor.id().clone()],
+            });
+        }
+        Ok(conversation)
+    }
+
     /// Removes a member (or lets the actor leave). Returns whether it was one.
     pub async fn remove_member(
         &self,
@@ -528,6 +549,11 @@ impl Service {
                 created_at: now_millis(),
             })
             .await?;
+        let muted = members
+            .iter()
+            .filter(|m| m.muted)
+            .map(|m| m.user_id.clone())
+            .collect();
         let members = user_ids(&members);
         let (message, created) = match inserted {
             Inserted::New(message) => {
@@ -538,6 +564,7 @@ impl Service {
                     sender: actor.user.clone(),
                     members: members.clone(),
                     department: conversation.department_id,
+                    muted,
                 });
                 (message, true)
             }
@@ -725,6 +752,7 @@ impl Service {
         actor: &Actor,
         r: ConversationRef,
         typing: bool,
+        recording: bool,
     ) -> Result<Conversation> {
         let (conversation, members) = self.membership(actor, r).await?;
         if typing {
@@ -732,6 +760,7 @@ impl Service {
                 (&conversation).into(),
                 actor.user.clone(),
                 user_ids(&members),
+                recording,
             );
         } else {
             self.typing.stop(conversation.id, actor.id());
@@ -794,10 +823,11 @@ impl Service {
             Command::Typing {
                 conversation,
                 typing,
+                recording,
             } => {
                 let conversation = self.resolve(actor, conversation).await?;
                 Outcome::Typing {
-                    conversation: self.typing(actor, conversation, typing).await?,
+                    conversation: self.typing(actor, conversation, typing, recording).await?,
                     typing,
                 }
             }
@@ -885,6 +915,30 @@ impl Service {
                 messages,
             } => Outcome::DeletedMany(self.delete_many(actor, conversation, &messages).await?),
             Command::Friends => Outcome::Friends(self.friends(actor).await?),
+            Command::Room { conversation } => {
+                Outcome::Room(Box::new(self.conversation_view(actor, conversation).await?))
+            }
+            Command::DirectRoomWith { peer } => {
+                let conversation = self
+                    .store
+                    .direct_conversation_between(actor.id(), &peer)
+                    .await?
+                    .ok_or(CoreError::NotFound("conversation"))?;
+                let view = self
+                    .conversation_view(actor, ConversationRef::Id(conversation.id))
+                    .await?;
+                Outcome::Room(Box::new(view))
+            }
+            Command::ViewRoom {
+                conversation,
+                limit,
+            } => {
+                self.mark_conversation_read(actor, conversation).await?;
+                let page = self
+                    .history_page(actor, conversation, None, 0, limit)
+                    .await?;
+                Outcome::History(page)
+            }
             Command::Departments => Outcome::Departments(self.departments(actor).await?),
             Command::Rooms => Outcome::Rooms {
                 conversations: self.store.conversation_ids_of(actor.id()).await?,
@@ -917,16 +971,17 @@ fn user_ids(members: &[Member]) -> Vec<UserId> {
     members.iter().map(|m| m.user_id.clone()).collect()
 }
 
-/// 3 to 32 characters of letters, digits, `.`, `_` and `-`.
+/// A login name: 3 to 64 characters of letters, digits, `.`, `_`, `-`,
+/// `+` and `@` (so an email address is one, as V Chat's clients use).
 pub fn validate_username(s: &str) -> Result<()> {
-    let ok = (3..=32).contains(&s.len())
+    let ok = (3..=64).contains(&s.len())
         && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+' | b'@'));
     if ok {
         Ok(())
     } else {
         Err(CoreError::invalid(
-            "username must be 3 to 32 characters of letters, digits, '.', '_' and '-'",
+            "username must be 3 to 64 characters of letters, digits, '.', '_', '-', '+' and '@'",
         ))
     }
 }
@@ -1002,7 +1057,12 @@ impl Service {
     pub async fn unblock(&self, actor: &Actor, other: &UserId) -> Result<()> {
         let existing = self.store.friendship(actor.id(), other).await?;
         policy::may_unblock(actor.id(), existing.as_ref())?;
-        self.store.delete_friendship(actor.id(), other).await?;
+        if self.store.delete_friendship(actor.id(), other).await? {
+            self.publisher.publish(DomainEvent::Unblocked {
+                by: actor.id().clone(),
+                other: other.clone(),
+            });
+        }
         Ok(())
     }
 

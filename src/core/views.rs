@@ -65,6 +65,8 @@ pub struct HistoryPage {
     pub messages: Vec<Message>,
     /// Messages in the conversation (deleted ones included).
     pub total: i64,
+    /// The profiles of the messages' senders.
+    pub senders: Vec<User>,
 }
 
 impl Service {
@@ -224,10 +226,15 @@ impl Service {
                 )
                 .await?
         };
+        let mut ids: Vec<UserId> = messages.iter().map(|m| m.sender_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let senders = self.store().users(&ids).await?;
         Ok(HistoryPage {
             total: conversation.last_seq,
             conversation,
             messages,
+            senders,
         })
     }
 

@@ -144,6 +144,7 @@ impl Dialect for Dozaar {
                     .conversation_id
                     .into(),
                 typing: event == "typing:start",
+                recording: false,
             },
             "mark:read" => Command::MarkRead {
                 message: parse::<MessagePayload>(payload)?.message_id,
@@ -230,7 +231,8 @@ impl Dialect for Dozaar {
             | Outcome::Friends(_)
             | Outcome::Departments(_)
             | Outcome::Rooms { .. }
-            | Outcome::Uploaded(_) => vec![ok(json!({}))],
+            | Outcome::Uploaded(_)
+            | Outcome::Room(_) => vec![ok(json!({}))],
         }
     }
 
@@ -364,7 +366,9 @@ impl Dialect for Dozaar {
             | DomainEvent::MemberAdded { .. }
             | DomainEvent::FriendshipChanged { .. }
             | DomainEvent::AgentAdded { .. }
-            | DomainEvent::AgentRemoved { .. } => vec![],
+            | DomainEvent::AgentRemoved { .. }
+            | DomainEvent::RoomChanged { .. }
+            | DomainEvent::Unblocked { .. } => vec![],
         }
     }
 }
@@ -414,6 +418,7 @@ mod tests {
                 Command::Typing {
                     conversation: conv.into(),
                     typing: true,
+                    recording: false,
                 },
             ),
             (
@@ -422,6 +427,7 @@ mod tests {
                 Command::Typing {
                     conversation: conv.into(),
                     typing: false,
+                    recording: false,
                 },
             ),
             (

@@ -213,6 +213,7 @@ impl Dialect for JobSpare {
             "typing_start" | "typing_stop" => Command::Typing {
                 conversation: target(&parse::<ConversationPayload>(payload)?.conversation_id)?,
                 typing: event == "typing_start",
+                recording: false,
             },
             "get_online_status" => Command::OnlineStatus {
                 users: vec![parse::<OnlineStatus>(payload)?.user_id],
@@ -351,6 +352,7 @@ impl Dialect for JobSpare {
                 user,
                 typing,
                 members,
+                ..
             } => vec![Delivery::Emit {
                 to: vec![conversation_room(conversation.id)],
                 except: vec![user_room(&user.id)],

@@ -13,6 +13,7 @@ pub mod dozaar;
 pub mod jobspare;
 pub mod socket;
 pub mod syarah;
+pub mod vchat;
 pub mod voxora;
 
 /// What the runtime does on the socket that sent an event.
@@ -27,6 +28,8 @@ pub enum Out {
     View(i64),
     /// Take this socket out of a conversation's room.
     Unview(i64),
+    /// Take this socket out of every conversation room it is in.
+    UnviewAll,
     /// Put this socket in a room (without viewing anything).
     Join(String),
     /// Take this socket out of a room.
@@ -47,6 +50,15 @@ pub enum Delivery {
         /// Set on a new message: the sockets it reached record its delivery
         /// to their users (all but the sender).
         receipt: Option<DeliveredMessage>,
+    },
+    /// For each of `users` with a socket here: run `command` as that user
+    /// and emit what [`Dialect::encode`] makes of the outcome (as `event`)
+    /// to that user's sockets. For views that differ per user (V Chat's
+    /// room as each member sees it); runs in order, beside the emits.
+    PerUser {
+        users: Vec<UserId>,
+        command: Command,
+        event: &'static str,
     },
     /// Make the sockets in any of `of` join room `room`.
     Join { of: Vec<String>, room: String },
@@ -108,6 +120,25 @@ pub trait Dialect: Send + Sync + 'static {
     fn upload_event(&self) -> Option<&'static str> {
         None
     }
+    /// Whether a socket that was sent a new message has read it: the socket
+    /// shows the conversation open (V Chat's `/message`).
+    fn reads_on_delivery(&self) -> bool {
+        false
+    }
+    /// The answer to a failed client event, for a client whose handshake
+    /// was `parts` (its language, say).
+    fn encode_error_for(
+        &self,
+        _parts: &http::request::Parts,
+        event: &str,
+        error: &CoreError,
+    ) -> Vec<Out> {
+        self.encode_error(event, error)
+    }
+    /// The `connect_error` message of a refused handshake, for its client.
+    fn localize_refusal(&self, _parts: &http::request::Parts, message: String) -> String {
+        message
+    }
     /// A client event as a core command.
     fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError>;
     /// The answer to a client event that succeeded.
@@ -135,6 +166,11 @@ pub fn user_rooms(users: &[UserId], except: Option<&UserId>) -> Vec<String> {
 /// The room of the sockets that joined (are viewing) a conversation.
 pub fn conversation_room(conversation_id: i64) -> String {
     format!("c:{conversation_id}")
+}
+
+/// The conversation whose room `room` is (see [`conversation_room`]).
+pub fn room_conversation(room: &str) -> Option<i64> {
+    room.strip_prefix("c:")?.parse().ok()
 }
 
 /// The token in an `Authorization` header, with or without `Bearer `.

@@ -11,8 +11,8 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-use super::{Delivery, Dialect, Out, conversation_room, user_room};
-use crate::core::command::{Actor, Outcome};
+use super::{Delivery, Dialect, Out, conversation_room, room_conversation, user_room};
+use crate::core::command::{Actor, Command, Outcome};
 use crate::core::event::{DeliveredMessage, DomainEvent};
 use crate::core::{CoreError, Profile, UserId};
 use crate::fanout::{Bus, EventSink};
@@ -40,6 +40,18 @@ struct Request {
 enum Payload {
     Json(Value),
     Binary(bytes::Bytes),
+}
+
+/// An event emitted with no arguments (`emit('join')`) carries `null`; any
+/// other unreadable payload is refused. (socketioxide reports the former
+/// only by this message.)
+fn no_arguments(e: socketioxide::ParserError) -> Result<Payload, String> {
+    let message = e.to_string();
+    if message.contains("first element not found") {
+        Ok(Payload::Json(Value::Null))
+    } else {
+        Err(message)
+    }
 }
 
 impl Payload {
@@ -116,7 +128,11 @@ pub fn attach<D: Dialect>(io: &SocketIo, dialect: Arc<D>, state: AppState, bus: 
         let (dialect, state) = (dialect.clone(), state.clone());
         move |s: SocketRef, TryData(auth): TryData<Value>| {
             let (dialect, state) = (dialect.clone(), state.clone());
-            async move { authenticate(&s, auth.ok(), dialect.as_ref(), &state).await }
+            async move {
+                authenticate(&s, auth.ok(), dialect.as_ref(), &state)
+                    .await
+                    .map_err(|m| dialect.localize_refusal(s.req_parts(), m))
+            }
         }
     };
     let connect = {
@@ -129,7 +145,7 @@ pub fn attach<D: Dialect>(io: &SocketIo, dialect: Arc<D>, state: AppState, bus: 
     io.ns(dialect.namespace(), connect.with(auth));
 
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(deliver(io.clone(), dialect.namespace(), rx, state));
+    tokio::spawn(deliver(io.clone(), dialect.clone(), rx, state));
     bus.subscribe(Arc::new(Sink { dialect, tx }));
 }
 
@@ -216,7 +232,7 @@ fn on_connect<D: Dialect>(s: SocketRef, dialect: Arc<D>, state: AppState) {
                 let request = Request {
                     socket,
                     event,
-                    payload: payload.map_err(|e| e.to_string()),
+                    payload: payload.or_else(no_arguments),
                     ack,
                 };
                 if let Err(
@@ -227,12 +243,8 @@ fn on_connect<D: Dialect>(s: SocketRef, dialect: Arc<D>, state: AppState) {
                     let error = CoreError::RateLimited {
                         retry_after_ms: 1000,
                     };
-                    apply(
-                        &r.socket,
-                        Some(r.ack),
-                        dialect.encode_error(&r.event, &error),
-                        None,
-                    );
+                    let outs = dialect.encode_error_for(r.socket.req_parts(), &r.event, &error);
+                    apply(&r.socket, Some(r.ack), outs, None);
                 }
                 async {}
             },
@@ -285,7 +297,8 @@ impl<D: Dialect> Worker<D> {
             let handled = AssertUnwindSafe(self.handle(&request)).catch_unwind().await;
             let outs = handled.unwrap_or_else(|_| {
                 tracing::error!(event = %request.event, "handler panicked");
-                self.dialect.encode_error(
+                self.dialect.encode_error_for(
+                    request.socket.req_parts(),
                     &request.event,
                     &CoreError::Internal("handler panicked".into()),
                 )
@@ -342,7 +355,7 @@ impl<D: Dialect> Worker<D> {
                 if matches!(e, CoreError::Internal(_) | CoreError::Unavailable(_)) {
                     tracing::error!(error = ?e, event = %request.event, "request failed");
                 }
-                dialect.encode_error(&request.event, &e)
+                dialect.encode_error_for(request.socket.req_parts(), &request.event, &e)
             }
         }
     }
@@ -421,6 +434,17 @@ fn apply(
                     viewing.unview(v.user, conversation_id, v.socket_key);
                 }
             }
+            Out::UnviewAll => {
+                for room in socket.rooms() {
+                    let Some(id) = room_conversation(&room) else {
+                        continue;
+                    };
+                    socket.leave(room.to_string());
+                    if let Some(v) = &viewer {
+                        v.state.service.viewing().unview(v.user, id, v.socket_key);
+                    }
+                }
+            }
             Out::Join(room) => socket.join(room),
             Out::Leave(room) => socket.leave(room),
             Out::Broadcast(room, event, data) => {
@@ -450,24 +474,48 @@ impl<D: Dialect> EventSink for Sink<D> {
 }
 
 /// Emits deliveries in the order they were published.
-async fn deliver(
+async fn deliver<D: Dialect>(
     io: SocketIo,
-    namespace: &'static str,
+    dialect: Arc<D>,
     mut rx: mpsc::UnboundedReceiver<Delivery>,
     state: AppState,
 ) {
+    let namespace = dialect.namespace();
     // Deliveries are recorded in order beside the fan-out, so the next emits
     // do not wait on the store and each message gets its own receipt.
-    let (receipts, mut pending) = mpsc::unbounded_channel::<(Vec<UserId>, DeliveredMessage)>();
-    tokio::spawn(async move {
-        while let Some((users, message)) = pending.recv().await {
-            for user in &users {
-                if let Err(e) = state.service.mark_delivered(user, &message).await {
-                    tracing::warn!(error = %e, "could not record a delivery");
+    let (receipts, mut pending) = mpsc::unbounded_channel::<(Vec<Actor>, DeliveredMessage)>();
+    {
+        let (state, reads) = (state.clone(), dialect.reads_on_delivery());
+        tokio::spawn(async move {
+            while let Some((actors, message)) = pending.recv().await {
+                for actor in &actors {
+                    if let Err(e) = state.service.mark_delivered(actor.id(), &message).await {
+                        tracing::warn!(error = %e, "could not record a delivery");
+                    }
+                    if reads
+                        && let Err(e) = state
+                            .service
+                            .mark_read(actor, crate::core::RowRef::Id(message.id))
+                            .await
+                    {
+                        tracing::warn!(error = %e, "could not record a read");
+                    }
                 }
             }
-        }
-    });
+        });
+    }
+    // Views that differ per user are built in order beside the fan-out too.
+    let (views, mut queued) = mpsc::unbounded_channel::<(Vec<UserId>, Command, &'static str)>();
+    {
+        let (io, dialect, state) = (io.clone(), dialect.clone(), state.clone());
+        tokio::spawn(async move {
+            while let Some((users, command, event)) = queued.recv().await {
+                if let Some(ns) = io.of(namespace) {
+                    per_user(&ns, dialect.as_ref(), &state, &users, &command, event).await;
+                }
+            }
+        });
+    }
     while let Some(d) = rx.recv().await {
         let Some(ns) = io.of(namespace) else { continue };
         match d {
@@ -488,20 +536,26 @@ async fn deliver(
                         .sockets()
                         .iter()
                         .filter_map(|s| s.extensions.get::<Actor>())
-                        .map(|a| a.user.id)
                         .collect::<Vec<_>>()
                 });
                 if let Err(e) = ns.to(to).except(except).emit(event, &data).await {
                     tracing::debug!(error = %e, event, "broadcast failed for some sockets");
                 }
-                if let (Some(message), Some(mut users)) = (receipt, reached) {
-                    users.sort();
-                    users.dedup();
-                    users.retain(|u| *u != message.sender);
-                    if !users.is_empty() {
-                        let _ = receipts.send((users, message));
+                if let (Some(message), Some(mut actors)) = (receipt, reached) {
+                    actors.sort_by(|a, b| a.id().cmp(b.id()));
+                    actors.dedup_by(|a, b| a.id() == b.id());
+                    actors.retain(|a| *a.id() != message.sender);
+                    if !actors.is_empty() {
+                        let _ = receipts.send((actors, message));
                     }
                 }
+            }
+            Delivery::PerUser {
+                users,
+                command,
+                event,
+            } => {
+                let _ = views.send((users, command, event));
             }
             Delivery::Join { of, room } => {
                 if let Err(e) = ns.to(of).join(room).await {
@@ -512,6 +566,44 @@ async fn deliver(
                 if let Err(e) = ns.to(of).leave(room).await {
                     tracing::warn!(error = ?e, "could not take sockets out of a room");
                 }
+            }
+        }
+    }
+}
+
+/// Runs `command` as each of `users` that has a socket in `ns` and emits
+/// the encoded outcome to that user's sockets there.
+async fn per_user<D: Dialect>(
+    ns: &socketioxide::operators::BroadcastOperators,
+    dialect: &D,
+    state: &AppState,
+    users: &[UserId],
+    command: &Command,
+    event: &'static str,
+) {
+    for user in users {
+        let room = user_room(user);
+        let Some(actor) = ns
+            .clone()
+            .to(room.clone())
+            .sockets()
+            .iter()
+            .find_map(|s| s.extensions.get::<Actor>())
+        else {
+            continue;
+        };
+        let outcome = match state.service.execute(&actor, command.clone()).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::debug!(error = %e, user = %user, event, "no view for this user");
+                continue;
+            }
+        };
+        for out in dialect.encode(&actor, event, &outcome) {
+            if let Out::Emit(event, data) = out
+                && let Err(e) = ns.clone().to(room.clone()).emit(event, &data).await
+            {
+                tracing::debug!(error = %e, event, "emit to a user's sockets failed");
             }
         }
     }

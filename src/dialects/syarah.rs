@@ -342,6 +342,7 @@ impl Dialect for Syarah {
                 Command::Typing {
                     conversation: p.chat_header_id.into(),
                     typing: p.is_typing,
+                    recording: false,
                 }
             }
             "updateMessage" => {
@@ -490,7 +491,10 @@ impl Dialect for Syarah {
                     .map(|s| json!({ "userId": s.user_id, "isOnline": s.online }))
                     .collect::<Vec<_>>()
             ))],
-            Outcome::Departments(_) | Outcome::Rooms { .. } | Outcome::Uploaded(_) => {
+            Outcome::Departments(_)
+            | Outcome::Rooms { .. }
+            | Outcome::Uploaded(_)
+            | Outcome::Room(_) => {
                 vec![Out::Ack(json!({}))]
             }
         }

@@ -85,6 +85,7 @@ fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
         "typing_start" | "typing_stop" => Command::Typing {
             conversation: conversation(payload)?,
             typing: event == "typing_start",
+            recording: false,
         },
         "join_conversation" => Command::Join {
             conversation: conversation(payload)?,

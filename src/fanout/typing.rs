@@ -43,6 +43,7 @@ impl Typing {
         conversation: ConversationIds,
         user: UserSummary,
         members: Vec<UserId>,
+        recording: bool,
     ) {
         let key = (conversation.id, user.id.clone());
         let generation = {
@@ -64,6 +65,7 @@ impl Typing {
             conversation,
             user,
             typing: true,
+            recording,
             members,
         });
         let this = Arc::downgrade(self);
@@ -112,6 +114,7 @@ impl Typing {
                     conversation: e.conversation,
                     user: e.user,
                     typing: false,
+                    recording: false,
                     members: e.members,
                 });
                 true
@@ -154,9 +157,9 @@ mod tests {
             uuid: uuid::Uuid::nil(),
             direct: false,
         };
-        t.start(conv, user(), vec![]);
+        t.start(conv, user(), vec![], false);
         tokio::time::sleep(Duration::from_secs(6)).await;
-        t.start(conv, user(), vec![]);
+        t.start(conv, user(), vec![], false);
         tokio::time::sleep(Duration::from_secs(6)).await;
         assert_eq!(typing_flags(&rec.take()), vec![true, true]);
         tokio::time::sleep(Duration::from_secs(5)).await;
@@ -172,7 +175,7 @@ mod tests {
             uuid: uuid::Uuid::nil(),
             direct: false,
         };
-        t.start(conv, user(), vec![]);
+        t.start(conv, user(), vec![], false);
         assert!(t.stop(1, &user().id));
         assert!(!t.stop(1, &user().id));
         assert_eq!(typing_flags(&rec.take()), vec![true, false]);

@@ -60,7 +60,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisterRequest {
-    /// 3 to 32 characters of letters, digits, `.`, `_` and `-`; unique
+    /// 3 to 64 characters of letters, digits, `.`, `_`, `-`, `+` and `@`; unique
     /// (case-insensitive).
     pub username: String,
     pub password: String,

@@ -39,6 +39,7 @@ pub mod health;
 pub mod openapi;
 pub mod syarah;
 pub mod uploads;
+pub mod vchat;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/messages/{id}/read", post(api::mark_read))
         .merge(api::social_routes())
         .merge(departments::routes())
+        .merge(vchat::routes())
         .route("/api/chat/getChatHeaderAsync", get(syarah::get_chat_header))
         .method_not_allowed_fallback(error::method_not_allowed)
         .route("/api", any(error::no_route))

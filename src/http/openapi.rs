@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorBody, ErrorDetail};
-use super::{api, auth, departments, health, uploads};
+use super::{api, auth, departments, health, uploads, vchat};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,6 +43,20 @@ use super::{api, auth, departments, health, uploads};
         departments::open_support,
         departments::list_support,
         departments::claim,
+        vchat::register,
+        vchat::login,
+        vchat::me,
+        vchat::rooms,
+        vchat::create_single,
+        vchat::create_group,
+        vchat::block,
+        vchat::unblock,
+        vchat::mute,
+        vchat::unmute,
+        vchat::leave,
+        vchat::messages,
+        vchat::send_text,
+        vchat::send_attachment,
         health::healthz,
         health::readyz,
         uploads::upload_syarah,
@@ -66,6 +80,11 @@ use super::{api, auth, departments, health, uploads};
         departments::CreateDepartment,
         departments::AddAgent,
         departments::OpenSupport,
+        vchat::VRegister,
+        vchat::VLogin,
+        vchat::VSingle,
+        vchat::VGroup,
+        vchat::VText,
         api::MessagePage,
         api::ReadReceipt,
         api::CreateConversation,
@@ -96,6 +115,7 @@ use super::{api, auth, departments, health, uploads};
         (name = "friendships", description = "Friend requests and blocks"),
         (name = "devices", description = "Push notification tokens"),
         (name = "departments", description = "Support desk: departments, agents and support conversations"),
+        (name = "vchat", description = "V Chat's REST API: `{success, data}` envelopes, raw tokens, error texts in the `accept-language` (English or Arabic)"),
     )
 )]
 pub struct ApiDoc;
@@ -183,6 +203,19 @@ mod tests {
                 "/api/departments/{id}/conversations/{conversationId}/claim",
                 &["post"],
             ),
+            ("/api/v1/auth/register", &["post"]),
+            ("/api/v1/auth/login", &["post"]),
+            ("/api/v1/user/me", &["get"]),
+            ("/api/v1/rooms", &["get"]),
+            ("/api/v1/rooms/single", &["post"]),
+            ("/api/v1/rooms/group", &["post"]),
+            ("/api/v1/rooms/{roomId}/block", &["post"]),
+            ("/api/v1/rooms/{roomId}/unblock", &["post"]),
+            ("/api/v1/rooms/{roomId}/mute", &["post"]),
+            ("/api/v1/rooms/{roomId}/unmute", &["post"]),
+            ("/api/v1/rooms/{roomId}/leave", &["post"]),
+            ("/api/v1/rooms/{roomId}/messages", &["get", "post"]),
+            ("/api/v1/rooms/{roomId}/messages/attachment", &["post"]),
         ];
         for (path, methods) in expected {
             for method in *methods {

@@ -125,6 +125,18 @@ impl From<KeepError> for UploadError {
 }
 
 impl UploadError {
+    /// The error as the HTTP API's error, for envelopes of other APIs.
+    pub(crate) fn into_api(self) -> ApiError {
+        match (self.parts(), self) {
+            (_, UploadError::Api(e)) => e,
+            (Some((status, message)), _) if status.is_server_error() => {
+                ApiError::Core(CoreError::Internal(message))
+            }
+            (Some((status, message)), _) => ApiError::Rejected { status, message },
+            (None, other) => ApiError::bad_request(other.to_string()),
+        }
+    }
+
     /// Status and client-facing message, for errors this module maps itself.
     fn parts(&self) -> Option<(StatusCode, String)> {
         match self {
@@ -333,10 +345,47 @@ async fn upload(
 /// parsed, anything else skipped (up to [`MAX_SMALL_FIELD`] bytes each).
 async fn receive_form(
     media: &Media,
-    mut form: Multipart,
+    form: Multipart,
     kind_field: &str,
 ) -> Result<(Received, MessageKind), UploadError> {
-    let mut kind: Option<MessageKind> = None;
+    // A kind given before the file sets the file's limit.
+    let limit = |kind: Option<&str>| match kind.and_then(parse_kind) {
+        Some(k) => (media.limit(k), Some(k)),
+        None => (media.largest_limit(), None),
+    };
+    let (file, kind) = read_form(media, form, kind_field, limit).await?;
+    let kind = kind.ok_or_else(|| UploadError::Form(format!("{kind_field} is required")))?;
+    let kind = parse_kind(&kind).ok_or_else(|| {
+        UploadError::Form(format!(
+            "{kind_field} must be 1 (audio), 2 (image), 3 (file) or 4 (video)"
+        ))
+    })?;
+    let file = file.ok_or_else(|| UploadError::Form("file is required".into()))?;
+    Ok((file, kind))
+}
+
+/// Reads a form with a `file` and an optional caption `text_field`; the
+/// file's kind is left to its bytes.
+pub(crate) async fn receive_file(
+    media: &Media,
+    form: Multipart,
+    text_field: &str,
+) -> Result<(Received, Option<String>), UploadError> {
+    let (file, text) =
+        read_form(media, form, text_field, |_| (media.largest_limit(), None)).await?;
+    let file = file.ok_or_else(|| UploadError::Form("file is required".into()))?;
+    Ok((file, text))
+}
+
+/// The `file` field streamed to a temporary file (at most `limit` of the
+/// text field read so far) and the `text_field`; other fields are skipped.
+async fn read_form(
+    media: &Media,
+    mut form: Multipart,
+    text_field: &str,
+    limit: impl Fn(Option<&str>) -> (u64, Option<MessageKind>),
+) -> Result<(Option<Received>, Option<String>), UploadError> {
+    let mut text: Option<String> = None;
     let mut file: Option<Received> = None;
     while let Some(mut field) = form.next_field().await.map_err(body_error)? {
         let name = field.name().unwrap_or_default().to_owned();
@@ -344,26 +393,19 @@ async fn receive_form(
             if file.is_some() {
                 return Err(UploadError::Form("only one file per upload".into()));
             }
-            let limit = kind.map_or_else(|| media.largest_limit(), |k| media.limit(k));
+            let (limit, kind) = limit(text.as_deref());
             let body = field.map(|chunk| chunk.map_err(body_error));
             file = Some(media.receive(body, limit, kind).await?);
-        } else if name == kind_field {
-            if kind.is_some() {
-                return Err(UploadError::Form(format!("{kind_field} given twice")));
+        } else if name == text_field {
+            if text.is_some() {
+                return Err(UploadError::Form(format!("{text_field} given twice")));
             }
-            let text = small_field(&mut field, &name).await?;
-            kind = Some(parse_kind(&text).ok_or_else(|| {
-                UploadError::Form(format!(
-                    "{kind_field} must be 1 (audio), 2 (image), 3 (file) or 4 (video)"
-                ))
-            })?);
+            text = Some(small_field(&mut field, &name).await?);
         } else {
             small_field(&mut field, &name).await?;
         }
     }
-    let kind = kind.ok_or_else(|| UploadError::Form(format!("{kind_field} is required")))?;
-    let file = file.ok_or_else(|| UploadError::Form("file is required".into()))?;
-    Ok((file, kind))
+    Ok((file, text))
 }
 
 /// A short text field, refused past [`MAX_SMALL_FIELD`] bytes.

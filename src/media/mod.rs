@@ -418,6 +418,18 @@ impl Media {
         }
     }
 
+    /// Keeps a received file as the kind its bytes show.
+    pub async fn keep_sniffed(
+        &self,
+        service: &Service,
+        owner: &UserId,
+        received: Received,
+    ) -> Result<Upload, KeepError> {
+        let head = read_head(&received.path).await.map_err(MediaError::from)?;
+        let kind = kind_of(&head);
+        Ok(self.keep(service, owner, received, kind).await?.1)
+    }
+
     /// Keeps a file that arrived whole (a socket's binary event), as the
     /// kind its bytes show.
     pub async fn keep_bytes(

@@ -158,18 +158,20 @@ impl EventSink for PushSink {
             message,
             sender,
             members,
+            muted,
             ..
         } = event
         else {
             return;
         };
-        let to = recipients(
+        let mut to = recipients(
             members,
             &sender.id,
             message.conversation_id,
             &self.presence,
             &self.viewing,
         );
+        to.retain(|u| !muted.contains(u));
         if to.is_empty() {
             return;
         }
@@ -290,6 +292,7 @@ mod tests {
             },
             members,
             department: None,
+            muted: vec![],
         }
     }
 
@@ -390,6 +393,7 @@ mod tests {
             sender: actor.user.clone(),
             members: vec![id("alice"), id("bob")],
             department: None,
+            muted: vec![],
         });
         let push = tokio::time::timeout(Duration::from_secs(5), sent.recv())
             .await

@@ -112,6 +112,14 @@ pub trait Store: Send + Sync + 'static {
         role: Role,
         now: Millis,
     ) -> StoreResult<bool>;
+    /// Mutes or unmutes a conversation for a member; false if nothing changed
+    /// (already so, or not a member).
+    async fn set_muted(
+        &self,
+        conversation_id: i64,
+        user: &UserId,
+        muted: bool,
+    ) -> StoreResult<bool>;
     /// Removes a member; false if it was not one.
     async fn remove_member(&self, conversation_id: i64, user: &UserId) -> StoreResult<bool>;
     /// The conversations of `user`, most recently active first, each with its

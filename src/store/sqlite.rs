@@ -60,7 +60,8 @@ macro_rules! conv_cols {
 /// The columns of a `Member`, from `members mb`.
 macro_rules! member_cols {
     () => {
-        "mb.conversation_id, mb.user_id, mb.role, mb.joined_at, mb.last_read_seq, mb.last_delivered_seq"
+        "mb.conversation_id, mb.user_id, mb.role, mb.joined_at, mb.last_read_seq, \
+         mb.last_delivered_seq, mb.muted"
     };
 }
 
@@ -321,6 +322,7 @@ fn member_from_row(row: &SqliteRow) -> StoreResult<Member> {
         joined_at: get(row, "joined_at")?,
         last_read_seq: get(row, "last_read_seq")?,
         last_delivered_seq: get(row, "last_delivered_seq")?,
+        muted: get::<i64>(row, "muted")? != 0,
     })
 }
 
@@ -737,6 +739,27 @@ impl Store for SqliteStore {
             == 1;
         tx.commit().await.db()?;
         Ok(added)
+    }
+
+    async fn set_muted(
+        &self,
+        conversation_id: i64,
+        user: &UserId,
+        muted: bool,
+    ) -> StoreResult<bool> {
+        let changed = sqlx::query(
+            "UPDATE members SET muted = ? WHERE conversation_id = ? AND user_id = ? AND muted <> ?",
+        )
+        .bind(i64::from(muted))
+        .bind(conversation_id)
+        .bind(user.as_str())
+        .bind(i64::from(muted))
+        .execute(&self.write)
+        .await
+        .db()?
+        .rows_affected()
+            == 1;
+        Ok(changed)
     }
 
     async fn remove_member(&self, conversation_id: i64, user: &UserId) -> StoreResult<bool> {

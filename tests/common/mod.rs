@@ -20,6 +20,7 @@ pub struct TestServer {
     pub syarah_url: Option<String>,
     pub jobspare_url: Option<String>,
     pub voxora_url: Option<String>,
+    pub vchat_url: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -42,17 +43,20 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
     config.dialects.syarah.port = 0;
     config.dialects.jobspare.port = 0;
     config.dialects.voxora.port = 0;
+    config.dialects.vchat.port = 0;
     adjust(&mut config);
     let running = app::start(config).await.expect("server starts");
     let addr = running.addr("dozaar").expect("dozaar listens");
     let syarah_url = running.addr("syarah").map(|a| format!("http://{a}"));
     let jobspare_url = running.addr("jobspare").map(|a| format!("http://{a}"));
     let voxora_url = running.addr("voxora").map(|a| format!("http://{a}"));
+    let vchat_url = running.addr("vchat").map(|a| format!("http://{a}"));
     TestServer {
         url: format!("http://{addr}"),
         syarah_url,
         jobspare_url,
         voxora_url,
+        vchat_url,
         running,
         _dir: dir,
     }
@@ -136,6 +140,8 @@ pub struct TestClient {
 
 pub enum Auth<'a> {
     Header(&'a str),
+    /// The token alone in `Authorization`, no scheme (V Chat).
+    RawHeader(&'a str),
     Token(&'a str),
     None,
 }
@@ -208,6 +214,7 @@ pub async fn open(
         .on_any(cb);
     builder = match auth {
         Auth::Header(t) => builder.opening_header("Authorization", format!("Bearer {t}")),
+        Auth::RawHeader(t) => builder.opening_header("Authorization", t.to_owned()),
         Auth::Token(t) => builder.auth(serde_json::json!({ "token": t })),
         Auth::None => builder,
     };

@@ -1,0 +1,539 @@
+//! V Chat's REST API under `/api/v1`: accounts with raw tokens, rooms
+//! (single and group, block, mute, leave) and messages, in V Chat's
+//! `{success, data}` envelope, error texts in the caller's language
+//! (`accept-language`: Arabic or English). The rooms and messages are the
+//! same as every dialect's; the shapes are `dialects::vchat`'s.
+
+use axum::Router;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{FromRequestParts, Multipart, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use super::api::{row_ref, user_id};
+use super::auth::CurrentUser;
+use super::error::{ApiError, Json, Path, Query};
+use super::uploads::{UploadError, receive_file};
+use crate::core::command::{Actor, SendMessage};
+use crate::core::views::ConversationView;
+use crate::core::{ConversationKind, ConversationRef, CoreError, RowRef, User};
+use crate::dialects::vchat::{DEFAULT_USER_IMAGE, Lang, PAGE, message_json, room_json};
+use crate::state::AppState;
+
+/// The `/api/v1` routes.
+pub fn routes() -> Router<AppState> {
+    use axum::routing::{get, post};
+    Router::new()
+        .route("/api/v1/auth/register", post(register))
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/user/me", get(me))
+        .route("/api/v1/rooms", get(rooms))
+        .route("/api/v1/rooms/single", post(create_single))
+        .route("/api/v1/rooms/group", post(create_group))
+        .route("/api/v1/rooms/{roomId}/block", post(block))
+        .route("/api/v1/rooms/{roomId}/unblock", post(unblock))
+        .route("/api/v1/rooms/{roomId}/mute", post(mute))
+        .route("/api/v1/rooms/{roomId}/unmute", post(unmute))
+        .route("/api/v1/rooms/{roomId}/leave", post(leave))
+        .route(
+            "/api/v1/rooms/{roomId}/messages",
+            get(messages).post(send_text),
+        )
+        .route(
+            "/api/v1/rooms/{roomId}/messages/attachment",
+            post(send_attachment),
+        )
+}
+
+// --------------------------------------------------------------- envelope
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Lang::from_headers(&parts.headers))
+    }
+}
+
+/// A failure, answered as `{success: false, error, code}` in the caller's
+/// language with the status of its code.
+pub struct VError(Lang, ApiError);
+
+impl IntoResponse for VError {
+    fn into_response(self) -> Response {
+        let VError(lang, error) = self;
+        let (code, status, english) = error.parts();
+        let text = lang.text(code, english);
+        if status.is_server_error() {
+            tracing::error!(error = %error, "V Chat request failed");
+        }
+        let body = json!({ "success": false, "error": text, "code": code.as_str() });
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+type Answer = Result<(StatusCode, axum::Json<Value>), VError>;
+
+fn ok(data: Value) -> Answer {
+    Ok((
+        StatusCode::OK,
+        axum::Json(json!({ "success": true, "data": data })),
+    ))
+}
+
+fn created(data: Value) -> Answer {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({ "success": true, "data": data })),
+    ))
+}
+
+/// The caller, or the envelope's 401.
+fn caller(lang: Lang, user: Result<CurrentUser, ApiError>) -> Result<Actor, VError> {
+    user.map(|CurrentUser(a)| a).map_err(|e| VError(lang, e))
+}
+
+fn body<T>(lang: Lang, body: Result<Json<T>, ApiError>) -> Result<T, VError> {
+    body.map(|Json(b)| b).map_err(|e| VError(lang, e))
+}
+
+fn room(lang: Lang, id: &str) -> Result<RowRef, VError> {
+    row_ref(id).map_err(|e| VError(lang, e))
+}
+
+fn user_json(u: &User) -> Value {
+    json!({
+        "_id": u.id,
+        "fullName": u.name(),
+        "email": u.email.clone().or_else(|| u.username.clone()),
+        "userImage": u.avatar_url.as_deref().unwrap_or(DEFAULT_USER_IMAGE),
+    })
+}
+
+async fn room_of(state: &AppState, actor: &Actor, r: ConversationRef) -> Result<Value, CoreError> {
+    let view: ConversationView = state.service.conversation_view(actor, r).await?;
+    Ok(room_json(&view, actor.id()))
+}
+
+/// Runs `f`, mapping a core error into the envelope.
+macro_rules! try_core {
+    ($lang:expr, $e:expr) => {
+        $e.map_err(|e| VError($lang, ApiError::from(e)))?
+    };
+}
+
+// --------------------------------------------------------------- accounts
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VRegister {
+    /// The login name (an email, or any username of 3 to 64 characters).
+    pub email: String,
+    pub full_name: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VLogin {
+    pub email: String,
+    pub password: String,
+}
+
+fn session(state: &AppState, lang: Lang, user: &User) -> Result<Value, VError> {
+    let token = state
+        .keys
+        .issue(
+            user.id.as_str(),
+            Some(user.name()),
+            state.config.auth.token_ttl.as_duration(),
+        )
+        .map_err(|e| VError(lang, e.into()))?;
+    Ok(json!({ "accessToken": token, "user": user_json(user) }))
+}
+
+/// Register; the answer holds the raw access token.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "vchat", request_body = VRegister,
+    responses((status = 201, description = "`{success, data: {accessToken, user}}`"),
+              (status = 400, description = "Invalid email, name or password"),
+              (status = 409, description = "Email taken")))]
+pub async fn register(
+    State(state): State<AppState>,
+    lang: Lang,
+    b: Result<Json<VRegister>, ApiError>,
+) -> Answer {
+    let b = body(lang, b)?;
+    let user = try_core!(
+        lang,
+        state
+            .service
+            .register(None, &b.email, &b.password, Some(b.full_name))
+            .await
+    );
+    created(session(&state, lang, &user)?)
+}
+
+/// Log in; the answer holds the raw access token.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "vchat", request_body = VLogin,
+    responses((status = 200, description = "`{success, data: {accessToken, user}}`"),
+              (status = 401, description = "Wrong email or password")))]
+pub async fn login(
+    State(state): State<AppState>,
+    lang: Lang,
+    b: Result<Json<VLogin>, ApiError>,
+) -> Answer {
+    let b = body(lang, b)?;
+    let user = state
+        .service
+        .login(&b.email, &b.password)
+        .await
+        .map_err(|e| match e {
+            CoreError::Unauthenticated => VError(lang, ApiError::WrongCredentials),
+            other => VError(lang, other.into()),
+        })?;
+    ok(session(&state, lang, &user)?)
+}
+
+/// The caller.
+#[utoipa::path(get, path = "/api/v1/user/me", tag = "vchat", security(("bearer" = [])),
+    responses((status = 200, description = "`{success, data: user}`"), (status = 401, description = "No valid token")))]
+pub async fn me(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: Result<CurrentUser, ApiError>,
+) -> Answer {
+    let actor = caller(lang, user)?;
+    let user = try_core!(lang, state.service.user(actor.id()).await);
+    ok(user_json(&user))
+}
+
+// ------------------------------------------------------------------ rooms
+
+/// The caller's rooms, most recently active first.
+#[utoipa::path(get, path = "/api/v1/rooms", tag = "vchat", security(("bearer" = [])),
+    responses((status = 200, description = "`{success, data: [room]}`"), (status = 401, description = "No valid token")))]
+pub async fn rooms(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: Result<CurrentUser, ApiError>,
+) -> Answer {
+    let actor = caller(lang, user)?;
+    let (views, _) = try_core!(
+        lang,
+        state
+            .service
+            .conversation_views(&actor, &[], false, 0, usize::MAX)
+            .await
+    );
+    ok(Value::Array(
+        views.iter().map(|v| room_json(v, actor.id())).collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VSingle {
+    pub peer_id: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VGroup {
+    pub title: String,
+    pub users_ids: Vec<String>,
+}
+
+/// The single room with a peer (an existing one is returned).
+#[utoipa::path(post, path = "/api/v1/rooms/single", tag = "vchat", request_body = VSingle, security(("bearer" = [])),
+    responses((status = 200, description = "`{success, data: room}`"), (status = 400, description = "Invalid peer")))]
+pub async fn create_single(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: Result<CurrentUser, ApiError>,
+    b: Result<Json<VSingle>, ApiError>,
+) -> Answer {
+    let actor = caller(lang, user)?;
+    let b = body(lang, b)?;
+    let peer = user_id(&b.peer_id).map_err(|e| VError(lang, e))?;
+    let c = try_core!(
+        lang,
+        state
+            .service
+            .create_conversation(&actor, ConversationKind::Direct, vec![peer], None)
+            .await
+    );
+    let id = ConversationRef::Id(c.summary.conversation.id);
+    ok(try_core!(lang, room_of(&state, &actor, id).await))
+}
+
+/// A group with a title and members.
+#[utoipa::path(post, path = "/api/v1/rooms/group", tag = "vchat", request_body = VGroup, security(("bearer" = [])),
+    responses((status = 201, description = "`{success, data: room}`"), (status = 400, description = "Invalid payload")))]
+pub async fn create_group(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: Result<CurrentUser, ApiError>,
+    b: Result<Json<VGroup>, ApiError>,
+) -> Answer {
+    let actor = caller(lang, user)?;
+    let b = body(lang, b)?;
+    let members = b
+        .users_ids
+        .iter()
+        .map(|u| user_id(u))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| VError(lang, e))?;
+    let c = try_core!(
+        lang,
+        state
+            .service
+            .create_conversation(&actor, ConversationKind::Group, members, Some(b.title))
+            .await
+    );
+    let id = ConversationRef::Id(c.summary.conversation.id);
+    created(try_core!(lang, room_of(&state, &actor, id).await))
+}
+
+/// The peer of a single room the caller is in.
+async fn peer_of(
+    state: &AppState,
+    actor: &Actor,
+    r: RowRef,
+) -> Result<crate::core::UserId, CoreError> {
+    let summary = state.service.conversation(actor, r).await?;
+    if summary.conversation.kind != ConversationKind::Direct {
+        return Err(CoreError::invalid("only a single room has a peer to block"));
+    }
+    summary
+        .members
+        .into_iter()
+        .map(|m| m.user_id)
+        .find(|u| u != actor.id())
+        .ok_or(CoreError::NotFound("conversation"))
+}
+
+/// Block the peer of a single room: no messages either way.
+#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/block", tag = "vchat", security(("bearer" = [])),
+    params(("roomId" = String, Path, description = "Room id")),
+    responses((status = 200, description = "`{success, data: room}`"), (status = 404, description = "Not a room of the caller")))]
+pub async fn block(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: Result<CurrentUser, ApiError>,
+    Path(id): Path<String>,
+) -> Answer {
+    let actor = caller(lang, user)?;
+    let r = room(lang, &id)?;
+    let peer = try_core!(lang, peer_of(&state, &actor, r).await);
+    try_core!(lang, state.service.block(&actor, &peer).await);
+    ok(try_core!(lang, room_of(&state, &actor, r).await))
+}
+
+/// Lift the caller's block of a single room's peer.
+#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/unblock", tag = "vchat", security(("bearer" = [])),
+    params(("roomId" = String, Path, description = "Room id")),
+    responses((status = 200, description = "`{success, data: room}`"), (status = 403, description = "The caller did not block")))]
+pub async fn unblock(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: Result<CurrentUser, ApiError>,
+    Path(id): Path<String>,
+) -> Answer {
+    let actor = caller(lang, user)?;
+    let r = room(lang, &id)?;
+    let peer = try_core!(lang, peer_of(&state, &actor, r).await);
+    try_core!(lang, state.service.unblock(&actor, &peer).await);
+    ok(try_core!(lang, room_of(&state, &actor, r).await))
+}
+
+async fn set_muted(
+    state: &AppState,
+    lang: Lang,
+    user: Result<CurrentUser, ApiError>,
+    id: &str,
+    muted: bool,
+) -> Answer {
+    let actor = caller(lang, user)?;
+    let r = room(lang, id)?;
+    try_core!(lang, state.service.set_muted(&actor, r, muted).await);
+    ok(try_core!(lang, room_of(state, &actor, r).await))
+}
+
+/// Mute a room for the caller: no push notifications for it.
+#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/mute", tag = "vchat", security(("bearer" = [])),
+    params(("roomId" = String, Path, description = "Room id")),
+    responses((status = 200, description = "`{success, data: room}`")))]
+pub async fn mute(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: Result<CurrentUser, ApiError>,
+    Path(id): Path<String>,
+) -> Answer {
+    set_muted(&state, lang, user, &id, true).await
+}
+
+/// Unmute a room for the caller.
+#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/unmute", tag = "vchat", security(("bearer" = [])),
+    params(("roomId" = String, Path, description = "Room id")),
+    responses((status = 200, description = "`{success, data: room}`")))]
+pub async fn unmute(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: Result<CurrentUser, ApiError>,
+    Path(id): Path<String>,
+) -> Answer {
+    set_muted(&state, lang, user, &id, false).await
+}
+
+/// Leave a group room.
+#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/leave", tag = "vchat", security(("bearer" = [])),
+    params(("roomId" = String, Path, description = "Room id")),
+    responses((status = 200, description = "`{success, data: null}`"), (status = 403, description = "A single room")))]
+pub async fn leave(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: Result<CurrentUser, ApiError>,
+    Path(id): Path<String>,
+) -> Answer {
+    let actor = caller(lang, user)?;
+    let r = room(lang, &id)?;
+    let me = actor.id().clone();
+    try_core!(lang, state.service.remove_member(&actor, r, &me).await);
+    ok(Value::Null)
+}
+
+// --------------------------------------------------------------- messages
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct VPage {
+    /// A message id: the page ends before it.
+    #[serde(default)]
+    pub before: Option<String>,
+    /// At most 100; default 30.
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// A page of a room's messages, newest first.
+#[utoipa::path(get, path = "/api/v1/rooms/{roomId}/messages", tag = "vchat", security(("bearer" = [])),
+    params(("roomId" = String, Path, description = "Room id"), VPage),
+    responses((status = 200, description = "`{success, data: [message]}`"), (status = 404, description = "Not a room of the caller")))]
+pub async fn messages(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: Result<CurrentUser, ApiError>,
+    Path(id): Path<String>,
+    q: Result<Query<VPage>, ApiError>,
+) -> Answer {
+    let actor = caller(lang, user)?;
+    let r = room(lang, &id)?;
+    let Query(q) = q.map_err(|e| VError(lang, e))?;
+    let before = q
+        .before
+        .as_deref()
+        .filter(|b| !b.is_empty())
+        .map(|b| room(lang, b))
+        .transpose()?;
+    let page = try_core!(
+        lang,
+        state
+            .service
+            .history_page(&actor, r, before, 0, q.limit.unwrap_or(PAGE))
+            .await
+    );
+    let items = page
+        .messages
+        .iter()
+        .rev()
+        .map(|m| {
+            let sender = page.senders.iter().find(|u| u.id == m.sender_id);
+            message_json(
+                m,
+                sender.map_or(m.sender_id.as_str(), |u| u.name()),
+                sender.and_then(|u| u.avatar_url.as_deref()),
+            )
+        })
+        .collect();
+    ok(Value::Array(items))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VText {
+    /// At most 10,000 characters.
+    pub content: String,
+}
+
+async fn send(
+    state: &AppState,
+    lang: Lang,
+    actor: &Actor,
+    r: RowRef,
+    message: SendMessage,
+) -> Answer {
+    let (m, _) = try_core!(lang, state.service.send(actor, r, message).await);
+    created(message_json(
+        &m,
+        actor.user.name(),
+        actor.user.avatar_url.as_deref(),
+    ))
+}
+
+/// Send a text message.
+#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/messages", tag = "vchat", request_body = VText, security(("bearer" = [])),
+    params(("roomId" = String, Path, description = "Room id")),
+    responses((status = 201, description = "`{success, data: message}`"), (status = 403, description = "Blocked"), (status = 404, description = "Not a room of the caller")))]
+pub async fn send_text(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: Result<CurrentUser, ApiError>,
+    Path(id): Path<String>,
+    b: Result<Json<VText>, ApiError>,
+) -> Answer {
+    let actor = caller(lang, user)?;
+    let r = room(lang, &id)?;
+    let b = body(lang, b)?;
+    let message = SendMessage {
+        text: Some(b.content),
+        ..SendMessage::default()
+    };
+    send(&state, lang, &actor, r, message).await
+}
+
+/// Send a file (multipart `file`, optional `content` caption) through the
+/// upload pipeline; its kind is read from its bytes.
+#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/messages/attachment", tag = "vchat", security(("bearer" = [])),
+    params(("roomId" = String, Path, description = "Room id")),
+    request_body(content_type = "multipart/form-data", description = "`file`, and an optional `content` caption"),
+    responses((status = 201, description = "`{success, data: message}`"), (status = 400, description = "Bad file"), (status = 413, description = "Too large")))]
+pub async fn send_attachment(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: Result<CurrentUser, ApiError>,
+    Path(id): Path<String>,
+    form: Result<Multipart, MultipartRejection>,
+) -> Answer {
+    let actor = caller(lang, user)?;
+    let r = room(lang, &id)?;
+    // Membership first: nothing is stored for a room the caller is not in.
+    try_core!(lang, state.service.conversation(&actor, r).await);
+    let form = form.map_err(|e| VError(lang, ApiError::bad_request(e.body_text())))?;
+    let (received, caption) = receive_file(&state.media, form, "content")
+        .await
+        .map_err(|e| VError(lang, e.into_api()))?;
+    let upload = state
+        .media
+        .keep_sniffed(&state.service, actor.id(), received)
+        .await
+        .map_err(|e| VError(lang, UploadError::from(e).into_api()))?;
+    let message = SendMessage {
+        text: caption,
+        attachments: vec![upload.path],
+        kind: Some(upload.kind),
+        ..SendMessage::default()
+    };
+    send(&state, lang, &actor, r, message).await
+}
