@@ -254,8 +254,8 @@ fn page_string(page: &crate::core::views::HistoryPage) -> String {
     Value::Array(items).to_string()
 }
 
-fn errors(parts: &http::request::Parts, event: &str, error: &CoreError) -> Vec<Out> {
-    let text = Lang::from_headers(&parts.headers).error(error);
+fn errors(lang: Lang, event: &str, error: &CoreError) -> Vec<Out> {
+    let text = lang.error(error);
     let code = error.code().as_str();
     vec![
         Out::Ack(json!({ "success": false, "error": text, "code": code })),
@@ -357,8 +357,7 @@ impl Dialect for VChat {
     }
 
     fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out> {
-        let (parts, _) = http::Request::new(()).into_parts();
-        errors(&parts, event, error)
+        errors(Lang::En, event, error)
     }
 
     fn encode_error_for(
@@ -367,7 +366,7 @@ impl Dialect for VChat {
         event: &str,
         error: &CoreError,
     ) -> Vec<Out> {
-        errors(parts, event, error)
+        errors(Lang::from_headers(&parts.headers), event, error)
     }
 
     fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
@@ -504,8 +503,7 @@ impl Dialect for VChatMessage {
     }
 
     fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out> {
-        let (parts, _) = http::Request::new(()).into_parts();
-        errors(&parts, event, error)
+        errors(Lang::En, event, error)
     }
 
     fn encode_error_for(
@@ -514,7 +512,7 @@ impl Dialect for VChatMessage {
         event: &str,
         error: &CoreError,
     ) -> Vec<Out> {
-        errors(parts, event, error)
+        errors(Lang::from_headers(&parts.headers), event, error)
     }
 
     fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
