@@ -1349,5 +1349,129 @@ async fn sqlite_file() -> Fixture {
     }
 }
 
+/// The PostgreSQL server of the suite, unless `CONFAB_TEST_DATABASE_URL`
+/// names another one. CI starts it; the suite fails without it.
+const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Schemas of test cases are named `confab_t_<unix seconds>_<random>`.
+const TEST_SCHEMA_PREFIX: &str = "confab_t_";
+
+/// Schemas left behind (by a killed run) are dropped once this old.
+const STALE_SCHEMA_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+fn test_database_url() -> String {
+    std::env::var("CONFAB_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.into())
+}
+
+/// A schema of its own for one test case, dropped with the guard.
+struct PgSchema {
+    url: String,
+    name: String,
+}
+
+impl PgSchema {
+    /// Creates a fresh schema; panics, naming the server, if PostgreSQL is
+    /// unreachable.
+    async fn create(url: &str) -> PgSchema {
+        use sqlx::{Connection, Executor};
+        let mut admin = sqlx::PgConnection::connect(url).await.unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is not reachable at {url} ({e}). The store contract suite needs it: \
+                 start PostgreSQL or point CONFAB_TEST_DATABASE_URL at a database."
+            )
+        });
+        drop_stale_schemas(&mut admin).await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs();
+        let random = uuid::Uuid::new_v4().simple().to_string();
+        let name = format!("{TEST_SCHEMA_PREFIX}{now}_{}", &random[..12]);
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}")))
+            .await
+            .expect("create test schema");
+        admin.close().await.ok();
+        PgSchema {
+            url: url.to_owned(),
+            name,
+        }
+    }
+
+    /// The URL with the schema as the connections' `search_path`.
+    fn url(&self) -> String {
+        let sep = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{sep}options=-c%20search_path%3D{}", self.url, self.name)
+    }
+}
+
+impl Drop for PgSchema {
+    /// Drops the schema from a thread with a runtime of its own (the test's
+    /// may be shutting down). Failures are left to `drop_stale_schemas`.
+    fn drop(&mut self) {
+        use sqlx::{Connection, Executor};
+        let (url, name) = (self.url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut admin = sqlx::PgConnection::connect(&url).await.ok()?;
+                let sql = format!("DROP SCHEMA IF EXISTS {name} CASCADE");
+                admin.execute(sqlx::AssertSqlSafe(sql)).await.ok()?;
+                admin.close().await.ok()
+            })
+        });
+        let _ = dropped.join();
+    }
+}
+
+/// Once per run: drops the test schemas older than `STALE_SCHEMA_AGE`, left
+/// behind by runs that were killed before their guards ran.
+async fn drop_stale_schemas(admin: &mut sqlx::PgConnection) {
+    use sqlx::Executor;
+    static ONCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if ONCE.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname, $1)")
+            .bind(TEST_SCHEMA_PREFIX)
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap_or_default();
+    let cutoff = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .saturating_sub(STALE_SCHEMA_AGE)
+        .as_secs();
+    for name in names {
+        let created = name
+            .strip_prefix(TEST_SCHEMA_PREFIX)
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|secs| secs.parse::<u64>().ok());
+        if created.is_some_and(|secs| secs < cutoff) {
+            let sql = format!(
+                "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+                name.replace('"', "\"\"")
+            );
+            admin.execute(sqlx::AssertSqlSafe(sql)).await.ok();
+        }
+    }
+}
+
+async fn postgres_store() -> Fixture {
+    let schema = PgSchema::create(&test_database_url()).await;
+    let store = confab::store::open(&schema.url())
+        .await
+        .expect("open PostgreSQL store");
+    Fixture {
+        store,
+        _guard: Box::new(schema),
+    }
+}
+
 contract_suite!(sqlite_memory, sqlite_memory);
 contract_suite!(sqlite_file, sqlite_file);
+contract_suite!(postgres, postgres_store);

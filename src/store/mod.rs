@@ -1,5 +1,6 @@
-//! Persistence behind one trait. SQLite is the embedded default; a second
-//! backend is held to the same behaviour by `tests/store_contract.rs`.
+//! Persistence behind one trait. SQLite is the embedded default; PostgreSQL
+//! is the second backend, held to the same behaviour by
+//! `tests/store_contract.rs`.
 
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use crate::core::{
     Millis, NewMessage, Page, Profile, Role, RowRef, Upload, User, UserId,
 };
 
+pub mod postgres;
 pub mod sqlite;
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -237,14 +239,18 @@ pub trait Store: Send + Sync + 'static {
 
 pub type DynStore = Arc<dyn Store>;
 
-/// Opens the store named by a database URL (`sqlite://path` or `sqlite::memory:`),
-/// running its migrations.
+/// Opens the store named by a database URL, running its migrations:
+/// `sqlite://path` or `sqlite::memory:` for SQLite, `postgres://...` or
+/// `postgresql://...` for PostgreSQL.
 pub async fn open(url: &str) -> StoreResult<DynStore> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PostgresStore::open(url).await?))
     } else {
         Err(StoreError::Backend(format!(
-            "unsupported database URL {url:?}: expected sqlite://PATH"
+            "unsupported database URL {url:?}: expected sqlite://PATH, sqlite::memory: \
+             or postgres://USER@HOST:PORT/DATABASE"
         )))
     }
 }
