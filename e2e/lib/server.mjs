@@ -69,6 +69,10 @@ export async function startServer({ env = {}, timeoutMs = 30_000 } = {}) {
     CONFAB_VOXORA_PORT: '0',
     CONFAB_VCHAT_PORT: '0',
     CONFAB_LOG: process.env.CONFAB_E2E_LOG || 'warn',
+    // CONFAB_E2E_DATABASE_URL runs the servers on that database (PostgreSQL)
+    // instead of a fresh SQLite file; tests never share users, so they can
+    // share a database.
+    ...(process.env.CONFAB_E2E_DATABASE_URL ? { CONFAB_DATABASE_URL: process.env.CONFAB_E2E_DATABASE_URL } : {}),
     ...env,
   });
   const child = spawn(BIN, ['serve'], {

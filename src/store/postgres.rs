@@ -45,8 +45,8 @@ use crate::core::{
 };
 
 /// How long a caller waits for a pooled connection before the store counts
-/// as unavailable.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// as unavailable: a chat client should hear of an outage in seconds.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections in the pool.
 const MAX_CONNECTIONS: u32 = 10;
 
@@ -186,13 +186,16 @@ fn map_err(e: sqlx::Error) -> StoreError {
 
 /// SQLSTATEs that mean "cannot reach the data now": connection exceptions
 /// (08), insufficient resources (53), shutdowns and start-up (57P01..57P03),
-/// and lock contention (serialization failure, deadlock, lock not available).
+/// a database dropped or closed to connections (57P04, 3D000, and 55000,
+/// which is what a new connection to a database with
+/// `ALLOW_CONNECTIONS false` gets), and lock contention (serialization
+/// failure, deadlock, lock not available).
 fn is_unavailable(code: &str) -> bool {
     code.starts_with("08")
         || code.starts_with("53")
         || matches!(
             code,
-            "57P01" | "57P02" | "57P03" | "40001" | "40P01" | "55P03"
+            "57P01" | "57P02" | "57P03" | "57P04" | "3D000" | "55000" | "40001" | "40P01" | "55P03"
         )
 }
 

@@ -239,37 +239,38 @@ impl TestClient {
 
     /// Emits with an acknowledgement callback and waits for the answer.
     pub async fn emit_ack(&self, event: &str, data: Value) -> Value {
+        self.emit_ack_within(event, data, Duration::from_secs(5))
+            .await
+    }
+
+    /// [`TestClient::emit_ack`], waiting up to `wait`.
+    pub async fn emit_ack_within(&self, event: &str, data: Value, wait: Duration) -> Value {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let tx = std::sync::Arc::new(parking_lot::Mutex::new(Some(tx)));
         self.client
-            .emit_with_ack(
-                event,
-                data,
-                Duration::from_secs(5),
-                move |payload: Payload, _c: Client| {
-                    let value = match payload {
-                        Payload::Text(mut values, _) if values.len() == 1 => values.remove(0),
-                        Payload::Text(values, _) => Value::Array(values),
-                        #[allow(deprecated)]
-                        Payload::String(s, _) => Value::String(s),
-                        Payload::Binary(_, _) => Value::Null,
-                    };
-                    // The client hands the ack's arguments over as one array.
-                    let value = match value {
-                        Value::Array(mut args) if args.len() == 1 => args.remove(0),
-                        other => other,
-                    };
-                    if let Some(tx) = tx.lock().take() {
-                        let _ = tx.send(value);
-                    }
-                    async {}.boxed()
-                },
-            )
+            .emit_with_ack(event, data, wait, move |payload: Payload, _c: Client| {
+                let value = match payload {
+                    Payload::Text(mut values, _) if values.len() == 1 => values.remove(0),
+                    Payload::Text(values, _) => Value::Array(values),
+                    #[allow(deprecated)]
+                    Payload::String(s, _) => Value::String(s),
+                    Payload::Binary(_, _) => Value::Null,
+                };
+                // The client hands the ack's arguments over as one array.
+                let value = match value {
+                    Value::Array(mut args) if args.len() == 1 => args.remove(0),
+                    other => other,
+                };
+                if let Some(tx) = tx.lock().take() {
+                    let _ = tx.send(value);
+                }
+                async {}.boxed()
+            })
             .await
             .expect("emit");
-        tokio::time::timeout(Duration::from_secs(5), rx)
+        tokio::time::timeout(wait, rx)
             .await
-            .expect("ack within 5 s")
+            .expect("ack in time")
             .expect("ack")
     }
 

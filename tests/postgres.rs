@@ -1,0 +1,111 @@
+//! confab on PostgreSQL when the database goes away: a send is refused with
+//! a clear error, nothing unstored is broadcast, `/readyz` says so, and
+//! everything works again once the database is back.
+
+mod common;
+
+use common::{Auth, connect, start_with};
+use serde_json::json;
+use sqlx::Executor;
+use std::time::Duration;
+
+/// An admin connection to the test server, and a database of this test's.
+async fn scratch_database() -> (sqlx::PgPool, String, String) {
+    let base = std::env::var("CONFAB_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let admin = sqlx::PgPool::connect(&base)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL is not reachable at {base}: {e}"));
+    let name = format!("confab_down_{}", uuid::Uuid::new_v4().simple());
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("create database");
+    let (prefix, _) = base.rsplit_once('/').expect("a database URL");
+    (admin, name.clone(), format!("{prefix}/{name}"))
+}
+
+/// Closes the database to new connections and ends the open ones.
+async fn take_down(admin: &sqlx::PgPool, name: &str) {
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE {name} ALLOW_CONNECTIONS false"
+        )))
+        .await
+        .expect("close database");
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(name)
+        .execute(admin)
+        .await
+        .expect("terminate connections");
+}
+
+async fn bring_back(admin: &sqlx::PgPool, name: &str) {
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE {name} ALLOW_CONNECTIONS true"
+        )))
+        .await
+        .expect("open database");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_database_goes_away_nothing_unstored_is_broadcast_and_it_recovers() {
+    let (admin, name, url) = scratch_database().await;
+    let server = start_with(|c| c.database_url = Some(url.clone())).await;
+    let conv = server.conversation("alice", &["bob"]).await.conversation;
+    let uuid = conv.uuid.to_string();
+    let (alice_token, bob_token) = (server.token("alice"), server.token("bob"));
+    let alice = connect(&server, Auth::Token(&alice_token)).await;
+    let mut bob = connect(&server, Auth::Token(&bob_token)).await;
+    for c in [&alice, &bob] {
+        c.emit("join:conversation", json!({ "conversationId": uuid }))
+            .await;
+    }
+    bob.expect("joined:conversation").await;
+    let ok = alice
+        .emit_ack(
+            "send:message",
+            json!({ "conversationId": uuid, "message": "stored" }),
+        )
+        .await;
+    assert!(ok.get("error").is_none(), "{ok}");
+    bob.expect("new:message").await;
+
+    take_down(&admin, &name).await;
+    let refused = alice
+        .emit_ack_within(
+            "send:message",
+            json!({ "conversationId": uuid, "message": "lost?" }),
+            Duration::from_secs(15),
+        )
+        .await;
+    assert_eq!(refused["code"], "UNAVAILABLE", "{refused}");
+    bob.expect_none("new:message", Duration::from_millis(500))
+        .await;
+    let ready = reqwest::get(format!("{}/readyz", server.url))
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 503);
+
+    bring_back(&admin, &name).await;
+    let again = alice
+        .emit_ack_within(
+            "send:message",
+            json!({ "conversationId": uuid, "message": "back" }),
+            Duration::from_secs(15),
+        )
+        .await;
+    assert!(again.get("error").is_none(), "{again}");
+    let m = bob.expect("new:message").await;
+    assert_eq!(m["message"], "back");
+    assert_eq!(server.message_count("alice", conv.id).await, 2);
+
+    drop(server);
+    take_down(&admin, &name).await;
+    let _ = admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name}"
+        )))
+        .await;
+}
