@@ -9,8 +9,37 @@ use serde_json::json;
 use sqlx::Executor;
 use std::time::Duration;
 
+/// Drops the test's database when the test ends, passed or failed.
+struct DropDatabase {
+    base: String,
+    name: String,
+}
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        let (base, name) = (self.base.clone(), self.name.clone());
+        // A runtime of its own: the test's may be shutting down.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let admin = sqlx::PgPool::connect(&base).await?;
+                admin
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .await?;
+                Ok::<_, sqlx::Error>(())
+            })
+            .map_err(std::io::Error::other)
+        })
+        .join();
+    }
+}
+
 /// An admin connection to the test server, and a database of this test's.
-async fn scratch_database() -> (sqlx::PgPool, String, String) {
+async fn scratch_database() -> (sqlx::PgPool, String, String, DropDatabase) {
     let base = std::env::var("CONFAB_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let admin = sqlx::PgPool::connect(&base)
@@ -22,7 +51,12 @@ async fn scratch_database() -> (sqlx::PgPool, String, String) {
         .await
         .expect("create database");
     let (prefix, _) = base.rsplit_once('/').expect("a database URL");
-    (admin, name.clone(), format!("{prefix}/{name}"))
+    let url = format!("{prefix}/{name}");
+    let guard = DropDatabase {
+        base,
+        name: name.clone(),
+    };
+    (admin, name, url, guard)
 }
 
 /// Closes the database to new connections and ends the open ones.
@@ -51,7 +85,7 @@ async fn bring_back(admin: &sqlx::PgPool, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_database_goes_away_nothing_unstored_is_broadcast_and_it_recovers() {
-    let (admin, name, url) = scratch_database().await;
+    let (admin, name, url, _drop) = scratch_database().await;
     let server = start_with(|c| c.database_url = Some(url.clone())).await;
     let conv = server.conversation("alice", &["bob"]).await.conversation;
     let uuid = conv.uuid.to_string();
@@ -102,10 +136,4 @@ async fn when_the_database_goes_away_nothing_unstored_is_broadcast_and_it_recove
     assert_eq!(server.message_count("alice", conv.id).await, 2);
 
     drop(server);
-    take_down(&admin, &name).await;
-    let _ = admin
-        .execute(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name}"
-        )))
-        .await;
 }
