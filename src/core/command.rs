@@ -115,8 +115,6 @@ pub enum Command {
         conversation: ConversationRef,
         limit: u32,
     },
-    /// The departments the actor is an agent of.
-    Departments,
     /// The ids of the actor's conversations and its departments: the rooms
     /// a socket joins on connect.
     Rooms,

@@ -939,7 +939,6 @@ impl Service {
                     .await?;
                 Outcome::History(page)
             }
-            Command::Departments => Outcome::Departments(self.departments(actor).await?),
             Command::Rooms => Outcome::Rooms {
                 conversations: self.store.conversation_ids_of(actor.id()).await?,
                 departments: self.departments(actor).await?,
