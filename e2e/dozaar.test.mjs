@@ -25,6 +25,12 @@ const SERVER_EVENTS = [
   'user:stopped_typing', 'message:read', 'online:status', 'user:online', 'user:offline',
   'message:updated', 'message:deleted',
 ];
+/**
+ * What another user's request could make the server send. Presence is left
+ * out: the sockets a test just connected may still be announcing themselves
+ * to each other (presence is published after the store says who to tell).
+ */
+const CAUSED_EVENTS = SERVER_EVENTS.filter((e) => e !== 'user:online' && e !== 'user:offline');
 
 /**
  * Emits `event` with an ack and checks that it was refused with `code`: the
@@ -289,7 +295,7 @@ describe('dozaar', () => {
       const since = markAll();
       await send(sa, conv, 'not for carol');
       await waitFor(sb, 'new:message', (m) => m.message === 'not for carol');
-      await expectNone(sc, SERVER_EVENTS, { since });
+      await expectNone(sc, CAUSED_EVENTS, { since });
       await expectNone([sa, sb], ['exception', 'joined:conversation'], { since, ms: 0 });
     });
   });
@@ -319,7 +325,7 @@ describe('dozaar', () => {
       const since = markAll();
       await refused(sc, 'leave:conversation', { conversationId: conv.uuid }, 'NOT_FOUND');
       await refused(sc, 'leave:conversation', { conversationId: UNKNOWN_UUID }, 'NOT_FOUND');
-      await expectNone([sa, sb], SERVER_EVENTS, { since });
+      await expectNone([sa, sb], CAUSED_EVENTS, { since });
     });
   });
 
@@ -408,7 +414,7 @@ describe('dozaar', () => {
       const unknown = await refused(sc, 'send:message', { conversationId: UNKNOWN_UUID, message: 'intruder' }, 'NOT_FOUND');
       assert.equal(member.ack.error, unknown.ack.error);
       await refused(sc, 'send:message', { conversationId: conv.id, message: 'intruder' }, 'NOT_FOUND');
-      await expectNone([sa, sb], SERVER_EVENTS, { since });
+      await expectNone([sa, sb], CAUSED_EVENTS, { since });
       assert.equal((await history(srv, alice, conv.id)).length, 0);
       const rest = await srv.rest('GET', `/api/conversations/${conv.id}/messages`, { token: (await user(srv, 'eve')).token });
       assert.equal(rest.status, 404, 'REST history is not readable by a non-member either');
@@ -529,7 +535,7 @@ describe('dozaar', () => {
       await refused(sc, 'typing:start', { conversationId: conv.uuid }, 'NOT_FOUND');
       await refused(sc, 'typing:stop', { conversationId: conv.uuid }, 'NOT_FOUND');
       await refused(sc, 'typing:start', { conversationId: UNKNOWN_UUID }, 'NOT_FOUND');
-      await expectNone([sa, sb], SERVER_EVENTS, { since });
+      await expectNone([sa, sb], CAUSED_EVENTS, { since });
     });
   });
 
@@ -603,7 +609,7 @@ describe('dozaar', () => {
       const member = await refused(sc, 'mark:read', { messageId: m.id }, 'NOT_FOUND');
       const unknown = await refused(sc, 'mark:read', { messageId: UNKNOWN_UUID }, 'NOT_FOUND');
       assert.equal(member.ack.error, unknown.ack.error);
-      await expectNone([sa, sb], SERVER_EVENTS, { since });
+      await expectNone([sa, sb], CAUSED_EVENTS, { since });
     });
   });
 
