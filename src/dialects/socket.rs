@@ -131,7 +131,13 @@ pub fn attach<D: Dialect>(io: &SocketIo, dialect: Arc<D>, state: AppState, bus: 
             async move {
                 authenticate(&s, auth.ok(), dialect.as_ref(), &state)
                     .await
-                    .map_err(|m| dialect.localize_refusal(s.req_parts(), m))
+                    .map_err(|m| dialect.localize_refusal(s.req_parts(), m))?;
+                // Before the client hears it is connected, so that none of
+                // its first events is missed.
+                let inbox = listen(&s, dialect);
+                s.extensions
+                    .insert(Inbox(Arc::new(parking_lot::Mutex::new(Some(inbox)))));
+                Ok::<(), String>(())
             }
         }
     };
@@ -149,9 +155,9 @@ pub fn attach<D: Dialect>(io: &SocketIo, dialect: Arc<D>, state: AppState, bus: 
     bus.subscribe(Arc::new(Sink { dialect, tx }));
 }
 
-/// What the core's answer to a dialect's admission does to the new socket.
+/// The queue of a socket's events, from the handshake to its worker.
 #[derive(Clone)]
-struct Admitted(Vec<Out>);
+struct Inbox(Arc<parking_lot::Mutex<Option<mpsc::Receiver<Job>>>>);
 
 /// The user a dialect's client only claimed to be, before any token proved it.
 #[derive(Clone)]
@@ -173,14 +179,22 @@ async fn authenticate<D: Dialect>(
     match dialect.handshake_token(s.req_parts(), auth.as_ref()) {
         Some(token) => {
             let actor = verify(&token, claimed.as_ref(), state).await?;
+            // The user's room first: what changes after this reaches it.
+            s.join(user_room(actor.id()));
             if let Some(command) = dialect.admission(s.req_parts())? {
                 let outcome = state
                     .service
                     .execute(&actor, command)
                     .await
                     .map_err(|e| dialect.refusal(&e))?;
-                s.extensions
-                    .insert(Admitted(dialect.encode(&actor, "connect", &outcome)));
+                // Admissions put the socket in rooms; nothing may be emitted
+                // before the client is told it is connected.
+                for out in dialect.encode(&actor, "connect", &outcome) {
+                    match out {
+                        Out::Join(room) => s.join(room),
+                        other => tracing::warn!(?other, "an admission may only join rooms"),
+                    }
+                }
             }
             s.extensions.insert(actor);
         }
@@ -217,13 +231,11 @@ async fn verify(token: &str, claimed: Option<&UserId>, state: &AppState) -> Resu
     })
 }
 
-fn on_connect<D: Dialect>(s: SocketRef, dialect: Arc<D>, state: AppState) {
-    let actor = s.extensions.get::<Actor>();
-    let claimed = s.extensions.get::<Claimed>().and_then(|c| c.0);
-    // Handlers are registered before anything awaits, so no event is missed.
+/// Queues the socket's events and its close, in order, for its worker.
+fn listen<D: Dialect>(s: &SocketRef, dialect: Arc<D>) -> mpsc::Receiver<Job> {
     let (tx, rx) = mpsc::channel::<Job>(SOCKET_QUEUE);
     {
-        let (dialect, tx) = (dialect.clone(), tx.clone());
+        let tx = tx.clone();
         s.on_fallback(
             move |socket: SocketRef,
                   Event(event): Event,
@@ -255,11 +267,18 @@ fn on_connect<D: Dialect>(s: SocketRef, dialect: Arc<D>, state: AppState) {
     s.on_disconnect(move || async move {
         let _ = tx.send(Job::Closed).await;
     });
+    rx
+}
+
+fn on_connect<D: Dialect>(s: SocketRef, dialect: Arc<D>, state: AppState) {
+    let actor = s.extensions.get::<Actor>();
+    let claimed = s.extensions.get::<Claimed>().and_then(|c| c.0);
+    let Some(rx) = s.extensions.get::<Inbox>().and_then(|i| i.0.lock().take()) else {
+        tracing::error!("a socket connected without its event queue");
+        s.disconnect().ok();
+        return;
+    };
     if let Some(actor) = &actor {
-        s.join(user_room(actor.id()));
-        if let Some(Admitted(outs)) = s.extensions.get::<Admitted>() {
-            apply(&s, None, outs, None);
-        }
         for out in dialect.on_connect(actor) {
             if let Out::Emit(event, data) = out
                 && let Err(e) = s.emit(event, &data)
