@@ -5,7 +5,10 @@ use axum::Router;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use socketioxide::SocketIo;
+use socketioxide::adapter::{Adapter, LocalAdapter};
+use socketioxide::layer::SocketIoLayer;
+use socketioxide::{SocketIo, SocketIoBuilder};
+use socketioxide_redis::{FredAdapter, RedisAdapterConfig, RedisAdapterCtr};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,11 +20,15 @@ use crate::auth::AuthError;
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::core::error::StoreError;
-use crate::core::service::{Limits, Service};
+use crate::core::service::{Limits, Service, Shared};
 use crate::dialects::vchat::{VChat, VChatMessage};
 use crate::dialects::voxora::{Department, Voxora};
 use crate::dialects::{dozaar::Dozaar, jobspare::JobSpare, socket, syarah::Syarah};
 use crate::fanout::Bus;
+use crate::fanout::cluster::claims::Claims;
+use crate::fanout::cluster::rate::ClusterRate;
+use crate::fanout::cluster::{Cluster, ClusterError, events};
+use crate::fanout::typing::RemoteTyping;
 use crate::state::AppState;
 use crate::store;
 
@@ -39,6 +46,13 @@ pub enum StartError {
     Keys(#[from] AuthError),
     #[error("starting push notifications: {0}")]
     Push(#[from] crate::push::PushError),
+    #[error("joining the cluster through Redis: {0}")]
+    Cluster(#[from] ClusterError),
+    #[error("the {dialect} listener's Redis adapter: {message}")]
+    Adapter {
+        dialect: &'static str,
+        message: String,
+    },
     #[error("listening for {dialect} on {addr}: {source}")]
     Bind {
         dialect: &'static str,
@@ -116,13 +130,36 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let store = store::open(&config.database_url()).await?;
     let keys = JwtKeys::load(&config.auth, &config.data_dir)?;
     let bus = Bus::new();
-    let service = Service::new(store, bus.clone(), limits(&config));
+    let cluster = match &config.redis_url {
+        Some(url) => {
+            let ttl = Duration::from_secs(config.presence_ttl_secs);
+            Some(Cluster::connect(url, ttl).await?)
+        }
+        None => None,
+    };
+    let (shared, changes) = match &cluster {
+        Some(cluster) => {
+            let (claims, changes) = Claims::start(cluster.clone());
+            let rate = ClusterRate::new(cluster.clone());
+            (Some(Shared { claims, rate }), Some(changes))
+        }
+        None => (None, None),
+    };
+    let service = Service::clustered(store, bus.clone(), limits(&config), shared);
+    if let Some(changes) = changes {
+        service.follow_cluster(changes);
+    }
     let state = AppState {
         service,
         keys: Arc::new(keys),
         media: Arc::new(crate::media::Media::new(&config)),
         config: Arc::new(config),
+        cluster: cluster.clone(),
     };
+    if let Some(cluster) = &cluster {
+        events::link(cluster, &bus).await?;
+        bus.subscribe(RemoteTyping::new(state.service.limits().typing_ttl, &bus));
+    }
     if let Some(push) = crate::push::start(&state.config.push, &state.service)? {
         bus.subscribe(push);
     }
@@ -135,44 +172,78 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let dialects = &state.config.dialects;
     for (name, dialect) in dialects.enabled() {
-        let attach = |io: &SocketIo| match name {
-            "dozaar" => socket::attach(io, Arc::new(Dozaar), state.clone(), &bus),
-            "syarah" => socket::attach(io, Arc::new(Syarah), state.clone(), &bus),
-            "jobspare" => socket::attach(io, Arc::new(JobSpare), state.clone(), &bus),
-            "voxora" => {
-                socket::attach(io, Arc::new(Voxora), state.clone(), &bus);
-                socket::attach(io, Arc::new(Department), state.clone(), &bus);
-            }
-            "vchat" => {
-                socket::attach(io, Arc::new(VChat), state.clone(), &bus);
-                socket::attach(io, Arc::new(VChatMessage), state.clone(), &bus);
-            }
-            other => tracing::warn!(dialect = other, "unknown dialect"),
-        };
         // Voxora's clients send files whole in a binary event.
-        let binary_uploads = name == "voxora";
-        let (addr, task) = listen(
-            name,
-            dialect.port,
-            binary_uploads,
-            &state,
-            shutdown_rx.clone(),
-            attach,
-        )
-        .await?;
+        let builder = socket_io(&state.config, name == "voxora");
+        let layer = match &cluster {
+            None => {
+                let (layer, io) = builder.build_layer();
+                attach(name, &io, &state, &bus);
+                Layer::Local(layer)
+            }
+            Some(cluster) => {
+                let adapter_error = |e: &dyn std::fmt::Display| StartError::Adapter {
+                    dialect: name,
+                    message: e.to_string(),
+                };
+                // Each dialect's servers talk among themselves only: several
+                // serve the same namespace path.
+                let config = RedisAdapterConfig::new().with_prefix(format!("confab-{name}"));
+                let adapter = RedisAdapterCtr::new_with_fred_config(cluster.subscriber()?, config)
+                    .await
+                    .map_err(|e| adapter_error(&e))?;
+                let (layer, io) = builder
+                    .with_adapter::<FredAdapter<_>>(adapter)
+                    .build_layer();
+                for init in attach(name, &io, &state, &bus) {
+                    init.await.map_err(|e| adapter_error(&e))?;
+                }
+                Layer::Cluster(layer)
+            }
+        };
+        let (addr, task) = listen(name, dialect.port, layer, &state, shutdown_rx.clone()).await?;
         running.listeners.push((name, addr));
         running.tasks.push(task);
     }
     Ok(running)
 }
 
-/// Builds a dialect's Socket.IO server with the engine limits from the
-/// config; with `binary_uploads`, packets may carry a file of up to
+/// Serves a dialect's namespaces on `io`; with a cluster adapter, each is
+/// ready once its initialisation is done.
+fn attach<A: Adapter + socketioxide_core::adapter::DefinedAdapter>(
+    name: &str,
+    io: &SocketIo<A>,
+    state: &AppState,
+    bus: &Bus,
+) -> Vec<A::InitRes> {
+    match name {
+        "dozaar" => vec![socket::attach(io, Arc::new(Dozaar), state.clone(), bus)],
+        "syarah" => vec![socket::attach(io, Arc::new(Syarah), state.clone(), bus)],
+        "jobspare" => vec![socket::attach(io, Arc::new(JobSpare), state.clone(), bus)],
+        "voxora" => vec![
+            socket::attach(io, Arc::new(Voxora), state.clone(), bus),
+            socket::attach(io, Arc::new(Department), state.clone(), bus),
+        ],
+        "vchat" => vec![
+            socket::attach(io, Arc::new(VChat), state.clone(), bus),
+            socket::attach(io, Arc::new(VChatMessage), state.clone(), bus),
+        ],
+        other => {
+            tracing::warn!(dialect = other, "unknown dialect");
+            vec![]
+        }
+    }
+}
+
+/// A listener's Socket.IO layer: on one node, or on one of a cluster.
+enum Layer {
+    Local(SocketIoLayer<LocalAdapter>),
+    Cluster(SocketIoLayer<FredAdapter<socketioxide::adapter::Emitter>>),
+}
+
+/// A dialect's Socket.IO server with the engine limits from the config;
+/// with `binary_uploads`, packets may carry a file of up to
 /// `uploads.socket_max_bytes` (base64-encoded on polling).
-fn socket_io(
-    config: &Config,
-    binary_uploads: bool,
-) -> (socketioxide::layer::SocketIoLayer, SocketIo) {
+fn socket_io(config: &Config, binary_uploads: bool) -> SocketIoBuilder {
     let l = &config.limits;
     let s = &config.socket;
     let (max_payload, ws_max_message) = if binary_uploads {
@@ -198,24 +269,22 @@ fn socket_io(
         } else {
             l.ws_max_frame_bytes
         })
-        .build_layer()
 }
 
-/// Serves the HTTP router and the Socket.IO namespaces that `attach` sets
-/// up, on one port.
+/// Serves the HTTP router and a dialect's Socket.IO layer on one port.
 async fn listen(
     name: &'static str,
     port: u16,
-    binary_uploads: bool,
+    layer: Layer,
     state: &AppState,
     mut shutdown: watch::Receiver<bool>,
-    attach: impl FnOnce(&SocketIo),
 ) -> Result<(SocketAddr, JoinHandle<()>), StartError> {
-    let (layer, io) = socket_io(&state.config, binary_uploads);
-    attach(&io);
-    let app: Router = crate::http::router(state.clone())
-        .layer(layer)
-        .layer(middleware::from_fn_with_state(state.clone(), origin_guard));
+    let router = crate::http::router(state.clone());
+    let app: Router = match layer {
+        Layer::Local(layer) => router.layer(layer),
+        Layer::Cluster(layer) => router.layer(layer),
+    }
+    .layer(middleware::from_fn_with_state(state.clone(), origin_guard));
     let addr = SocketAddr::new(state.config.bind, port);
     let listener = TcpListener::bind(addr)
         .await

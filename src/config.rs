@@ -192,6 +192,11 @@ pub struct Config {
     /// `sqlite://...` or `postgres://...`; None → `sqlite://<data_dir>/confab.db`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
+    /// `redis://host:6379`: run as one node of a cluster (events, presence,
+    /// typing, viewing and rate limits shared through Redis ≥ 7). None → a
+    /// single node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis_url: Option<String>,
     /// Address every dialect listener binds to.
     pub bind: IpAddr,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax.
@@ -201,8 +206,9 @@ pub struct Config {
     pub socket: SocketConfig,
     /// A typing indicator expires after this many seconds without a refresh.
     pub typing_ttl_secs: u64,
-    /// Presence entries expire after this many seconds without a heartbeat
-    /// (multi-node presence).
+    /// In a cluster: a node that has not sent a heartbeat for this many
+    /// seconds is dead, and its users go offline (heartbeats every third of
+    /// it, at most every 10 s).
     pub presence_ttl_secs: u64,
     pub dialects: DialectsConfig,
     pub uploads: UploadsConfig,
@@ -218,6 +224,7 @@ impl Default for Config {
         Config {
             data_dir: PathBuf::from("./data"),
             database_url: None,
+            redis_url: None,
             bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             log: "info".into(),
             auth: AuthConfig::default(),
@@ -692,6 +699,14 @@ impl Config {
             return Err(invalid(
                 "database_url",
                 format!("{url:?} is not a database URL (sqlite://... or postgres://...)"),
+            ));
+        }
+        if let Some(url) = &self.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(invalid(
+                "redis_url",
+                format!("{url:?} is not a Redis URL (redis://host:6379)"),
             ));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
@@ -1653,6 +1668,7 @@ mod tests {
         // Optional keys (None by default) are documented as comments.
         for key in [
             "database_url",
+            "redis_url",
             "jwt_secret",
             "jwt_secret_file",
             "issuer",

@@ -1,11 +1,12 @@
-//! What every listener shares: the core service, the token keys, the config
-//! and the upload pipeline.
+//! What every listener shares: the core service, the token keys, the config,
+//! the upload pipeline and, on a node of a cluster, its Redis side.
 
 use std::sync::Arc;
 
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::core::Service;
+use crate::fanout::cluster::Cluster;
 use crate::media::Media;
 
 #[derive(Clone)]
@@ -15,4 +16,13 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The upload pipeline, shared by the HTTP routes and the sockets.
     pub media: Arc<Media>,
+    /// Set on a node of a cluster.
+    pub cluster: Option<Arc<Cluster>>,
+}
+
+impl AppState {
+    /// Whether the other nodes can be reached now.
+    pub fn cluster_up(&self) -> bool {
+        self.cluster.as_ref().is_some_and(|c| c.client().is_ok())
+    }
 }

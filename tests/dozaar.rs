@@ -516,19 +516,19 @@ async fn a_joined_conversation_is_viewed_until_left_or_disconnected() {
     let bob_id = confab::core::UserId::parse("bob").expect("id");
     let c = conv.conversation.id;
     let mut bob = joined(&server, "bob", &id).await;
-    assert!(viewing.is_viewing(&bob_id, c));
+    assert!(viewing.is_viewing_here(&bob_id, c));
     bob.emit("leave:conversation", json!({ "conversationId": id }))
         .await;
     bob.emit("get:online_status", json!({ "userIds": [] }))
         .await;
     bob.expect("online:status").await;
-    assert!(!viewing.is_viewing(&bob_id, c));
+    assert!(!viewing.is_viewing_here(&bob_id, c));
     let bob2 = joined(&server, "bob", &id).await;
-    assert!(viewing.is_viewing(&bob_id, c));
+    assert!(viewing.is_viewing_here(&bob_id, c));
     bob2.disconnect().await;
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while viewing.is_viewing(&bob_id, c) && std::time::Instant::now() < deadline {
+    while viewing.is_viewing_here(&bob_id, c) && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(!viewing.is_viewing(&bob_id, c));
+    assert!(!viewing.is_viewing_here(&bob_id, c));
 }

@@ -73,6 +73,7 @@ async fn spawn_with(adjust: impl FnOnce(&mut Config), limits: Limits) -> Api {
         keys: Arc::new(keys),
         media: Arc::new(confab::media::Media::new(&config)),
         config: Arc::new(config),
+        cluster: None,
     };
     let app = confab::http::router(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -1467,7 +1468,7 @@ async fn readyz_answers_200_while_the_store_works_and_503_after_it_closes() {
     let r = api.get("/readyz", None).await;
     assert_eq!(
         r.assert_status(200),
-        &json!({"status": "ready", "store": "ok"})
+        &json!({"status": "ready", "store": "ok", "redis": "off"})
     );
     api.sqlite.close().await;
     let r = api.get("/readyz", None).await;

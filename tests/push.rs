@@ -484,7 +484,7 @@ impl Harness {
     async fn online(&self, user: &str) {
         let id = UserId::parse(user).expect("id");
         eventually(&format!("{user} online"), || {
-            self.server.running.state.service.presence().is_online(&id)
+            self.server.running.state.service.presence().is_here(&id)
         })
         .await;
     }
@@ -592,7 +592,7 @@ async fn offline_members_and_members_elsewhere_get_a_push_but_viewers_and_the_se
             .state
             .service
             .viewing()
-            .is_viewing(&dave_id, id)
+            .is_viewing_here(&dave_id, id)
     })
     .await;
     h.send(&alice, id, "second").await;
@@ -815,7 +815,7 @@ async fn a_vchat_message_socket_is_viewing_until_it_disconnects() {
             .state
             .service
             .viewing()
-            .is_viewing(&bob_id, id)
+            .is_viewing_here(&bob_id, id)
     })
     .await;
     h.send(&alice, id, "while away").await;

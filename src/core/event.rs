@@ -2,6 +2,7 @@
 //! carries its audience and what rendering needs, so dialects render without
 //! touching the store.
 
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Conversation, ConversationKind, Friendship, Message, Millis, UserId, UserSummary};
@@ -9,7 +10,7 @@ use super::{Conversation, ConversationKind, Friendship, Message, Millis, UserId,
 /// How dialects name a conversation: both ids (each dialect shows one or
 /// the other), and whether it is a direct conversation (JobSpare names
 /// those by the pair of their members).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationIds {
     pub id: i64,
     pub uuid: Uuid,
@@ -29,7 +30,7 @@ impl From<&Conversation> for ConversationIds {
 /// A message as a delivery receipt names it: what the fan-out needs to
 /// record that a recipient's socket was sent it, and what dialects need to
 /// tell its sender.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveredMessage {
     pub conversation: ConversationIds,
     pub seq: i64,
@@ -50,7 +51,8 @@ impl DeliveredMessage {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialized as JSON between the nodes of a cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DomainEvent {
     MessageCreated {
         conversation: ConversationIds,

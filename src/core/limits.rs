@@ -1,16 +1,20 @@
-//! Per-user rate limiting (GCRA: a token bucket without a timer).
+//! Per-user rate limiting (GCRA: a token bucket without a timer), on this
+//! node or, in a cluster, counted across nodes in Redis.
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::UserId;
+use crate::fanout::cluster::rate::ClusterRate;
 
 /// Allows `per_minute` events a minute per key, with bursts up to `per_minute`.
 pub struct RateLimiter {
     interval: Duration,
     burst: Duration,
     state: Mutex<HashMap<UserId, Instant>>,
+    /// In a cluster; this node's own count serves while Redis is away.
+    cluster: Option<ClusterRate>,
 }
 
 impl RateLimiter {
@@ -21,11 +25,24 @@ impl RateLimiter {
             interval,
             burst: interval * (per_minute - 1),
             state: Mutex::new(HashMap::new()),
+            cluster: None,
         }
     }
 
+    /// Counts across the nodes of `cluster`.
+    pub fn across(mut self, cluster: Option<ClusterRate>) -> Self {
+        self.cluster = cluster;
+        self
+    }
+
     /// Takes one token; on refusal returns how long to wait.
-    pub fn check(&self, key: &UserId) -> Result<(), Duration> {
+    pub async fn check(&self, key: &UserId) -> Result<(), Duration> {
+        if let Some(cluster) = &self.cluster {
+            match cluster.check(key, self.interval, self.burst).await {
+                Ok(answer) => return answer,
+                Err(e) => tracing::debug!(error = %e, "rate limit counted on this node only"),
+            }
+        }
         self.check_at(key, Instant::now())
     }
 

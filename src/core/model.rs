@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{Millis, UserId};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     pub id: UserId,
@@ -39,7 +39,7 @@ pub struct Profile {
 }
 
 /// What events carry about a sender, so rendering needs no store lookups.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserSummary {
     pub id: UserId,
@@ -115,7 +115,7 @@ impl Role {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Conversation {
     pub id: i64,
@@ -194,7 +194,7 @@ pub struct Member {
     pub muted: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     pub id: i64,
@@ -403,7 +403,7 @@ impl FriendshipStatus {
 
 /// The one relation between an unordered pair of users: `requester` asked
 /// `addressee` (or, for a block with no prior request, blocked them).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Friendship {
     pub requester: UserId,

@@ -13,7 +13,9 @@ use super::{
     User, UserId, now_millis, policy,
 };
 use crate::auth::password;
-use crate::fanout::presence::{self, Presence};
+use crate::fanout::cluster::claims::{Change, Claims};
+use crate::fanout::cluster::rate::ClusterRate;
+use crate::fanout::presence::{self, Closed, Presence};
 use crate::fanout::typing::Typing;
 use crate::fanout::viewing::Viewing;
 use crate::store::{DynStore, Inserted};
@@ -76,17 +78,63 @@ pub struct Created {
     pub created: bool,
 }
 
+/// What a node shares with the other nodes of its cluster.
+pub struct Shared {
+    pub claims: Claims,
+    pub rate: ClusterRate,
+}
+
 impl Service {
+    /// The service of a single node.
     pub fn new(store: DynStore, publisher: Arc<dyn Publisher>, limits: Limits) -> Arc<Self> {
+        Self::clustered(store, publisher, limits, None)
+    }
+
+    /// The service of a node, sharing presence, viewing and rate limits with
+    /// the other nodes of a cluster when `shared` is given.
+    pub fn clustered(
+        store: DynStore,
+        publisher: Arc<dyn Publisher>,
+        limits: Limits,
+        shared: Option<Shared>,
+    ) -> Arc<Self> {
+        let (claims, rate) = shared.map(|s| (s.claims, s.rate)).unzip();
         Arc::new(Service {
             typing: Typing::new(limits.typing_ttl, publisher.clone()),
-            rate: RateLimiter::per_minute(limits.messages_per_minute),
-            presence: Arc::default(),
-            viewing: Arc::default(),
+            rate: RateLimiter::per_minute(limits.messages_per_minute).across(rate),
+            presence: Arc::new(Presence::clustered(claims.clone())),
+            viewing: Arc::new(Viewing::clustered(claims)),
             store,
             publisher,
             limits,
         })
+    }
+
+    /// Tells of presence changes the cluster made rather than a socket here:
+    /// users of a dead node going offline, this node's users coming back
+    /// after Redis lost them.
+    pub fn follow_cluster(
+        self: &Arc<Self>,
+        mut changes: tokio::sync::mpsc::UnboundedReceiver<Change>,
+    ) {
+        let this = Arc::downgrade(self);
+        tokio::spawn(async move {
+            while let Some(change) = changes.recv().await {
+                let Some(this) = this.upgrade() else { return };
+                match change {
+                    Change::Vacated(key) => {
+                        if let Some(user) = presence::claimed_user(&key) {
+                            this.went_offline(&user).await;
+                        }
+                    }
+                    Change::Claimed(key) => {
+                        if let Some(user) = presence::claimed_user(&key) {
+                            this.publish_presence(&user, true).await;
+                        }
+                    }
+                }
+            }
+        });
     }
 
     pub fn store(&self) -> &DynStore {
@@ -175,21 +223,27 @@ impl Service {
 
     /// A socket of `actor` opened; the first one brings the user online.
     pub async fn connected(&self, actor: &Actor) {
-        if self.presence.connect(actor.id()) {
+        if self.presence.connect(actor.id()).await {
             self.publish_presence(actor.id(), true).await;
         }
     }
 
-    /// A socket of `actor` closed; the last one takes the user offline.
+    /// A socket of `actor` closed: the user's last one on this node ends
+    /// their typing here; their last one anywhere takes them offline.
     pub async fn disconnected(&self, actor: &Actor) {
-        if self.presence.disconnect(actor.id()) {
+        if let Closed::Last { offline } = self.presence.disconnect(actor.id()).await {
             self.typing.stop_all(actor.id());
-            let now = now_millis();
-            if let Err(e) = self.store.set_last_seen(actor.id(), now).await {
-                tracing::warn!(error = %e, "could not store last-seen time");
+            if offline {
+                self.went_offline(actor.id()).await;
             }
-            self.publish_presence(actor.id(), false).await;
         }
+    }
+
+    async fn went_offline(&self, user: &UserId) {
+        if let Err(e) = self.store.set_last_seen(user, now_millis()).await {
+            tracing::warn!(error = %e, "could not store last-seen time");
+        }
+        self.publish_presence(user, false).await;
     }
 
     async fn publish_presence(&self, user: &UserId, online: bool) {
@@ -204,8 +258,8 @@ impl Service {
         }
     }
 
-    pub fn is_online(&self, user: &UserId) -> bool {
-        self.presence.is_online(user)
+    pub async fn is_online(&self, user: &UserId) -> bool {
+        self.presence.is_online(user).await
     }
 
     /// Online state of `users` as `actor` may see it: real for the actor and
@@ -228,12 +282,13 @@ impl Service {
             .cloned()
             .collect();
         let stored = self.store.users(&visible).await?;
+        let online_now = self.presence.online_among(&visible).await;
         let now = now_millis();
         Ok(users
             .iter()
             .map(|u| {
                 let seen = visible.contains(u);
-                let online = seen && self.presence.is_online(u);
+                let online = seen && online_now.contains(u);
                 let stored_seen = stored
                     .iter()
                     .find(|s| &s.id == u)
@@ -531,7 +586,7 @@ impl Service {
         self.check_not_blocked(&conversation, &members).await?;
         self.check_attachments(actor, &conversation, &msg.attachments)
             .await?;
-        if let Err(wait) = self.rate.check(actor.id()) {
+        if let Err(wait) = self.rate.check(actor.id()).await {
             return Err(CoreError::RateLimited {
                 retry_after_ms: wait.as_millis() as u64,
             });

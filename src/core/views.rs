@@ -134,7 +134,7 @@ impl Service {
         ids.sort();
         ids.dedup();
         let users = self.store().users(&ids).await?;
-        let presence = self.presence();
+        let online_now = self.presence().online_among(&ids).await;
         let mut out = Vec::with_capacity(summaries.len());
         for summary in summaries {
             let member_users: Vec<User> = users
@@ -144,7 +144,7 @@ impl Service {
                 .collect();
             let online = member_users
                 .iter()
-                .filter(|u| presence.is_online(&u.id))
+                .filter(|u| online_now.contains(&u.id))
                 .map(|u| u.id.clone())
                 .collect();
             let friendship = match summary.conversation.kind {
@@ -294,12 +294,13 @@ impl Service {
 impl Service {
     /// The actor's accepted friends, with their direct conversation if any.
     pub async fn friends(&self, actor: &Actor) -> Result<Vec<FriendView>> {
-        let mut out: Vec<FriendView> = self
-            .friends_with_chats(actor)
-            .await?
+        let friends = self.friends_with_chats(actor).await?;
+        let ids: Vec<UserId> = friends.iter().map(|(_, user, _)| user.id.clone()).collect();
+        let online_now = self.presence().online_among(&ids).await;
+        let mut out: Vec<FriendView> = friends
             .into_iter()
             .map(|(_, user, conversation)| FriendView {
-                online: self.presence().is_online(&user.id),
+                online: online_now.contains(&user.id),
                 user,
                 conversation,
             })

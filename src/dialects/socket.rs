@@ -5,8 +5,11 @@
 use futures::FutureExt;
 use serde_json::Value;
 use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Event, SocketRef, TryData};
 use socketioxide::handler::ConnectHandler;
+use socketioxide::operators::BroadcastOperators;
+use socketioxide_core::adapter::DefinedAdapter;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -15,7 +18,7 @@ use super::{Delivery, Dialect, Out, conversation_room, room_conversation, user_r
 use crate::core::command::{Actor, Command, Outcome};
 use crate::core::event::{DeliveredMessage, DomainEvent};
 use crate::core::{CoreError, Profile, UserId};
-use crate::fanout::{Bus, EventSink};
+use crate::fanout::{Bus, EventSink, Origin};
 use crate::state::AppState;
 
 /// Events of one socket waiting to be handled, in order. A client that has
@@ -23,16 +26,16 @@ use crate::state::AppState;
 const SOCKET_QUEUE: usize = 256;
 
 /// What a socket's worker handles, in order: its events, then its close.
-enum Job {
-    Event(Request),
+enum Job<A: Adapter> {
+    Event(Request<A>),
     Closed,
 }
 
-struct Request {
-    socket: SocketRef,
+struct Request<A: Adapter> {
+    socket: SocketRef<A>,
     event: String,
     payload: Result<Payload, String>,
-    ack: AckSender,
+    ack: AckSender<A>,
 }
 
 /// A client event's payload: JSON, or one binary attachment (a `Buffer`)
@@ -122,11 +125,18 @@ impl<'de> serde::de::Visitor<'de> for PayloadVisitor {
     }
 }
 
-/// Serves `dialect` on its namespace of `io`, and subscribes its renderer to the bus.
-pub fn attach<D: Dialect>(io: &SocketIo, dialect: Arc<D>, state: AppState, bus: &Bus) {
+/// Serves `dialect` on its namespace of `io`, and subscribes its renderer to
+/// the bus. With a cluster adapter, the namespace is ready once the returned
+/// initialisation is done.
+pub fn attach<D: Dialect, A: Adapter + DefinedAdapter>(
+    io: &SocketIo<A>,
+    dialect: Arc<D>,
+    state: AppState,
+    bus: &Bus,
+) -> A::InitRes {
     let auth = {
         let (dialect, state) = (dialect.clone(), state.clone());
-        move |s: SocketRef, TryData(auth): TryData<Value>| {
+        move |s: SocketRef<A>, TryData(auth): TryData<Value>| {
             let (dialect, state) = (dialect.clone(), state.clone());
             async move {
                 authenticate(&s, auth.ok(), dialect.as_ref(), &state)
@@ -143,21 +153,27 @@ pub fn attach<D: Dialect>(io: &SocketIo, dialect: Arc<D>, state: AppState, bus: 
     };
     let connect = {
         let (dialect, state) = (dialect.clone(), state.clone());
-        move |s: SocketRef| {
+        move |s: SocketRef<A>| {
             on_connect(s, dialect.clone(), state.clone());
             async {}
         }
     };
-    io.ns(dialect.namespace(), connect.with(auth));
+    let init = io.ns(dialect.namespace(), connect.with(auth));
 
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(deliver(io.clone(), dialect.clone(), rx, state));
     bus.subscribe(Arc::new(Sink { dialect, tx }));
+    init
 }
 
 /// The queue of a socket's events, from the handshake to its worker.
-#[derive(Clone)]
-struct Inbox(Arc<parking_lot::Mutex<Option<mpsc::Receiver<Job>>>>);
+struct Inbox<A: Adapter>(Arc<parking_lot::Mutex<Option<mpsc::Receiver<Job<A>>>>>);
+
+impl<A: Adapter> Clone for Inbox<A> {
+    fn clone(&self) -> Self {
+        Inbox(self.0.clone())
+    }
+}
 
 /// The user a dialect's client only claimed to be, before any token proved it.
 #[derive(Clone)]
@@ -166,8 +182,8 @@ struct Claimed(Option<UserId>);
 /// Checks the handshake token and provisions the user; the message of a
 /// refusal is what the client's `connect_error` shows. A dialect whose
 /// clients prove their identity per event connects without a token.
-async fn authenticate<D: Dialect>(
-    s: &SocketRef,
+async fn authenticate<D: Dialect, A: Adapter>(
+    s: &SocketRef<A>,
     auth: Option<Value>,
     dialect: &D,
     state: &AppState,
@@ -232,15 +248,15 @@ async fn verify(token: &str, claimed: Option<&UserId>, state: &AppState) -> Resu
 }
 
 /// Queues the socket's events and its close, in order, for its worker.
-fn listen<D: Dialect>(s: &SocketRef, dialect: Arc<D>) -> mpsc::Receiver<Job> {
-    let (tx, rx) = mpsc::channel::<Job>(SOCKET_QUEUE);
+fn listen<D: Dialect, A: Adapter>(s: &SocketRef<A>, dialect: Arc<D>) -> mpsc::Receiver<Job<A>> {
+    let (tx, rx) = mpsc::channel::<Job<A>>(SOCKET_QUEUE);
     {
         let tx = tx.clone();
         s.on_fallback(
-            move |socket: SocketRef,
+            move |socket: SocketRef<A>,
                   Event(event): Event,
                   TryData(payload): TryData<Payload>,
-                  ack: AckSender| {
+                  ack: AckSender<A>| {
                 let request = Request {
                     socket,
                     event,
@@ -256,7 +272,7 @@ fn listen<D: Dialect>(s: &SocketRef, dialect: Arc<D>) -> mpsc::Receiver<Job> {
                         retry_after_ms: 1000,
                     };
                     let outs = dialect.encode_error_for(r.socket.req_parts(), &r.event, &error);
-                    apply(&r.socket, Some(r.ack), outs, None);
+                    apply(&r.socket, Some(r.ack), outs, None, false);
                 }
                 async {}
             },
@@ -270,10 +286,14 @@ fn listen<D: Dialect>(s: &SocketRef, dialect: Arc<D>) -> mpsc::Receiver<Job> {
     rx
 }
 
-fn on_connect<D: Dialect>(s: SocketRef, dialect: Arc<D>, state: AppState) {
+fn on_connect<D: Dialect, A: Adapter>(s: SocketRef<A>, dialect: Arc<D>, state: AppState) {
     let actor = s.extensions.get::<Actor>();
     let claimed = s.extensions.get::<Claimed>().and_then(|c| c.0);
-    let Some(rx) = s.extensions.get::<Inbox>().and_then(|i| i.0.lock().take()) else {
+    let Some(rx) = s
+        .extensions
+        .get::<Inbox<A>>()
+        .and_then(|i| i.0.lock().take())
+    else {
         tracing::error!("a socket connected without its event queue");
         s.disconnect().ok();
         return;
@@ -308,7 +328,7 @@ struct Worker<D> {
 }
 
 impl<D: Dialect> Worker<D> {
-    async fn run(mut self, mut rx: mpsc::Receiver<Job>) {
+    async fn run<A: Adapter>(mut self, mut rx: mpsc::Receiver<Job<A>>) {
         if let Some(actor) = &self.actor {
             self.state.service.connected(actor).await;
         }
@@ -327,7 +347,8 @@ impl<D: Dialect> Worker<D> {
                 user: a.id(),
                 socket_key: &self.socket_key,
             });
-            apply(&request.socket, Some(request.ack), outs, viewer);
+            let cluster_up = self.state.cluster_up();
+            apply(&request.socket, Some(request.ack), outs, viewer, cluster_up);
         }
         if let Some(actor) = &self.actor {
             self.state
@@ -340,7 +361,7 @@ impl<D: Dialect> Worker<D> {
 
     /// The socket's identity, proved now by a token inside the event if the
     /// handshake had none.
-    async fn identify(&mut self, request: &Request) -> Result<Actor, CoreError> {
+    async fn identify<A: Adapter>(&mut self, request: &Request<A>) -> Result<Actor, CoreError> {
         if let Some(actor) = &self.actor {
             return Ok(actor.clone());
         }
@@ -362,7 +383,7 @@ impl<D: Dialect> Worker<D> {
         Ok(actor)
     }
 
-    async fn handle(&mut self, request: &Request) -> Vec<Out> {
+    async fn handle<A: Adapter>(&mut self, request: &Request<A>) -> Vec<Out> {
         let dialect = self.dialect.clone();
         let result = match self.identify(request).await {
             Ok(actor) => execute(request, dialect.as_ref(), &self.state, &actor).await,
@@ -380,8 +401,8 @@ impl<D: Dialect> Worker<D> {
     }
 }
 
-async fn execute<D: Dialect>(
-    request: &Request,
+async fn execute<D: Dialect, A: Adapter>(
+    request: &Request<A>,
     dialect: &D,
     state: &AppState,
     actor: &Actor,
@@ -421,11 +442,15 @@ struct Viewer<'a> {
     socket_key: &'a str,
 }
 
-fn apply(
-    socket: &SocketRef,
-    mut ack: Option<AckSender>,
+/// Carries out a handler's outs on its socket. A broadcast reaches the room
+/// on every node through the cluster adapter, or this node's part of it
+/// while the cluster is not `cluster_up` (Redis away, or no cluster).
+fn apply<A: Adapter>(
+    socket: &SocketRef<A>,
+    mut ack: Option<AckSender<A>>,
     outs: Vec<Out>,
     viewer: Option<Viewer<'_>>,
+    cluster_up: bool,
 ) {
     for out in outs {
         match out {
@@ -467,7 +492,11 @@ fn apply(
             Out::Join(room) => socket.join(room),
             Out::Leave(room) => socket.leave(room),
             Out::Broadcast(room, event, data) => {
-                let to = socket.within(room);
+                let to = if cluster_up {
+                    socket.within(room)
+                } else {
+                    socket.within(room).local()
+                };
                 tokio::spawn(async move {
                     if let Err(e) = to.emit(event, &data).await {
                         tracing::debug!(error = %e, event, "broadcast failed for some sockets");
@@ -485,16 +514,17 @@ struct Sink<D> {
 }
 
 impl<D: Dialect> EventSink for Sink<D> {
-    fn deliver(&self, event: &DomainEvent) {
+    fn deliver(&self, event: &DomainEvent, _origin: Origin) {
         for d in self.dialect.render(event) {
             let _ = self.tx.send(d);
         }
     }
 }
 
-/// Emits deliveries in the order they were published.
-async fn deliver<D: Dialect>(
-    io: SocketIo,
+/// Emits deliveries in the order they were published, to this node's
+/// sockets (every node renders every event for its own).
+async fn deliver<D: Dialect, A: Adapter>(
+    io: SocketIo<A>,
     dialect: Arc<D>,
     mut rx: mpsc::UnboundedReceiver<Delivery>,
     state: AppState,
@@ -530,6 +560,7 @@ async fn deliver<D: Dialect>(
         tokio::spawn(async move {
             while let Some((users, command, event)) = queued.recv().await {
                 if let Some(ns) = io.of(namespace) {
+                    let ns = ns.local();
                     per_user(&ns, dialect.as_ref(), &state, &users, &command, event).await;
                 }
             }
@@ -537,6 +568,7 @@ async fn deliver<D: Dialect>(
     }
     while let Some(d) = rx.recv().await {
         let Some(ns) = io.of(namespace) else { continue };
+        let ns = ns.local();
         match d {
             Delivery::Emit {
                 to,
@@ -592,8 +624,8 @@ async fn deliver<D: Dialect>(
 
 /// Runs `command` as each of `users` that has a socket in `ns` and emits
 /// the encoded outcome to that user's sockets there.
-async fn per_user<D: Dialect>(
-    ns: &socketioxide::operators::BroadcastOperators,
+async fn per_user<D: Dialect, A: Adapter>(
+    ns: &BroadcastOperators<A>,
     dialect: &D,
     state: &AppState,
     users: &[UserId],
@@ -629,6 +661,6 @@ async fn per_user<D: Dialect>(
 }
 
 /// Names a socket across dialects (each dialect has its own Socket.IO server).
-fn socket_key(socket: &SocketRef) -> String {
+fn socket_key<A: Adapter>(socket: &SocketRef<A>) -> String {
     format!("{}#{}", socket.ns(), socket.id)
 }

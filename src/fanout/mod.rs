@@ -1,27 +1,43 @@
 //! Delivery of domain events to sockets, and the live state that belongs to
-//! connections rather than to the store: presence and typing.
+//! connections rather than to the store: presence, typing, viewing.
 //!
-//! On one node the bus hands each event to every dialect's sink, which emits
-//! to Socket.IO rooms of its own server.
+//! The bus hands each event published on this node to every sink (each
+//! dialect's renderer, which emits to its own Socket.IO rooms, and push). In
+//! a cluster it also sends the event to the other nodes ([`cluster`]) and
+//! hands theirs to the sinks here, marked [`Origin::Remote`]: every node
+//! renders every event for its own sockets.
 
 use parking_lot::RwLock;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use tokio::sync::mpsc;
 
 use crate::core::event::{DomainEvent, Publisher};
 
+pub mod cluster;
 pub mod presence;
 pub mod typing;
 pub mod viewing;
 
-/// One dialect's renderer: turns a domain event into emits on its own sockets.
-pub trait EventSink: Send + Sync + 'static {
-    fn deliver(&self, event: &DomainEvent);
+/// Where an event was published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// On this node: its side effects (push) are this node's to do.
+    Here,
+    /// On another node of the cluster, which does its side effects.
+    Remote,
 }
 
-/// The in-process fan-out: every published event goes to every sink.
+/// Something that acts on domain events: a dialect's renderer, push.
+pub trait EventSink: Send + Sync + 'static {
+    fn deliver(&self, event: &DomainEvent, origin: Origin);
+}
+
+/// The fan-out: every published event goes to every sink, and to the other
+/// nodes once linked.
 #[derive(Default)]
 pub struct Bus {
     sinks: RwLock<Vec<Arc<dyn EventSink>>>,
+    cluster: OnceLock<mpsc::UnboundedSender<DomainEvent>>,
 }
 
 impl Bus {
@@ -32,12 +48,30 @@ impl Bus {
     pub fn subscribe(&self, sink: Arc<dyn EventSink>) {
         self.sinks.write().push(sink);
     }
+
+    /// From now on, published events are also sent to `cluster`.
+    pub fn link(&self, cluster: mpsc::UnboundedSender<DomainEvent>) {
+        let _ = self.cluster.set(cluster);
+    }
+
+    /// An event another node published (or one this node made up about
+    /// another node's state, such as an expired typing indicator).
+    pub fn deliver_remote(&self, event: &DomainEvent) {
+        self.deliver(event, Origin::Remote);
+    }
+
+    fn deliver(&self, event: &DomainEvent, origin: Origin) {
+        for sink in self.sinks.read().iter() {
+            sink.deliver(event, origin);
+        }
+    }
 }
 
 impl Publisher for Bus {
     fn publish(&self, event: DomainEvent) {
-        for sink in self.sinks.read().iter() {
-            sink.deliver(&event);
+        self.deliver(&event, Origin::Here);
+        if let Some(cluster) = self.cluster.get() {
+            let _ = cluster.send(event);
         }
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! - `GET /healthz`: 200 whenever the process answers (liveness).
 //! - `GET /readyz`: 200 when the store answers a ping within 2 s, else 503
-//!   with the reason (readiness: take the node out of a load balancer).
+//!   with the reason (readiness: take the node out of a load balancer). On a
+//!   node of a cluster it says whether Redis answers too: without it the node
+//!   still serves its own sockets, so it stays ready, as `degraded`.
 
 use std::time::Duration;
 
@@ -24,12 +26,16 @@ pub struct Health {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Readiness {
-    /// `ready` or `unavailable`.
+    /// `ready`, `degraded` (Redis away: this node's sockets only) or
+    /// `unavailable` (the store does not answer).
     #[schema(example = "ready")]
     pub status: String,
     /// `ok`, or why the store is not usable.
     #[schema(example = "ok")]
     pub store: String,
+    /// `ok`, `off` (a single node), or why Redis is not usable.
+    #[schema(example = "off")]
+    pub redis: String,
 }
 
 /// Liveness: the process is up.
@@ -45,41 +51,50 @@ pub async fn healthz() -> axum::Json<Health> {
     })
 }
 
-/// Readiness: the store answers.
+/// Readiness: the store answers (and Redis, on a node of a cluster).
 #[utoipa::path(
     get,
     path = "/readyz",
     tag = "health",
     responses(
-        (status = 200, description = "OK", body = Readiness),
+        (status = 200, description = "Ready, or degraded (Redis away)", body = Readiness),
         (status = 503, description = "The store does not answer", body = Readiness),
     )
 )]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, axum::Json<Readiness>) {
     let store = state.service.store().clone();
-    let outcome = tokio::time::timeout(READY_TIMEOUT, store.ping()).await;
-    let problem = match outcome {
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(e.to_string()),
-        Err(_) => Some(format!("no answer within {} s", READY_TIMEOUT.as_secs())),
-    };
-    match problem {
-        None => (
-            StatusCode::OK,
-            axum::Json(Readiness {
-                status: "ready".into(),
-                store: "ok".into(),
-            }),
-        ),
-        Some(reason) => {
-            tracing::warn!(%reason, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(Readiness {
-                    status: "unavailable".into(),
-                    store: reason,
-                }),
-            )
+    let cluster = state.cluster.clone();
+    let (store, redis) = tokio::join!(within(store.ping()), async move {
+        match &cluster {
+            Some(c) => within(c.health()).await.map(|()| "ok".to_owned()),
+            None => Ok("off".to_owned()),
         }
+    });
+    let (status, code) = match (&store, &redis) {
+        (Err(_), _) => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
+        (Ok(()), Err(_)) => ("degraded", StatusCode::OK),
+        (Ok(()), Ok(_)) => ("ready", StatusCode::OK),
+    };
+    if let Err(reason) = &store {
+        tracing::warn!(%reason, "readiness check failed");
+    }
+    (
+        code,
+        axum::Json(Readiness {
+            status: status.into(),
+            store: store.map_or_else(|e| e, |()| "ok".into()),
+            redis: redis.unwrap_or_else(|e| e),
+        }),
+    )
+}
+
+/// The outcome of a check, or why it failed or took too long.
+async fn within<E: std::fmt::Display>(
+    check: impl std::future::Future<Output = Result<(), E>>,
+) -> Result<(), String> {
+    match tokio::time::timeout(READY_TIMEOUT, check).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer within {} s", READY_TIMEOUT.as_secs())),
     }
 }

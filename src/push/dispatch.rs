@@ -1,12 +1,14 @@
 //! Who gets a push, and the queue and workers that send it.
 //!
 //! [`PushSink`] sees every domain event on the bus, synchronously. On a new
-//! message it picks the recipients — every member but the sender who is
-//! offline or not viewing the conversation — and puts one job per recipient
-//! on a bounded queue with `try_send`: it never waits, and a full queue drops
-//! the job (counted in [`PushStats::dropped`] and logged). A few worker tasks
-//! take jobs off the queue, load the recipient's devices and hand the
-//! notification to every configured [`PushSender`].
+//! message published on this node (another node pushes its own) it picks the
+//! recipients — every member but the sender who is not viewing the
+//! conversation here (offline, or online elsewhere) — and puts one job per
+//! recipient on a bounded queue with `try_send`: it never waits, and a full
+//! queue drops the job (counted in [`PushStats::dropped`] and logged). A few
+//! worker tasks take jobs off the queue, skip recipients who view the
+//! conversation on another node of a cluster, load the recipient's devices
+//! and hand the notification to every configured [`PushSender`].
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -19,9 +21,8 @@ use crate::config::PushConfig;
 use crate::core::UserId;
 use crate::core::event::DomainEvent;
 use crate::core::service::Service;
-use crate::fanout::EventSink;
-use crate::fanout::presence::Presence;
 use crate::fanout::viewing::Viewing;
+use crate::fanout::{EventSink, Origin};
 use crate::store::DynStore;
 
 /// Counters of the push pipeline since start.
@@ -51,6 +52,7 @@ impl PushStats {
 #[derive(Debug)]
 struct Job {
     recipient: UserId,
+    conversation_id: i64,
     notification: Notification,
     data: BTreeMap<String, String>,
 }
@@ -58,25 +60,24 @@ struct Job {
 /// The bus sink that queues push jobs.
 pub struct PushSink {
     tx: mpsc::Sender<Job>,
-    presence: Arc<Presence>,
     viewing: Arc<Viewing>,
     stats: Arc<PushStats>,
 }
 
-/// The members who get a push for a message in `conversation_id`: all but
-/// the sender who are offline or online but not viewing the conversation.
+/// The members who may get a push for a message in `conversation_id`: all
+/// but the sender who do not view the conversation on this node (a viewer is
+/// online; whether one views it on another node, the worker asks).
 pub fn recipients(
     members: &[UserId],
     sender: &UserId,
     conversation_id: i64,
-    presence: &Presence,
     viewing: &Viewing,
 ) -> Vec<UserId> {
     let mut seen = HashSet::new();
     members
         .iter()
         .filter(|m| *m != sender)
-        .filter(|m| !presence.is_online(m) || !viewing.is_viewing(m, conversation_id))
+        .filter(|m| !viewing.is_viewing_here(m, conversation_id))
         .filter(|m| seen.insert(*m))
         .cloned()
         .collect()
@@ -90,16 +91,13 @@ impl PushSink {
         service: &Arc<Service>,
         senders: Vec<Arc<dyn PushSender>>,
     ) -> Arc<Self> {
-        let (sink, rx) = Self::with_queue(
-            config.queue_capacity.max(1),
-            service.presence().clone(),
-            service.viewing().clone(),
-        );
+        let (sink, rx) = Self::with_queue(config.queue_capacity.max(1), service.viewing().clone());
         let rx = Arc::new(Mutex::new(rx));
         let senders: Arc<[Arc<dyn PushSender>]> = senders.into();
         for _ in 0..config.workers.max(1) {
             tokio::spawn(worker(
                 rx.clone(),
+                sink.viewing.clone(),
                 service.store().clone(),
                 senders.clone(),
                 sink.stats.clone(),
@@ -108,15 +106,10 @@ impl PushSink {
         Arc::new(sink)
     }
 
-    fn with_queue(
-        capacity: usize,
-        presence: Arc<Presence>,
-        viewing: Arc<Viewing>,
-    ) -> (Self, mpsc::Receiver<Job>) {
+    fn with_queue(capacity: usize, viewing: Arc<Viewing>) -> (Self, mpsc::Receiver<Job>) {
         let (tx, rx) = mpsc::channel(capacity);
         let sink = PushSink {
             tx,
-            presence,
             viewing,
             stats: Arc::default(),
         };
@@ -153,7 +146,10 @@ impl PushSink {
 }
 
 impl EventSink for PushSink {
-    fn deliver(&self, event: &DomainEvent) {
+    fn deliver(&self, event: &DomainEvent, origin: Origin) {
+        if origin == Origin::Remote {
+            return;
+        }
         let DomainEvent::MessageCreated {
             message,
             sender,
@@ -164,13 +160,7 @@ impl EventSink for PushSink {
         else {
             return;
         };
-        let mut to = recipients(
-            members,
-            &sender.id,
-            message.conversation_id,
-            &self.presence,
-            &self.viewing,
-        );
+        let mut to = recipients(members, &sender.id, message.conversation_id, &self.viewing);
         to.retain(|u| !muted.contains(u));
         if to.is_empty() {
             return;
@@ -180,6 +170,7 @@ impl EventSink for PushSink {
         for recipient in to {
             self.enqueue(Job {
                 recipient,
+                conversation_id: message.conversation_id,
                 notification: notification.clone(),
                 data: data.clone(),
             });
@@ -189,6 +180,7 @@ impl EventSink for PushSink {
 
 async fn worker(
     rx: Arc<Mutex<mpsc::Receiver<Job>>>,
+    viewing: Arc<Viewing>,
     store: DynStore,
     senders: Arc<[Arc<dyn PushSender>]>,
     stats: Arc<PushStats>,
@@ -198,6 +190,12 @@ async fn worker(
         let Some(job) = job else {
             return;
         };
+        if viewing
+            .is_viewing(&job.recipient, job.conversation_id)
+            .await
+        {
+            continue;
+        }
         let devices = match store.devices_of(std::slice::from_ref(&job.recipient)).await {
             Ok(d) => d,
             Err(e) => {
@@ -250,14 +248,10 @@ mod tests {
 
     #[test]
     fn offline_members_and_online_members_elsewhere_are_picked_but_not_viewers_or_the_sender() {
-        let presence = Presence::default();
         let viewing = Viewing::default();
         let [alice, bob, carol, dave] = ["alice", "bob", "carol", "dave"].map(id);
         // bob offline; carol online, viewing another conversation; dave
         // online and viewing conversation 1; alice (the sender) online too.
-        for u in [&alice, &carol, &dave] {
-            presence.connect(u);
-        }
         viewing.view(&carol, 2, "s-carol");
         viewing.view(&dave, 1, "s-dave");
         viewing.view(&alice, 1, "s-alice");
@@ -268,11 +262,11 @@ mod tests {
             dave.clone(),
             bob.clone(),
         ];
-        let to = recipients(&members, &alice, 1, &presence, &viewing);
+        let to = recipients(&members, &alice, 1, &viewing);
         assert_eq!(to, vec![bob.clone(), carol.clone()]);
 
         viewing.unview(&dave, 1, "s-dave");
-        let to = recipients(&members, &alice, 1, &presence, &viewing);
+        let to = recipients(&members, &alice, 1, &viewing);
         assert_eq!(to, vec![bob, carol, dave]);
     }
 
@@ -298,9 +292,9 @@ mod tests {
 
     #[test]
     fn a_full_queue_drops_jobs_instead_of_waiting() {
-        let (sink, mut rx) = PushSink::with_queue(2, Arc::default(), Arc::default());
+        let (sink, mut rx) = PushSink::with_queue(2, Arc::default());
         let members = ["alice", "b", "c", "d", "e"].map(id).to_vec();
-        sink.deliver(&message_event(members));
+        sink.deliver(&message_event(members), Origin::Here);
         assert_eq!(PushStats::get(&sink.stats.queued), 2);
         assert_eq!(PushStats::get(&sink.stats.dropped), 2);
         let first = rx.try_recv().expect("queued");
@@ -309,7 +303,10 @@ mod tests {
         assert_eq!(first.data["messageId"], "42");
 
         drop(rx);
-        sink.deliver(&message_event(["alice", "b"].map(id).to_vec()));
+        sink.deliver(
+            &message_event(["alice", "b"].map(id).to_vec()),
+            Origin::Here,
+        );
         assert_eq!(
             PushStats::get(&sink.stats.dropped),
             3,
@@ -319,13 +316,16 @@ mod tests {
 
     #[test]
     fn other_events_queue_nothing() {
-        let (sink, mut rx) = PushSink::with_queue(8, Arc::default(), Arc::default());
-        sink.deliver(&DomainEvent::Presence {
-            user: id("bob"),
-            online: true,
-            at: 0,
-            audience: vec![id("alice")],
-        });
+        let (sink, mut rx) = PushSink::with_queue(8, Arc::default());
+        sink.deliver(
+            &DomainEvent::Presence {
+                user: id("bob"),
+                online: true,
+                at: 0,
+                audience: vec![id("alice")],
+            },
+            Origin::Here,
+        );
         assert!(rx.try_recv().is_err());
     }
 
@@ -383,18 +383,21 @@ mod tests {
             .await
             .expect("send");
         // The service published to the recorder; hand the event to the sink.
-        sink.deliver(&DomainEvent::MessageCreated {
-            conversation: ConversationIds {
-                id: message.conversation_id,
-                uuid: message.conversation_uuid,
-                direct: true,
+        sink.deliver(
+            &DomainEvent::MessageCreated {
+                conversation: ConversationIds {
+                    id: message.conversation_id,
+                    uuid: message.conversation_uuid,
+                    direct: true,
+                },
+                message: message.clone(),
+                sender: actor.user.clone(),
+                members: vec![id("alice"), id("bob")],
+                department: None,
+                muted: vec![],
             },
-            message: message.clone(),
-            sender: actor.user.clone(),
-            members: vec![id("alice"), id("bob")],
-            department: None,
-            muted: vec![],
-        });
+            Origin::Here,
+        );
         let push = tokio::time::timeout(Duration::from_secs(5), sent.recv())
             .await
             .expect("sent in time")
