@@ -260,6 +260,39 @@ pub mod cases {
         assert_ne!(other.uuid, conv.uuid);
     }
 
+    pub async fn a_message_to_a_missing_conversation_fails_alone_among_concurrent_inserts(
+        s: DynStore,
+    ) {
+        let ids = users(&s, &["p", "q"]).await;
+        let conv = group(&s, &ids[0], &ids[1..], 10).await;
+        let mut tasks = Vec::new();
+        for i in 0..20i64 {
+            let (s, sender) = (s.clone(), ids[0].clone());
+            let target = if i == 7 { conv + 1_000_000 } else { conv };
+            tasks.push(tokio::spawn(async move {
+                s.insert_message(text(target, &sender, &format!("m{i}"), 100 + i))
+                    .await
+            }));
+        }
+        let mut stored = 0;
+        for (i, t) in tasks.into_iter().enumerate() {
+            match t.await.expect("join") {
+                Ok(Inserted::New(_)) => stored += 1,
+                Ok(Inserted::Duplicate(m)) => panic!("duplicate without client id: {m:?}"),
+                Err(e) => assert_eq!(
+                    i, 7,
+                    "only the message to the missing conversation fails: {e}"
+                ),
+            }
+        }
+        assert_eq!(stored, 19);
+        let history = s
+            .messages(conv, page(None, None, 100))
+            .await
+            .expect("history");
+        assert_eq!(seqs(&history), (1..=19).collect::<Vec<_>>());
+    }
+
     pub async fn direct_conversation_is_created_once_under_20_concurrent_calls(s: DynStore) {
         let ids = users(&s, &["cat", "dog"]).await;
         let mut tasks = Vec::new();
@@ -1281,6 +1314,7 @@ macro_rules! with_all_cases {
             members_named_before_their_first_token_become_placeholders,
             add_and_remove_member,
             sequence_numbers_are_1_to_n_without_gaps_under_50_concurrent_inserts,
+            a_message_to_a_missing_conversation_fails_alone_among_concurrent_inserts,
             client_id_retry_returns_the_first_message,
             history_pages_before_and_after_with_limits,
             edit_and_soft_delete,

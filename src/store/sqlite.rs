@@ -10,6 +10,13 @@
 //! Ids of users named in a conversation (its creator and members) are
 //! provisioned as placeholders in the same transaction if they are not known
 //! yet, so the foreign keys from members and conversations to users hold.
+//!
+//! New messages are written by group commit: one task takes every insert
+//! waiting at that moment (at most [`GROUP_COMMIT_MAX`]) and stores them in
+//! one transaction; each sender hears of its message only after that
+//! transaction committed, so nothing is delivered that is not stored. Under
+//! load this amortises `BEGIN`/`COMMIT` over many messages; alone, a message
+//! is its own group and waits for nobody.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -22,6 +29,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::{
@@ -39,6 +47,8 @@ use crate::core::{
 /// How long a caller waits for a pooled connection before the store counts
 /// as unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// At most this many messages are stored in one transaction.
+const GROUP_COMMIT_MAX: usize = 256;
 /// How long SQLite waits on a lock held by another process.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -99,7 +109,12 @@ pub struct SqliteStore {
     /// Several read-only connections for a file database; the writer itself
     /// for an in-memory one.
     read: SqlitePool,
+    /// The group commit of new messages.
+    inserts: mpsc::UnboundedSender<PendingInsert>,
 }
+
+/// A message waiting for its group's transaction.
+type PendingInsert = (NewMessage, oneshot::Sender<StoreResult<Inserted>>);
 
 impl SqliteStore {
     /// Opens `sqlite://path/to/file.db` (creating the file and its parent
@@ -110,7 +125,7 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
 
-        let store = if is_memory_url(url) {
+        let (write, read) = if is_memory_url(url) {
             // One connection that is never closed: the database lives in it.
             let pool = SqlitePoolOptions::new()
                 .max_connections(1)
@@ -121,10 +136,7 @@ impl SqliteStore {
                 .connect_with(base)
                 .await
                 .db()?;
-            SqliteStore {
-                write: pool.clone(),
-                read: pool,
-            }
+            (pool.clone(), pool)
         } else {
             if let Some(dir) = base.get_filename().parent()
                 && !dir.as_os_str().is_empty()
@@ -156,7 +168,14 @@ impl SqliteStore {
                     base.synchronous(SqliteSynchronous::Normal)
                         .pragma("query_only", "ON"),
                 );
-            SqliteStore { write, read }
+            (write, read)
+        };
+        let (inserts, queue) = mpsc::unbounded_channel();
+        tokio::spawn(group_commit(write.clone(), queue));
+        let store = SqliteStore {
+            write,
+            read,
+            inserts,
         };
 
         sqlx::migrate!("./migrations/sqlite")
@@ -1066,96 +1085,13 @@ impl Store for SqliteStore {
     // --- messages ---
 
     async fn insert_message(&self, m: NewMessage) -> StoreResult<Inserted> {
-        let attachments = serde_json::to_string(&m.attachments)
-            .map_err(|e| StoreError::Backend(format!("encoding attachments: {e}")))?;
-        // The single writer connection serializes this whole transaction
-        // against every other write.
-        let mut tx = self.begin_write().await?;
-
-        if let Some(client_id) = &m.client_id {
-            let existing = sqlx::query(concat!(
-                select_message!(),
-                "WHERE m.conversation_id = ? AND m.sender_id = ? AND m.client_id = ?"
-            ))
-            .bind(m.conversation_id)
-            .bind(m.sender_id.as_str())
-            .bind(client_id.as_str())
-            .fetch_optional(&mut *tx)
+        let (reply, answer) = oneshot::channel();
+        self.inserts
+            .send((m, reply))
+            .map_err(|_| StoreError::Unavailable("the store is closed".into()))?;
+        answer
             .await
-            .db()?;
-            if let Some(row) = existing {
-                let message = message_from_row(&row)?;
-                tx.commit().await.db()?;
-                return Ok(Inserted::Duplicate(message));
-            }
-        }
-
-        let row = sqlx::query(
-            "UPDATE conversations \
-             SET last_seq = last_seq + 1, updated_at = MAX(updated_at, ?) \
-             WHERE id = ? \
-             RETURNING last_seq, uuid",
-        )
-        .bind(m.created_at)
-        .bind(m.conversation_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .db()?
-        .ok_or_else(|| {
-            StoreError::Backend(format!("conversation {} does not exist", m.conversation_id))
-        })?;
-        let seq: i64 = get(&row, "last_seq")?;
-        let conversation_uuid = parse_uuid(get(&row, "uuid")?)?;
-        let uuid = Uuid::now_v7();
-
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO messages \
-               (uuid, conversation_id, seq, sender_id, kind, text, attachments, client_id, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             RETURNING id",
-        )
-        .bind(uuid.to_string())
-        .bind(m.conversation_id)
-        .bind(seq)
-        .bind(m.sender_id.as_str())
-        .bind(m.kind.as_str())
-        .bind(m.text.as_deref())
-        .bind(&attachments)
-        .bind(m.client_id.as_deref())
-        .bind(m.created_at)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
-        if !m.attachments.is_empty() {
-            sqlx::query(
-                "INSERT INTO message_attachments (conversation_id, path, message_id) \
-                 SELECT DISTINCT ?1, value, ?2 FROM json_each(?3) WHERE true \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(m.conversation_id)
-            .bind(id)
-            .bind(&attachments)
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        }
-        tx.commit().await.db()?;
-
-        Ok(Inserted::New(Message {
-            id,
-            uuid,
-            conversation_id: m.conversation_id,
-            conversation_uuid,
-            seq,
-            sender_id: m.sender_id,
-            kind: m.kind,
-            text: m.text,
-            attachments: m.attachments,
-            client_id: m.client_id,
-            created_at: m.created_at,
-            edited_at: None,
-            deleted_at: None,
-        }))
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("the store is closed".into())))
     }
 
     async fn message(&self, r: MessageRef) -> StoreResult<Option<Message>> {
@@ -1564,6 +1500,146 @@ impl SqliteStore {
         .await
         .db()
     }
+}
+
+/// Stores waiting messages a group at a time (see the module doc).
+async fn group_commit(write: SqlitePool, mut queue: mpsc::UnboundedReceiver<PendingInsert>) {
+    let mut group = Vec::with_capacity(GROUP_COMMIT_MAX);
+    while queue.recv_many(&mut group, GROUP_COMMIT_MAX).await > 0 {
+        let results = store_group(&write, &group).await;
+        for ((_, reply), result) in group.drain(..).zip(results) {
+            let _ = reply.send(result);
+        }
+    }
+}
+
+/// Stores a group in one transaction: each message's answer, or the error
+/// of the transaction for all. A message whose conversation is gone wrote
+/// nothing and fails alone; any other failure rolls the group back, and its
+/// messages are stored one transaction each so that one bad message cannot
+/// fail the others.
+async fn store_group(write: &SqlitePool, group: &[PendingInsert]) -> Vec<StoreResult<Inserted>> {
+    match try_group(write, group).await {
+        Ok(results) => results,
+        Err(e) if group.len() == 1 => vec![Err(e)],
+        Err(_) => {
+            let mut results = Vec::with_capacity(group.len());
+            for one in group.chunks(1) {
+                match try_group(write, one).await {
+                    Ok(mut r) => results.append(&mut r),
+                    Err(e) => results.push(Err(e)),
+                }
+            }
+            results
+        }
+    }
+}
+
+async fn try_group(
+    write: &SqlitePool,
+    group: &[PendingInsert],
+) -> StoreResult<Vec<StoreResult<Inserted>>> {
+    let mut tx = write.begin_with("BEGIN IMMEDIATE").await.db()?;
+    let mut results = Vec::with_capacity(group.len());
+    for (m, _) in group {
+        let conversation_id = m.conversation_id;
+        results.push(insert_one(&mut tx, m.clone()).await?.ok_or_else(|| {
+            StoreError::Backend(format!("conversation {conversation_id} does not exist"))
+        }));
+    }
+    tx.commit().await.db()?;
+    Ok(results)
+}
+
+/// Stores one message in `tx`; `None` (nothing written) if its
+/// conversation does not exist.
+async fn insert_one(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    m: NewMessage,
+) -> StoreResult<Option<Inserted>> {
+    let attachments = serde_json::to_string(&m.attachments)
+        .map_err(|e| StoreError::Backend(format!("encoding attachments: {e}")))?;
+
+    if let Some(client_id) = &m.client_id {
+        let existing = sqlx::query(concat!(
+            select_message!(),
+            "WHERE m.conversation_id = ? AND m.sender_id = ? AND m.client_id = ?"
+        ))
+        .bind(m.conversation_id)
+        .bind(m.sender_id.as_str())
+        .bind(client_id.as_str())
+        .fetch_optional(&mut **tx)
+        .await
+        .db()?;
+        if let Some(row) = existing {
+            return Ok(Some(Inserted::Duplicate(message_from_row(&row)?)));
+        }
+    }
+
+    let row = sqlx::query(
+        "UPDATE conversations \
+             SET last_seq = last_seq + 1, updated_at = MAX(updated_at, ?) \
+             WHERE id = ? \
+             RETURNING last_seq, uuid",
+    )
+    .bind(m.created_at)
+    .bind(m.conversation_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .db()?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let seq: i64 = get(&row, "last_seq")?;
+    let conversation_uuid = parse_uuid(get(&row, "uuid")?)?;
+    let uuid = Uuid::now_v7();
+
+    let id: i64 = sqlx::query_scalar(
+            "INSERT INTO messages \
+               (uuid, conversation_id, seq, sender_id, kind, text, attachments, client_id, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             RETURNING id",
+        )
+        .bind(uuid.to_string())
+        .bind(m.conversation_id)
+        .bind(seq)
+        .bind(m.sender_id.as_str())
+        .bind(m.kind.as_str())
+        .bind(m.text.as_deref())
+        .bind(&attachments)
+        .bind(m.client_id.as_deref())
+        .bind(m.created_at)
+        .fetch_one(&mut **tx)
+        .await
+        .db()?;
+    if !m.attachments.is_empty() {
+        sqlx::query(
+            "INSERT INTO message_attachments (conversation_id, path, message_id) \
+                 SELECT DISTINCT ?1, value, ?2 FROM json_each(?3) WHERE true \
+                 ON CONFLICT DO NOTHING",
+        )
+        .bind(m.conversation_id)
+        .bind(id)
+        .bind(&attachments)
+        .execute(&mut **tx)
+        .await
+        .db()?;
+    }
+    Ok(Some(Inserted::New(Message {
+        id,
+        uuid,
+        conversation_id: m.conversation_id,
+        conversation_uuid,
+        seq,
+        sender_id: m.sender_id,
+        kind: m.kind,
+        text: m.text,
+        attachments: m.attachments,
+        client_id: m.client_id,
+        created_at: m.created_at,
+        edited_at: None,
+        deleted_at: None,
+    })))
 }
 
 #[cfg(test)]
