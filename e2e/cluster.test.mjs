@@ -431,6 +431,35 @@ describe('a cluster of two nodes', () => {
     }
   });
 
+  it('takes the users of a node stopped with SIGTERM offline at once, not after the presence TTL', async () => {
+    const D = await cluster.startNode();
+    try {
+      await waitReadiness(D, (b) => b.status === 'ready', { timeoutMs: 10_000, what: 'node D ready' });
+      const [bob, dave] = await Promise.all([user(A, 'bob'), user(A, 'dave')]);
+      await conversation(A, bob, [dave]);
+      const sb = await connectUser(A, bob);
+      const daveOnline = waitFor(sb, 'user:online', isUser(dave.id), CROSS_MS);
+      await connectUser(D, dave);
+      await daveOnline;
+      const offline = waitFor(sb, 'user:offline', isUser(dave.id), DEAD_NODE_MS);
+      const stoppedAt = Date.now();
+      const exited = new Promise((r) => D.child.once('exit', r));
+      D.child.kill('SIGTERM');
+      const off = await offline;
+      const took = Date.now() - stoppedAt;
+      assert.equal(off.userId, dave.id);
+      assert.ok(took < PRESENCE_TTL_SECS * 1000, `offline after ${took} ms: the node left rather than being reaped`);
+      await exited;
+      const daveNow = await statusOf(sb, dave.id);
+      assert.equal(daveNow.isOnline, false);
+      assert.equal(typeof daveNow.lastSeen, 'number');
+      assert.equal(received(sb, 'user:offline', isUser(dave.id)).length, 1, 'user:offline once');
+    } finally {
+      await closeAll();
+      await cluster.stopNode(D);
+    }
+  });
+
   it('loses no stored message when Redis restarts, serves each node\'s own sockets meanwhile, and delivers across nodes again after', async () => {
     const [alice, bob] = await Promise.all([user(A, 'alice'), user(A, 'bob')]);
     const conv = await conversation(A, alice, [bob]);

@@ -69,6 +69,8 @@ pub struct Running {
     pub state: AppState,
     shutdown: Arc<watch::Sender<bool>>,
     tasks: Vec<JoinHandle<()>>,
+    /// This node's link to the other nodes of its cluster.
+    link: Option<Arc<events::Link>>,
 }
 
 impl Running {
@@ -80,11 +82,30 @@ impl Running {
             .map(|(_, a)| *a)
     }
 
-    /// A handle that stops every listener gracefully when called.
-    pub fn stopper(&self) -> impl FnOnce() + Send + 'static {
+    /// A handle that stops every listener gracefully when called. A node
+    /// of a cluster first leaves it: its users who have no socket on another
+    /// node go offline now, their contacts on every node are told (for at
+    /// most [`LEAVE_TIMEOUT`]), rather than after the presence TTL.
+    pub fn stopper(
+        &self,
+    ) -> impl FnOnce() -> futures::future::BoxFuture<'static, ()> + Send + 'static {
         let shutdown = self.shutdown.clone();
+        let (service, link) = (self.state.service.clone(), self.link.clone());
         move || {
-            let _ = shutdown.send(true);
+            Box::pin(async move {
+                if let Some(link) = link {
+                    let leave = async {
+                        service.leave_cluster().await;
+                        link.flush().await;
+                    };
+                    if tokio::time::timeout(LEAVE_TIMEOUT, leave).await.is_err() {
+                        tracing::warn!(
+                            "leaving the cluster took too long: the other nodes will reap this one"
+                        );
+                    }
+                }
+                let _ = shutdown.send(true);
+            })
         }
     }
 
@@ -103,6 +124,9 @@ impl Running {
         }
     }
 }
+
+/// How long a stopping node may take to tell the cluster it leaves.
+pub const LEAVE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The core's limits from the config.
 pub fn limits(config: &Config) -> Limits {
@@ -156,10 +180,14 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         config: Arc::new(config),
         cluster: cluster.clone(),
     };
-    if let Some(cluster) = &cluster {
-        events::link(cluster, &bus).await?;
-        bus.subscribe(RemoteTyping::new(state.service.limits().typing_ttl, &bus));
-    }
+    let link = match &cluster {
+        Some(cluster) => {
+            let link = events::link(cluster, &bus).await?;
+            bus.subscribe(RemoteTyping::new(state.service.limits().typing_ttl, &bus));
+            Some(Arc::new(link))
+        }
+        None => None,
+    };
     if let Some(push) = crate::push::start(&state.config.push, &state.service)? {
         bus.subscribe(push);
     }
@@ -169,6 +197,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         state: state.clone(),
         shutdown: Arc::new(shutdown),
         tasks: Vec::new(),
+        link,
     };
     let dialects = &state.config.dialects;
     for (name, dialect) in dialects.enabled() {

@@ -89,11 +89,29 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     );
     let stop = running.stopper();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            println!("confab: shutting down");
-        }
-        stop();
+        shutdown_signal().await;
+        println!("confab: shutting down");
+        stop().await;
     });
     running.wait().await;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what a service manager or orchestrator sends).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "SIGTERM is not handled"),
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

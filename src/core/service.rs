@@ -239,6 +239,14 @@ impl Service {
         }
     }
 
+    /// This node is stopping: its users who have no socket elsewhere go
+    /// offline now, and their contacts are told.
+    pub async fn leave_cluster(&self) {
+        for user in self.presence.leave().await {
+            self.went_offline(&user).await;
+        }
+    }
+
     async fn went_offline(&self, user: &UserId) {
         if let Err(e) = self.store.set_last_seen(user, now_millis()).await {
             tracing::warn!(error = %e, "could not store last-seen time");

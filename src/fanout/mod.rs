@@ -9,7 +9,6 @@
 
 use parking_lot::RwLock;
 use std::sync::{Arc, OnceLock};
-use tokio::sync::mpsc;
 
 use crate::core::event::{DomainEvent, Publisher};
 
@@ -37,8 +36,11 @@ pub trait EventSink: Send + Sync + 'static {
 #[derive(Default)]
 pub struct Bus {
     sinks: RwLock<Vec<Arc<dyn EventSink>>>,
-    cluster: OnceLock<mpsc::UnboundedSender<DomainEvent>>,
+    cluster: OnceLock<Forward>,
 }
+
+/// Sends an event published here to the other nodes.
+pub type Forward = Box<dyn Fn(DomainEvent) + Send + Sync>;
 
 impl Bus {
     pub fn new() -> Arc<Self> {
@@ -49,9 +51,9 @@ impl Bus {
         self.sinks.write().push(sink);
     }
 
-    /// From now on, published events are also sent to `cluster`.
-    pub fn link(&self, cluster: mpsc::UnboundedSender<DomainEvent>) {
-        let _ = self.cluster.set(cluster);
+    /// From now on, published events are also handed to `forward`.
+    pub fn link(&self, forward: Forward) {
+        let _ = self.cluster.set(forward);
     }
 
     /// An event another node published (or one this node made up about
@@ -70,8 +72,8 @@ impl Bus {
 impl Publisher for Bus {
     fn publish(&self, event: DomainEvent) {
         self.deliver(&event, Origin::Here);
-        if let Some(cluster) = self.cluster.get() {
-            let _ = cluster.send(event);
+        if let Some(forward) = self.cluster.get() {
+            forward(event);
         }
     }
 }

@@ -125,6 +125,21 @@ impl Presence {
         online
     }
 
+    /// This node is stopping: the cluster forgets its sockets now rather
+    /// than after the presence TTL; answers the users that leaves offline.
+    pub async fn leave(&self) -> Vec<UserId> {
+        let Some(claims) = &self.cluster else {
+            return vec![];
+        };
+        match claims.leave().await {
+            Ok(keys) => keys.iter().filter_map(|k| claimed_user(k)).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not leave the cluster: the other nodes will reap this one");
+                vec![]
+            }
+        }
+    }
+
     /// Users with a socket on this node.
     pub fn online_count(&self) -> usize {
         self.sockets.lock().len()

@@ -79,6 +79,8 @@ type Reply = oneshot::Sender<Result<u64, ClusterError>>;
 enum Op {
     Claim(String, Option<Reply>),
     Release(String, Option<Reply>),
+    /// The node is stopping: take all of its claims away now.
+    Leave(oneshot::Sender<Result<Vec<String>, ClusterError>>),
 }
 
 /// The answer to a claim or release: how many nodes hold the key after it.
@@ -127,6 +129,14 @@ impl Claims {
 
     pub fn release_quietly(&self, key: String) {
         let _ = self.ops.send(Op::Release(key, None));
+    }
+
+    /// Takes all of this node's claims away (it is stopping), as the reaper
+    /// of a dead node would; answers the keys no node holds any more.
+    pub async fn leave(&self) -> Result<Vec<String>, ClusterError> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.ops.send(Op::Leave(tx));
+        rx.await.unwrap_or(Err(ClusterError::Disconnected))
     }
 
     /// Whether some live node (this one included) holds each key.
@@ -203,6 +213,11 @@ impl Keeper {
 
     async fn apply(&mut self, op: Op) {
         let (script, key, reply) = match op {
+            Op::Leave(reply) => {
+                self.held.clear();
+                let _ = reply.send(self.reap(self.cluster.node_id()).await);
+                return;
+            }
             Op::Claim(key, reply) => {
                 self.held.insert(key.clone());
                 (CLAIM, key, reply)
@@ -252,13 +267,7 @@ impl Keeper {
             self.dirty = false;
         }
         for node in dead.iter().filter(|n| n.as_str() != cluster.node_id()) {
-            let vacated: Vec<String> = client
-                .eval(
-                    REAP,
-                    vec![nodes_key()],
-                    vec![node.clone(), PREFIX.to_owned()],
-                )
-                .await?;
+            let vacated = self.reap(node).await?;
             if !vacated.is_empty() {
                 tracing::info!(node = %node, keys = vacated.len(), "reaped a node that stopped beating");
             }
@@ -267,6 +276,20 @@ impl Keeper {
             }
         }
         Ok(())
+    }
+
+    /// Takes `node`'s claims away, if no other node did first.
+    async fn reap(&self, node: &str) -> Result<Vec<String>, ClusterError> {
+        let vacated: Vec<String> = self
+            .cluster
+            .client()?
+            .eval(
+                REAP,
+                vec![nodes_key()],
+                vec![node.to_owned(), PREFIX.to_owned()],
+            )
+            .await?;
+        Ok(vacated)
     }
 
     /// Makes Redis hold exactly this node's claims.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use fred::prelude::{ClientLike, EventInterface, PubsubInterface};
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::{Cluster, ClusterError, PREFIX};
 use crate::core::event::DomainEvent;
@@ -26,14 +26,42 @@ struct Envelope<N, E> {
     event: E,
 }
 
+/// What the publishing task is given, in order.
+enum Outgoing {
+    Event(DomainEvent),
+    /// Answered once everything before it was sent.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The link of this node's bus to the other nodes.
+pub struct Link {
+    tx: mpsc::UnboundedSender<Outgoing>,
+}
+
+impl Link {
+    /// Waits until every event published so far was sent (or dropped,
+    /// while Redis is away).
+    pub async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Outgoing::Flush(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
 /// Links `bus` to the other nodes: returns once subscribed.
-pub async fn link(cluster: &Arc<Cluster>, bus: &Arc<Bus>) -> Result<(), ClusterError> {
+pub async fn link(cluster: &Arc<Cluster>, bus: &Arc<Bus>) -> Result<Link, ClusterError> {
     let subscriber = cluster.subscriber()?;
     let mut messages = subscriber.message_rx();
     subscriber.init().await?;
     subscriber.subscribe(channel()).await?;
     let (tx, rx) = mpsc::unbounded_channel();
-    bus.link(tx);
+    {
+        let tx = tx.clone();
+        bus.link(Box::new(move |event| {
+            let _ = tx.send(Outgoing::Event(event));
+        }));
+    }
     tokio::spawn(publish(cluster.clone(), rx));
     let (node, bus) = (cluster.node_id().to_owned(), Arc::downgrade(bus));
     tokio::spawn(async move {
@@ -52,7 +80,7 @@ pub async fn link(cluster: &Arc<Cluster>, bus: &Arc<Bus>) -> Result<(), ClusterE
             }
         }
     });
-    Ok(())
+    Ok(Link { tx })
 }
 
 /// Hands an event another node sent to this node's sinks.
@@ -67,10 +95,17 @@ fn receive(node: &str, bus: &Bus, payload: Option<&[u8]>) {
 
 /// Sends this node's events, in order; while Redis is away they are dropped
 /// (once per outage in the log).
-async fn publish(cluster: Arc<Cluster>, mut rx: mpsc::UnboundedReceiver<DomainEvent>) {
+async fn publish(cluster: Arc<Cluster>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
     let channel = channel();
     let mut failing = false;
-    while let Some(event) = rx.recv().await {
+    while let Some(outgoing) = rx.recv().await {
+        let event = match outgoing {
+            Outgoing::Event(event) => event,
+            Outgoing::Flush(done) => {
+                let _ = done.send(());
+                continue;
+            }
+        };
         let envelope = Envelope {
             node: cluster.node_id(),
             event: &event,
