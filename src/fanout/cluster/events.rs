@@ -28,7 +28,7 @@ struct Envelope<N, E> {
 
 /// What the publishing task is given, in order.
 enum Outgoing {
-    Event(DomainEvent),
+    Event(Box<DomainEvent>),
     /// Answered once everything before it was sent.
     Flush(oneshot::Sender<()>),
 }
@@ -59,7 +59,7 @@ pub async fn link(cluster: &Arc<Cluster>, bus: &Arc<Bus>) -> Result<Link, Cluste
     {
         let tx = tx.clone();
         bus.link(Box::new(move |event| {
-            let _ = tx.send(Outgoing::Event(event));
+            let _ = tx.send(Outgoing::Event(Box::new(event)));
         }));
     }
     tokio::spawn(publish(cluster.clone(), rx));
@@ -100,7 +100,7 @@ async fn publish(cluster: Arc<Cluster>, mut rx: mpsc::UnboundedReceiver<Outgoing
     let mut failing = false;
     while let Some(outgoing) = rx.recv().await {
         let event = match outgoing {
-            Outgoing::Event(event) => event,
+            Outgoing::Event(event) => *event,
             Outgoing::Flush(done) => {
                 let _ = done.send(());
                 continue;
