@@ -679,15 +679,35 @@ pub mod cases {
         let mb = s.member(conv, b).await.expect("member").expect("b");
         assert_eq!(mb.last_read_seq, 5);
 
-        // Delivery is its own watermark with the same rules.
-        assert_eq!(s.mark_delivered(conv, c, 2).await.expect("dlv"), Some(2));
-        assert_eq!(s.mark_delivered(conv, c, 1).await.expect("dlv back"), None);
+        // Delivery is its own watermark with the same rules, moved for
+        // several members in one write: only those behind move.
+        let one = std::slice::from_ref(c);
         assert_eq!(
-            s.mark_delivered(conv, c, 50).await.expect("dlv past"),
-            Some(5)
+            s.mark_delivered(conv, one, 2).await.expect("dlv"),
+            (vec![c.clone()], 2)
+        );
+        assert_eq!(
+            s.mark_delivered(conv, one, 1).await.expect("dlv back").0,
+            Vec::<UserId>::new()
+        );
+        let (mut moved, up_to) = s
+            .mark_delivered(conv, &[b.clone(), c.clone(), uid("stranger")], 4)
+            .await
+            .expect("dlv both");
+        moved.sort();
+        assert_eq!((moved, up_to), (vec![b.clone(), c.clone()], 4));
+        assert_eq!(
+            s.mark_delivered(conv, one, 50).await.expect("dlv past"),
+            (vec![c.clone()], 5)
+        );
+        assert_eq!(
+            s.mark_delivered(conv, &[], 5).await.expect("nobody").0,
+            Vec::<UserId>::new()
         );
         let mc = s.member(conv, c).await.expect("member").expect("c");
         assert_eq!((mc.last_read_seq, mc.last_delivered_seq), (0, 5));
+        let mb = s.member(conv, b).await.expect("member").expect("b");
+        assert_eq!(mb.last_delivered_seq, 4);
 
         // Not a member: nothing moves.
         assert_eq!(
@@ -695,10 +715,11 @@ pub mod cases {
             None
         );
         assert_eq!(
-            s.mark_delivered(conv, &uid("stranger"), 3)
+            s.mark_delivered(conv, &[uid("stranger")], 3)
                 .await
-                .expect("x"),
-            None
+                .expect("x")
+                .0,
+            Vec::<UserId>::new()
         );
         // Another conversation's watermark is untouched.
         let other = group(&s, a, std::slice::from_ref(b), 20).await;

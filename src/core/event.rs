@@ -83,12 +83,12 @@ pub enum DomainEvent {
         at: Millis,
         members: Vec<UserId>,
     },
-    /// A member's delivery watermark moved forward, because `message` was
-    /// sent to one of their sockets.
+    /// The delivery watermarks of `recipients` moved forward to
+    /// `up_to_seq`, because `message` was sent to their sockets.
     MessagesDelivered {
         conversation: ConversationIds,
         message: DeliveredMessage,
-        recipient: UserId,
+        recipients: Vec<UserId>,
         up_to_seq: i64,
         at: Millis,
         members: Vec<UserId>,

@@ -784,24 +784,25 @@ impl Service {
         Ok((conversation, up_to))
     }
 
-    /// Records that `message` (and so everything before it) reached one of
-    /// the recipient's sockets.
+    /// Records that `message` (and so everything before it) reached a
+    /// socket of each of `recipients`: one write and one event for them all,
+    /// however large the conversation.
     pub async fn mark_delivered(
         &self,
-        recipient: &UserId,
+        recipients: &[UserId],
         message: &DeliveredMessage,
     ) -> Result<()> {
         let conversation = message.conversation;
-        if let Some(up_to_seq) = self
+        let (moved, up_to_seq) = self
             .store
-            .mark_delivered(conversation.id, recipient, message.seq)
-            .await?
-        {
+            .mark_delivered(conversation.id, recipients, message.seq)
+            .await?;
+        if !moved.is_empty() {
             let members = user_ids(&self.store.members(conversation.id).await?);
             self.publisher.publish(DomainEvent::MessagesDelivered {
                 conversation,
                 message: message.clone(),
-                recipient: recipient.clone(),
+                recipients: moved,
                 up_to_seq,
                 at: now_millis(),
                 members,

@@ -310,23 +310,27 @@ impl Dialect for JobSpare {
             DomainEvent::MessagesDelivered {
                 conversation,
                 message,
-                recipient,
+                recipients,
                 up_to_seq,
                 at,
                 members,
-            } if *recipient != message.sender => vec![Delivery::Emit {
-                to: vec![user_room(&message.sender)],
-                except: vec![],
-                event: "message_delivered",
-                data: json!({
-                    "messageId": message.uuid.to_string(),
-                    "conversationId": conversation_name(conversation, members),
-                    "deliveredTo": recipient,
-                    "upToSeq": up_to_seq,
-                    "deliveredAt": iso8601(*at),
-                }),
-                receipt: None,
-            }],
+            } => recipients
+                .iter()
+                .filter(|r| **r != message.sender)
+                .map(|recipient| Delivery::Emit {
+                    to: vec![user_room(&message.sender)],
+                    except: vec![],
+                    event: "message_delivered",
+                    data: json!({
+                        "messageId": message.uuid.to_string(),
+                        "conversationId": conversation_name(conversation, members),
+                        "deliveredTo": recipient,
+                        "upToSeq": up_to_seq,
+                        "deliveredAt": iso8601(*at),
+                    }),
+                    receipt: None,
+                })
+                .collect(),
             DomainEvent::MessagesRead {
                 conversation,
                 reader,

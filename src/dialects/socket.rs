@@ -26,8 +26,9 @@ use crate::state::AppState;
 const SOCKET_QUEUE: usize = 256;
 
 /// What a socket's worker handles, in order: its events, then its close.
+/// (Boxed: the queue of every idle socket holds a block of these.)
 enum Job<A: Adapter> {
-    Event(Request<A>),
+    Event(Box<Request<A>>),
     Closed,
 }
 
@@ -266,7 +267,7 @@ fn listen<D: Dialect, A: Adapter>(s: &SocketRef<A>, dialect: Arc<D>) -> mpsc::Re
                 if let Err(
                     mpsc::error::TrySendError::Full(Job::Event(r))
                     | mpsc::error::TrySendError::Closed(Job::Event(r)),
-                ) = tx.try_send(Job::Event(request))
+                ) = tx.try_send(Job::Event(Box::new(request)))
                 {
                     let error = CoreError::RateLimited {
                         retry_after_ms: 1000,
@@ -330,10 +331,14 @@ struct Worker<D> {
 impl<D: Dialect> Worker<D> {
     async fn run<A: Adapter>(mut self, mut rx: mpsc::Receiver<Job<A>>) {
         if let Some(actor) = &self.actor {
-            self.state.service.connected(actor).await;
+            Box::pin(self.state.service.connected(actor)).await;
         }
         while let Some(Job::Event(request)) = rx.recv().await {
-            let handled = AssertUnwindSafe(self.handle(&request)).catch_unwind().await;
+            // Boxed, so that an idle socket's task holds only what waiting
+            // for its next event needs, not the largest command's state.
+            let handled = AssertUnwindSafe(Box::pin(self.handle(&request)))
+                .catch_unwind()
+                .await;
             let outs = handled.unwrap_or_else(|_| {
                 tracing::error!(event = %request.event, "handler panicked");
                 self.dialect.encode_error_for(
@@ -355,7 +360,7 @@ impl<D: Dialect> Worker<D> {
                 .service
                 .viewing()
                 .socket_closed(actor.id(), &self.socket_key);
-            self.state.service.disconnected(actor).await;
+            Box::pin(self.state.service.disconnected(actor)).await;
         }
     }
 
@@ -537,10 +542,11 @@ async fn deliver<D: Dialect, A: Adapter>(
         let (state, reads) = (state.clone(), dialect.reads_on_delivery());
         tokio::spawn(async move {
             while let Some((actors, message)) = pending.recv().await {
+                let recipients: Vec<UserId> = actors.iter().map(|a| a.id().clone()).collect();
+                if let Err(e) = state.service.mark_delivered(&recipients, &message).await {
+                    tracing::warn!(error = %e, "could not record a delivery");
+                }
                 for actor in &actors {
-                    if let Err(e) = state.service.mark_delivered(actor.id(), &message).await {
-                        tracing::warn!(error = %e, "could not record a delivery");
-                    }
                     if reads
                         && let Err(e) = state
                             .service

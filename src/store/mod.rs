@@ -195,13 +195,15 @@ pub trait Store: Send + Sync + 'static {
         user: &UserId,
         seq: i64,
     ) -> StoreResult<Option<i64>>;
-    /// The same for the delivery watermark.
+    /// The same for the delivery watermarks of `users`, in one write: the
+    /// users whose watermark moved, and where to (the same for all: `seq`
+    /// capped at `last_seq`).
     async fn mark_delivered(
         &self,
         conversation_id: i64,
-        user: &UserId,
+        users: &[UserId],
         seq: i64,
-    ) -> StoreResult<Option<i64>>;
+    ) -> StoreResult<(Vec<UserId>, i64)>;
 
     // --- friendships ---
 

@@ -1219,11 +1219,32 @@ impl Store for SqliteStore {
     async fn mark_delivered(
         &self,
         conversation_id: i64,
-        user: &UserId,
+        users: &[UserId],
         seq: i64,
-    ) -> StoreResult<Option<i64>> {
-        self.advance_watermark("last_delivered_seq", conversation_id, user, seq)
-            .await
+    ) -> StoreResult<(Vec<UserId>, i64)> {
+        if users.is_empty() {
+            return Ok((vec![], seq));
+        }
+        let target = "MIN(?1, (SELECT last_seq FROM conversations WHERE id = ?2))";
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE members SET last_delivered_seq = {target} \
+             WHERE conversation_id = ?2 AND last_delivered_seq < {target} \
+               AND user_id IN (SELECT value FROM json_each(?3)) \
+             RETURNING user_id, last_delivered_seq"
+        )))
+        .bind(seq)
+        .bind(conversation_id)
+        .bind(ids_json(users.iter())?)
+        .fetch_all(&self.write)
+        .await
+        .db()?;
+        let mut moved = Vec::with_capacity(rows.len());
+        let mut up_to = seq;
+        for row in &rows {
+            moved.push(UserId::from_trusted(get(row, "user_id")?));
+            up_to = get(row, "last_delivered_seq")?;
+        }
+        Ok((moved, up_to))
     }
 
     // --- friendships ---
