@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::Role;
 
 use crate::error::{Result, protocol};
 use crate::token::{Signer, now_secs};
@@ -185,9 +185,7 @@ async fn connection(stream: TcpStream, state: Shared) -> Result<()> {
                     derive_accept_key(key.as_bytes())
                 );
                 stream.write_all(answer.as_bytes()).await?;
-                let config = WebSocketConfig::default()
-                    .max_message_size(Some(1 << 20))
-                    .max_frame_size(Some(1 << 20));
+                let config = crate::conn::ws_config();
                 let ws = WebSocketStream::from_raw_socket(stream, Role::Server, Some(config)).await;
                 let sid = req.query.get("sid").cloned();
                 return websocket(ws, state, sid).await;

@@ -50,8 +50,11 @@ impl Target {
     }
 }
 
-fn ws_config() -> WebSocketConfig {
+/// Small read buffers (tungstenite's default is 128 KiB, eagerly allocated):
+/// the generator holds tens of thousands of sockets. engineioxide uses 4 KiB too.
+pub fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
+        .read_buffer_size(4096)
         .max_message_size(Some(1 << 20))
         .max_frame_size(Some(1 << 20))
 }

@@ -16,6 +16,7 @@ pub mod report;
 pub mod scenario;
 pub mod schedule;
 pub mod setup;
+pub mod table;
 pub mod token;
 pub mod tracker;
 pub mod wire;

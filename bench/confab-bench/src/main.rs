@@ -50,6 +50,8 @@ enum Command {
         #[arg(long)]
         point_secs: Option<f64>,
     },
+    /// Print the markdown table of a results file (the RESULT lines of a run).
+    Table { file: std::path::PathBuf },
     /// Serve the ceiling: WebSocket echo and fan-out, no Socket.IO library, no storage.
     Ceiling {
         #[arg(long)]
@@ -68,6 +70,15 @@ fn main() -> Result<()> {
         .context("tokio runtime")?;
     let local = tokio::task::LocalSet::new();
     match cli.command {
+        Command::Table { file } => {
+            let text =
+                std::fs::read_to_string(&file).with_context(|| format!("{}", file.display()))?;
+            print!(
+                "{}",
+                confab_bench::table::markdown(&confab_bench::table::parse(&text))
+            );
+            Ok(())
+        }
         Command::Ceiling { port, secret } => {
             local.block_on(&rt, confab_bench::ceiling::serve(port, &secret))?;
             Ok(())
