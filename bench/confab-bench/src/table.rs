@@ -68,6 +68,11 @@ const ROWS: &[Row] = &[
         key: "fixed_server_cpu_s",
     },
     Row {
+        label: "one-to-one at the fixed rate: server busy after the last delivery (s)",
+        scenario: "one-to-one",
+        key: "fixed_server_busy_after_s",
+    },
+    Row {
         label: "fan-out 100: deliveries/s held",
         scenario: "fanout-100",
         key: "deliveries_per_s",
@@ -86,6 +91,11 @@ const ROWS: &[Row] = &[
         label: "fan-out 1000: p99 (ms)",
         scenario: "fanout-1000",
         key: "p99_ms",
+    },
+    Row {
+        label: "fan-out 1000: server busy after the last delivery (s)",
+        scenario: "fanout-1000",
+        key: "server_busy_after_s",
     },
     Row {
         label: "idle: memory per connection (KiB)",

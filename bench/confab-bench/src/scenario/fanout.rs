@@ -70,6 +70,7 @@ pub async fn run(ctx: &Ctx, plan: &Plan) -> Result<()> {
             .kv("p99_ms", num(b.latency.p99_ms))
             .kv("p999_ms", num(b.latency.p999_ms))
             .kv("server_cpu_s", num(b.cpu.server_secs))
+            .kv("server_busy_after_s", num(b.busy_after.as_secs_f64()))
             .kv("server_rss_peak_mib", mib(b.rss_peak_kib)),
         None => l.kv("max_rate_held", "none"),
     };

@@ -158,6 +158,10 @@ pub struct Point {
     /// Messages per second sent.
     pub sent_per_s: f64,
     pub exception_samples: Vec<String>,
+    /// How long the server kept working after the last delivery.
+    pub busy_after: Duration,
+    /// False if it was still busy when the wait ended.
+    pub settled: bool,
 }
 
 impl Point {
@@ -186,6 +190,14 @@ impl Point {
             .kv("exceptions", c.exceptions)
             .kv("conn_errors", c.conn_errors)
             .kv("server_cpu_s", num(self.cpu.server_secs))
+            .kv(
+                "server_busy_after_s",
+                format!(
+                    "{}{}",
+                    num(self.busy_after.as_secs_f64()),
+                    if self.settled { "" } else { "+" }
+                ),
+            )
             .kv("server_rss_peak_mib", mib(self.rss_peak_kib))
             .kv("server_hwm_mib", mib(self.hwm_kib))
             .kv("gen_cpu", format!("{:.0}%", self.cpu.own_share() * 100.0));
@@ -231,6 +243,8 @@ pub async fn run_point(ctx: &Ctx, senders: &[&Joined], rate: u64) -> Result<Poin
     if senders.is_empty() {
         return Err(BenchError::Protocol("no senders".into()));
     }
+    // Start on an idle server (connects and earlier points may have left work).
+    settle(ctx).await?;
     ctx.tracker.borrow_mut().begin_point();
     let (stop, sampler) = spawn_rss_sampler(ctx.pid);
     let meter = CpuMeter::start(ctx.pid)?;
@@ -257,7 +271,14 @@ pub async fn run_point(ctx: &Ctx, senders: &[&Joined], rate: u64) -> Result<Poin
     while !ctx.tracker.borrow().complete() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let cpu = meter.stop()?;
+    let at_drain = meter.stop()?;
+    // Work the server deferred (it keeps burning CPU after the last delivery)
+    // is charged to this point, and the next point starts on an idle server.
+    let (busy_after, settled) = settle(ctx).await?;
+    let cpu = CpuUse {
+        server_secs: meter.stop()?.server_secs,
+        ..at_drain
+    };
     stop.set(true);
     let rss_peak_kib = sampler.await.unwrap_or(0);
     let hwm_kib = ctx.memory().map(|m| m.hwm_kib).unwrap_or(0);
@@ -283,7 +304,29 @@ pub async fn run_point(ctx: &Ctx, senders: &[&Joined], rate: u64) -> Result<Poin
         deliveries_per_s: tr.counts.delivered as f64 / window,
         sent_per_s: tr.counts.sent as f64 / window,
         exception_samples: tr.exception_samples.clone(),
+        busy_after,
+        settled,
     })
+}
+
+/// Waits until the server's CPU use falls under 5 % (bounded); returns how
+/// long it stayed busy and whether it went idle in time.
+pub async fn settle(ctx: &Ctx) -> Result<(Duration, bool)> {
+    let limit = Duration::from_secs(if ctx.smoke { 5 } else { 30 });
+    let window = Duration::from_millis(200);
+    let start = Instant::now();
+    loop {
+        let a = proc_stats::cpu_seconds(Some(ctx.pid))?;
+        tokio::time::sleep(window).await;
+        let b = proc_stats::cpu_seconds(Some(ctx.pid))?;
+        let busy = start.elapsed().saturating_sub(window);
+        if (b - a) / window.as_secs_f64() < 0.05 {
+            return Ok((busy, true));
+        }
+        if start.elapsed() > limit {
+            return Ok((busy, false));
+        }
+    }
 }
 
 /// Runs the rates in order until one is not held (or discarded); smoke runs
@@ -306,8 +349,6 @@ pub async fn step_rates(
         if stop && !ctx.smoke {
             break;
         }
-        // Let queues empty before the next point.
-        tokio::time::sleep(Duration::from_millis(if ctx.smoke { 100 } else { 500 })).await;
     }
     Ok(points)
 }

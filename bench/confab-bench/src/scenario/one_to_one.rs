@@ -20,7 +20,9 @@ impl Plan {
         Plan {
             pairs: 500,
             fixed_rate: 1000,
-            rates: vec![1000, 2000, 4000, 6000, 8000, 12000, 16000, 24000, 32000],
+            rates: vec![
+                500, 1000, 1500, 2000, 3000, 4000, 6000, 8000, 12000, 16000, 24000, 32000, 48000,
+            ],
         }
     }
 
@@ -63,7 +65,11 @@ pub async fn run(ctx: &Ctx, plan: &Plan) -> Result<()> {
         .kv("fixed_p99_ms", num(fixed.latency.p99_ms))
         .kv("fixed_p999_ms", num(fixed.latency.p999_ms))
         .kv("fixed_lost", fixed.counts.missing())
-        .kv("fixed_server_cpu_s", num(fixed.cpu.server_secs));
+        .kv("fixed_server_cpu_s", num(fixed.cpu.server_secs))
+        .kv(
+            "fixed_server_busy_after_s",
+            num(fixed.busy_after.as_secs_f64()),
+        );
     l = match best_held(&points) {
         Some(b) => l
             .kv("max_rate_held", b.rate)
@@ -73,6 +79,7 @@ pub async fn run(ctx: &Ctx, plan: &Plan) -> Result<()> {
             .kv("p99_ms", num(b.latency.p99_ms))
             .kv("p999_ms", num(b.latency.p999_ms))
             .kv("server_cpu_s", num(b.cpu.server_secs))
+            .kv("server_busy_after_s", num(b.busy_after.as_secs_f64()))
             .kv("server_rss_peak_mib", crate::report::mib(b.rss_peak_kib)),
         None => l.kv("max_rate_held", "none"),
     };
