@@ -39,6 +39,33 @@ pub fn cpu_seconds(pid: Option<u32>) -> Result<f64> {
     Ok(parse_stat_ticks(&stat)? as f64 / ticks_per_second())
 }
 
+/// Busy ticks of all cores together, from the text of /proc/stat (its
+/// first line: user nice system idle iowait irq softirq steal ...).
+pub fn parse_machine_busy_ticks(stat: &str) -> Result<u64> {
+    let line = stat
+        .lines()
+        .find(|l| l.starts_with("cpu "))
+        .ok_or_else(|| BenchError::Proc("no cpu line in /proc/stat".into()))?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    if v.len() < 5 {
+        return Err(BenchError::Proc("short cpu line in /proc/stat".into()));
+    }
+    let total: u64 = v.iter().sum();
+    Ok(total - v[3] - v[4])
+}
+
+/// CPU seconds all processes on the machine have used so far.
+pub fn machine_busy_seconds() -> Result<f64> {
+    let stat = std::fs::read_to_string("/proc/stat")
+        .map_err(|e| BenchError::Proc(format!("/proc/stat: {e}")))?;
+    Ok(parse_machine_busy_ticks(&stat)? as f64 / ticks_per_second())
+}
+
 /// Resident memory of a process, in KiB.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Memory {
@@ -75,6 +102,7 @@ pub struct CpuMeter {
     server_pid: u32,
     server_start: f64,
     own_start: f64,
+    machine_start: f64,
     wall_start: std::time::Instant,
 }
 
@@ -84,6 +112,9 @@ pub struct CpuUse {
     pub server_secs: f64,
     pub own_secs: f64,
     pub wall_secs: f64,
+    /// CPU seconds used by every other process on the machine meanwhile
+    /// (another build, say): a disturbed measurement.
+    pub others_secs: f64,
 }
 
 impl CpuUse {
@@ -91,6 +122,15 @@ impl CpuUse {
     pub fn own_share(&self) -> f64 {
         if self.wall_secs > 0.0 {
             self.own_secs / self.wall_secs
+        } else {
+            0.0
+        }
+    }
+
+    /// Other processes' CPU over wall time (1.0 = a whole core).
+    pub fn others_share(&self) -> f64 {
+        if self.wall_secs > 0.0 {
+            (self.others_secs / self.wall_secs).max(0.0)
         } else {
             0.0
         }
@@ -103,15 +143,20 @@ impl CpuMeter {
             server_pid,
             server_start: cpu_seconds(Some(server_pid))?,
             own_start: cpu_seconds(None)?,
+            machine_start: machine_busy_seconds()?,
             wall_start: std::time::Instant::now(),
         })
     }
 
     pub fn stop(&self) -> Result<CpuUse> {
+        let server_secs = cpu_seconds(Some(self.server_pid))? - self.server_start;
+        let own_secs = cpu_seconds(None)? - self.own_start;
+        let machine = machine_busy_seconds()? - self.machine_start;
         Ok(CpuUse {
-            server_secs: cpu_seconds(Some(self.server_pid))? - self.server_start,
-            own_secs: cpu_seconds(None)? - self.own_start,
+            server_secs,
+            own_secs,
             wall_secs: self.wall_start.elapsed().as_secs_f64(),
+            others_secs: machine - server_secs - own_secs,
         })
     }
 }
@@ -139,6 +184,13 @@ mod tests {
             }
         );
         assert!(parse_status_memory("Name:\tx\n").is_err());
+    }
+
+    #[test]
+    fn machine_busy_time_leaves_out_idle_and_iowait() {
+        let stat = "cpu  100 5 50 1000 20 3 2 0 0 0\ncpu0 50 0 25 500 10 1 1 0 0 0\n";
+        assert_eq!(parse_machine_busy_ticks(stat).unwrap(), 160);
+        assert!(parse_machine_busy_ticks("intr 1 2 3").is_err());
     }
 
     #[test]

@@ -24,6 +24,9 @@ use crate::wire::SendFrames;
 
 /// A point where the generator used more of its core than this is discarded.
 pub const MAX_OWN_SHARE: f64 = 0.70;
+/// A point during which other processes used more than this share of a
+/// core is disturbed, and measured again (twice at most).
+pub const MAX_OTHERS_SHARE: f64 = 0.20;
 /// Latency target of the stepped scenarios.
 pub const P99_TARGET_MS: f64 = 50.0;
 
@@ -165,6 +168,10 @@ pub struct Point {
 }
 
 impl Point {
+    pub fn disturbed(&self) -> bool {
+        self.cpu.others_share() > MAX_OTHERS_SHARE
+    }
+
     pub fn discarded(&self) -> bool {
         self.cpu.own_share() > MAX_OWN_SHARE
     }
@@ -200,7 +207,14 @@ impl Point {
             )
             .kv("server_rss_peak_mib", mib(self.rss_peak_kib))
             .kv("server_hwm_mib", mib(self.hwm_kib))
-            .kv("gen_cpu", format!("{:.0}%", self.cpu.own_share() * 100.0));
+            .kv("gen_cpu", format!("{:.0}%", self.cpu.own_share() * 100.0))
+            .kv(
+                "others_cpu",
+                format!("{:.0}%", self.cpu.others_share() * 100.0),
+            );
+        if self.disturbed() {
+            l = l.raw("DISTURBED(other processes were busy)");
+        }
         if self.discarded() {
             l = l.raw(format!(
                 "DISCARDED(generator used {:.0}% of its core, over {:.0}%)",
@@ -339,8 +353,7 @@ pub async fn step_rates(
 ) -> Result<Vec<Point>> {
     let mut points = Vec::new();
     for &rate in rates {
-        let p = run_point(ctx, senders, rate).await?;
-        p.print(ctx, scenario);
+        let p = measured_point(ctx, scenario, senders, rate).await?;
         if ctx.smoke && !p.counts.clean() {
             ctx.fail(format!("{scenario} at {rate}/s: {:?}", p.counts));
         }
@@ -351,6 +364,26 @@ pub async fn step_rates(
         }
     }
     Ok(points)
+}
+
+/// One point, measured again (twice at most) while other processes on the
+/// machine disturb it; every attempt is printed.
+pub async fn measured_point(
+    ctx: &Ctx,
+    scenario: &str,
+    senders: &[&Joined],
+    rate: u64,
+) -> Result<Point> {
+    let mut attempt = 0;
+    loop {
+        let p = run_point(ctx, senders, rate).await?;
+        p.print(ctx, scenario);
+        attempt += 1;
+        if !p.disturbed() || ctx.smoke || attempt >= 3 {
+            return Ok(p);
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 }
 
 /// The best point held (highest deliveries a second), if any.

@@ -4,7 +4,7 @@
 //! One point at a fixed rate for every server, then rates stepped up until
 //! p99 passes 50 ms or a message is lost.
 
-use super::{Ctx, best_held, close_all, connect_joined, run_point, step_rates};
+use super::{Ctx, best_held, close_all, connect_joined, step_rates};
 use crate::error::Result;
 use crate::report::num;
 use crate::setup::users;
@@ -46,8 +46,8 @@ pub async fn run(ctx: &Ctx, plan: &Plan) -> Result<()> {
     let joined = connect_joined(ctx, &people, &rooms, &convs).await?;
     let senders: Vec<_> = joined.iter().collect();
 
-    let fixed = run_point(ctx, &senders, plan.fixed_rate).await?;
-    fixed.print(ctx, &format!("{name}-fixed"));
+    let fixed =
+        super::measured_point(ctx, &format!("{name}-fixed"), &senders, plan.fixed_rate).await?;
     if ctx.smoke && !fixed.counts.clean() {
         ctx.fail(format!(
             "{name} at {}/s: {:?}",

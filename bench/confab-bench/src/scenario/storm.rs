@@ -109,7 +109,11 @@ async fn round(ctx: &Ctx, people: &[User], plan: &Plan, mode: Mode, report: bool
             num(cpu.server_secs * 1000.0 / (ok.max(1) as f64)),
         )
         .kv("server_hwm_mib", mib(hwm))
-        .kv("gen_cpu", format!("{:.0}%", share * 100.0));
+        .kv("gen_cpu", format!("{:.0}%", share * 100.0))
+        .kv("others_cpu", format!("{:.0}%", cpu.others_share() * 100.0));
+    if cpu.others_share() > super::MAX_OTHERS_SHARE {
+        l = l.raw("DISTURBED(other processes were busy)");
+    }
     if share > MAX_OWN_SHARE {
         l = l.raw(format!(
             "DISCARDED(generator used {:.0}% of its core, over {:.0}%)",
