@@ -43,6 +43,9 @@ enum Mode {
 }
 
 async fn round(ctx: &Ctx, people: &[User], plan: &Plan, mode: Mode, report: bool) -> Result<()> {
+    if report && !ctx.smoke {
+        super::wait_quiet(ctx).await?;
+    }
     let name = match mode {
         Mode::WebSocket => "storm-websocket",
         Mode::Polling => "storm-polling",
