@@ -93,9 +93,29 @@ const ROWS: &[Row] = &[
         key: "p99_ms",
     },
     Row {
-        label: "fan-out 1000: server busy after the last delivery (s)",
+        label: "fan-out 100 at 50 msgs/s: server CPU (s)",
+        scenario: "fanout-100",
+        key: "first_server_cpu_s",
+    },
+    Row {
+        label: "fan-out 100 at 50 msgs/s: server busy after the last delivery (s)",
+        scenario: "fanout-100",
+        key: "first_server_busy_after_s",
+    },
+    Row {
+        label: "fan-out 1000 at 10 msgs/s: p99 (ms)",
         scenario: "fanout-1000",
-        key: "server_busy_after_s",
+        key: "first_p99_ms",
+    },
+    Row {
+        label: "fan-out 1000 at 10 msgs/s: server CPU (s)",
+        scenario: "fanout-1000",
+        key: "first_server_cpu_s",
+    },
+    Row {
+        label: "fan-out 1000 at 10 msgs/s: server busy after the last delivery (s)",
+        scenario: "fanout-1000",
+        key: "first_server_busy_after_s",
     },
     Row {
         label: "idle: memory per connection (KiB)",

@@ -20,7 +20,7 @@ impl Plan {
             Plan {
                 members: 100,
                 senders: 10,
-                rates: vec![50, 100, 200, 400, 800, 1200, 1600, 2400],
+                rates: vec![50, 100, 200, 400, 800, 1200, 1600, 2400, 3200, 4800],
             },
             Plan {
                 members: 1000,
@@ -62,6 +62,16 @@ pub async fn run(ctx: &Ctx, plan: &Plan) -> Result<()> {
         .line("RESULT", &name)
         .kv("members", plan.members)
         .kv("senders", plan.senders);
+    if let Some(first) = points.first() {
+        l = l
+            .kv("first_rate", first.rate)
+            .kv("first_p99_ms", num(first.latency.p99_ms))
+            .kv("first_server_cpu_s", num(first.cpu.server_secs))
+            .kv(
+                "first_server_busy_after_s",
+                num(first.busy_after.as_secs_f64()),
+            );
+    }
     l = match best_held(&points) {
         Some(b) => l
             .kv("max_rate_held", b.rate)
