@@ -26,7 +26,7 @@ use crate::wire::SendFrames;
 pub const MAX_OWN_SHARE: f64 = 0.70;
 /// A point during which other processes used more than this share of a
 /// core is disturbed, and measured again once the machine is quiet.
-pub const MAX_OTHERS_SHARE: f64 = 0.20;
+pub const MAX_OTHERS_SHARE: f64 = 0.10;
 /// Latency target of the stepped scenarios.
 pub const P99_TARGET_MS: f64 = 50.0;
 
