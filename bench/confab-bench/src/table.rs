@@ -1,0 +1,218 @@
+//! The table of a run: the `RESULT` lines of every server side by side, with
+//! confab/peer ratios and each figure against the ceiling's.
+
+use std::collections::HashMap;
+
+/// `(scenario, server)` → key → value, from `RESULT` lines.
+pub type Results = HashMap<(String, String), HashMap<String, String>>;
+
+pub fn parse(text: &str) -> Results {
+    let mut out = Results::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("RESULT ") else {
+            continue;
+        };
+        let kv: HashMap<String, String> = rest
+            .split_whitespace()
+            .filter_map(|p| p.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        if let (Some(s), Some(srv)) = (kv.get("scenario"), kv.get("server")) {
+            out.insert((s.clone(), srv.clone()), kv);
+        }
+    }
+    out
+}
+
+/// One row: what it shows, where it comes from, its unit.
+struct Row {
+    label: &'static str,
+    scenario: &'static str,
+    key: &'static str,
+}
+
+const ROWS: &[Row] = &[
+    Row {
+        label: "one-to-one: highest rate held (msgs/s)",
+        scenario: "one-to-one",
+        key: "msgs_per_s",
+    },
+    Row {
+        label: "one-to-one: deliveries/s at that rate",
+        scenario: "one-to-one",
+        key: "deliveries_per_s",
+    },
+    Row {
+        label: "one-to-one: p99 at that rate (ms)",
+        scenario: "one-to-one",
+        key: "p99_ms",
+    },
+    Row {
+        label: "one-to-one at the fixed rate: p50 (ms)",
+        scenario: "one-to-one",
+        key: "fixed_p50_ms",
+    },
+    Row {
+        label: "one-to-one at the fixed rate: p99 (ms)",
+        scenario: "one-to-one",
+        key: "fixed_p99_ms",
+    },
+    Row {
+        label: "one-to-one at the fixed rate: p99.9 (ms)",
+        scenario: "one-to-one",
+        key: "fixed_p999_ms",
+    },
+    Row {
+        label: "one-to-one at the fixed rate: server CPU (s)",
+        scenario: "one-to-one",
+        key: "fixed_server_cpu_s",
+    },
+    Row {
+        label: "one-to-one at the fixed rate: server busy after the last delivery (s)",
+        scenario: "one-to-one",
+        key: "fixed_server_busy_after_s",
+    },
+    Row {
+        label: "fan-out 100: deliveries/s held",
+        scenario: "fanout-100",
+        key: "deliveries_per_s",
+    },
+    Row {
+        label: "fan-out 100: p99 (ms)",
+        scenario: "fanout-100",
+        key: "p99_ms",
+    },
+    Row {
+        label: "fan-out 1000: deliveries/s held",
+        scenario: "fanout-1000",
+        key: "deliveries_per_s",
+    },
+    Row {
+        label: "fan-out 1000: p99 (ms)",
+        scenario: "fanout-1000",
+        key: "p99_ms",
+    },
+    Row {
+        label: "fan-out 100 at 50 msgs/s: server CPU (s)",
+        scenario: "fanout-100",
+        key: "first_server_cpu_s",
+    },
+    Row {
+        label: "fan-out 100 at 50 msgs/s: server busy after the last delivery (s)",
+        scenario: "fanout-100",
+        key: "first_server_busy_after_s",
+    },
+    Row {
+        label: "fan-out 1000 at 10 msgs/s: p99 (ms)",
+        scenario: "fanout-1000",
+        key: "first_p99_ms",
+    },
+    Row {
+        label: "fan-out 1000 at 10 msgs/s: server CPU (s)",
+        scenario: "fanout-1000",
+        key: "first_server_cpu_s",
+    },
+    Row {
+        label: "fan-out 1000 at 10 msgs/s: server busy after the last delivery (s)",
+        scenario: "fanout-1000",
+        key: "first_server_busy_after_s",
+    },
+    Row {
+        label: "idle: memory per connection (KiB)",
+        scenario: "idle",
+        key: "kib_per_conn",
+    },
+    Row {
+        label: "idle: RSS at 18k connections (MiB)",
+        scenario: "idle",
+        key: "rss_at_18000_mib",
+    },
+    Row {
+        label: "storm, WebSocket: handshakes/s",
+        scenario: "storm-websocket",
+        key: "handshakes_per_s",
+    },
+    Row {
+        label: "storm, WebSocket: p99 (ms)",
+        scenario: "storm-websocket",
+        key: "p99_ms",
+    },
+    Row {
+        label: "storm, WebSocket: server CPU per handshake (ms)",
+        scenario: "storm-websocket",
+        key: "server_cpu_ms_per_handshake",
+    },
+    Row {
+        label: "storm, polling + upgrade: handshakes/s",
+        scenario: "storm-polling",
+        key: "handshakes_per_s",
+    },
+    Row {
+        label: "storm, polling + upgrade: p99 (ms)",
+        scenario: "storm-polling",
+        key: "p99_ms",
+    },
+];
+
+fn value(r: &Results, scenario: &str, server: &str, key: &str) -> Option<f64> {
+    r.get(&(scenario.to_owned(), server.to_owned()))?
+        .get(key)?
+        .parse()
+        .ok()
+}
+
+fn ratio(a: Option<f64>, b: Option<f64>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) if b != 0.0 => format!("{}×", crate::report::num(a / b)),
+        _ => "-".into(),
+    }
+}
+
+fn cell(v: Option<f64>) -> String {
+    v.map(crate::report::num).unwrap_or_else(|| "-".into())
+}
+
+/// A markdown table: confab, the peer (`node`), the ceiling, confab/peer,
+/// and confab and peer as multiples of the ceiling's figure.
+pub fn markdown(r: &Results) -> String {
+    let mut s = String::from(
+        "| figure | confab | node peer | ceiling | confab / peer | confab / ceiling | peer / ceiling |\n|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for row in ROWS {
+        let c = value(r, row.scenario, "confab", row.key);
+        let n = value(r, row.scenario, "node", row.key);
+        let k = value(r, row.scenario, "ceiling", row.key);
+        if c.is_none() && n.is_none() && k.is_none() {
+            continue;
+        }
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            row.label,
+            cell(c),
+            cell(n),
+            cell(k),
+            ratio(c, n),
+            ratio(c, k),
+            ratio(n, k)
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_lines_become_rows_with_ratios() {
+        let text = "# header\npoint scenario=idle server=confab connections=0\n\
+            RESULT scenario=idle server=confab kib_per_conn=10\n\
+            RESULT scenario=idle server=node kib_per_conn=40\n\
+            RESULT scenario=idle server=ceiling kib_per_conn=5\n";
+        let r = parse(text);
+        assert_eq!(r.len(), 3);
+        let t = markdown(&r);
+        assert!(t.contains("| idle: memory per connection (KiB) | 10.0 | 40.0 | 5.00 | 0.250× | 2.00× | 8.00× |"), "{t}");
+        assert!(!t.contains("fan-out"));
+    }
+}
