@@ -1,8 +1,8 @@
 //! One-to-one: pairs of users in direct conversations, both sockets joined,
 //! every socket sending in its own conversation. Send → store → deliver to
 //! both sockets of the pair (the sender's own gets `new:message` too).
-//! One point at a fixed rate for every server, then rates stepped up until
-//! p99 passes 50 ms or a message is lost.
+//! A warm-up point, one point at a fixed rate for every server, then rates
+//! stepped up until p99 passes 50 ms or a message is lost.
 
 use super::{Ctx, best_held, close_all, connect_joined, step_rates};
 use crate::error::Result;
@@ -46,6 +46,13 @@ pub async fn run(ctx: &Ctx, plan: &Plan) -> Result<()> {
     let joined = connect_joined(ctx, &people, &rooms, &convs).await?;
     let senders: Vec<_> = joined.iter().collect();
 
+    // A first point at the fixed rate warms the server up (its first writes
+    // to a new database, pools filling); it is printed, not reported.
+    let warmup =
+        super::measured_point(ctx, &format!("{name}-warmup"), &senders, plan.fixed_rate).await?;
+    if ctx.smoke && !warmup.counts.clean() {
+        ctx.fail(format!("{name} warm-up: {:?}", warmup.counts));
+    }
     let fixed =
         super::measured_point(ctx, &format!("{name}-fixed"), &senders, plan.fixed_rate).await?;
     if ctx.smoke && !fixed.counts.clean() {
