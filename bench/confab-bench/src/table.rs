@@ -12,11 +12,14 @@ pub fn parse(text: &str) -> Results {
         let Some(rest) = line.strip_prefix("RESULT ") else {
             continue;
         };
-        let kv: HashMap<String, String> = rest
+        let mut kv: HashMap<String, String> = rest
             .split_whitespace()
             .filter_map(|p| p.split_once('='))
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
+        if rest.contains("DISCARDED") {
+            kv.insert("discarded".into(), "yes".into());
+        }
         if let (Some(s), Some(srv)) = (kv.get("scenario"), kv.get("server")) {
             out.insert((s.clone(), srv.clone()), kv);
         }
@@ -168,8 +171,17 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> String {
     }
 }
 
-fn cell(v: Option<f64>) -> String {
-    v.map(crate::report::num).unwrap_or_else(|| "-".into())
+fn cell(v: Option<f64>, discarded: bool) -> String {
+    match v {
+        Some(v) if discarded => format!("≥ {} (generator-bound)", crate::report::num(v)),
+        Some(v) => crate::report::num(v),
+        None => "-".into(),
+    }
+}
+
+fn discarded(r: &Results, scenario: &str, server: &str) -> bool {
+    r.get(&(scenario.to_owned(), server.to_owned()))
+        .is_some_and(|kv| kv.contains_key("discarded"))
 }
 
 /// A markdown table: confab, the peer (`node`), the ceiling, confab/peer,
@@ -188,9 +200,9 @@ pub fn markdown(r: &Results) -> String {
         s.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} |\n",
             row.label,
-            cell(c),
-            cell(n),
-            cell(k),
+            cell(c, discarded(r, row.scenario, "confab")),
+            cell(n, discarded(r, row.scenario, "node")),
+            cell(k, discarded(r, row.scenario, "ceiling")),
             ratio(c, n),
             ratio(c, k),
             ratio(n, k)
@@ -214,5 +226,9 @@ mod tests {
         let t = markdown(&r);
         assert!(t.contains("| idle: memory per connection (KiB) | 10.0 | 40.0 | 5.00 | 0.250× | 2.00× | 8.00× |"), "{t}");
         assert!(!t.contains("fan-out"));
+        let r = parse(
+            "RESULT scenario=storm-websocket server=ceiling handshakes_per_s=9000 DISCARDED(x)\n",
+        );
+        assert!(markdown(&r).contains("≥ 9000 (generator-bound)"));
     }
 }
