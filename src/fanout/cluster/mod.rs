@@ -62,6 +62,15 @@ pub struct Cluster {
     ttl: Duration,
     /// The last connection error, cleared on reconnect (for `/readyz`).
     last_error: Arc<Mutex<Option<String>>>,
+    /// The pub/sub connections (events, each listener's adapter).
+    subscribers: Mutex<Vec<Subscriber>>,
+}
+
+/// A pub/sub connection, and whether it is subscribed to all it was (false
+/// from a connection error until it subscribed again after reconnecting).
+struct Subscriber {
+    client: fred::clients::SubscriberClient,
+    subscribed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Cluster {
@@ -99,6 +108,7 @@ impl Cluster {
             client,
             ttl,
             last_error,
+            subscribers: Mutex::default(),
         }))
     }
 
@@ -128,11 +138,24 @@ impl Cluster {
     }
 
     /// A new subscriber connection with the same settings, not connected
-    /// yet (`init` it); it subscribes again by itself after a reconnect.
+    /// yet (`init` it); it subscribes again by itself after a reconnect, and
+    /// the node is not reported healthy until it did.
     pub fn subscriber(&self) -> Result<fred::clients::SubscriberClient, ClusterError> {
         let client = builder(&self.url)?.build_subscriber_client()?;
-        tokio::spawn(resubscribe(client.clone()));
+        let subscribed = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        tokio::spawn(resubscribe(client.clone(), subscribed.clone()));
+        self.subscribers.lock().push(Subscriber {
+            client: client.clone(),
+            subscribed,
+        });
         Ok(client)
+    }
+
+    /// Whether every pub/sub connection is up and subscribed.
+    fn subscribed(&self) -> bool {
+        self.subscribers.lock().iter().all(|s| {
+            s.client.is_connected() && s.subscribed.load(std::sync::atomic::Ordering::Acquire)
+        })
     }
 
     /// `Ok` when Redis answers, else why not (for `/readyz`).
@@ -146,8 +169,12 @@ impl Cluster {
         client
             .ping::<String>(None)
             .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        if self.subscribed() {
+            Ok(())
+        } else {
+            Err("pub/sub is not subscribed again yet".into())
+        }
     }
 
     /// Closes the connection.
@@ -160,13 +187,29 @@ impl Cluster {
 /// reconnect. (fred's own `manage_subscriptions` sends an empty `SUBSCRIBE`
 /// when only sharded channels are tracked, which Redis refuses, and stops
 /// there: the adapter's sharded channels would never come back.)
-async fn resubscribe(client: fred::clients::SubscriberClient) {
+async fn resubscribe(
+    client: fred::clients::SubscriberClient,
+    subscribed: Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::Ordering;
+    use tokio::sync::broadcast::error::RecvError;
     let mut reconnects = client.reconnect_rx();
+    let mut errors = client.error_rx();
     loop {
-        match reconnects.recv().await {
-            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        tokio::select! {
+            error = errors.recv() => match error {
+                Ok(_) | Err(RecvError::Lagged(_)) => {
+                    subscribed.store(false, Ordering::Release);
+                    continue;
+                }
+                Err(RecvError::Closed) => return,
+            },
+            reconnect = reconnects.recv() => match reconnect {
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            },
         }
+        subscribed.store(false, Ordering::Release);
         let channels: Vec<String> = client
             .tracked_channels()
             .into_iter()
@@ -177,16 +220,20 @@ async fn resubscribe(client: fred::clients::SubscriberClient) {
             .into_iter()
             .map(|c| c.to_string())
             .collect();
+        let mut done = true;
         if !channels.is_empty()
             && let Err(e) = client.subscribe(channels).await
         {
+            done = false;
             tracing::warn!(error = %e, "could not subscribe again after reconnecting to Redis");
         }
         if !shards.is_empty()
             && let Err(e) = client.ssubscribe(shards).await
         {
+            done = false;
             tracing::warn!(error = %e, "could not subscribe again after reconnecting to Redis");
         }
+        subscribed.store(done, Ordering::Release);
     }
 }
 
