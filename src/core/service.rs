@@ -266,10 +266,6 @@ impl Service {
         }
     }
 
-    pub async fn is_online(&self, user: &UserId) -> bool {
-        self.presence.is_online(user).await
-    }
-
     /// Online state of `users` as `actor` may see it: real for the actor and
     /// users sharing a conversation with it, offline for everyone else.
     pub async fn online_status(

@@ -139,11 +139,6 @@ impl Presence {
             }
         }
     }
-
-    /// Users with a socket on this node.
-    pub fn online_count(&self) -> usize {
-        self.sockets.lock().len()
-    }
 }
 
 /// Last-seen time as shown: now for an online user.
