@@ -1,35 +1,46 @@
-//! The embedded SQLite store.
+//! The embedded SQLite store, on rusqlite, run synchronously in the calling
+//! task.
 //!
-//! SQLite has one writer at a time, so every write goes through a pool of
-//! exactly one connection: writers queue in the pool instead of failing with
-//! `SQLITE_BUSY`, and a transaction on that connection has `BEGIN IMMEDIATE`
-//! semantics. Reads of a file database go through a separate pool of several
-//! connections (`query_only`), which WAL lets run beside the writer. An
-//! in-memory database lives in one connection, shared by reads and writes.
+//! Every method does its SQLite work right where it is called, on the
+//! calling task's thread, and returns without ever awaiting: there is no
+//! worker thread and no channel, so a statement or a returned row costs no
+//! thread hand-off (the driver used before sent each of them over a channel
+//! to a per-connection thread, two context switches apiece, which dominated
+//! confab's CPU while SQLite's own work was about 1 % of it). A statement
+//! takes microseconds; the async methods of [`Store`] are async only because
+//! the trait is, like better-sqlite3 under Node.
+//!
+//! SQLite has one writer at a time, so every write goes through one writer
+//! connection behind a mutex, in a `BEGIN IMMEDIATE` transaction: writers
+//! queue on the mutex instead of failing with `SQLITE_BUSY`. With WAL and
+//! `synchronous=NORMAL` a commit does not fsync, so each call (a new message
+//! too) is its own short transaction. Reads of a file database go through
+//! several read-only connections (`query_only`), each behind its own mutex,
+//! which WAL lets run beside the writer; an in-memory database lives in one
+//! connection, shared by reads and writes. No lock is held across an
+//! `.await` (there is none). Statements are prepared once per connection
+//! and cached.
 //!
 //! Ids of users named in a conversation (its creator and members) are
 //! provisioned as placeholders in the same transaction if they are not known
 //! yet, so the foreign keys from members and conversations to users hold.
 //!
-//! New messages are written by group commit: one task takes every insert
-//! waiting at that moment (at most [`GROUP_COMMIT_MAX`]) and stores them in
-//! one transaction; each sender hears of its message only after that
-//! transaction committed, so nothing is delivered that is not stored. Under
-//! load this amortises `BEGIN`/`COMMIT` over many messages; alone, a message
-//! is its own group and waits for nobody.
+//! Migrations are the files of `migrations/sqlite/`, embedded in the binary
+//! and recorded in the `_sqlx_migrations` table in the format of the sqlx
+//! migrator that this store used before, so databases made by either run
+//! each migration once.
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use sqlx::Row;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
-use tokio::sync::{mpsc, oneshot};
+use parking_lot::{Mutex, MutexGuard};
+use rusqlite::types::FromSql;
+use rusqlite::{Connection, OpenFlags, Params, Row, Transaction, TransactionBehavior, ffi};
+use sha2::{Digest, Sha384};
 use uuid::Uuid;
 
 use super::{
@@ -44,13 +55,10 @@ use crate::core::{
     Role, Upload, User, UserId,
 };
 
-/// How long a caller waits for a pooled connection before the store counts
-/// as unavailable.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
-/// At most this many messages are stored in one transaction.
-const GROUP_COMMIT_MAX: usize = 256;
 /// How long SQLite waits on a lock held by another process.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Prepared statements kept per connection: more than this store has.
+const STATEMENT_CACHE: usize = 128;
 
 /// The columns of a `User`, from `users`.
 macro_rules! user_cols {
@@ -100,100 +108,169 @@ macro_rules! friendship_cols {
     };
 }
 
-/// The SQLite store. Cheap to share behind an `Arc`; pools are internally
-/// reference counted.
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    /// Exactly one connection: SQLite has one writer.
-    write: SqlitePool,
-    /// Several read-only connections for a file database; the writer itself
-    /// for an in-memory one.
-    read: SqlitePool,
-    /// The group commit of new messages.
-    inserts: mpsc::UnboundedSender<PendingInsert>,
+/// The watermark capped at the conversation's last sequence number: `?1`
+/// is the wanted sequence number, `?2` the conversation.
+macro_rules! watermark_target {
+    () => {
+        "MIN(?1, (SELECT last_seq FROM conversations WHERE id = ?2))"
+    };
 }
 
-/// A message waiting for its group's transaction.
-type PendingInsert = (NewMessage, oneshot::Sender<StoreResult<Inserted>>);
+/// The SQLite store. Cheap to clone: clones share the connections.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Connections>,
+}
+
+/// A connection slot: `None` once the store is closed.
+type Slot = Mutex<Option<Connection>>;
+
+struct Connections {
+    /// The one connection that writes (and, for an in-memory database,
+    /// also reads).
+    writer: Slot,
+    /// Read-only connections of a file database; empty for an in-memory one.
+    readers: Vec<Slot>,
+    /// Which reader a caller that finds none free waits for next.
+    next_reader: AtomicUsize,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("readers", &self.inner.readers.len())
+            .finish_non_exhaustive()
+    }
+}
 
 impl SqliteStore {
     /// Opens `sqlite://path/to/file.db` (creating the file and its parent
     /// directories if missing) or `sqlite::memory:`, and runs the migrations.
     pub async fn open(url: &str) -> StoreResult<Self> {
-        let base = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Backend(format!("invalid SQLite URL {url:?}: {e}")))?
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+        Self::open_now(url)
+    }
 
-        let (write, read) = if is_memory_url(url) {
-            // One connection that is never closed: the database lives in it.
-            let pool = SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_with(base)
-                .await
-                .db()?;
-            (pool.clone(), pool)
-        } else {
-            if let Some(dir) = base.get_filename().parent()
-                && !dir.as_os_str().is_empty()
-            {
-                create_dir(dir)?;
+    fn open_now(url: &str) -> StoreResult<Self> {
+        let target = parse_url(url)
+            .map_err(|e| StoreError::Backend(format!("invalid SQLite URL {url:?}: {e}")))?;
+        let connections = match target {
+            Target::Memory => {
+                let mut conn = Connection::open_in_memory().db()?;
+                configure(&conn)?;
+                migrate(&mut conn)?;
+                Connections {
+                    writer: Mutex::new(Some(conn)),
+                    readers: Vec::new(),
+                    next_reader: AtomicUsize::new(0),
+                }
             }
-            let write = SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_with(
-                    base.clone()
-                        .create_if_missing(true)
-                        .journal_mode(SqliteJournalMode::Wal)
-                        .synchronous(SqliteSynchronous::Normal),
-                )
-                .await
-                .db()?;
-            // The journal mode is a property of the file, set by the writer
-            // above; readers only need to be kept from writing.
-            let readers = std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(4)
-                .clamp(2, 8) as u32;
-            let read = SqlitePoolOptions::new()
-                .max_connections(readers)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_lazy_with(
-                    base.synchronous(SqliteSynchronous::Normal)
-                        .pragma("query_only", "ON"),
-                );
-            (write, read)
-        };
-        let (inserts, queue) = mpsc::unbounded_channel();
-        tokio::spawn(group_commit(write.clone(), queue));
-        let store = SqliteStore {
-            write,
-            read,
-            inserts,
-        };
+            Target::File(file) => {
+                if let Some(dir) = file.path.parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    create_dir(dir)?;
+                }
+                let flags = if file.read_only {
+                    OpenFlags::SQLITE_OPEN_READ_ONLY
+                } else {
+                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+                };
+                let mut writer = file.open(flags)?;
+                configure(&writer)?;
+                // The journal mode is a property of the file, set here once;
+                // readers only need to be kept from writing.
+                writer.pragma_update(None, "journal_mode", "WAL").db()?;
+                writer.pragma_update(None, "synchronous", "NORMAL").db()?;
+                migrate(&mut writer)?;
 
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&store.write)
-            .await
-            .map_err(|e| StoreError::Backend(format!("running migrations: {e}")))?;
-        Ok(store)
+                let count = std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(4)
+                    .clamp(2, 8);
+                let flags = if file.read_only {
+                    OpenFlags::SQLITE_OPEN_READ_ONLY
+                } else {
+                    OpenFlags::SQLITE_OPEN_READ_WRITE
+                };
+                let mut readers = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let reader = file.open(flags)?;
+                    configure(&reader)?;
+                    reader.pragma_update(None, "synchronous", "NORMAL").db()?;
+                    reader.pragma_update(None, "query_only", "ON").db()?;
+                    readers.push(Mutex::new(Some(reader)));
+                }
+                Connections {
+                    writer: Mutex::new(Some(writer)),
+                    readers,
+                    next_reader: AtomicUsize::new(0),
+                }
+            }
+        };
+        Ok(SqliteStore {
+            inner: Arc::new(connections),
+        })
     }
 
-    /// Closes both pools, waiting for connections in use to be returned.
+    /// Closes every connection, waiting for those in use; the store answers
+    /// `Unavailable` from then on.
     pub async fn close(&self) {
-        self.read.close().await;
-        self.write.close().await;
+        for reader in &self.inner.readers {
+            reader.lock().take();
+        }
+        self.inner.writer.lock().take();
     }
 
-    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.write.begin_with("BEGIN IMMEDIATE").await.db()
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction on the writer, committed
+    /// if `f` succeeds and rolled back otherwise.
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut slot = self.inner.writer.lock();
+        let conn = slot.as_mut().ok_or_else(closed)?;
+        if !conn.is_autocommit() {
+            // A rollback that failed left a transaction open: end it, or no
+            // write could begin again.
+            conn.execute_batch("ROLLBACK").db()?;
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .db()?;
+        let value = f(&tx)?;
+        tx.commit().db()?;
+        Ok(value)
     }
+
+    /// Runs `f` on a read connection: the first free reader, else (all
+    /// busy) the next one in turn once it is free; the writer for an
+    /// in-memory database.
+    fn read<T>(&self, f: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let mut slot = self.reader();
+        let conn = slot.as_mut().ok_or_else(closed)?;
+        f(conn)
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Option<Connection>> {
+        let readers = &self.inner.readers;
+        if readers.is_empty() {
+            return self.inner.writer.lock();
+        }
+        if let Some(free) = readers.iter().find_map(|r| r.try_lock()) {
+            return free;
+        }
+        let next = self.inner.next_reader.fetch_add(1, Ordering::Relaxed);
+        readers[next % readers.len()].lock()
+    }
+}
+
+/// Settings of every connection.
+fn configure(conn: &Connection) -> StoreResult<()> {
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.busy_timeout(BUSY_TIMEOUT).db()?;
+    conn.pragma_update(None, "foreign_keys", "ON").db()?;
+    Ok(())
+}
+
+fn closed() -> StoreError {
+    StoreError::Unavailable("the store is closed".into())
 }
 
 fn create_dir(dir: &Path) -> StoreResult<()> {
@@ -201,43 +278,306 @@ fn create_dir(dir: &Path) -> StoreResult<()> {
         .map_err(|e| StoreError::Unavailable(format!("creating directory {}: {e}", dir.display())))
 }
 
-/// `sqlite::memory:`, `sqlite://:memory:` or a URL with `mode=memory`.
-fn is_memory_url(url: &str) -> bool {
+// --- URLs ---
+
+/// What a `sqlite:` URL names.
+#[derive(Debug, PartialEq, Eq)]
+enum Target {
+    /// A private in-memory database, gone when the store is.
+    Memory,
+    File(FileTarget),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct FileTarget {
+    path: PathBuf,
+    /// `mode=ro`.
+    read_only: bool,
+    /// `immutable=true`.
+    immutable: bool,
+    /// `vfs=NAME`.
+    vfs: Option<String>,
+}
+
+impl FileTarget {
+    fn open(&self, flags: OpenFlags) -> StoreResult<Connection> {
+        let flags = flags | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if !self.immutable && self.vfs.is_none() {
+            return Connection::open_with_flags(&self.path, flags).db();
+        }
+        // SQLite takes these as parameters of a `file:` URI.
+        let path = self.path.to_str().ok_or_else(|| {
+            StoreError::Backend(format!("database path {:?} is not UTF-8", self.path))
+        })?;
+        let mut uri = format!("file:{}?", percent_encode(path));
+        if self.immutable {
+            uri.push_str("immutable=true&");
+        }
+        if let Some(vfs) = &self.vfs {
+            uri.push_str("vfs=");
+            uri.push_str(&percent_encode(vfs));
+        }
+        let uri = uri.trim_end_matches(['&', '?']);
+        Connection::open_with_flags(uri, flags).db()
+    }
+}
+
+/// `sqlite://PATH`, `sqlite:PATH`, `sqlite::memory:` or `sqlite://:memory:`,
+/// with optional parameters `mode` (`ro`, `rw`, `rwc`, `memory`), `cache`
+/// (`shared`, `private`: accepted, and of no use with one connection per
+/// slot), `immutable` and `vfs`. The path is percent-decoded. A file is
+/// always created if missing (as `rwc`), unless `mode=ro`.
+fn parse_url(url: &str) -> Result<Target, String> {
     let rest = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
-    let (db, params) = rest.split_once('?').unwrap_or((rest, ""));
-    db == ":memory:" || params.split('&').any(|p| p == "mode=memory")
+    let (database, params) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut memory = database == ":memory:";
+    let mut read_only = false;
+    let mut immutable = false;
+    let mut vfs = None;
+    for pair in params.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (key, value) = (form_decode(key), form_decode(value));
+        match (key.as_str(), value.as_str()) {
+            ("mode", "ro") => read_only = true,
+            ("mode", "rw" | "rwc") => {}
+            ("mode", "memory") => memory = true,
+            ("cache", "shared" | "private") => {}
+            ("immutable", "true" | "1") => immutable = true,
+            ("immutable", "false" | "0") => immutable = false,
+            ("vfs", _) => vfs = Some(value),
+            ("mode" | "cache" | "immutable", _) => {
+                return Err(format!("unknown value {value:?} for `{key}`"));
+            }
+            _ => return Err(format!("unknown query parameter `{key}`")),
+        }
+    }
+    if memory {
+        return Ok(Target::Memory);
+    }
+    let path = String::from_utf8(percent_decode(database))
+        .map_err(|e| format!("the path is not UTF-8: {e}"))?;
+    Ok(Target::File(FileTarget {
+        path: PathBuf::from(path),
+        read_only,
+        immutable,
+        vfs,
+    }))
+}
+
+/// `%XX` escapes decoded; a `%` not followed by two hex digits stays.
+fn percent_decode(s: &str) -> Vec<u8> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = bytes.get(i + 1..i + 3)
+            && let Ok(hex) = std::str::from_utf8(hex)
+            && let Ok(byte) = u8::from_str_radix(hex, 16)
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+/// A query-string component: `+` is a space, then percent-decoded.
+fn form_decode(s: &str) -> String {
+    String::from_utf8_lossy(&percent_decode(&s.replace('+', " "))).into_owned()
+}
+
+/// Every byte but ASCII letters and digits as `%XX`.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+// --- migrations ---
+
+/// The migration files, in order, as `(file name, SQL)`.
+macro_rules! migration_files {
+    ($($file:literal),* $(,)?) => {
+        &[$(($file, include_str!(concat!("../../migrations/sqlite/", $file)))),*]
+    };
+}
+
+const MIGRATIONS: &[(&str, &str)] = migration_files![
+    "0001_init.sql",
+    "0002_friendships_devices_uploads.sql",
+    "0003_departments.sql",
+    "0004_member_mute.sql",
+];
+
+/// The table of applied migrations, as the sqlx migrator made it.
+const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+    version BIGINT PRIMARY KEY,
+    description TEXT NOT NULL,
+    installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    success BOOLEAN NOT NULL,
+    checksum BLOB NOT NULL,
+    execution_time BIGINT NOT NULL
+)";
+
+/// One migration file: `0001_some_thing.sql` is version 1, described as
+/// "some thing" (as sqlx names them).
+struct Migration {
+    version: i64,
+    description: String,
+    sql: &'static str,
+}
+
+impl Migration {
+    fn from_file(name: &str, sql: &'static str) -> StoreResult<Migration> {
+        let bad = || StoreError::Backend(format!("migration file name {name:?}"));
+        let (version, rest) = name.split_once('_').ok_or_else(bad)?;
+        let description = rest.strip_suffix(".sql").ok_or_else(bad)?.replace('_', " ");
+        Ok(Migration {
+            version: version.parse().map_err(|_| bad())?,
+            description,
+            sql,
+        })
+    }
+
+    /// SHA-384 of the file, as sqlx records it.
+    fn checksum(&self) -> Vec<u8> {
+        Sha384::digest(self.sql.as_bytes()).to_vec()
+    }
+}
+
+/// Applies the migrations not applied yet, in order, each in a transaction
+/// with its row in `_sqlx_migrations`. Refuses a database with a failed
+/// migration, one whose applied migration differs from the file, or one
+/// with a migration this build does not know (made by a newer confab).
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|(name, sql)| Migration::from_file(name, sql))
+        .collect::<StoreResult<Vec<_>>>()?;
+    run_migrations(conn, &migrations)
+}
+
+fn run_migrations(conn: &mut Connection, migrations: &[Migration]) -> StoreResult<()> {
+    let failed = |e: StoreError| StoreError::Backend(format!("running migrations: {e}"));
+    conn.execute_batch(MIGRATIONS_TABLE).db().map_err(failed)?;
+    let applied = applied_migrations(conn).map_err(failed)?;
+    if let Some((version, _, _)) = applied.iter().find(|(_, _, success)| !success) {
+        return Err(failed(StoreError::Backend(format!(
+            "migration {version} was left partially applied"
+        ))));
+    }
+    if let Some((version, _, _)) = applied
+        .iter()
+        .find(|(v, _, _)| !migrations.iter().any(|m| m.version == *v))
+    {
+        return Err(failed(StoreError::Backend(format!(
+            "migration {version} was applied but is unknown to this build"
+        ))));
+    }
+    for migration in migrations {
+        let checksum = migration.checksum();
+        match applied.iter().find(|(v, _, _)| *v == migration.version) {
+            Some((_, stored, _)) if stored.is_empty() || *stored == checksum => continue,
+            Some(_) => {
+                return Err(failed(StoreError::Backend(format!(
+                    "migration {} was applied from a different file",
+                    migration.version
+                ))));
+            }
+            None => {}
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .db()
+            .map_err(failed)?;
+        // Checked again inside the write transaction: another process that
+        // opened the same file at the same time may have applied it.
+        let done = optional(
+            &tx,
+            "SELECT 1 FROM _sqlx_migrations WHERE version = ?",
+            [migration.version],
+            |_| Ok(()),
+        )
+        .map_err(failed)?
+        .is_some();
+        if done {
+            continue;
+        }
+        let start = Instant::now();
+        tx.execute_batch(migration.sql).db().map_err(|e| {
+            failed(StoreError::Backend(format!(
+                "migration {}: {e}",
+                migration.version
+            )))
+        })?;
+        let elapsed = i64::try_from(start.elapsed().as_nanos()).unwrap_or(i64::MAX);
+        execute(
+            &tx,
+            "INSERT INTO _sqlx_migrations \
+               (version, description, success, checksum, execution_time) \
+             VALUES (?1, ?2, TRUE, ?3, ?4)",
+            rusqlite::params![migration.version, migration.description, checksum, elapsed],
+        )
+        .map_err(failed)?;
+        tx.commit().db().map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// `(version, checksum, success)` of every recorded migration.
+fn applied_migrations(conn: &Connection) -> StoreResult<Vec<(i64, Vec<u8>, bool)>> {
+    all(
+        conn,
+        "SELECT version, checksum, success FROM _sqlx_migrations ORDER BY version",
+        [],
+        |row| {
+            Ok((
+                get(row, "version")?,
+                get(row, "checksum")?,
+                get(row, "success")?,
+            ))
+        },
+    )
 }
 
 // --- errors ---
 
-/// Maps a sqlx error onto the store's error kinds.
-fn map_err(e: sqlx::Error) -> StoreError {
-    match e {
-        sqlx::Error::Database(db) => {
-            if db.is_unique_violation() {
-                return StoreError::Conflict(conflict_subject(db.message()));
+/// Maps a rusqlite error onto the store's error kinds.
+fn map_err(e: rusqlite::Error) -> StoreError {
+    use rusqlite::Error as E;
+    match &e {
+        E::SqliteFailure(failure, message) => {
+            let code = failure.extended_code;
+            if code == ffi::SQLITE_CONSTRAINT_UNIQUE || code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY {
+                return StoreError::Conflict(conflict_subject(message.as_deref().unwrap_or("")));
             }
-            // Primary result codes that mean "cannot reach the data now":
-            // BUSY, LOCKED, IOERR, FULL, CANTOPEN.
-            let primary = db
-                .code()
-                .and_then(|c| c.parse::<i32>().ok())
-                .map(|c| c & 0xff);
-            match primary {
-                Some(5 | 6 | 10 | 13 | 14) => StoreError::Unavailable(db.to_string()),
-                _ => StoreError::Backend(db.to_string()),
+            // Primary result codes that mean "cannot reach the data now".
+            match code & 0xff {
+                ffi::SQLITE_BUSY
+                | ffi::SQLITE_LOCKED
+                | ffi::SQLITE_IOERR
+                | ffi::SQLITE_FULL
+                | ffi::SQLITE_CANTOPEN => StoreError::Unavailable(e.to_string()),
+                _ => StoreError::Backend(e.to_string()),
             }
         }
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed
-        | sqlx::Error::Io(_) => StoreError::Unavailable(e.to_string()),
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
-            StoreError::Corrupt(e.to_string())
-        }
-        other => StoreError::Backend(other.to_string()),
+        E::FromSqlConversionFailure(..)
+        | E::IntegralValueOutOfRange(..)
+        | E::InvalidColumnType(..)
+        | E::Utf8Error(..) => StoreError::Corrupt(e.to_string()),
+        _ => StoreError::Backend(e.to_string()),
     }
 }
 
@@ -265,26 +605,85 @@ trait DbResult<T> {
     fn db(self) -> StoreResult<T>;
 }
 
-impl<T> DbResult<T> for Result<T, sqlx::Error> {
+impl<T> DbResult<T> for Result<T, rusqlite::Error> {
     fn db(self) -> StoreResult<T> {
         self.map_err(map_err)
     }
 }
 
+// --- statements ---
+
+/// Every row of a (cached) statement, each through `map`.
+fn all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    mut map: impl FnMut(&Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql).db()?;
+    let mut rows = stmt.query(params).db()?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().db()? {
+        out.push(map(row)?);
+    }
+    Ok(out)
+}
+
+/// The first row of a (cached) statement, if any, through `map`.
+fn optional<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: impl FnOnce(&Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
+    let mut stmt = conn.prepare_cached(sql).db()?;
+    let mut rows = stmt.query(params).db()?;
+    match rows.next().db()? {
+        Some(row) => map(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The first row of a (cached) statement, which must return one.
+fn one<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: impl FnOnce(&Row<'_>) -> StoreResult<T>,
+) -> StoreResult<T> {
+    optional(conn, sql, params, map)?
+        .ok_or_else(|| StoreError::Backend("the query returned no row".into()))
+}
+
+/// Runs a (cached) statement that returns no rows: the rows it changed.
+fn execute(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<usize> {
+    conn.prepare_cached(sql).db()?.execute(params).db()
+}
+
+/// The first column of a row.
+fn first<T: FromSql>(row: &Row<'_>) -> StoreResult<T> {
+    row.get::<_, T>(0).db()
+}
+
 // --- rows ---
 
-fn get<'r, T>(row: &'r SqliteRow, col: &str) -> StoreResult<T>
-where
-    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
-{
-    row.try_get(col).db()
+fn get<T: FromSql>(row: &Row<'_>, col: &str) -> StoreResult<T> {
+    row.get::<_, T>(col).db()
+}
+
+/// A text column, borrowed from the row.
+fn get_str<'r>(row: &'r Row<'_>, col: &str) -> StoreResult<&'r str> {
+    row.get_ref(col)
+        .db()?
+        .as_str()
+        .map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
 }
 
 fn parse_uuid(s: &str) -> StoreResult<Uuid> {
     Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("uuid {s:?}: {e}")))
 }
 
-fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
+fn user_from_row(row: &Row<'_>) -> StoreResult<User> {
     Ok(User {
         id: UserId::from_trusted(get(row, "id")?),
         username: get(row, "username")?,
@@ -297,11 +696,11 @@ fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
     })
 }
 
-fn conversation_from_row(row: &SqliteRow) -> StoreResult<Conversation> {
+fn conversation_from_row(row: &Row<'_>) -> StoreResult<Conversation> {
     Ok(Conversation {
         id: get(row, "id")?,
-        uuid: parse_uuid(get(row, "uuid")?)?,
-        kind: kind_from_str(get(row, "kind")?)?,
+        uuid: parse_uuid(get_str(row, "uuid")?)?,
+        kind: kind_from_str(get_str(row, "kind")?)?,
         title: get(row, "title")?,
         created_by: UserId::from_trusted(get(row, "created_by")?),
         created_at: get(row, "created_at")?,
@@ -311,18 +710,18 @@ fn conversation_from_row(row: &SqliteRow) -> StoreResult<Conversation> {
     })
 }
 
-fn department_from_row(row: &SqliteRow) -> StoreResult<Department> {
+fn department_from_row(row: &Row<'_>) -> StoreResult<Department> {
     Ok(Department {
         id: get(row, "id")?,
-        uuid: parse_uuid(get(row, "uuid")?)?,
+        uuid: parse_uuid(get_str(row, "uuid")?)?,
         name: get(row, "name")?,
         created_by: UserId::from_trusted(get(row, "created_by")?),
         created_at: get(row, "created_at")?,
     })
 }
 
-fn agent_from_row(row: &SqliteRow) -> StoreResult<Agent> {
-    let role: &str = get(row, "role")?;
+fn agent_from_row(row: &Row<'_>) -> StoreResult<Agent> {
+    let role = get_str(row, "role")?;
     Ok(Agent {
         department_id: get(row, "department_id")?,
         user_id: UserId::from_trusted(get(row, "user_id")?),
@@ -332,8 +731,8 @@ fn agent_from_row(row: &SqliteRow) -> StoreResult<Agent> {
     })
 }
 
-fn member_from_row(row: &SqliteRow) -> StoreResult<Member> {
-    let role: &str = get(row, "role")?;
+fn member_from_row(row: &Row<'_>) -> StoreResult<Member> {
+    let role = get_str(row, "role")?;
     Ok(Member {
         conversation_id: get(row, "conversation_id")?,
         user_id: UserId::from_trusted(get(row, "user_id")?),
@@ -345,18 +744,18 @@ fn member_from_row(row: &SqliteRow) -> StoreResult<Member> {
     })
 }
 
-fn message_from_row(row: &SqliteRow) -> StoreResult<Message> {
-    let attachments: &str = get(row, "attachments")?;
+fn message_from_row(row: &Row<'_>) -> StoreResult<Message> {
+    let attachments = get_str(row, "attachments")?;
     let attachments: Vec<String> = serde_json::from_str(attachments)
         .map_err(|e| StoreError::Corrupt(format!("attachments {attachments:?}: {e}")))?;
     Ok(Message {
         id: get(row, "id")?,
-        uuid: parse_uuid(get(row, "uuid")?)?,
+        uuid: parse_uuid(get_str(row, "uuid")?)?,
         conversation_id: get(row, "conversation_id")?,
-        conversation_uuid: parse_uuid(get(row, "conversation_uuid")?)?,
+        conversation_uuid: parse_uuid(get_str(row, "conversation_uuid")?)?,
         seq: get(row, "seq")?,
         sender_id: UserId::from_trusted(get(row, "sender_id")?),
-        kind: message_kind_from_str(get(row, "kind")?)?,
+        kind: message_kind_from_str(get_str(row, "kind")?)?,
         text: get(row, "text")?,
         attachments,
         client_id: get(row, "client_id")?,
@@ -366,7 +765,7 @@ fn message_from_row(row: &SqliteRow) -> StoreResult<Message> {
     })
 }
 
-fn friendship_from_row(row: &SqliteRow) -> StoreResult<Friendship> {
+fn friendship_from_row(row: &Row<'_>) -> StoreResult<Friendship> {
     Ok(Friendship {
         requester: UserId::from_trusted(get(row, "requester")?),
         addressee: UserId::from_trusted(get(row, "addressee")?),
@@ -377,8 +776,8 @@ fn friendship_from_row(row: &SqliteRow) -> StoreResult<Friendship> {
     })
 }
 
-fn device_from_row(row: &SqliteRow) -> StoreResult<Device> {
-    let platform: &str = get(row, "platform")?;
+fn device_from_row(row: &Row<'_>) -> StoreResult<Device> {
+    let platform = get_str(row, "platform")?;
     Ok(Device {
         user_id: UserId::from_trusted(get(row, "user_id")?),
         token: get(row, "token")?,
@@ -388,11 +787,11 @@ fn device_from_row(row: &SqliteRow) -> StoreResult<Device> {
     })
 }
 
-fn upload_from_row(row: &SqliteRow) -> StoreResult<Upload> {
+fn upload_from_row(row: &Row<'_>) -> StoreResult<Upload> {
     Ok(Upload {
         path: get(row, "path")?,
         owner: UserId::from_trusted(get(row, "owner")?),
-        kind: message_kind_from_str(get(row, "kind")?)?,
+        kind: message_kind_from_str(get_str(row, "kind")?)?,
         content_type: get(row, "content_type")?,
         size: get(row, "size")?,
         created_at: get(row, "created_at")?,
@@ -421,33 +820,24 @@ fn direct_key(a: &UserId, b: &UserId) -> String {
 }
 
 /// Creates placeholders for the ids not known yet, inside a transaction.
-async fn ensure_users_in(
-    conn: &mut sqlx::SqliteConnection,
-    ids_json: &str,
-    now: Millis,
-) -> StoreResult<()> {
-    sqlx::query(
+fn ensure_users_in(conn: &Connection, ids_json: &str, now: Millis) -> StoreResult<()> {
+    execute(
+        conn,
         "INSERT INTO users (id, placeholder, created_at) \
          SELECT DISTINCT value, 1, ? FROM json_each(?) WHERE true \
          ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(now)
-    .bind(ids_json)
-    .execute(conn)
-    .await
-    .db()?;
+        rusqlite::params![now, ids_json],
+    )?;
     Ok(())
 }
 
-async fn message_in(conn: &mut sqlx::SqliteConnection, id: i64) -> StoreResult<Option<Message>> {
-    sqlx::query(concat!(select_message!(), "WHERE m.id = ?"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
-        .db()?
-        .as_ref()
-        .map(message_from_row)
-        .transpose()
+fn message_in(conn: &Connection, id: i64) -> StoreResult<Option<Message>> {
+    optional(
+        conn,
+        concat!(select_message!(), "WHERE m.id = ?"),
+        [id],
+        message_from_row,
+    )
 }
 
 fn message_not_found(id: i64) -> StoreError {
@@ -457,33 +847,36 @@ fn message_not_found(id: i64) -> StoreError {
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.read).await.db()?;
-        Ok(())
+        self.read(|conn| one(conn, "SELECT 1", [], |_| Ok(())))
     }
 
     // --- users ---
 
     async fn upsert_user(&self, id: &UserId, profile: &Profile, now: Millis) -> StoreResult<User> {
-        let row = sqlx::query(concat!(
-            "INSERT INTO users (id, display_name, avatar_url, email, placeholder, created_at) \
-             VALUES (?, ?, ?, ?, 0, ?) \
-             ON CONFLICT (id) DO UPDATE SET \
-               display_name = COALESCE(excluded.display_name, display_name), \
-               avatar_url = COALESCE(excluded.avatar_url, avatar_url), \
-               email = COALESCE(excluded.email, email), \
-               placeholder = 0 \
-             RETURNING ",
-            user_cols!()
-        ))
-        .bind(id.as_str())
-        .bind(profile.display_name.as_deref())
-        .bind(profile.avatar_url.as_deref())
-        .bind(profile.email.as_deref())
-        .bind(now)
-        .fetch_one(&self.write)
-        .await
-        .db()?;
-        user_from_row(&row)
+        self.write(|tx| {
+            one(
+                tx,
+                concat!(
+                    "INSERT INTO users (id, display_name, avatar_url, email, placeholder, created_at) \
+                     VALUES (?, ?, ?, ?, 0, ?) \
+                     ON CONFLICT (id) DO UPDATE SET \
+                       display_name = COALESCE(excluded.display_name, display_name), \
+                       avatar_url = COALESCE(excluded.avatar_url, avatar_url), \
+                       email = COALESCE(excluded.email, email), \
+                       placeholder = 0 \
+                     RETURNING ",
+                    user_cols!()
+                ),
+                rusqlite::params![
+                    id.as_str(),
+                    profile.display_name.as_deref(),
+                    profile.avatar_url.as_deref(),
+                    profile.email.as_deref(),
+                    now
+                ],
+                user_from_row,
+            )
+        })
     }
 
     async fn ensure_users(&self, ids: &[UserId], now: Millis) -> StoreResult<()> {
@@ -491,8 +884,7 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let json = ids_json(ids)?;
-        let mut conn = self.write.acquire().await.db()?;
-        ensure_users_in(&mut conn, &json, now).await
+        self.write(|tx| ensure_users_in(tx, &json, now))
     }
 
     async fn create_password_user(
@@ -503,99 +895,105 @@ impl Store for SqliteStore {
         password_hash: &str,
         now: Millis,
     ) -> StoreResult<User> {
-        let row = sqlx::query(concat!(
-            "INSERT INTO users \
-               (id, username, display_name, avatar_url, email, password_hash, placeholder, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, 0, ?) \
-             RETURNING ",
-            user_cols!()
-        ))
-        .bind(id.as_str())
-        .bind(username)
-        .bind(profile.display_name.as_deref())
-        .bind(profile.avatar_url.as_deref())
-        .bind(profile.email.as_deref())
-        .bind(password_hash)
-        .bind(now)
-        .fetch_one(&self.write)
-        .await
-        .db()?;
-        user_from_row(&row)
+        self.write(|tx| {
+            one(
+                tx,
+                concat!(
+                    "INSERT INTO users \
+                       (id, username, display_name, avatar_url, email, password_hash, placeholder, \
+                        created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, 0, ?) \
+                     RETURNING ",
+                    user_cols!()
+                ),
+                rusqlite::params![
+                    id.as_str(),
+                    username,
+                    profile.display_name.as_deref(),
+                    profile.avatar_url.as_deref(),
+                    profile.email.as_deref(),
+                    password_hash,
+                    now
+                ],
+                user_from_row,
+            )
+        })
     }
 
     async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            user_cols!(),
-            ", password_hash FROM users \
-             WHERE username = ? AND password_hash IS NOT NULL"
-        ))
-        .bind(username)
-        .fetch_optional(&self.read)
-        .await
-        .db()?;
-        match row {
-            None => Ok(None),
-            Some(row) => Ok(Some(Credentials {
-                user: user_from_row(&row)?,
-                password_hash: get(&row, "password_hash")?,
-            })),
-        }
+        self.read(|conn| {
+            optional(
+                conn,
+                concat!(
+                    "SELECT ",
+                    user_cols!(),
+                    ", password_hash FROM users \
+                     WHERE username = ? AND password_hash IS NOT NULL"
+                ),
+                [username],
+                |row| {
+                    Ok(Credentials {
+                        user: user_from_row(row)?,
+                        password_hash: get(row, "password_hash")?,
+                    })
+                },
+            )
+        })
     }
 
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>> {
-        sqlx::query(concat!("SELECT ", user_cols!(), " FROM users WHERE id = ?"))
-            .bind(id.as_str())
-            .fetch_optional(&self.read)
-            .await
-            .db()?
-            .as_ref()
-            .map(user_from_row)
-            .transpose()
+        self.read(|conn| {
+            optional(
+                conn,
+                concat!("SELECT ", user_cols!(), " FROM users WHERE id = ?"),
+                [id.as_str()],
+                user_from_row,
+            )
+        })
     }
 
     async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        sqlx::query(concat!(
-            "SELECT ",
-            user_cols!(),
-            " FROM users WHERE id IN (SELECT value FROM json_each(?))"
-        ))
-        .bind(ids_json(ids)?)
-        .fetch_all(&self.read)
-        .await
-        .db()?
-        .iter()
-        .map(user_from_row)
-        .collect()
+        let json = ids_json(ids)?;
+        self.read(|conn| {
+            all(
+                conn,
+                concat!(
+                    "SELECT ",
+                    user_cols!(),
+                    " FROM users WHERE id IN (SELECT value FROM json_each(?))"
+                ),
+                [json],
+                user_from_row,
+            )
+        })
     }
 
     async fn set_last_seen(&self, id: &UserId, at: Millis) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE users SET last_seen_at = MAX(COALESCE(last_seen_at, ?1), ?1) WHERE id = ?2",
-        )
-        .bind(at)
-        .bind(id.as_str())
-        .execute(&self.write)
-        .await
-        .db()?;
+        self.write(|tx| {
+            execute(
+                tx,
+                "UPDATE users SET last_seen_at = MAX(COALESCE(last_seen_at, ?1), ?1) WHERE id = ?2",
+                rusqlite::params![at, id.as_str()],
+            )
+        })?;
         Ok(())
     }
 
     async fn contacts(&self, id: &UserId) -> StoreResult<Vec<UserId>> {
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT other.user_id FROM members mine \
-             JOIN members other ON other.conversation_id = mine.conversation_id \
-             WHERE mine.user_id = ?1 AND other.user_id <> ?1 \
-             ORDER BY other.user_id",
-        )
-        .bind(id.as_str())
-        .fetch_all(&self.read)
-        .await
-        .db()?;
-        Ok(rows.into_iter().map(UserId::from_trusted).collect())
+        self.read(|conn| {
+            all(
+                conn,
+                "SELECT DISTINCT other.user_id FROM members mine \
+                 JOIN members other ON other.conversation_id = mine.conversation_id \
+                 WHERE mine.user_id = ?1 AND other.user_id <> ?1 \
+                 ORDER BY other.user_id",
+                [id.as_str()],
+                |row| first(row).map(UserId::from_trusted),
+            )
+        })
     }
 
     // --- conversations ---
@@ -612,49 +1010,37 @@ impl Store for SqliteStore {
             )));
         }
         let key = direct_key(creator, other);
-        let mut tx = self.begin_write().await?;
-        ensure_users_in(&mut tx, &ids_json([creator, other])?, now).await?;
-        let created = sqlx::query(
-            "INSERT INTO conversations \
-               (uuid, kind, title, created_by, created_at, last_seq, updated_at, direct_key) \
-             VALUES (?, 'direct', NULL, ?, ?, 0, ?, ?) \
-             ON CONFLICT (direct_key) DO NOTHING",
-        )
-        .bind(Uuid::now_v7().to_string())
-        .bind(creator.as_str())
-        .bind(now)
-        .bind(now)
-        .bind(&key)
-        .execute(&mut *tx)
-        .await
-        .db()?
-        .rows_affected()
-            == 1;
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            conv_cols!(),
-            " FROM conversations c WHERE c.direct_key = ?"
-        ))
-        .bind(&key)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
-        let conversation = conversation_from_row(&row)?;
-        if created {
-            sqlx::query(
-                "INSERT INTO members (conversation_id, user_id, role, joined_at) \
-                 VALUES (?1, ?2, 'owner', ?4), (?1, ?3, 'member', ?4)",
-            )
-            .bind(conversation.id)
-            .bind(creator.as_str())
-            .bind(other.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        }
-        tx.commit().await.db()?;
-        Ok((conversation, created))
+        let pair = ids_json([creator, other])?;
+        self.write(|tx| {
+            ensure_users_in(tx, &pair, now)?;
+            let created = execute(
+                tx,
+                "INSERT INTO conversations \
+                   (uuid, kind, title, created_by, created_at, last_seq, updated_at, direct_key) \
+                 VALUES (?, 'direct', NULL, ?, ?, 0, ?, ?) \
+                 ON CONFLICT (direct_key) DO NOTHING",
+                rusqlite::params![Uuid::now_v7().to_string(), creator.as_str(), now, now, key],
+            )? == 1;
+            let conversation = one(
+                tx,
+                concat!(
+                    "SELECT ",
+                    conv_cols!(),
+                    " FROM conversations c WHERE c.direct_key = ?"
+                ),
+                [&key],
+                conversation_from_row,
+            )?;
+            if created {
+                execute(
+                    tx,
+                    "INSERT INTO members (conversation_id, user_id, role, joined_at) \
+                     VALUES (?1, ?2, 'owner', ?4), (?1, ?3, 'member', ?4)",
+                    rusqlite::params![conversation.id, creator.as_str(), other.as_str(), now],
+                )?;
+            }
+            Ok((conversation, created))
+        })
     }
 
     async fn create_group(
@@ -664,7 +1050,7 @@ impl Store for SqliteStore {
         members: &[UserId],
         now: Millis,
     ) -> StoreResult<Conversation> {
-        self.insert_group(creator, title, members, None, now).await
+        self.insert_group(creator, title, members, None, now)
     }
 
     async fn create_support(
@@ -675,62 +1061,62 @@ impl Store for SqliteStore {
         now: Millis,
     ) -> StoreResult<Conversation> {
         self.insert_group(visitor, title, &[], Some(department_id), now)
-            .await
     }
 
     async fn conversation(&self, r: ConversationRef) -> StoreResult<Option<Conversation>> {
-        let q = match r {
-            RowRef::Id(id) => sqlx::query(concat!(
-                "SELECT ",
-                conv_cols!(),
-                " FROM conversations c WHERE c.id = ?"
-            ))
-            .bind(id),
-            RowRef::Uuid(uuid) => sqlx::query(concat!(
-                "SELECT ",
-                conv_cols!(),
-                " FROM conversations c WHERE c.uuid = ?"
-            ))
-            .bind(uuid.to_string()),
-        };
-        q.fetch_optional(&self.read)
-            .await
-            .db()?
-            .as_ref()
-            .map(conversation_from_row)
-            .transpose()
+        self.read(|conn| match r {
+            RowRef::Id(id) => optional(
+                conn,
+                concat!(
+                    "SELECT ",
+                    conv_cols!(),
+                    " FROM conversations c WHERE c.id = ?"
+                ),
+                [id],
+                conversation_from_row,
+            ),
+            RowRef::Uuid(uuid) => optional(
+                conn,
+                concat!(
+                    "SELECT ",
+                    conv_cols!(),
+                    " FROM conversations c WHERE c.uuid = ?"
+                ),
+                [uuid.to_string()],
+                conversation_from_row,
+            ),
+        })
     }
 
     async fn members(&self, conversation_id: i64) -> StoreResult<Vec<Member>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            member_cols!(),
-            " FROM members mb WHERE mb.conversation_id = ? ORDER BY ",
-            member_order!()
-        ))
-        .bind(conversation_id)
-        .fetch_all(&self.read)
-        .await
-        .db()?
-        .iter()
-        .map(member_from_row)
-        .collect()
+        self.read(|conn| {
+            all(
+                conn,
+                concat!(
+                    "SELECT ",
+                    member_cols!(),
+                    " FROM members mb WHERE mb.conversation_id = ? ORDER BY ",
+                    member_order!()
+                ),
+                [conversation_id],
+                member_from_row,
+            )
+        })
     }
 
     async fn member(&self, conversation_id: i64, user: &UserId) -> StoreResult<Option<Member>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            member_cols!(),
-            " FROM members mb WHERE mb.conversation_id = ? AND mb.user_id = ?"
-        ))
-        .bind(conversation_id)
-        .bind(user.as_str())
-        .fetch_optional(&self.read)
-        .await
-        .db()?
-        .as_ref()
-        .map(member_from_row)
-        .transpose()
+        self.read(|conn| {
+            optional(
+                conn,
+                concat!(
+                    "SELECT ",
+                    member_cols!(),
+                    " FROM members mb WHERE mb.conversation_id = ? AND mb.user_id = ?"
+                ),
+                rusqlite::params![conversation_id, user.as_str()],
+                member_from_row,
+            )
+        })
     }
 
     async fn add_member(
@@ -740,24 +1126,18 @@ impl Store for SqliteStore {
         role: Role,
         now: Millis,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        ensure_users_in(&mut tx, &ids_json([user])?, now).await?;
-        let added = sqlx::query(
-            "INSERT INTO members (conversation_id, user_id, role, joined_at) \
-             VALUES (?, ?, ?, ?) \
-             ON CONFLICT (conversation_id, user_id) DO NOTHING",
-        )
-        .bind(conversation_id)
-        .bind(user.as_str())
-        .bind(role.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .db()?
-        .rows_affected()
-            == 1;
-        tx.commit().await.db()?;
-        Ok(added)
+        let json = ids_json([user])?;
+        self.write(|tx| {
+            ensure_users_in(tx, &json, now)?;
+            let added = execute(
+                tx,
+                "INSERT INTO members (conversation_id, user_id, role, joined_at) \
+                 VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (conversation_id, user_id) DO NOTHING",
+                rusqlite::params![conversation_id, user.as_str(), role.as_str(), now],
+            )?;
+            Ok(added == 1)
+        })
     }
 
     async fn set_muted(
@@ -766,138 +1146,130 @@ impl Store for SqliteStore {
         user: &UserId,
         muted: bool,
     ) -> StoreResult<bool> {
-        let changed = sqlx::query(
-            "UPDATE members SET muted = ? WHERE conversation_id = ? AND user_id = ? AND muted <> ?",
-        )
-        .bind(i64::from(muted))
-        .bind(conversation_id)
-        .bind(user.as_str())
-        .bind(i64::from(muted))
-        .execute(&self.write)
-        .await
-        .db()?
-        .rows_affected()
-            == 1;
-        Ok(changed)
+        let muted = i64::from(muted);
+        let changed = self.write(|tx| {
+            execute(
+                tx,
+                "UPDATE members SET muted = ? \
+                 WHERE conversation_id = ? AND user_id = ? AND muted <> ?",
+                rusqlite::params![muted, conversation_id, user.as_str(), muted],
+            )
+        })?;
+        Ok(changed == 1)
     }
 
     async fn remove_member(&self, conversation_id: i64, user: &UserId) -> StoreResult<bool> {
-        let removed = sqlx::query("DELETE FROM members WHERE conversation_id = ? AND user_id = ?")
-            .bind(conversation_id)
-            .bind(user.as_str())
-            .execute(&self.write)
-            .await
-            .db()?
-            .rows_affected()
-            == 1;
-        Ok(removed)
+        let removed = self.write(|tx| {
+            execute(
+                tx,
+                "DELETE FROM members WHERE conversation_id = ? AND user_id = ?",
+                rusqlite::params![conversation_id, user.as_str()],
+            )
+        })?;
+        Ok(removed == 1)
     }
 
     async fn conversation_ids_of(&self, user: &UserId) -> StoreResult<Vec<i64>> {
-        let rows: Vec<(i64,)> = sqlx::query_as(
-            "SELECT conversation_id FROM members WHERE user_id = ? ORDER BY conversation_id",
-        )
-        .bind(user.as_str())
-        .fetch_all(&self.read)
-        .await
-        .db()?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+        self.read(|conn| {
+            all(
+                conn,
+                "SELECT conversation_id FROM members WHERE user_id = ? ORDER BY conversation_id",
+                [user.as_str()],
+                first,
+            )
+        })
     }
 
     async fn conversations_of(&self, user: &UserId) -> StoreResult<Vec<ConversationSummary>> {
         // Three queries in one read transaction (one snapshot): the
         // conversations with the unread counts, all their members, and
         // their last live messages.
-        let mut tx = self.read.begin().await.db()?;
+        self.read(|conn| {
+            let tx = conn.transaction().db()?;
+            let mut summaries = all(
+                &tx,
+                concat!(
+                    "SELECT ",
+                    conv_cols!(),
+                    ", (SELECT COUNT(*) FROM messages m \
+                        WHERE m.conversation_id = c.id AND m.seq > me.last_read_seq \
+                          AND m.sender_id <> me.user_id AND m.deleted_at IS NULL) AS unread \
+                     FROM members me JOIN conversations c ON c.id = me.conversation_id \
+                     WHERE me.user_id = ? \
+                     ORDER BY c.updated_at DESC, c.id DESC"
+                ),
+                [user.as_str()],
+                |row| {
+                    Ok(ConversationSummary {
+                        conversation: conversation_from_row(row)?,
+                        members: Vec::new(),
+                        last_message: None,
+                        unread_count: get(row, "unread")?,
+                    })
+                },
+            )?;
+            if summaries.is_empty() {
+                tx.commit().db()?;
+                return Ok(summaries);
+            }
 
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            conv_cols!(),
-            ", (SELECT COUNT(*) FROM messages m \
-                WHERE m.conversation_id = c.id AND m.seq > me.last_read_seq \
-                  AND m.sender_id <> me.user_id AND m.deleted_at IS NULL) AS unread \
-             FROM members me JOIN conversations c ON c.id = me.conversation_id \
-             WHERE me.user_id = ? \
-             ORDER BY c.updated_at DESC, c.id DESC"
-        ))
-        .bind(user.as_str())
-        .fetch_all(&mut *tx)
-        .await
-        .db()?;
-        let mut summaries = Vec::with_capacity(rows.len());
-        for row in &rows {
-            summaries.push(ConversationSummary {
-                conversation: conversation_from_row(row)?,
-                members: Vec::new(),
-                last_message: None,
-                unread_count: get(row, "unread")?,
-            });
-        }
-        if summaries.is_empty() {
-            tx.commit().await.db()?;
-            return Ok(summaries);
-        }
+            let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
+            for member in all(
+                &tx,
+                concat!(
+                    "SELECT ",
+                    member_cols!(),
+                    " FROM members me JOIN members mb ON mb.conversation_id = me.conversation_id \
+                     WHERE me.user_id = ? ORDER BY mb.conversation_id, ",
+                    member_order!()
+                ),
+                [user.as_str()],
+                member_from_row,
+            )? {
+                members
+                    .entry(member.conversation_id)
+                    .or_default()
+                    .push(member);
+            }
 
-        let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
-        for row in sqlx::query(concat!(
-            "SELECT ",
-            member_cols!(),
-            " FROM members me JOIN members mb ON mb.conversation_id = me.conversation_id \
-             WHERE me.user_id = ? ORDER BY mb.conversation_id, ",
-            member_order!()
-        ))
-        .bind(user.as_str())
-        .fetch_all(&mut *tx)
-        .await
-        .db()?
-        .iter()
-        {
-            let member = member_from_row(row)?;
-            members
-                .entry(member.conversation_id)
-                .or_default()
-                .push(member);
-        }
+            let mut last: HashMap<i64, Message> = HashMap::new();
+            for message in all(
+                &tx,
+                concat!(
+                    select_message!(),
+                    "JOIN members me ON me.conversation_id = m.conversation_id \
+                     WHERE me.user_id = ? AND m.seq = ( \
+                       SELECT MAX(x.seq) FROM messages x \
+                       WHERE x.conversation_id = m.conversation_id AND x.deleted_at IS NULL)"
+                ),
+                [user.as_str()],
+                message_from_row,
+            )? {
+                last.insert(message.conversation_id, message);
+            }
+            tx.commit().db()?;
 
-        let mut last: HashMap<i64, Message> = HashMap::new();
-        for row in sqlx::query(concat!(
-            select_message!(),
-            "JOIN members me ON me.conversation_id = m.conversation_id \
-             WHERE me.user_id = ? AND m.seq = ( \
-               SELECT MAX(x.seq) FROM messages x \
-               WHERE x.conversation_id = m.conversation_id AND x.deleted_at IS NULL)"
-        ))
-        .bind(user.as_str())
-        .fetch_all(&mut *tx)
-        .await
-        .db()?
-        .iter()
-        {
-            let message = message_from_row(row)?;
-            last.insert(message.conversation_id, message);
-        }
-        tx.commit().await.db()?;
-
-        for s in &mut summaries {
-            let id = s.conversation.id;
-            s.members = members.remove(&id).unwrap_or_default();
-            s.last_message = last.remove(&id);
-        }
-        Ok(summaries)
+            for s in &mut summaries {
+                let id = s.conversation.id;
+                s.members = members.remove(&id).unwrap_or_default();
+                s.last_message = last.remove(&id);
+            }
+            Ok(summaries)
+        })
     }
 
     async fn unread_count(&self, conversation_id: i64, user: &UserId) -> StoreResult<i64> {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM members me JOIN messages m \
-               ON m.conversation_id = me.conversation_id AND m.seq > me.last_read_seq \
-             WHERE me.conversation_id = ?1 AND me.user_id = ?2 \
-               AND m.sender_id <> ?2 AND m.deleted_at IS NULL",
-        )
-        .bind(conversation_id)
-        .bind(user.as_str())
-        .fetch_one(&self.read)
-        .await
-        .db()
+        self.read(|conn| {
+            one(
+                conn,
+                "SELECT COUNT(*) FROM members me JOIN messages m \
+                   ON m.conversation_id = me.conversation_id AND m.seq > me.last_read_seq \
+                 WHERE me.conversation_id = ?1 AND me.user_id = ?2 \
+                   AND m.sender_id <> ?2 AND m.deleted_at IS NULL",
+                rusqlite::params![conversation_id, user.as_str()],
+                first,
+            )
+        })
     }
 
     async fn direct_conversation_between(
@@ -908,18 +1280,19 @@ impl Store for SqliteStore {
         if a == b {
             return Ok(None);
         }
-        sqlx::query(concat!(
-            "SELECT ",
-            conv_cols!(),
-            " FROM conversations c WHERE c.direct_key = ?"
-        ))
-        .bind(direct_key(a, b))
-        .fetch_optional(&self.read)
-        .await
-        .db()?
-        .as_ref()
-        .map(conversation_from_row)
-        .transpose()
+        let key = direct_key(a, b);
+        self.read(|conn| {
+            optional(
+                conn,
+                concat!(
+                    "SELECT ",
+                    conv_cols!(),
+                    " FROM conversations c WHERE c.direct_key = ?"
+                ),
+                [key],
+                conversation_from_row,
+            )
+        })
     }
 
     // --- departments ---
@@ -930,95 +1303,78 @@ impl Store for SqliteStore {
         name: &str,
         now: Millis,
     ) -> StoreResult<Department> {
-        let mut tx = self.begin_write().await?;
-        ensure_users_in(&mut tx, &ids_json([creator])?, now).await?;
-        let row = sqlx::query(
-            "INSERT INTO departments (uuid, name, created_by, created_at) VALUES (?, ?, ?, ?) \
-             RETURNING id, uuid, name, created_by, created_at",
-        )
-        .bind(Uuid::now_v7().to_string())
-        .bind(name)
-        .bind(creator.as_str())
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
-        let department = department_from_row(&row)?;
-        sqlx::query(
-            "INSERT INTO department_agents (department_id, user_id, role, added_at) \
-             VALUES (?, ?, 'admin', ?)",
-        )
-        .bind(department.id)
-        .bind(creator.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        tx.commit().await.db()?;
-        Ok(department)
+        let json = ids_json([creator])?;
+        self.write(|tx| {
+            ensure_users_in(tx, &json, now)?;
+            let department = one(
+                tx,
+                "INSERT INTO departments (uuid, name, created_by, created_at) VALUES (?, ?, ?, ?) \
+                 RETURNING id, uuid, name, created_by, created_at",
+                rusqlite::params![Uuid::now_v7().to_string(), name, creator.as_str(), now],
+                department_from_row,
+            )?;
+            execute(
+                tx,
+                "INSERT INTO department_agents (department_id, user_id, role, added_at) \
+                 VALUES (?, ?, 'admin', ?)",
+                rusqlite::params![department.id, creator.as_str(), now],
+            )?;
+            Ok(department)
+        })
     }
 
     async fn department(&self, r: RowRef) -> StoreResult<Option<Department>> {
-        let q = match r {
-            RowRef::Id(id) => sqlx::query(
+        self.read(|conn| match r {
+            RowRef::Id(id) => optional(
+                conn,
                 "SELECT id, uuid, name, created_by, created_at FROM departments WHERE id = ?",
-            )
-            .bind(id),
-            RowRef::Uuid(uuid) => sqlx::query(
+                [id],
+                department_from_row,
+            ),
+            RowRef::Uuid(uuid) => optional(
+                conn,
                 "SELECT id, uuid, name, created_by, created_at FROM departments WHERE uuid = ?",
-            )
-            .bind(uuid.to_string()),
-        };
-        q.fetch_optional(&self.read)
-            .await
-            .db()?
-            .as_ref()
-            .map(department_from_row)
-            .transpose()
+                [uuid.to_string()],
+                department_from_row,
+            ),
+        })
     }
 
     async fn departments_of(&self, user: &UserId) -> StoreResult<Vec<Department>> {
-        sqlx::query(
-            "SELECT d.id, d.uuid, d.name, d.created_by, d.created_at \
-             FROM department_agents a JOIN departments d ON d.id = a.department_id \
-             WHERE a.user_id = ? ORDER BY d.id",
-        )
-        .bind(user.as_str())
-        .fetch_all(&self.read)
-        .await
-        .db()?
-        .iter()
-        .map(department_from_row)
-        .collect()
+        self.read(|conn| {
+            all(
+                conn,
+                "SELECT d.id, d.uuid, d.name, d.created_by, d.created_at \
+                 FROM department_agents a JOIN departments d ON d.id = a.department_id \
+                 WHERE a.user_id = ? ORDER BY d.id",
+                [user.as_str()],
+                department_from_row,
+            )
+        })
     }
 
     async fn agents(&self, department_id: i64) -> StoreResult<Vec<Agent>> {
-        sqlx::query(
-            "SELECT department_id, user_id, role, added_at FROM department_agents \
-             WHERE department_id = ? ORDER BY role = 'admin' DESC, added_at, user_id",
-        )
-        .bind(department_id)
-        .fetch_all(&self.read)
-        .await
-        .db()?
-        .iter()
-        .map(agent_from_row)
-        .collect()
+        self.read(|conn| {
+            all(
+                conn,
+                "SELECT department_id, user_id, role, added_at FROM department_agents \
+                 WHERE department_id = ? ORDER BY role = 'admin' DESC, added_at, user_id",
+                [department_id],
+                agent_from_row,
+            )
+        })
     }
 
     async fn agent(&self, department_id: i64, user: &UserId) -> StoreResult<Option<Agent>> {
-        sqlx::query(
-            "SELECT department_id, user_id, role, added_at FROM department_agents \
-             WHERE department_id = ? AND user_id = ?",
-        )
-        .bind(department_id)
-        .bind(user.as_str())
-        .fetch_optional(&self.read)
-        .await
-        .db()?
-        .as_ref()
-        .map(agent_from_row)
-        .transpose()
+        self.read(|conn| {
+            optional(
+                conn,
+                "SELECT department_id, user_id, role, added_at FROM department_agents \
+                 WHERE department_id = ? AND user_id = ?",
+                rusqlite::params![department_id, user.as_str()],
+                agent_from_row,
+            )
+        })
     }
 
     async fn put_agent(
@@ -1028,85 +1384,78 @@ impl Store for SqliteStore {
         role: AgentRole,
         now: Millis,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        ensure_users_in(&mut tx, &ids_json([user])?, now).await?;
-        let existed =
-            sqlx::query("SELECT 1 FROM department_agents WHERE department_id = ? AND user_id = ?")
-                .bind(department_id)
-                .bind(user.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .db()?
-                .is_some();
-        sqlx::query(
-            "INSERT INTO department_agents (department_id, user_id, role, added_at) \
-             VALUES (?, ?, ?, ?) \
-             ON CONFLICT (department_id, user_id) DO UPDATE SET role = excluded.role",
-        )
-        .bind(department_id)
-        .bind(user.as_str())
-        .bind(role.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        tx.commit().await.db()?;
-        Ok(!existed)
+        let json = ids_json([user])?;
+        self.write(|tx| {
+            ensure_users_in(tx, &json, now)?;
+            let existed = optional(
+                tx,
+                "SELECT 1 FROM department_agents WHERE department_id = ? AND user_id = ?",
+                rusqlite::params![department_id, user.as_str()],
+                |_| Ok(()),
+            )?
+            .is_some();
+            execute(
+                tx,
+                "INSERT INTO department_agents (department_id, user_id, role, added_at) \
+                 VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (department_id, user_id) DO UPDATE SET role = excluded.role",
+                rusqlite::params![department_id, user.as_str(), role.as_str(), now],
+            )?;
+            Ok(!existed)
+        })
     }
 
     async fn remove_agent(&self, department_id: i64, user: &UserId) -> StoreResult<bool> {
-        let removed =
-            sqlx::query("DELETE FROM department_agents WHERE department_id = ? AND user_id = ?")
-                .bind(department_id)
-                .bind(user.as_str())
-                .execute(&self.write)
-                .await
-                .db()?
-                .rows_affected()
-                == 1;
-        Ok(removed)
+        let removed = self.write(|tx| {
+            execute(
+                tx,
+                "DELETE FROM department_agents WHERE department_id = ? AND user_id = ?",
+                rusqlite::params![department_id, user.as_str()],
+            )
+        })?;
+        Ok(removed == 1)
     }
 
     async fn support_conversations(&self, department_id: i64) -> StoreResult<Vec<Conversation>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            conv_cols!(),
-            " FROM conversations c WHERE c.department_id = ? ORDER BY c.updated_at DESC, c.id DESC"
-        ))
-        .bind(department_id)
-        .fetch_all(&self.read)
-        .await
-        .db()?
-        .iter()
-        .map(conversation_from_row)
-        .collect()
+        self.read(|conn| {
+            all(
+                conn,
+                concat!(
+                    "SELECT ",
+                    conv_cols!(),
+                    " FROM conversations c WHERE c.department_id = ? \
+                     ORDER BY c.updated_at DESC, c.id DESC"
+                ),
+                [department_id],
+                conversation_from_row,
+            )
+        })
     }
 
     // --- messages ---
 
     async fn insert_message(&self, m: NewMessage) -> StoreResult<Inserted> {
-        let (reply, answer) = oneshot::channel();
-        self.inserts
-            .send((m, reply))
-            .map_err(|_| StoreError::Unavailable("the store is closed".into()))?;
-        answer
-            .await
-            .unwrap_or_else(|_| Err(StoreError::Unavailable("the store is closed".into())))
+        let conversation_id = m.conversation_id;
+        self.write(|tx| insert_one(tx, m))?.ok_or_else(|| {
+            StoreError::Backend(format!("conversation {conversation_id} does not exist"))
+        })
     }
 
     async fn message(&self, r: MessageRef) -> StoreResult<Option<Message>> {
-        let q = match r {
-            RowRef::Id(id) => sqlx::query(concat!(select_message!(), "WHERE m.id = ?")).bind(id),
-            RowRef::Uuid(uuid) => {
-                sqlx::query(concat!(select_message!(), "WHERE m.uuid = ?")).bind(uuid.to_string())
-            }
-        };
-        q.fetch_optional(&self.read)
-            .await
-            .db()?
-            .as_ref()
-            .map(message_from_row)
-            .transpose()
+        self.read(|conn| match r {
+            RowRef::Id(id) => optional(
+                conn,
+                concat!(select_message!(), "WHERE m.id = ?"),
+                [id],
+                message_from_row,
+            ),
+            RowRef::Uuid(uuid) => optional(
+                conn,
+                concat!(select_message!(), "WHERE m.uuid = ?"),
+                [uuid.to_string()],
+                message_from_row,
+            ),
+        })
     }
 
     async fn messages(&self, conversation_id: i64, page: Page) -> StoreResult<Vec<Message>> {
@@ -1114,94 +1463,82 @@ impl Store for SqliteStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let rows = match (page.before_seq, page.after_seq) {
-            (None, Some(after)) => sqlx::query(concat!(
-                select_message!(),
-                "WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?"
-            ))
-            .bind(conversation_id)
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&self.read)
-            .await
-            .db()?,
-            (before, after) => {
-                let mut rows = sqlx::query(concat!(
+        self.read(|conn| match (page.before_seq, page.after_seq) {
+            (None, Some(after)) => all(
+                conn,
+                concat!(
                     select_message!(),
-                    "WHERE m.conversation_id = ? AND m.seq < ? AND m.seq > ? \
-                     ORDER BY m.seq DESC LIMIT ?"
-                ))
-                .bind(conversation_id)
-                .bind(before.unwrap_or(i64::MAX))
-                .bind(after.unwrap_or(0))
-                .bind(limit)
-                .fetch_all(&self.read)
-                .await
-                .db()?;
-                rows.reverse();
-                rows
+                    "WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?"
+                ),
+                rusqlite::params![conversation_id, after, limit],
+                message_from_row,
+            ),
+            (before, after) => {
+                let mut messages = all(
+                    conn,
+                    concat!(
+                        select_message!(),
+                        "WHERE m.conversation_id = ? AND m.seq < ? AND m.seq > ? \
+                         ORDER BY m.seq DESC LIMIT ?"
+                    ),
+                    rusqlite::params![
+                        conversation_id,
+                        before.unwrap_or(i64::MAX),
+                        after.unwrap_or(0),
+                        limit
+                    ],
+                    message_from_row,
+                )?;
+                messages.reverse();
+                Ok(messages)
             }
-        };
-        rows.iter().map(message_from_row).collect()
+        })
     }
 
     async fn edit_message(&self, id: i64, text: &str, at: Millis) -> StoreResult<Message> {
-        let mut tx = self.begin_write().await?;
-        let changed = sqlx::query(
-            "UPDATE messages SET text = ?, edited_at = ? WHERE id = ? AND deleted_at IS NULL",
-        )
-        .bind(text)
-        .bind(at)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .db()?
-        .rows_affected();
-        let message = message_in(&mut tx, id)
-            .await?
-            .ok_or_else(|| message_not_found(id))?;
-        if changed == 0 {
-            // The row exists, so it is deleted.
-            return Err(StoreError::Conflict("message is deleted"));
-        }
-        tx.commit().await.db()?;
-        Ok(message)
+        self.write(|tx| {
+            let changed = execute(
+                tx,
+                "UPDATE messages SET text = ?, edited_at = ? WHERE id = ? AND deleted_at IS NULL",
+                rusqlite::params![text, at, id],
+            )?;
+            let message = message_in(tx, id)?.ok_or_else(|| message_not_found(id))?;
+            if changed == 0 {
+                // The row exists, so it is deleted (and nothing is committed).
+                return Err(StoreError::Conflict("message is deleted"));
+            }
+            Ok(message)
+        })
     }
 
     async fn delete_message(&self, id: i64, at: Millis) -> StoreResult<Message> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE messages \
-             SET text = NULL, attachments = '[]', deleted_at = COALESCE(deleted_at, ?) \
-             WHERE id = ?",
-        )
-        .bind(at)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        sqlx::query("DELETE FROM message_attachments WHERE message_id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        let message = message_in(&mut tx, id)
-            .await?
-            .ok_or_else(|| message_not_found(id))?;
-        tx.commit().await.db()?;
-        Ok(message)
+        self.write(|tx| {
+            execute(
+                tx,
+                "UPDATE messages \
+                 SET text = NULL, attachments = '[]', deleted_at = COALESCE(deleted_at, ?) \
+                 WHERE id = ?",
+                rusqlite::params![at, id],
+            )?;
+            execute(
+                tx,
+                "DELETE FROM message_attachments WHERE message_id = ?",
+                [id],
+            )?;
+            message_in(tx, id)?.ok_or_else(|| message_not_found(id))
+        })
     }
 
     async fn attachment_used_in(&self, conversation_id: i64, path: &str) -> StoreResult<bool> {
-        sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM message_attachments \
-             WHERE conversation_id = ? AND path = ?)",
-        )
-        .bind(conversation_id)
-        .bind(path)
-        .fetch_one(&self.read)
-        .await
-        .db()
+        self.read(|conn| {
+            one(
+                conn,
+                "SELECT EXISTS (SELECT 1 FROM message_attachments \
+                 WHERE conversation_id = ? AND path = ?)",
+                rusqlite::params![conversation_id, path],
+                first,
+            )
+        })
     }
 
     // --- watermarks ---
@@ -1212,8 +1549,20 @@ impl Store for SqliteStore {
         user: &UserId,
         seq: i64,
     ) -> StoreResult<Option<i64>> {
-        self.advance_watermark("last_read_seq", conversation_id, user, seq)
-            .await
+        self.write(|tx| {
+            optional(
+                tx,
+                concat!(
+                    "UPDATE members SET last_read_seq = ",
+                    watermark_target!(),
+                    " WHERE conversation_id = ?2 AND user_id = ?3 AND last_read_seq < ",
+                    watermark_target!(),
+                    " RETURNING last_read_seq"
+                ),
+                rusqlite::params![seq, conversation_id, user.as_str()],
+                first,
+            )
+        })
     }
 
     async fn mark_delivered(
@@ -1225,24 +1574,32 @@ impl Store for SqliteStore {
         if users.is_empty() {
             return Ok((vec![], seq));
         }
-        let target = "MIN(?1, (SELECT last_seq FROM conversations WHERE id = ?2))";
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE members SET last_delivered_seq = {target} \
-             WHERE conversation_id = ?2 AND last_delivered_seq < {target} \
-               AND user_id IN (SELECT value FROM json_each(?3)) \
-             RETURNING user_id, last_delivered_seq"
-        )))
-        .bind(seq)
-        .bind(conversation_id)
-        .bind(ids_json(users.iter())?)
-        .fetch_all(&self.write)
-        .await
-        .db()?;
+        let json = ids_json(users.iter())?;
+        let rows = self.write(|tx| {
+            all(
+                tx,
+                concat!(
+                    "UPDATE members SET last_delivered_seq = ",
+                    watermark_target!(),
+                    " WHERE conversation_id = ?2 AND last_delivered_seq < ",
+                    watermark_target!(),
+                    " AND user_id IN (SELECT value FROM json_each(?3)) \
+                     RETURNING user_id, last_delivered_seq"
+                ),
+                rusqlite::params![seq, conversation_id, json],
+                |row| {
+                    Ok((
+                        UserId::from_trusted(get(row, "user_id")?),
+                        get::<i64>(row, "last_delivered_seq")?,
+                    ))
+                },
+            )
+        })?;
         let mut moved = Vec::with_capacity(rows.len());
         let mut up_to = seq;
-        for row in &rows {
-            moved.push(UserId::from_trusted(get(row, "user_id")?));
-            up_to = get(row, "last_delivered_seq")?;
+        for (user, at) in rows {
+            moved.push(user);
+            up_to = at;
         }
         Ok((moved, up_to))
     }
@@ -1251,19 +1608,18 @@ impl Store for SqliteStore {
 
     async fn friendship(&self, a: &UserId, b: &UserId) -> StoreResult<Option<Friendship>> {
         let (lo, hi) = ordered(a, b);
-        sqlx::query(concat!(
-            "SELECT ",
-            friendship_cols!(),
-            " FROM friendships WHERE user_lo = ? AND user_hi = ?"
-        ))
-        .bind(lo.as_str())
-        .bind(hi.as_str())
-        .fetch_optional(&self.read)
-        .await
-        .db()?
-        .as_ref()
-        .map(friendship_from_row)
-        .transpose()
+        self.read(|conn| {
+            optional(
+                conn,
+                concat!(
+                    "SELECT ",
+                    friendship_cols!(),
+                    " FROM friendships WHERE user_lo = ? AND user_hi = ?"
+                ),
+                [lo.as_str(), hi.as_str()],
+                friendship_from_row,
+            )
+        })
     }
 
     async fn put_friendship(&self, f: &Friendship) -> StoreResult<()> {
@@ -1274,171 +1630,166 @@ impl Store for SqliteStore {
             )));
         }
         let (lo, hi) = ordered(&f.requester, &f.addressee);
-        let mut tx = self.begin_write().await?;
-        ensure_users_in(&mut tx, &ids_json([lo, hi])?, f.created_at).await?;
-        sqlx::query(
-            "INSERT INTO friendships \
-               (user_lo, user_hi, requester, addressee, status, blocked_by, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (user_lo, user_hi) DO UPDATE SET \
-               requester = excluded.requester, \
-               addressee = excluded.addressee, \
-               status = excluded.status, \
-               blocked_by = excluded.blocked_by, \
-               created_at = excluded.created_at, \
-               updated_at = excluded.updated_at",
-        )
-        .bind(lo.as_str())
-        .bind(hi.as_str())
-        .bind(f.requester.as_str())
-        .bind(f.addressee.as_str())
-        .bind(f.status.as_code())
-        .bind(f.blocked_by.as_ref().map(UserId::as_str))
-        .bind(f.created_at)
-        .bind(f.updated_at)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        tx.commit().await.db()?;
-        Ok(())
+        let pair = ids_json([lo, hi])?;
+        self.write(|tx| {
+            ensure_users_in(tx, &pair, f.created_at)?;
+            execute(
+                tx,
+                "INSERT INTO friendships \
+                   (user_lo, user_hi, requester, addressee, status, blocked_by, created_at, \
+                    updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (user_lo, user_hi) DO UPDATE SET \
+                   requester = excluded.requester, \
+                   addressee = excluded.addressee, \
+                   status = excluded.status, \
+                   blocked_by = excluded.blocked_by, \
+                   created_at = excluded.created_at, \
+                   updated_at = excluded.updated_at",
+                rusqlite::params![
+                    lo.as_str(),
+                    hi.as_str(),
+                    f.requester.as_str(),
+                    f.addressee.as_str(),
+                    f.status.as_code(),
+                    f.blocked_by.as_ref().map(UserId::as_str),
+                    f.created_at,
+                    f.updated_at
+                ],
+            )?;
+            Ok(())
+        })
     }
 
     async fn delete_friendship(&self, a: &UserId, b: &UserId) -> StoreResult<bool> {
         let (lo, hi) = ordered(a, b);
-        let deleted = sqlx::query("DELETE FROM friendships WHERE user_lo = ? AND user_hi = ?")
-            .bind(lo.as_str())
-            .bind(hi.as_str())
-            .execute(&self.write)
-            .await
-            .db()?
-            .rows_affected()
-            == 1;
-        Ok(deleted)
+        let deleted = self.write(|tx| {
+            execute(
+                tx,
+                "DELETE FROM friendships WHERE user_lo = ? AND user_hi = ?",
+                [lo.as_str(), hi.as_str()],
+            )
+        })?;
+        Ok(deleted == 1)
     }
 
     async fn friendships_of(&self, user: &UserId) -> StoreResult<Vec<Friendship>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            friendship_cols!(),
-            " FROM friendships WHERE user_lo = ?1 \
-             UNION ALL SELECT ",
-            friendship_cols!(),
-            " FROM friendships WHERE user_hi = ?1 \
-             ORDER BY updated_at DESC, requester, addressee"
-        ))
-        .bind(user.as_str())
-        .fetch_all(&self.read)
-        .await
-        .db()?
-        .iter()
-        .map(friendship_from_row)
-        .collect()
+        self.read(|conn| {
+            all(
+                conn,
+                concat!(
+                    "SELECT ",
+                    friendship_cols!(),
+                    " FROM friendships WHERE user_lo = ?1 \
+                     UNION ALL SELECT ",
+                    friendship_cols!(),
+                    " FROM friendships WHERE user_hi = ?1 \
+                     ORDER BY updated_at DESC, requester, addressee"
+                ),
+                [user.as_str()],
+                friendship_from_row,
+            )
+        })
     }
 
     // --- push devices ---
 
     async fn add_device(&self, d: &Device) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        ensure_users_in(&mut tx, &ids_json([&d.user_id])?, d.created_at).await?;
-        sqlx::query(
-            "INSERT INTO devices (token, user_id, platform, created_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (token) DO UPDATE SET \
-               user_id = excluded.user_id, \
-               platform = excluded.platform, \
-               created_at = excluded.created_at",
-        )
-        .bind(&d.token)
-        .bind(d.user_id.as_str())
-        .bind(d.platform.as_str())
-        .bind(d.created_at)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        tx.commit().await.db()?;
-        Ok(())
+        let json = ids_json([&d.user_id])?;
+        self.write(|tx| {
+            ensure_users_in(tx, &json, d.created_at)?;
+            execute(
+                tx,
+                "INSERT INTO devices (token, user_id, platform, created_at) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (token) DO UPDATE SET \
+                   user_id = excluded.user_id, \
+                   platform = excluded.platform, \
+                   created_at = excluded.created_at",
+                rusqlite::params![
+                    d.token,
+                    d.user_id.as_str(),
+                    d.platform.as_str(),
+                    d.created_at
+                ],
+            )?;
+            Ok(())
+        })
     }
 
     async fn remove_device(&self, user: &UserId, token: &str) -> StoreResult<bool> {
-        let removed = sqlx::query("DELETE FROM devices WHERE token = ? AND user_id = ?")
-            .bind(token)
-            .bind(user.as_str())
-            .execute(&self.write)
-            .await
-            .db()?
-            .rows_affected()
-            == 1;
-        Ok(removed)
+        let removed = self.write(|tx| {
+            execute(
+                tx,
+                "DELETE FROM devices WHERE token = ? AND user_id = ?",
+                [token, user.as_str()],
+            )
+        })?;
+        Ok(removed == 1)
     }
 
     async fn remove_device_token(&self, token: &str) -> StoreResult<bool> {
-        let removed = sqlx::query("DELETE FROM devices WHERE token = ?")
-            .bind(token)
-            .execute(&self.write)
-            .await
-            .db()?
-            .rows_affected()
-            == 1;
-        Ok(removed)
+        let removed =
+            self.write(|tx| execute(tx, "DELETE FROM devices WHERE token = ?", [token]))?;
+        Ok(removed == 1)
     }
 
     async fn devices_of(&self, users: &[UserId]) -> StoreResult<Vec<Device>> {
         if users.is_empty() {
             return Ok(Vec::new());
         }
-        sqlx::query(
-            "SELECT token, user_id, platform, created_at FROM devices \
-             WHERE user_id IN (SELECT value FROM json_each(?)) \
-             ORDER BY user_id, created_at, token",
-        )
-        .bind(ids_json(users)?)
-        .fetch_all(&self.read)
-        .await
-        .db()?
-        .iter()
-        .map(device_from_row)
-        .collect()
+        let json = ids_json(users)?;
+        self.read(|conn| {
+            all(
+                conn,
+                "SELECT token, user_id, platform, created_at FROM devices \
+                 WHERE user_id IN (SELECT value FROM json_each(?)) \
+                 ORDER BY user_id, created_at, token",
+                [json],
+                device_from_row,
+            )
+        })
     }
 
     // --- uploads ---
 
     async fn record_upload(&self, u: &Upload) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        ensure_users_in(&mut tx, &ids_json([&u.owner])?, u.created_at).await?;
-        sqlx::query(
-            "INSERT INTO uploads (path, owner, kind, content_type, size, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&u.path)
-        .bind(u.owner.as_str())
-        .bind(u.kind.as_str())
-        .bind(&u.content_type)
-        .bind(u.size)
-        .bind(u.created_at)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        tx.commit().await.db()?;
-        Ok(())
+        let json = ids_json([&u.owner])?;
+        self.write(|tx| {
+            ensure_users_in(tx, &json, u.created_at)?;
+            execute(
+                tx,
+                "INSERT INTO uploads (path, owner, kind, content_type, size, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+                rusqlite::params![
+                    u.path,
+                    u.owner.as_str(),
+                    u.kind.as_str(),
+                    u.content_type,
+                    u.size,
+                    u.created_at
+                ],
+            )?;
+            Ok(())
+        })
     }
 
     async fn upload(&self, path: &str) -> StoreResult<Option<Upload>> {
-        sqlx::query(
-            "SELECT path, owner, kind, content_type, size, created_at FROM uploads WHERE path = ?",
-        )
-        .bind(path)
-        .fetch_optional(&self.read)
-        .await
-        .db()?
-        .as_ref()
-        .map(upload_from_row)
-        .transpose()
+        self.read(|conn| {
+            optional(
+                conn,
+                "SELECT path, owner, kind, content_type, size, created_at \
+                 FROM uploads WHERE path = ?",
+                [path],
+                upload_from_row,
+            )
+        })
     }
 }
 
 impl SqliteStore {
     /// A group with `creator` as owner, `members` as members, and its
     /// department if it is a support conversation.
-    async fn insert_group(
+    fn insert_group(
         &self,
         creator: &UserId,
         title: Option<&str>,
@@ -1447,204 +1798,118 @@ impl SqliteStore {
         now: Millis,
     ) -> StoreResult<Conversation> {
         let members_json = ids_json(members)?;
-        let mut tx = self.begin_write().await?;
-        ensure_users_in(
-            &mut tx,
-            &ids_json(std::iter::once(creator).chain(members))?,
-            now,
-        )
-        .await?;
-        let row = sqlx::query(concat!(
-            "INSERT INTO conversations \
-               (uuid, kind, title, created_by, created_at, last_seq, updated_at, direct_key, \
-                department_id) \
-             VALUES (?, 'group', ?, ?, ?, 0, ?, NULL, ?) \
-             RETURNING ",
-            "id, uuid, kind, title, created_by, created_at, last_seq, updated_at, department_id"
-        ))
-        .bind(Uuid::now_v7().to_string())
-        .bind(title)
-        .bind(creator.as_str())
-        .bind(now)
-        .bind(now)
-        .bind(department)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
-        let conversation = conversation_from_row(&row)?;
-        sqlx::query(
-            "INSERT INTO members (conversation_id, user_id, role, joined_at) \
-             VALUES (?, ?, 'owner', ?)",
-        )
-        .bind(conversation.id)
-        .bind(creator.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        sqlx::query(
-            "INSERT INTO members (conversation_id, user_id, role, joined_at) \
-             SELECT ?1, value, 'member', ?2 FROM json_each(?3) WHERE value <> ?4 \
-             ON CONFLICT (conversation_id, user_id) DO NOTHING",
-        )
-        .bind(conversation.id)
-        .bind(now)
-        .bind(&members_json)
-        .bind(creator.as_str())
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        tx.commit().await.db()?;
-        Ok(conversation)
-    }
-
-    /// Moves a member's watermark `column` forward to `seq`, capped at the
-    /// conversation's last sequence number; the new value if it moved.
-    async fn advance_watermark(
-        &self,
-        column: &'static str,
-        conversation_id: i64,
-        user: &UserId,
-        seq: i64,
-    ) -> StoreResult<Option<i64>> {
-        let target = "MIN(?1, (SELECT last_seq FROM conversations WHERE id = ?2))";
-        // `column` is one of two constants, never client input.
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "UPDATE members SET {column} = {target} \
-             WHERE conversation_id = ?2 AND user_id = ?3 AND {column} < {target} \
-             RETURNING {column}"
-        )))
-        .bind(seq)
-        .bind(conversation_id)
-        .bind(user.as_str())
-        .fetch_optional(&self.write)
-        .await
-        .db()
+        let everyone = ids_json(std::iter::once(creator).chain(members))?;
+        self.write(|tx| {
+            ensure_users_in(tx, &everyone, now)?;
+            let conversation = one(
+                tx,
+                concat!(
+                    "INSERT INTO conversations \
+                       (uuid, kind, title, created_by, created_at, last_seq, updated_at, \
+                        direct_key, department_id) \
+                     VALUES (?, 'group', ?, ?, ?, 0, ?, NULL, ?) \
+                     RETURNING ",
+                    "id, uuid, kind, title, created_by, created_at, last_seq, updated_at, \
+                     department_id"
+                ),
+                rusqlite::params![
+                    Uuid::now_v7().to_string(),
+                    title,
+                    creator.as_str(),
+                    now,
+                    now,
+                    department
+                ],
+                conversation_from_row,
+            )?;
+            execute(
+                tx,
+                "INSERT INTO members (conversation_id, user_id, role, joined_at) \
+                 VALUES (?, ?, 'owner', ?)",
+                rusqlite::params![conversation.id, creator.as_str(), now],
+            )?;
+            execute(
+                tx,
+                "INSERT INTO members (conversation_id, user_id, role, joined_at) \
+                 SELECT ?1, value, 'member', ?2 FROM json_each(?3) WHERE value <> ?4 \
+                 ON CONFLICT (conversation_id, user_id) DO NOTHING",
+                rusqlite::params![conversation.id, now, members_json, creator.as_str()],
+            )?;
+            Ok(conversation)
+        })
     }
 }
 
-/// Stores waiting messages a group at a time (see the module doc).
-async fn group_commit(write: SqlitePool, mut queue: mpsc::UnboundedReceiver<PendingInsert>) {
-    let mut group = Vec::with_capacity(GROUP_COMMIT_MAX);
-    while queue.recv_many(&mut group, GROUP_COMMIT_MAX).await > 0 {
-        let results = store_group(&write, &group).await;
-        for ((_, reply), result) in group.drain(..).zip(results) {
-            let _ = reply.send(result);
-        }
-    }
-}
-
-/// Stores a group in one transaction: each message's answer, or the error
-/// of the transaction for all. A message whose conversation is gone wrote
-/// nothing and fails alone; any other failure rolls the group back, and its
-/// messages are stored one transaction each so that one bad message cannot
-/// fail the others.
-async fn store_group(write: &SqlitePool, group: &[PendingInsert]) -> Vec<StoreResult<Inserted>> {
-    match try_group(write, group).await {
-        Ok(results) => results,
-        Err(e) if group.len() == 1 => vec![Err(e)],
-        Err(_) => {
-            let mut results = Vec::with_capacity(group.len());
-            for one in group.chunks(1) {
-                match try_group(write, one).await {
-                    Ok(mut r) => results.append(&mut r),
-                    Err(e) => results.push(Err(e)),
-                }
-            }
-            results
-        }
-    }
-}
-
-async fn try_group(
-    write: &SqlitePool,
-    group: &[PendingInsert],
-) -> StoreResult<Vec<StoreResult<Inserted>>> {
-    let mut tx = write.begin_with("BEGIN IMMEDIATE").await.db()?;
-    let mut results = Vec::with_capacity(group.len());
-    for (m, _) in group {
-        let conversation_id = m.conversation_id;
-        results.push(insert_one(&mut tx, m.clone()).await?.ok_or_else(|| {
-            StoreError::Backend(format!("conversation {conversation_id} does not exist"))
-        }));
-    }
-    tx.commit().await.db()?;
-    Ok(results)
-}
-
-/// Stores one message in `tx`; `None` (nothing written) if its
-/// conversation does not exist.
-async fn insert_one(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    m: NewMessage,
-) -> StoreResult<Option<Inserted>> {
+/// Stores one message in `tx`: the client-id check, the next sequence
+/// number, the row, its attachments and the conversation's
+/// `last_seq`/`updated_at`; `None` (nothing written) if its conversation
+/// does not exist.
+fn insert_one(tx: &Connection, m: NewMessage) -> StoreResult<Option<Inserted>> {
     let attachments = serde_json::to_string(&m.attachments)
         .map_err(|e| StoreError::Backend(format!("encoding attachments: {e}")))?;
 
     if let Some(client_id) = &m.client_id {
-        let existing = sqlx::query(concat!(
-            select_message!(),
-            "WHERE m.conversation_id = ? AND m.sender_id = ? AND m.client_id = ?"
-        ))
-        .bind(m.conversation_id)
-        .bind(m.sender_id.as_str())
-        .bind(client_id.as_str())
-        .fetch_optional(&mut **tx)
-        .await
-        .db()?;
-        if let Some(row) = existing {
-            return Ok(Some(Inserted::Duplicate(message_from_row(&row)?)));
+        let existing = optional(
+            tx,
+            concat!(
+                select_message!(),
+                "WHERE m.conversation_id = ? AND m.sender_id = ? AND m.client_id = ?"
+            ),
+            rusqlite::params![m.conversation_id, m.sender_id.as_str(), client_id],
+            message_from_row,
+        )?;
+        if let Some(message) = existing {
+            return Ok(Some(Inserted::Duplicate(message)));
         }
     }
 
-    let row = sqlx::query(
+    let Some((seq, conversation_uuid)) = optional(
+        tx,
         "UPDATE conversations \
-             SET last_seq = last_seq + 1, updated_at = MAX(updated_at, ?) \
-             WHERE id = ? \
-             RETURNING last_seq, uuid",
-    )
-    .bind(m.created_at)
-    .bind(m.conversation_id)
-    .fetch_optional(&mut **tx)
-    .await
-    .db()?;
-    let Some(row) = row else {
+         SET last_seq = last_seq + 1, updated_at = MAX(updated_at, ?) \
+         WHERE id = ? \
+         RETURNING last_seq, uuid",
+        rusqlite::params![m.created_at, m.conversation_id],
+        |row| {
+            Ok((
+                get::<i64>(row, "last_seq")?,
+                parse_uuid(get_str(row, "uuid")?)?,
+            ))
+        },
+    )?
+    else {
         return Ok(None);
     };
-    let seq: i64 = get(&row, "last_seq")?;
-    let conversation_uuid = parse_uuid(get(&row, "uuid")?)?;
     let uuid = Uuid::now_v7();
 
-    let id: i64 = sqlx::query_scalar(
-            "INSERT INTO messages \
-               (uuid, conversation_id, seq, sender_id, kind, text, attachments, client_id, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             RETURNING id",
-        )
-        .bind(uuid.to_string())
-        .bind(m.conversation_id)
-        .bind(seq)
-        .bind(m.sender_id.as_str())
-        .bind(m.kind.as_str())
-        .bind(m.text.as_deref())
-        .bind(&attachments)
-        .bind(m.client_id.as_deref())
-        .bind(m.created_at)
-        .fetch_one(&mut **tx)
-        .await
-        .db()?;
+    let id: i64 = one(
+        tx,
+        "INSERT INTO messages \
+           (uuid, conversation_id, seq, sender_id, kind, text, attachments, client_id, \
+            created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         RETURNING id",
+        rusqlite::params![
+            uuid.to_string(),
+            m.conversation_id,
+            seq,
+            m.sender_id.as_str(),
+            m.kind.as_str(),
+            m.text.as_deref(),
+            attachments,
+            m.client_id.as_deref(),
+            m.created_at
+        ],
+        first,
+    )?;
     if !m.attachments.is_empty() {
-        sqlx::query(
+        execute(
+            tx,
             "INSERT INTO message_attachments (conversation_id, path, message_id) \
-                 SELECT DISTINCT ?1, value, ?2 FROM json_each(?3) WHERE true \
-                 ON CONFLICT DO NOTHING",
-        )
-        .bind(m.conversation_id)
-        .bind(id)
-        .bind(&attachments)
-        .execute(&mut **tx)
-        .await
-        .db()?;
+             SELECT DISTINCT ?1, value, ?2 FROM json_each(?3) WHERE true \
+             ON CONFLICT DO NOTHING",
+            rusqlite::params![m.conversation_id, id, attachments],
+        )?;
     }
     Ok(Some(Inserted::New(Message {
         id,
@@ -1667,13 +1932,46 @@ async fn insert_one(
 mod tests {
     use super::*;
 
+    fn file(path: &str) -> Target {
+        Target::File(FileTarget {
+            path: PathBuf::from(path),
+            read_only: false,
+            immutable: false,
+            vfs: None,
+        })
+    }
+
     #[test]
-    fn memory_urls_are_recognised() {
-        assert!(is_memory_url("sqlite::memory:"));
-        assert!(is_memory_url("sqlite://:memory:"));
-        assert!(is_memory_url("sqlite://?mode=memory"));
-        assert!(!is_memory_url("sqlite://data/confab.db"));
-        assert!(!is_memory_url("sqlite:///var/lib/confab/memory.db"));
+    fn urls_are_parsed_as_sqlx_parsed_them() {
+        for memory in [
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "sqlite://?mode=memory",
+            "sqlite://named?mode=memory&cache=shared",
+        ] {
+            assert_eq!(parse_url(memory), Ok(Target::Memory), "{memory}");
+        }
+        assert_eq!(
+            parse_url("sqlite://data/confab.db"),
+            Ok(file("data/confab.db"))
+        );
+        assert_eq!(
+            parse_url("sqlite:///var/lib/confab/memory.db"),
+            Ok(file("/var/lib/confab/memory.db"))
+        );
+        assert_eq!(parse_url("sqlite:relative.db"), Ok(file("relative.db")));
+        // What `Config::database_url` makes of a data directory.
+        assert_eq!(
+            parse_url("sqlite:///tmp/a%25b%3Fc%23d/confab.db?mode=rwc"),
+            Ok(file("/tmp/a%b?c#d/confab.db"))
+        );
+        let Ok(Target::File(ro)) = parse_url("sqlite://x.db?mode=ro&immutable=1&vfs=unix") else {
+            panic!("not a file");
+        };
+        assert!(ro.read_only && ro.immutable);
+        assert_eq!(ro.vfs.as_deref(), Some("unix"));
+        assert!(parse_url("sqlite://x.db?mode=rwx").is_err());
+        assert!(parse_url("sqlite://x.db?journal=wal").is_err());
     }
 
     #[test]
@@ -1696,11 +1994,240 @@ mod tests {
         );
     }
 
+    #[test]
+    fn sqlite_errors_map_onto_store_errors() {
+        let conn = Connection::open_in_memory().expect("open");
+        conn.execute_batch(
+            "CREATE TABLE users (id TEXT PRIMARY KEY, username TEXT UNIQUE); \
+             INSERT INTO users VALUES ('a', 'alice');",
+        )
+        .expect("schema");
+        let unique = conn
+            .execute("INSERT INTO users VALUES ('b', 'alice')", [])
+            .expect_err("duplicate username");
+        assert!(matches!(
+            map_err(unique),
+            StoreError::Conflict("username is taken")
+        ));
+        let primary = conn
+            .execute("INSERT INTO users VALUES ('a', 'other')", [])
+            .expect_err("duplicate id");
+        assert!(matches!(
+            map_err(primary),
+            StoreError::Conflict("user id is taken")
+        ));
+        let busy = rusqlite::Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_BUSY), None);
+        assert!(matches!(map_err(busy), StoreError::Unavailable(_)));
+        let ioerr = rusqlite::Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_IOERR_WRITE), None);
+        assert!(matches!(map_err(ioerr), StoreError::Unavailable(_)));
+        let syntax = conn
+            .execute("INSERT INTO nowhere VALUES (1)", [])
+            .expect_err("no table");
+        assert!(matches!(map_err(syntax), StoreError::Backend(_)));
+        let decode = conn
+            .query_row("SELECT 'text'", [], |row| row.get::<_, i64>(0))
+            .expect_err("not an integer");
+        assert!(matches!(map_err(decode), StoreError::Corrupt(_)));
+    }
+
+    #[tokio::test]
+    async fn a_taken_username_is_a_conflict() {
+        let store = SqliteStore::open("sqlite::memory:").await.expect("open");
+        let p = Profile::default();
+        let (a, b) = (
+            UserId::from_trusted("a".into()),
+            UserId::from_trusted("b".into()),
+        );
+        store
+            .create_password_user(&a, "alice", &p, "hash", 1)
+            .await
+            .expect("first");
+        let err = store
+            .create_password_user(&b, "alice", &p, "hash", 2)
+            .await
+            .expect_err("second");
+        assert!(matches!(err, StoreError::Conflict("username is taken")));
+        // The failed transaction was rolled back: the writer works on.
+        assert!(store.user(&b).await.expect("user").is_none());
+        store.upsert_user(&b, &p, 3).await.expect("upsert");
+    }
+
+    fn migrations() -> Vec<Migration> {
+        MIGRATIONS
+            .iter()
+            .map(|(name, sql)| Migration::from_file(name, sql).expect("migration name"))
+            .collect()
+    }
+
+    /// `(version, description, success, checksum, execution_time)` rows.
+    type Recorded = Vec<(i64, String, bool, Vec<u8>, i64)>;
+
+    fn recorded(conn: &Connection) -> Recorded {
+        all(
+            conn,
+            "SELECT version, description, success, checksum, execution_time \
+             FROM _sqlx_migrations ORDER BY version",
+            [],
+            |row| {
+                Ok((
+                    get(row, "version")?,
+                    get(row, "description")?,
+                    get(row, "success")?,
+                    get(row, "checksum")?,
+                    get(row, "execution_time")?,
+                ))
+            },
+        )
+        .expect("recorded migrations")
+    }
+
+    #[test]
+    fn every_migration_file_is_embedded_in_order() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .expect("migrations directory")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let embedded: Vec<&str> = MIGRATIONS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(files, embedded);
+        let versions: Vec<i64> = migrations().iter().map(|m| m.version).collect();
+        assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+    }
+
+    #[test]
+    fn migrations_run_once_and_are_recorded_as_sqlx_records_them() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        migrate(&mut conn).expect("first run");
+        let first = recorded(&conn);
+        let expected: Vec<(i64, &str)> = vec![
+            (1, "init"),
+            (2, "friendships devices uploads"),
+            (3, "departments"),
+            (4, "member mute"),
+        ];
+        assert_eq!(
+            first
+                .iter()
+                .map(|(v, d, ..)| (*v, d.as_str()))
+                .collect::<Vec<_>>(),
+            expected
+        );
+        for ((_, _, success, checksum, time), m) in first.iter().zip(migrations()) {
+            assert!(success);
+            assert_eq!(checksum, &m.checksum());
+            assert_eq!(checksum.len(), 48);
+            assert!(*time >= 0);
+        }
+        let installed: String = conn
+            .query_row(
+                "SELECT installed_on FROM _sqlx_migrations WHERE version = 1",
+                [],
+                |r| r.get(0),
+            )
+            .expect("installed_on");
+        assert_eq!(installed.len(), "2026-01-01 00:00:00".len(), "{installed}");
+        // A second run applies nothing (applying 0001 again would fail:
+        // its tables exist) and leaves the records as they were.
+        migrate(&mut conn).expect("second run");
+        assert_eq!(recorded(&conn), first);
+    }
+
+    /// The schema and records as the sqlx migrator left them.
+    fn sqlx_made() -> Connection {
+        let conn = Connection::open_in_memory().expect("open");
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+                version BIGINT PRIMARY KEY,
+                description TEXT NOT NULL,
+                installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+                success BOOLEAN NOT NULL,
+                checksum BLOB NOT NULL,
+                execution_time BIGINT NOT NULL
+            );",
+        )
+        .expect("sqlx table");
+        for m in migrations() {
+            conn.execute_batch(m.sql).expect("migration");
+            conn.execute(
+                "INSERT INTO _sqlx_migrations \
+                   (version, description, success, checksum, execution_time) \
+                 VALUES (?1, ?2, TRUE, ?3, -1)",
+                rusqlite::params![m.version, m.description, m.checksum()],
+            )
+            .expect("record");
+            conn.execute(
+                "UPDATE _sqlx_migrations SET execution_time = ?1 WHERE version = ?2",
+                rusqlite::params![1_234_567_i64, m.version],
+            )
+            .expect("time");
+        }
+        conn
+    }
+
+    #[test]
+    fn a_database_migrated_by_sqlx_is_accepted_as_it_is() {
+        let mut conn = sqlx_made();
+        let before = recorded(&conn);
+        migrate(&mut conn).expect("migrate");
+        assert_eq!(recorded(&conn), before);
+    }
+
+    #[test]
+    fn only_the_migrations_not_recorded_are_applied() {
+        let mut conn = sqlx_made();
+        conn.execute_batch(
+            "ALTER TABLE members DROP COLUMN muted; \
+             DELETE FROM _sqlx_migrations WHERE version = 4;",
+        )
+        .expect("undo 0004");
+        migrate(&mut conn).expect("migrate");
+        let after = recorded(&conn);
+        assert_eq!(after.len(), 4);
+        assert_eq!(after[2].4, 1_234_567, "0003 untouched");
+        assert_eq!(after[3].3, migrations()[3].checksum());
+        conn.execute("UPDATE members SET muted = 1 WHERE 0", [])
+            .expect("0004 applied");
+    }
+
+    #[test]
+    fn a_database_that_does_not_match_the_files_is_refused() {
+        let mut changed = sqlx_made();
+        changed
+            .execute(
+                "UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = 2",
+                [],
+            )
+            .expect("checksum");
+        assert!(migrate(&mut changed).is_err());
+
+        let mut newer = sqlx_made();
+        newer
+            .execute(
+                "INSERT INTO _sqlx_migrations \
+                   (version, description, success, checksum, execution_time) \
+                 VALUES (99, 'from the future', TRUE, x'00', 0)",
+                [],
+            )
+            .expect("newer");
+        assert!(migrate(&mut newer).is_err());
+
+        let mut dirty = sqlx_made();
+        dirty
+            .execute(
+                "UPDATE _sqlx_migrations SET success = FALSE WHERE version = 4",
+                [],
+            )
+            .expect("dirty");
+        assert!(migrate(&mut dirty).is_err());
+    }
+
     #[tokio::test]
     async fn a_file_database_is_created_with_its_directories_and_reopened() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("nested/deeper/confab.db");
-        let url = format!("sqlite://{}", path.display());
+        let url = format!("sqlite://{}?mode=rwc", path.display());
         let alice = UserId::from_trusted("alice".into());
         {
             let store = SqliteStore::open(&url).await.expect("open");
@@ -1708,11 +2235,14 @@ mod tests {
                 .upsert_user(&alice, &Profile::default(), 1)
                 .await
                 .expect("upsert");
-            let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-                .fetch_one(&store.write)
-                .await
+            let mode = store
+                .write(|tx| one(tx, "PRAGMA journal_mode", [], first::<String>))
                 .expect("journal mode");
             assert_eq!(mode, "wal");
+            let synchronous = store
+                .read(|conn| one(conn, "PRAGMA synchronous", [], first::<i64>))
+                .expect("synchronous");
+            assert_eq!(synchronous, 1, "NORMAL");
             store.close().await;
         }
         assert!(path.exists());
@@ -1726,8 +2256,36 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("c.db").display());
         let store = SqliteStore::open(&url).await.expect("open");
-        let res = sqlx::query("DELETE FROM users").execute(&store.read).await;
+        assert!(store.inner.readers.len() >= 2);
+        let res = store.read(|conn| execute(conn, "DELETE FROM users", []));
         assert!(res.is_err());
         store.close().await;
+    }
+
+    #[test]
+    fn reads_use_a_free_reader_while_others_are_busy() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("r.db").display());
+        let store = SqliteStore::open_now(&url).expect("open");
+        let _busy = store.inner.readers[0].lock();
+        store
+            .read(|conn| one(conn, "SELECT 1", [], |_| Ok(())))
+            .expect("read on another reader");
+    }
+
+    #[tokio::test]
+    async fn a_closed_store_is_unavailable() {
+        let store = SqliteStore::open("sqlite::memory:").await.expect("open");
+        store.ping().await.expect("ping");
+        store.close().await;
+        assert!(matches!(
+            store.ping().await,
+            Err(StoreError::Unavailable(_))
+        ));
+        let alice = UserId::from_trusted("alice".into());
+        assert!(matches!(
+            store.upsert_user(&alice, &Profile::default(), 1).await,
+            Err(StoreError::Unavailable(_))
+        ));
     }
 }
