@@ -13,8 +13,14 @@
 //! SQLite has one writer at a time, so every write goes through one writer
 //! connection behind a mutex, in a `BEGIN IMMEDIATE` transaction: writers
 //! queue on the mutex instead of failing with `SQLITE_BUSY`. With WAL and
-//! `synchronous=NORMAL` a commit does not fsync, so each call (a new message
-//! too) is its own short transaction. Reads of a file database go through
+//! `synchronous=NORMAL` a commit does not fsync, so each call is its own
+//! short transaction — except new messages, which are written by group
+//! commit: one task takes every insert waiting at that moment (at most
+//! [`GROUP_COMMIT_MAX`]) and stores them in one transaction; each sender
+//! hears of its message only after that transaction committed, so nothing
+//! is delivered that is not stored. Under load this writes each page a
+//! group touches (the conversation's row, the index leaves) once per group
+//! instead of once per message; alone, a message is its own group. Reads of a file database go through
 //! several read-only connections (`query_only`), each behind its own mutex,
 //! which WAL lets run beside the writer; an in-memory database lives in one
 //! connection, shared by reads and writes. No lock is held across an
@@ -41,6 +47,7 @@ use parking_lot::{Mutex, MutexGuard};
 use rusqlite::types::FromSql;
 use rusqlite::{Connection, OpenFlags, Params, Row, Transaction, TransactionBehavior, ffi};
 use sha2::{Digest, Sha384};
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::{
@@ -57,6 +64,8 @@ use crate::core::{
 
 /// How long SQLite waits on a lock held by another process.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// At most this many messages are stored in one transaction.
+const GROUP_COMMIT_MAX: usize = 256;
 /// Prepared statements kept per connection: more than this store has.
 const STATEMENT_CACHE: usize = 128;
 
@@ -120,7 +129,12 @@ macro_rules! watermark_target {
 #[derive(Clone)]
 pub struct SqliteStore {
     inner: Arc<Connections>,
+    /// The group commit of new messages.
+    inserts: mpsc::UnboundedSender<PendingInsert>,
 }
+
+/// A message waiting for its group's transaction.
+type PendingInsert = (NewMessage, oneshot::Sender<StoreResult<Inserted>>);
 
 /// A connection slot: `None` once the store is closed.
 type Slot = Mutex<Option<Connection>>;
@@ -147,71 +161,75 @@ impl SqliteStore {
     /// Opens `sqlite://path/to/file.db` (creating the file and its parent
     /// directories if missing) or `sqlite::memory:`, and runs the migrations.
     pub async fn open(url: &str) -> StoreResult<Self> {
-        Self::open_now(url)
+        let inner = Arc::new(connect(url)?);
+        let (inserts, queue) = mpsc::unbounded_channel();
+        tokio::spawn(group_commit(inner.clone(), queue));
+        Ok(SqliteStore { inner, inserts })
     }
+}
 
-    fn open_now(url: &str) -> StoreResult<Self> {
-        let target = parse_url(url)
-            .map_err(|e| StoreError::Backend(format!("invalid SQLite URL {url:?}: {e}")))?;
-        let connections = match target {
-            Target::Memory => {
-                let mut conn = Connection::open_in_memory().db()?;
-                configure(&conn)?;
-                migrate(&mut conn)?;
-                Connections {
-                    writer: Mutex::new(Some(conn)),
-                    readers: Vec::new(),
-                    next_reader: AtomicUsize::new(0),
-                }
+/// Opens the connections of `url` and runs the migrations.
+fn connect(url: &str) -> StoreResult<Connections> {
+    let target = parse_url(url)
+        .map_err(|e| StoreError::Backend(format!("invalid SQLite URL {url:?}: {e}")))?;
+    let connections = match target {
+        Target::Memory => {
+            let mut conn = Connection::open_in_memory().db()?;
+            configure(&conn)?;
+            migrate(&mut conn)?;
+            Connections {
+                writer: Mutex::new(Some(conn)),
+                readers: Vec::new(),
+                next_reader: AtomicUsize::new(0),
             }
-            Target::File(file) => {
-                if let Some(dir) = file.path.parent()
-                    && !dir.as_os_str().is_empty()
-                {
-                    create_dir(dir)?;
-                }
-                let flags = if file.read_only {
-                    OpenFlags::SQLITE_OPEN_READ_ONLY
-                } else {
-                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
-                };
-                let mut writer = file.open(flags)?;
-                configure(&writer)?;
-                // The journal mode is a property of the file, set here once;
-                // readers only need to be kept from writing.
-                writer.pragma_update(None, "journal_mode", "WAL").db()?;
-                writer.pragma_update(None, "synchronous", "NORMAL").db()?;
-                migrate(&mut writer)?;
-
-                let count = std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(4)
-                    .clamp(2, 8);
-                let flags = if file.read_only {
-                    OpenFlags::SQLITE_OPEN_READ_ONLY
-                } else {
-                    OpenFlags::SQLITE_OPEN_READ_WRITE
-                };
-                let mut readers = Vec::with_capacity(count);
-                for _ in 0..count {
-                    let reader = file.open(flags)?;
-                    configure(&reader)?;
-                    reader.pragma_update(None, "synchronous", "NORMAL").db()?;
-                    reader.pragma_update(None, "query_only", "ON").db()?;
-                    readers.push(Mutex::new(Some(reader)));
-                }
-                Connections {
-                    writer: Mutex::new(Some(writer)),
-                    readers,
-                    next_reader: AtomicUsize::new(0),
-                }
+        }
+        Target::File(file) => {
+            if let Some(dir) = file.path.parent()
+                && !dir.as_os_str().is_empty()
+            {
+                create_dir(dir)?;
             }
-        };
-        Ok(SqliteStore {
-            inner: Arc::new(connections),
-        })
-    }
+            let flags = if file.read_only {
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+            } else {
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+            };
+            let mut writer = file.open(flags)?;
+            configure(&writer)?;
+            // The journal mode is a property of the file, set here once;
+            // readers only need to be kept from writing.
+            writer.pragma_update(None, "journal_mode", "WAL").db()?;
+            writer.pragma_update(None, "synchronous", "NORMAL").db()?;
+            migrate(&mut writer)?;
 
+            let count = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(4)
+                .clamp(2, 8);
+            let flags = if file.read_only {
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+            } else {
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+            };
+            let mut readers = Vec::with_capacity(count);
+            for _ in 0..count {
+                let reader = file.open(flags)?;
+                configure(&reader)?;
+                reader.pragma_update(None, "synchronous", "NORMAL").db()?;
+                reader.pragma_update(None, "query_only", "ON").db()?;
+                readers.push(Mutex::new(Some(reader)));
+            }
+            Connections {
+                writer: Mutex::new(Some(writer)),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }
+        }
+    };
+    Ok(connections)
+}
+
+impl SqliteStore {
     /// Closes every connection, waiting for those in use; the store answers
     /// `Unavailable` from then on.
     pub async fn close(&self) {
@@ -224,19 +242,7 @@ impl SqliteStore {
     /// Runs `f` in a `BEGIN IMMEDIATE` transaction on the writer, committed
     /// if `f` succeeds and rolled back otherwise.
     fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
-        let mut slot = self.inner.writer.lock();
-        let conn = slot.as_mut().ok_or_else(closed)?;
-        if !conn.is_autocommit() {
-            // A rollback that failed left a transaction open: end it, or no
-            // write could begin again.
-            conn.execute_batch("ROLLBACK").db()?;
-        }
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .db()?;
-        let value = f(&tx)?;
-        tx.commit().db()?;
-        Ok(value)
+        self.inner.write(f)
     }
 
     /// Runs `f` on a read connection: the first free reader, else (all
@@ -258,6 +264,26 @@ impl SqliteStore {
         }
         let next = self.inner.next_reader.fetch_add(1, Ordering::Relaxed);
         readers[next % readers.len()].lock()
+    }
+}
+
+impl Connections {
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction on the writer, committed
+    /// if `f` succeeds and rolled back otherwise.
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut slot = self.writer.lock();
+        let conn = slot.as_mut().ok_or_else(closed)?;
+        if !conn.is_autocommit() {
+            // A rollback that failed left a transaction open: end it, or no
+            // write could begin again.
+            conn.execute_batch("ROLLBACK").db()?;
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .db()?;
+        let value = f(&tx)?;
+        tx.commit().db()?;
+        Ok(value)
     }
 }
 
@@ -1435,10 +1461,9 @@ impl Store for SqliteStore {
     // --- messages ---
 
     async fn insert_message(&self, m: NewMessage) -> StoreResult<Inserted> {
-        let conversation_id = m.conversation_id;
-        self.write(|tx| insert_one(tx, m))?.ok_or_else(|| {
-            StoreError::Backend(format!("conversation {conversation_id} does not exist"))
-        })
+        let (reply, answer) = oneshot::channel();
+        self.inserts.send((m, reply)).map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
     }
 
     async fn message(&self, r: MessageRef) -> StoreResult<Option<Message>> {
@@ -1838,6 +1863,48 @@ impl SqliteStore {
             Ok(conversation)
         })
     }
+}
+
+/// Stores the messages waiting, a group at a time, each group in one
+/// transaction, and answers each sender after its group committed.
+async fn group_commit(db: Arc<Connections>, mut queue: mpsc::UnboundedReceiver<PendingInsert>) {
+    let mut group = Vec::with_capacity(GROUP_COMMIT_MAX);
+    while queue.recv_many(&mut group, GROUP_COMMIT_MAX).await > 0 {
+        let results = store_group(&db, &group);
+        for ((_, reply), result) in group.drain(..).zip(results) {
+            let _ = reply.send(result);
+        }
+    }
+}
+
+/// Stores a group in one transaction: each message's answer, or the error
+/// of the transaction for all. A message whose conversation is gone wrote
+/// nothing and fails alone; any other failure rolls the group back, and its
+/// messages are stored one transaction each so that one bad message cannot
+/// fail the others.
+fn store_group(db: &Connections, group: &[PendingInsert]) -> Vec<StoreResult<Inserted>> {
+    match try_group(db, group) {
+        Ok(results) => results,
+        Err(e) if group.len() == 1 => vec![Err(e)],
+        Err(_) => group
+            .chunks(1)
+            .flat_map(|one| try_group(db, one).unwrap_or_else(|e| vec![Err(e)]))
+            .collect(),
+    }
+}
+
+fn try_group(db: &Connections, group: &[PendingInsert]) -> StoreResult<Vec<StoreResult<Inserted>>> {
+    db.write(|tx| {
+        group
+            .iter()
+            .map(|(m, _)| {
+                let conversation_id = m.conversation_id;
+                Ok(insert_one(tx, m.clone())?.ok_or_else(|| {
+                    StoreError::Backend(format!("conversation {conversation_id} does not exist"))
+                }))
+            })
+            .collect()
+    })
 }
 
 /// Stores one message in `tx`: the client-id check, the next sequence
@@ -2262,11 +2329,11 @@ mod tests {
         store.close().await;
     }
 
-    #[test]
-    fn reads_use_a_free_reader_while_others_are_busy() {
+    #[tokio::test]
+    async fn reads_use_a_free_reader_while_others_are_busy() {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("r.db").display());
-        let store = SqliteStore::open_now(&url).expect("open");
+        let store = SqliteStore::open(&url).await.expect("open");
         let _busy = store.inner.readers[0].lock();
         store
             .read(|conn| one(conn, "SELECT 1", [], |_| Ok(())))
