@@ -7,8 +7,8 @@ use confab::config::{self, Config};
 use confab::core::UserId;
 use confab::{app, auth, core, store};
 
-/// glibc's allocator spent a quarter of the fan-out profile in `malloc` and
-/// `malloc_consolidate`; mimalloc's per-thread free lists suit the many
+/// glibc's `malloc` and `malloc_consolidate` took about a fifth of the fan-out
+/// profile; mimalloc's per-thread free lists suit the many
 /// small, short-lived buffers of packet rendering and delivery.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
