@@ -380,19 +380,62 @@ async fn origin_guard(
 /// 40 % of an idle connection's memory.
 async fn own_request_head(mut req: Request, next: Next) -> Response {
     if req.uri().path().starts_with("/socket.io") {
-        if let Ok(uri) = req.uri().to_string().parse::<http::Uri>() {
-            // The router keeps a copy of the URI as it came too.
-            if let Some(original) = req.extensions_mut().get_mut::<axum::extract::OriginalUri>() {
-                original.0 = uri.clone();
-            }
-            *req.uri_mut() = uri;
-        }
-        for value in req.headers_mut().values_mut() {
-            if let Ok(mut owned) = http::HeaderValue::from_bytes(value.as_bytes()) {
-                owned.set_sensitive(value.is_sensitive());
-                *value = owned;
-            }
-        }
+        detach_head(&mut req);
     }
     next.run(req).await
+}
+
+/// Replaces the URI (and the router's copy of it) and every header value
+/// with copies of their own.
+fn detach_head<B>(req: &mut http::Request<B>) {
+    if let Ok(uri) = req.uri().to_string().parse::<http::Uri>() {
+        if let Some(original) = req.extensions_mut().get_mut::<axum::extract::OriginalUri>() {
+            original.0 = uri.clone();
+        }
+        *req.uri_mut() = uri;
+    }
+    for value in req.headers_mut().values_mut() {
+        if let Ok(mut owned) = http::HeaderValue::from_bytes(value.as_bytes()) {
+            owned.set_sensitive(value.is_sensitive());
+            *value = owned;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    #[test]
+    fn a_detached_head_shares_nothing_with_the_read_buffer() {
+        let buffer = Bytes::from_static(b"/socket.io/?EIO=4&transport=websocket secret-token");
+        let within = |p: *const u8| buffer.as_ptr_range().contains(&p);
+        let uri = http::Uri::from_maybe_shared(buffer.slice(0..37)).expect("uri");
+        let mut value = http::HeaderValue::from_maybe_shared(buffer.slice(38..)).expect("value");
+        value.set_sensitive(true);
+        let mut req = http::Request::builder()
+            .uri(uri.clone())
+            .header("authorization", value)
+            .body(())
+            .expect("request");
+        req.extensions_mut().insert(axum::extract::OriginalUri(uri));
+        assert!(within(req.headers()["authorization"].as_bytes().as_ptr()));
+
+        detach_head(&mut req);
+
+        let auth = &req.headers()["authorization"];
+        assert_eq!(auth.as_bytes(), b"secret-token");
+        assert!(auth.is_sensitive());
+        assert!(!within(auth.as_bytes().as_ptr()));
+        assert_eq!(req.uri(), "/socket.io/?EIO=4&transport=websocket");
+        let query = req.uri().query().expect("query");
+        assert!(!within(query.as_ptr()));
+        let original = req
+            .extensions()
+            .get::<axum::extract::OriginalUri>()
+            .expect("original");
+        assert_eq!(original.0, *req.uri());
+        assert!(!within(original.0.query().expect("query").as_ptr()));
+    }
 }
