@@ -783,10 +783,13 @@ impl Service {
     /// Records that `message` (and so everything before it) reached a
     /// socket of each of `recipients`: one write and one event for them all,
     /// however large the conversation.
+    /// Records that `recipients` received `message`; `members` (the
+    /// conversation's when the message was sent) hear of it.
     pub async fn mark_delivered(
         &self,
         recipients: &[UserId],
         message: &DeliveredMessage,
+        members: Vec<UserId>,
     ) -> Result<()> {
         let conversation = message.conversation;
         let (moved, up_to_seq) = self
@@ -794,7 +797,6 @@ impl Service {
             .mark_delivered(conversation.id, recipients, message.seq)
             .await?;
         if !moved.is_empty() {
-            let members = user_ids(&self.store.members(conversation.id).await?);
             self.publisher.publish(DomainEvent::MessagesDelivered {
                 conversation,
                 message: message.clone(),

@@ -7,11 +7,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, Out, authorization_header, conversation_room, iso8601, token_value,
+    Delivery, Dialect, Out, Receipt, authorization_header, conversation_room, iso8601, token_value,
     user_room, user_rooms,
 };
 use crate::core::command::{Actor, Command, Outcome, SendMessage};
-use crate::core::event::{DeliveredMessage, DomainEvent};
+use crate::core::event::DomainEvent;
 use crate::core::{CoreError, Message, RowRef, UserId, UserSummary};
 
 /// Characters of text in a `message:notification` preview.
@@ -260,7 +260,7 @@ impl Dialect for Dozaar {
                 let room = conversation_room(message.conversation_id);
                 vec![
                     Delivery::Emit {
-                        receipt: Some(DeliveredMessage::new(message, *conversation)),
+                        receipt: Some(Receipt::new(message, *conversation, members)),
                         to: vec![room.clone()],
                         except: vec![],
                         event: "new:message",

@@ -7,10 +7,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, Out, conversation_room, iso8601, token_value, user_room, user_rooms,
+    Delivery, Dialect, Out, Receipt, conversation_room, iso8601, token_value, user_room, user_rooms,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome, SendMessage};
-use crate::core::event::{ConversationIds, DeliveredMessage, DomainEvent};
+use crate::core::event::{ConversationIds, DomainEvent};
 use crate::core::{CoreError, Message, MessageKind, RowRef, UserId, UserSummary};
 
 pub struct JobSpare;
@@ -304,7 +304,7 @@ impl Dialect for JobSpare {
                         &conversation_name(conversation, members),
                         receiver(members, &sender.id),
                     ),
-                    receipt: Some(DeliveredMessage::new(message, *conversation)),
+                    receipt: Some(Receipt::new(message, *conversation, members)),
                 }]
             }
             DomainEvent::MessagesDelivered {

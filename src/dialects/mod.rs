@@ -6,8 +6,8 @@
 use serde_json::Value;
 
 use crate::core::command::{Actor, Command, Outcome};
-use crate::core::event::{DeliveredMessage, DomainEvent};
-use crate::core::{CoreError, UserId};
+use crate::core::event::{ConversationIds, DeliveredMessage, DomainEvent};
+use crate::core::{CoreError, Message, UserId};
 
 pub mod dozaar;
 pub mod jobspare;
@@ -38,6 +38,24 @@ pub enum Out {
     Broadcast(String, &'static str, Value),
 }
 
+/// What a new message's emit records for the users it reached: the
+/// message, and its members (the audience of the receipt's event, known
+/// from the message's own event, so not read again).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receipt {
+    pub message: DeliveredMessage,
+    pub members: Vec<UserId>,
+}
+
+impl Receipt {
+    pub fn new(message: &Message, conversation: ConversationIds, members: &[UserId]) -> Self {
+        Receipt {
+            message: DeliveredMessage::new(message, conversation),
+            members: members.to_vec(),
+        }
+    }
+}
+
 /// What the fan-out does with a domain event on this dialect's sockets.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Delivery {
@@ -49,7 +67,7 @@ pub enum Delivery {
         data: Value,
         /// Set on a new message: the sockets it reached record its delivery
         /// to their users (all but the sender).
-        receipt: Option<DeliveredMessage>,
+        receipt: Option<Receipt>,
     },
     /// For each of `users` with a socket here: run `command` as that user
     /// and emit what [`Dialect::encode`] makes of the outcome (as `event`)

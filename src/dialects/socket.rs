@@ -14,9 +14,9 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-use super::{Delivery, Dialect, Out, conversation_room, room_conversation, user_room};
+use super::{Delivery, Dialect, Out, Receipt, conversation_room, room_conversation, user_room};
 use crate::core::command::{Actor, Command, Outcome};
-use crate::core::event::{DeliveredMessage, DomainEvent};
+use crate::core::event::DomainEvent;
 use crate::core::{CoreError, Profile, UserId};
 use crate::fanout::{Bus, EventSink, Origin};
 use crate::state::AppState;
@@ -537,13 +537,17 @@ async fn deliver<D: Dialect, A: Adapter>(
     let namespace = dialect.namespace();
     // Deliveries are recorded in order beside the fan-out, so the next emits
     // do not wait on the store and each message gets its own receipt.
-    let (receipts, mut pending) = mpsc::unbounded_channel::<(Vec<Actor>, DeliveredMessage)>();
+    let (receipts, mut pending) = mpsc::unbounded_channel::<(Vec<Actor>, Receipt)>();
     {
         let (state, reads) = (state.clone(), dialect.reads_on_delivery());
         tokio::spawn(async move {
-            while let Some((actors, message)) = pending.recv().await {
+            while let Some((actors, Receipt { message, members })) = pending.recv().await {
                 let recipients: Vec<UserId> = actors.iter().map(|a| a.id().clone()).collect();
-                if let Err(e) = state.service.mark_delivered(&recipients, &message).await {
+                if let Err(e) = state
+                    .service
+                    .mark_delivered(&recipients, &message, members)
+                    .await
+                {
                     tracing::warn!(error = %e, "could not record a delivery");
                 }
                 for actor in &actors {
@@ -598,12 +602,12 @@ async fn deliver<D: Dialect, A: Adapter>(
                 if let Err(e) = ns.to(to).except(except).emit(event, &data).await {
                     tracing::debug!(error = %e, event, "broadcast failed for some sockets");
                 }
-                if let (Some(message), Some(mut actors)) = (receipt, reached) {
+                if let (Some(receipt), Some(mut actors)) = (receipt, reached) {
                     actors.sort_by(|a, b| a.id().cmp(b.id()));
                     actors.dedup_by(|a, b| a.id() == b.id());
-                    actors.retain(|a| *a.id() != message.sender);
+                    actors.retain(|a| *a.id() != receipt.message.sender);
                     if !actors.is_empty() {
-                        let _ = receipts.send((actors, message));
+                        let _ = receipts.send((actors, receipt));
                     }
                 }
             }

@@ -7,11 +7,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, Out, authorization_header, conversation_room, iso8601, query_param,
+    Delivery, Dialect, Out, Receipt, authorization_header, conversation_room, iso8601, query_param,
     token_value, user_room, user_rooms,
 };
 use crate::core::command::{Actor, Command, Outcome, RoomTarget, SendMessage};
-use crate::core::event::{DeliveredMessage, DomainEvent};
+use crate::core::event::DomainEvent;
 use crate::core::views::{ConversationView, FriendView};
 use crate::core::{
     ConversationKind, CoreError, Member, Message, MessageKind, RowRef, User, UserId, UserSummary,
@@ -523,9 +523,10 @@ impl Dialect for Syarah {
                 conversation,
                 message,
                 sender,
+                members,
                 ..
             } => vec![Delivery::Emit {
-                receipt: Some(DeliveredMessage::new(message, *conversation)),
+                receipt: Some(Receipt::new(message, *conversation, members)),
                 to: vec![conversation_room(message.conversation_id)],
                 except: vec![],
                 event: "message",

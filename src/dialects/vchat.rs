@@ -9,11 +9,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, Out, authorization_header, conversation_room, token_value, user_room,
-    user_rooms,
+    Delivery, Dialect, Out, Receipt, authorization_header, conversation_room, token_value,
+    user_room, user_rooms,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome};
-use crate::core::event::{DeliveredMessage, DomainEvent};
+use crate::core::event::DomainEvent;
 use crate::core::views::ConversationView;
 use crate::core::{
     ConversationKind, CoreError, DeliveryStatus, ErrorCode, FriendshipStatus, Message, MessageKind,
@@ -521,6 +521,7 @@ impl Dialect for VChatMessage {
                 conversation,
                 message,
                 sender,
+                members,
                 ..
             } => vec![Delivery::Emit {
                 to: vec![conversation_room(message.conversation_id)],
@@ -529,7 +530,7 @@ impl Dialect for VChatMessage {
                 data: Value::String(
                     message_json(message, sender.name(), sender.avatar_url.as_deref()).to_string(),
                 ),
-                receipt: Some(DeliveredMessage::new(message, *conversation)),
+                receipt: Some(Receipt::new(message, *conversation, members)),
             }],
             DomainEvent::MemberRemoved {
                 conversation, user, ..

@@ -9,11 +9,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, Out, authorization_header, conversation_room, iso8601, query_param,
+    Delivery, Dialect, Out, Receipt, authorization_header, conversation_room, iso8601, query_param,
     token_value, user_room, user_rooms,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome, SendMessage};
-use crate::core::event::{DeliveredMessage, DomainEvent};
+use crate::core::event::DomainEvent;
 use crate::core::{CoreError, Message, MessageKind, RowRef, UserSummary};
 
 /// The main namespace.
@@ -285,6 +285,7 @@ impl Dialect for Voxora {
                 message,
                 sender,
                 department,
+                members,
                 ..
             } => {
                 let mut to = vec![conversation_room(message.conversation_id)];
@@ -295,7 +296,7 @@ impl Dialect for Voxora {
                         except: vec![],
                         event: "new_message",
                         data: message_json(message, sender),
-                        receipt: Some(DeliveredMessage::new(message, *conversation)),
+                        receipt: Some(Receipt::new(message, *conversation, members)),
                     },
                     // After the room heard of it, as the seed's server does.
                     Delivery::Emit {
