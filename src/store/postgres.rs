@@ -23,25 +23,25 @@
 //! they are not known yet, in id order so that two such transactions cannot
 //! deadlock on each other's new rows.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::Row;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{PgExecutor, Postgres, Row as _, query};
 use uuid::Uuid;
 
-use super::{
-    Credentials, Inserted, Store, StoreResult, friendship_status_from_code, kind_from_str,
-    message_kind_from_str,
+use super::rows::{
+    self, Row, agent_cols, conversation_cols, department_cols, device_cols, friendship_cols,
+    member_cols, member_order, message_cols, select_message, upload_cols, user_cols,
 };
+use super::{Credentials, Inserted, Store, StoreResult};
 use crate::core::error::StoreError;
 use crate::core::ids::RowRef;
 use crate::core::{
     Agent, AgentRole, Conversation, ConversationRef, ConversationSummary, Department, Device,
-    DevicePlatform, Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile,
-    Role, Upload, User, UserId,
+    Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile, Role, Upload, User,
+    UserId,
 };
 
 /// How long a caller waits for a pooled connection before the store counts
@@ -50,67 +50,11 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections in the pool.
 const MAX_CONNECTIONS: u32 = 10;
 
-/// The columns of a `User`, from `users`.
-macro_rules! user_cols {
+/// The watermark capped at the conversation's last sequence number: `$1`
+/// is the wanted sequence number, `$2` the conversation.
+macro_rules! watermark_target {
     () => {
-        "id, username, display_name, avatar_url, email, placeholder, created_at, last_seen_at"
-    };
-}
-
-/// The columns of a `Conversation`, from `conversations c`.
-macro_rules! conv_cols {
-    () => {
-        "c.id, c.uuid, c.kind, c.title, c.created_by, c.created_at, c.last_seq, c.updated_at, \
-         c.department_id"
-    };
-}
-
-/// The columns of a `Member`, from `members mb`.
-macro_rules! member_cols {
-    () => {
-        "mb.conversation_id, mb.user_id, mb.role, mb.joined_at, mb.last_read_seq, \
-         mb.last_delivered_seq, mb.muted"
-    };
-}
-
-/// The order in which members are listed: by joining time, owners and
-/// admins first among those who joined together.
-macro_rules! member_order {
-    () => {
-        "mb.joined_at, CASE mb.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, mb.user_id"
-    };
-}
-
-/// The columns of a `Message`, from `messages m` and its `conversations c`.
-macro_rules! message_cols {
-    () => {
-        "m.id, m.uuid, m.conversation_id, c.uuid AS conversation_uuid, m.seq, m.sender_id, \
-         m.kind, m.text, m.attachments, m.client_id, m.created_at, m.edited_at, m.deleted_at"
-    };
-}
-
-/// `SELECT` of a `Message`, from `messages m` joined to `conversations c`.
-macro_rules! select_message {
-    () => {
-        concat!(
-            "SELECT ",
-            message_cols!(),
-            " FROM messages m JOIN conversations c ON c.id = m.conversation_id "
-        )
-    };
-}
-
-/// The columns of a `Friendship`, from `friendships`.
-macro_rules! friendship_cols {
-    () => {
-        "requester, addressee, status, blocked_by, created_at, updated_at"
-    };
-}
-
-/// The columns of a `Department`, from `departments d`.
-macro_rules! department_cols {
-    () => {
-        "d.id, d.uuid, d.name, d.created_by, d.created_at"
+        "LEAST($1, (SELECT last_seq FROM conversations WHERE id = $2))"
     };
 }
 
@@ -223,138 +167,73 @@ impl<T> DbResult<T> for Result<T, sqlx::Error> {
     }
 }
 
-// --- rows ---
+// --- statements ---
 
-fn get<'r, T>(row: &'r PgRow, col: &str) -> StoreResult<T>
-where
-    T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
-{
-    row.try_get(col).db()
+/// A statement with its parameters bound.
+type Query<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
+
+/// Every row of `query`, each through `map`.
+async fn all<'c, T>(
+    conn: impl PgExecutor<'c>,
+    query: Query<'_>,
+    mut map: impl FnMut(&dyn Row) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    query
+        .fetch_all(conn)
+        .await
+        .db()?
+        .iter()
+        .map(|row| map(row))
+        .collect()
 }
 
-fn parse_uuid(s: &str) -> StoreResult<Uuid> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("uuid {s:?}: {e}")))
+/// The first row of `query`, if any, through `map`.
+async fn optional<'c, T>(
+    conn: impl PgExecutor<'c>,
+    query: Query<'_>,
+    map: impl FnOnce(&dyn Row) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
+    match query.fetch_optional(conn).await.db()? {
+        Some(row) => map(&row).map(Some),
+        None => Ok(None),
+    }
 }
 
-fn user_from_row(row: &PgRow) -> StoreResult<User> {
-    Ok(User {
-        id: UserId::from_trusted(get(row, "id")?),
-        username: get(row, "username")?,
-        display_name: get(row, "display_name")?,
-        avatar_url: get(row, "avatar_url")?,
-        email: get(row, "email")?,
-        placeholder: get(row, "placeholder")?,
-        created_at: get(row, "created_at")?,
-        last_seen_at: get(row, "last_seen_at")?,
-    })
+/// The first row of `query`, which must return one.
+async fn one<'c, T>(
+    conn: impl PgExecutor<'c>,
+    query: Query<'_>,
+    map: impl FnOnce(&dyn Row) -> StoreResult<T>,
+) -> StoreResult<T> {
+    let row = query.fetch_one(conn).await.db()?;
+    map(&row)
 }
 
-fn conversation_from_row(row: &PgRow) -> StoreResult<Conversation> {
-    Ok(Conversation {
-        id: get(row, "id")?,
-        uuid: parse_uuid(get(row, "uuid")?)?,
-        kind: kind_from_str(get(row, "kind")?)?,
-        title: get(row, "title")?,
-        created_by: UserId::from_trusted(get(row, "created_by")?),
-        created_at: get(row, "created_at")?,
-        last_seq: get(row, "last_seq")?,
-        updated_at: get(row, "updated_at")?,
-        department_id: get(row, "department_id")?,
-    })
+/// Runs a statement that returns no rows: the rows it changed.
+async fn execute<'c>(conn: impl PgExecutor<'c>, query: Query<'_>) -> StoreResult<u64> {
+    Ok(query.execute(conn).await.db()?.rows_affected())
 }
 
-fn department_from_row(row: &PgRow) -> StoreResult<Department> {
-    Ok(Department {
-        id: get(row, "id")?,
-        uuid: parse_uuid(get(row, "uuid")?)?,
-        name: get(row, "name")?,
-        created_by: UserId::from_trusted(get(row, "created_by")?),
-        created_at: get(row, "created_at")?,
-    })
-}
+impl Row for PgRow {
+    fn int(&self, col: &str) -> StoreResult<i64> {
+        self.try_get(col).db()
+    }
 
-fn agent_from_row(row: &PgRow) -> StoreResult<Agent> {
-    let role: &str = get(row, "role")?;
-    Ok(Agent {
-        department_id: get(row, "department_id")?,
-        user_id: UserId::from_trusted(get(row, "user_id")?),
-        role: AgentRole::parse(role)
-            .ok_or_else(|| StoreError::Corrupt(format!("agent role {role:?}")))?,
-        added_at: get(row, "added_at")?,
-    })
-}
+    fn opt_int(&self, col: &str) -> StoreResult<Option<i64>> {
+        self.try_get(col).db()
+    }
 
-fn member_from_row(row: &PgRow) -> StoreResult<Member> {
-    let role: &str = get(row, "role")?;
-    Ok(Member {
-        conversation_id: get(row, "conversation_id")?,
-        user_id: UserId::from_trusted(get(row, "user_id")?),
-        role: Role::parse(role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
-        joined_at: get(row, "joined_at")?,
-        last_read_seq: get(row, "last_read_seq")?,
-        last_delivered_seq: get(row, "last_delivered_seq")?,
-        muted: get(row, "muted")?,
-    })
-}
+    fn opt_str(&self, col: &str) -> StoreResult<Option<&str>> {
+        self.try_get(col).db()
+    }
 
-fn message_from_row(row: &PgRow) -> StoreResult<Message> {
-    Ok(Message {
-        id: get(row, "id")?,
-        uuid: parse_uuid(get(row, "uuid")?)?,
-        conversation_id: get(row, "conversation_id")?,
-        conversation_uuid: parse_uuid(get(row, "conversation_uuid")?)?,
-        seq: get(row, "seq")?,
-        sender_id: UserId::from_trusted(get(row, "sender_id")?),
-        kind: message_kind_from_str(get(row, "kind")?)?,
-        text: get(row, "text")?,
-        attachments: get(row, "attachments")?,
-        client_id: get(row, "client_id")?,
-        created_at: get(row, "created_at")?,
-        edited_at: get(row, "edited_at")?,
-        deleted_at: get(row, "deleted_at")?,
-    })
-}
+    fn flag(&self, col: &str) -> StoreResult<bool> {
+        self.try_get(col).db()
+    }
 
-fn friendship_from_row(row: &PgRow) -> StoreResult<Friendship> {
-    Ok(Friendship {
-        requester: UserId::from_trusted(get(row, "requester")?),
-        addressee: UserId::from_trusted(get(row, "addressee")?),
-        status: friendship_status_from_code(get(row, "status")?)?,
-        blocked_by: get::<Option<String>>(row, "blocked_by")?.map(UserId::from_trusted),
-        created_at: get(row, "created_at")?,
-        updated_at: get(row, "updated_at")?,
-    })
-}
-
-fn device_from_row(row: &PgRow) -> StoreResult<Device> {
-    let platform: &str = get(row, "platform")?;
-    Ok(Device {
-        user_id: UserId::from_trusted(get(row, "user_id")?),
-        token: get(row, "token")?,
-        platform: DevicePlatform::parse(platform)
-            .ok_or_else(|| StoreError::Corrupt(format!("device platform {platform:?}")))?,
-        created_at: get(row, "created_at")?,
-    })
-}
-
-fn upload_from_row(row: &PgRow) -> StoreResult<Upload> {
-    Ok(Upload {
-        path: get(row, "path")?,
-        owner: UserId::from_trusted(get(row, "owner")?),
-        kind: message_kind_from_str(get(row, "kind")?)?,
-        content_type: get(row, "content_type")?,
-        size: get(row, "size")?,
-        created_at: get(row, "created_at")?,
-    })
-}
-
-/// The two ids of a pair, smaller first (the key of `friendships`). Byte
-/// order, which is the order of the "C" collation of the id columns.
-fn ordered<'a>(a: &'a UserId, b: &'a UserId) -> (&'a UserId, &'a UserId) {
-    if a.as_str() <= b.as_str() {
-        (a, b)
-    } else {
-        (b, a)
+    /// A `text[]`.
+    fn strings(&self, col: &str) -> StoreResult<Vec<String>> {
+        self.try_get(col).db()
     }
 }
 
@@ -362,12 +241,6 @@ fn ordered<'a>(a: &'a UserId, b: &'a UserId) -> (&'a UserId, &'a UserId) {
 /// `= ANY($n)`.
 fn id_array<'a>(ids: impl IntoIterator<Item = &'a UserId>) -> Vec<&'a str> {
     ids.into_iter().map(UserId::as_str).collect()
-}
-
-/// The key that makes a direct conversation unique: both ids, smaller first.
-fn direct_key(a: &UserId, b: &UserId) -> String {
-    let (lo, hi) = ordered(a, b);
-    format!("{lo}\n{hi}")
 }
 
 /// Creates placeholders for the ids not known yet, inside a transaction.
@@ -378,28 +251,27 @@ async fn ensure_users_in(
     ids: &[&str],
     now: Millis,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO users (id, placeholder, created_at) \
-         SELECT DISTINCT id, TRUE, $1 FROM unnest($2::text[]) AS t (id) ORDER BY id \
-         ON CONFLICT (id) DO NOTHING",
+    execute(
+        conn,
+        query(
+            "INSERT INTO users (id, placeholder, created_at) \
+             SELECT DISTINCT id, TRUE, $1 FROM unnest($2::text[]) AS t (id) ORDER BY id \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(now)
+        .bind(ids),
     )
-    .bind(now)
-    .bind(ids)
-    .execute(conn)
-    .await
-    .db()?;
+    .await?;
     Ok(())
 }
 
 async fn message_in(conn: &mut sqlx::PgConnection, id: i64) -> StoreResult<Option<Message>> {
-    sqlx::query(concat!(select_message!(), "WHERE m.id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
-        .db()?
-        .as_ref()
-        .map(message_from_row)
-        .transpose()
+    optional(
+        conn,
+        query(concat!(select_message!(), "WHERE m.id = $1")).bind(id),
+        rows::message,
+    )
+    .await
 }
 
 /// The message of `conversation_id` that `sender` sent with `client_id`.
@@ -409,59 +281,51 @@ async fn message_by_client_id(
     sender: &UserId,
     client_id: &str,
 ) -> StoreResult<Option<Message>> {
-    sqlx::query(concat!(
-        select_message!(),
-        "WHERE m.conversation_id = $1 AND m.sender_id = $2 AND m.client_id = $3"
-    ))
-    .bind(conversation_id)
-    .bind(sender.as_str())
-    .bind(client_id)
-    .fetch_optional(conn)
+    optional(
+        conn,
+        query(concat!(
+            select_message!(),
+            "WHERE m.conversation_id = $1 AND m.sender_id = $2 AND m.client_id = $3"
+        ))
+        .bind(conversation_id)
+        .bind(sender.as_str())
+        .bind(client_id),
+        rows::message,
+    )
     .await
-    .db()?
-    .as_ref()
-    .map(message_from_row)
-    .transpose()
-}
-
-fn message_not_found(id: i64) -> StoreError {
-    StoreError::Backend(format!("message {id} does not exist"))
-}
-
-fn conversation_not_found(id: i64) -> StoreError {
-    StoreError::Backend(format!("conversation {id} does not exist"))
 }
 
 #[async_trait]
 impl Store for PostgresStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.db()?;
+        execute(&self.pool, query("SELECT 1")).await?;
         Ok(())
     }
 
     // --- users ---
 
     async fn upsert_user(&self, id: &UserId, profile: &Profile, now: Millis) -> StoreResult<User> {
-        let row = sqlx::query(concat!(
-            "INSERT INTO users (id, display_name, avatar_url, email, placeholder, created_at) \
-             VALUES ($1, $2, $3, $4, FALSE, $5) \
-             ON CONFLICT (id) DO UPDATE SET \
-               display_name = COALESCE(excluded.display_name, users.display_name), \
-               avatar_url = COALESCE(excluded.avatar_url, users.avatar_url), \
-               email = COALESCE(excluded.email, users.email), \
-               placeholder = FALSE \
-             RETURNING ",
-            user_cols!()
-        ))
-        .bind(id.as_str())
-        .bind(profile.display_name.as_deref())
-        .bind(profile.avatar_url.as_deref())
-        .bind(profile.email.as_deref())
-        .bind(now)
-        .fetch_one(&self.pool)
+        one(
+            &self.pool,
+            query(concat!(
+                "INSERT INTO users (id, display_name, avatar_url, email, placeholder, created_at) \
+                 VALUES ($1, $2, $3, $4, FALSE, $5) \
+                 ON CONFLICT (id) DO UPDATE SET \
+                   display_name = COALESCE(excluded.display_name, users.display_name), \
+                   avatar_url = COALESCE(excluded.avatar_url, users.avatar_url), \
+                   email = COALESCE(excluded.email, users.email), \
+                   placeholder = FALSE \
+                 RETURNING ",
+                user_cols!()
+            ))
+            .bind(id.as_str())
+            .bind(profile.display_name.as_deref())
+            .bind(profile.avatar_url.as_deref())
+            .bind(profile.email.as_deref())
+            .bind(now),
+            rows::user,
+        )
         .await
-        .db()?;
-        user_from_row(&row)
     }
 
     async fn ensure_users(&self, ids: &[UserId], now: Millis) -> StoreResult<()> {
@@ -480,106 +344,103 @@ impl Store for PostgresStore {
         password_hash: &str,
         now: Millis,
     ) -> StoreResult<User> {
-        let row = sqlx::query(concat!(
-            "INSERT INTO users \
-               (id, username, display_name, avatar_url, email, password_hash, placeholder, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7) \
-             RETURNING ",
-            user_cols!()
-        ))
-        .bind(id.as_str())
-        .bind(username)
-        .bind(profile.display_name.as_deref())
-        .bind(profile.avatar_url.as_deref())
-        .bind(profile.email.as_deref())
-        .bind(password_hash)
-        .bind(now)
-        .fetch_one(&self.pool)
+        one(
+            &self.pool,
+            query(concat!(
+                "INSERT INTO users \
+                   (id, username, display_name, avatar_url, email, password_hash, placeholder, \
+                    created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7) \
+                 RETURNING ",
+                user_cols!()
+            ))
+            .bind(id.as_str())
+            .bind(username)
+            .bind(profile.display_name.as_deref())
+            .bind(profile.avatar_url.as_deref())
+            .bind(profile.email.as_deref())
+            .bind(password_hash)
+            .bind(now),
+            rows::user,
+        )
         .await
-        .db()?;
-        user_from_row(&row)
     }
 
     async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
         // `lower` of a "C" string folds ASCII letters only, like SQLite's
         // NOCASE; the expression is the one of `users_username_idx`.
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            user_cols!(),
-            ", password_hash FROM users \
-             WHERE lower(username) = lower($1 COLLATE \"C\") AND password_hash IS NOT NULL"
-        ))
-        .bind(username)
-        .fetch_optional(&self.pool)
+        optional(
+            &self.pool,
+            query(concat!(
+                "SELECT ",
+                user_cols!(),
+                ", password_hash FROM users \
+                 WHERE lower(username) = lower($1 COLLATE \"C\") AND password_hash IS NOT NULL"
+            ))
+            .bind(username),
+            rows::credentials,
+        )
         .await
-        .db()?;
-        match row {
-            None => Ok(None),
-            Some(row) => Ok(Some(Credentials {
-                user: user_from_row(&row)?,
-                password_hash: get(&row, "password_hash")?,
-            })),
-        }
     }
 
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            user_cols!(),
-            " FROM users WHERE id = $1"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&self.pool)
+        optional(
+            &self.pool,
+            query(concat!(
+                "SELECT ",
+                user_cols!(),
+                " FROM users WHERE id = $1"
+            ))
+            .bind(id.as_str()),
+            rows::user,
+        )
         .await
-        .db()?
-        .as_ref()
-        .map(user_from_row)
-        .transpose()
     }
 
     async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        sqlx::query(concat!(
-            "SELECT ",
-            user_cols!(),
-            " FROM users WHERE id = ANY($1::text[])"
-        ))
-        .bind(id_array(ids))
-        .fetch_all(&self.pool)
+        all(
+            &self.pool,
+            query(concat!(
+                "SELECT ",
+                user_cols!(),
+                " FROM users WHERE id = ANY($1::text[])"
+            ))
+            .bind(id_array(ids)),
+            rows::user,
+        )
         .await
-        .db()?
-        .iter()
-        .map(user_from_row)
-        .collect()
     }
 
     async fn set_last_seen(&self, id: &UserId, at: Millis) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE users SET last_seen_at = GREATEST(COALESCE(last_seen_at, $1), $1) \
-             WHERE id = $2",
+        execute(
+            &self.pool,
+            query(
+                "UPDATE users SET last_seen_at = GREATEST(COALESCE(last_seen_at, $1), $1) \
+                 WHERE id = $2",
+            )
+            .bind(at)
+            .bind(id.as_str()),
         )
-        .bind(at)
-        .bind(id.as_str())
-        .execute(&self.pool)
-        .await
-        .db()?;
+        .await?;
         Ok(())
     }
 
     async fn contacts(&self, id: &UserId) -> StoreResult<Vec<UserId>> {
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT other.user_id FROM members mine \
-             JOIN members other ON other.conversation_id = mine.conversation_id \
-             WHERE mine.user_id = $1 AND other.user_id <> $1 \
-             ORDER BY other.user_id",
+        all(
+            &self.pool,
+            query(
+                "SELECT DISTINCT other.user_id FROM members mine \
+                 JOIN members other ON other.conversation_id = mine.conversation_id \
+                 WHERE mine.user_id = $1 AND other.user_id <> $1 \
+                 ORDER BY other.user_id",
+            )
+            .bind(id.as_str()),
+            |row| row.user_id("user_id"),
         )
-        .bind(id.as_str())
-        .fetch_all(&self.pool)
         .await
-        .db()?;
-        Ok(rows.into_iter().map(UserId::from_trusted).collect())
     }
 
     // --- conversations ---
@@ -590,53 +451,51 @@ impl Store for PostgresStore {
         other: &UserId,
         now: Millis,
     ) -> StoreResult<(Conversation, bool)> {
-        if creator == other {
-            return Err(StoreError::Backend(format!(
-                "a direct conversation needs two distinct users, got {creator} twice"
-            )));
-        }
-        let key = direct_key(creator, other);
+        rows::two_for_a_direct_conversation(creator, other)?;
+        let key = rows::direct_key(creator, other);
         let mut tx = self.begin().await?;
         ensure_users_in(&mut tx, &id_array([creator, other]), now).await?;
         // A concurrent creator's row makes this wait for its transaction and
         // then do nothing; the SELECT below, a new statement, sees the row.
-        let created = sqlx::query(
-            "INSERT INTO conversations \
-               (uuid, kind, title, created_by, created_at, last_seq, updated_at, direct_key) \
-             VALUES ($1, 'direct', NULL, $2, $3, 0, $3, $4) \
-             ON CONFLICT (direct_key) DO NOTHING",
-        )
-        .bind(Uuid::now_v7().to_string())
-        .bind(creator.as_str())
-        .bind(now)
-        .bind(&key)
-        .execute(&mut *tx)
-        .await
-        .db()?
-        .rows_affected()
-            == 1;
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            conv_cols!(),
-            " FROM conversations c WHERE c.direct_key = $1"
-        ))
-        .bind(&key)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
-        let conversation = conversation_from_row(&row)?;
-        if created {
-            sqlx::query(
-                "INSERT INTO members (conversation_id, user_id, role, joined_at) \
-                 VALUES ($1, $2, 'owner', $4), ($1, $3, 'member', $4)",
+        let created = execute(
+            &mut *tx,
+            query(
+                "INSERT INTO conversations \
+                   (uuid, kind, title, created_by, created_at, last_seq, updated_at, direct_key) \
+                 VALUES ($1, 'direct', NULL, $2, $3, 0, $3, $4) \
+                 ON CONFLICT (direct_key) DO NOTHING",
             )
-            .bind(conversation.id)
+            .bind(Uuid::now_v7().to_string())
             .bind(creator.as_str())
-            .bind(other.as_str())
             .bind(now)
-            .execute(&mut *tx)
-            .await
-            .db()?;
+            .bind(&key),
+        )
+        .await?
+            == 1;
+        let conversation = one(
+            &mut *tx,
+            query(concat!(
+                "SELECT ",
+                conversation_cols!(),
+                " FROM conversations c WHERE c.direct_key = $1"
+            ))
+            .bind(&key),
+            rows::conversation,
+        )
+        .await?;
+        if created {
+            execute(
+                &mut *tx,
+                query(
+                    "INSERT INTO members (conversation_id, user_id, role, joined_at) \
+                     VALUES ($1, $2, 'owner', $4), ($1, $3, 'member', $4)",
+                )
+                .bind(conversation.id)
+                .bind(creator.as_str())
+                .bind(other.as_str())
+                .bind(now),
+            )
+            .await?;
         }
         tx.commit().await.db()?;
         Ok((conversation, created))
@@ -665,57 +524,50 @@ impl Store for PostgresStore {
 
     async fn conversation(&self, r: ConversationRef) -> StoreResult<Option<Conversation>> {
         let q = match r {
-            RowRef::Id(id) => sqlx::query(concat!(
+            RowRef::Id(id) => query(concat!(
                 "SELECT ",
-                conv_cols!(),
+                conversation_cols!(),
                 " FROM conversations c WHERE c.id = $1"
             ))
             .bind(id),
-            RowRef::Uuid(uuid) => sqlx::query(concat!(
+            RowRef::Uuid(uuid) => query(concat!(
                 "SELECT ",
-                conv_cols!(),
+                conversation_cols!(),
                 " FROM conversations c WHERE c.uuid = $1"
             ))
             .bind(uuid.to_string()),
         };
-        q.fetch_optional(&self.pool)
-            .await
-            .db()?
-            .as_ref()
-            .map(conversation_from_row)
-            .transpose()
+        optional(&self.pool, q, rows::conversation).await
     }
 
     async fn members(&self, conversation_id: i64) -> StoreResult<Vec<Member>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            member_cols!(),
-            " FROM members mb WHERE mb.conversation_id = $1 ORDER BY ",
-            member_order!()
-        ))
-        .bind(conversation_id)
-        .fetch_all(&self.pool)
+        all(
+            &self.pool,
+            query(concat!(
+                "SELECT ",
+                member_cols!(),
+                " FROM members mb WHERE mb.conversation_id = $1 ORDER BY ",
+                member_order!()
+            ))
+            .bind(conversation_id),
+            rows::member,
+        )
         .await
-        .db()?
-        .iter()
-        .map(member_from_row)
-        .collect()
     }
 
     async fn member(&self, conversation_id: i64, user: &UserId) -> StoreResult<Option<Member>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            member_cols!(),
-            " FROM members mb WHERE mb.conversation_id = $1 AND mb.user_id = $2"
-        ))
-        .bind(conversation_id)
-        .bind(user.as_str())
-        .fetch_optional(&self.pool)
+        optional(
+            &self.pool,
+            query(concat!(
+                "SELECT ",
+                member_cols!(),
+                " FROM members mb WHERE mb.conversation_id = $1 AND mb.user_id = $2"
+            ))
+            .bind(conversation_id)
+            .bind(user.as_str()),
+            rows::member,
+        )
         .await
-        .db()?
-        .as_ref()
-        .map(member_from_row)
-        .transpose()
     }
 
     async fn add_member(
@@ -727,22 +579,21 @@ impl Store for PostgresStore {
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         ensure_users_in(&mut tx, &id_array([user]), now).await?;
-        let added = sqlx::query(
-            "INSERT INTO members (conversation_id, user_id, role, joined_at) \
-             VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (conversation_id, user_id) DO NOTHING",
+        let added = execute(
+            &mut *tx,
+            query(
+                "INSERT INTO members (conversation_id, user_id, role, joined_at) \
+                 VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (conversation_id, user_id) DO NOTHING",
+            )
+            .bind(conversation_id)
+            .bind(user.as_str())
+            .bind(role.as_str())
+            .bind(now),
         )
-        .bind(conversation_id)
-        .bind(user.as_str())
-        .bind(role.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .db()?
-        .rows_affected()
-            == 1;
+        .await?;
         tx.commit().await.db()?;
-        Ok(added)
+        Ok(added == 1)
     }
 
     async fn set_muted(
@@ -751,42 +602,41 @@ impl Store for PostgresStore {
         user: &UserId,
         muted: bool,
     ) -> StoreResult<bool> {
-        let changed = sqlx::query(
-            "UPDATE members SET muted = $1 \
-             WHERE conversation_id = $2 AND user_id = $3 AND muted <> $1",
+        let changed = execute(
+            &self.pool,
+            query(
+                "UPDATE members SET muted = $1 \
+                 WHERE conversation_id = $2 AND user_id = $3 AND muted <> $1",
+            )
+            .bind(muted)
+            .bind(conversation_id)
+            .bind(user.as_str()),
         )
-        .bind(muted)
-        .bind(conversation_id)
-        .bind(user.as_str())
-        .execute(&self.pool)
-        .await
-        .db()?
-        .rows_affected()
-            == 1;
-        Ok(changed)
+        .await?;
+        Ok(changed == 1)
     }
 
     async fn remove_member(&self, conversation_id: i64, user: &UserId) -> StoreResult<bool> {
-        let removed =
-            sqlx::query("DELETE FROM members WHERE conversation_id = $1 AND user_id = $2")
+        let removed = execute(
+            &self.pool,
+            query("DELETE FROM members WHERE conversation_id = $1 AND user_id = $2")
                 .bind(conversation_id)
-                .bind(user.as_str())
-                .execute(&self.pool)
-                .await
-                .db()?
-                .rows_affected()
-                == 1;
-        Ok(removed)
+                .bind(user.as_str()),
+        )
+        .await?;
+        Ok(removed == 1)
     }
 
     async fn conversation_ids_of(&self, user: &UserId) -> StoreResult<Vec<i64>> {
-        sqlx::query_scalar(
-            "SELECT conversation_id FROM members WHERE user_id = $1 ORDER BY conversation_id",
+        all(
+            &self.pool,
+            query(
+                "SELECT conversation_id FROM members WHERE user_id = $1 ORDER BY conversation_id",
+            )
+            .bind(user.as_str()),
+            |row| row.int("conversation_id"),
         )
-        .bind(user.as_str())
-        .fetch_all(&self.pool)
         .await
-        .db()
     }
 
     async fn conversations_of(&self, user: &UserId) -> StoreResult<Vec<ConversationSummary>> {
@@ -797,100 +647,75 @@ impl Store for PostgresStore {
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .await
             .db()?;
-
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            conv_cols!(),
-            ", (SELECT COUNT(*) FROM messages m \
-                WHERE m.conversation_id = c.id AND m.seq > me.last_read_seq \
-                  AND m.sender_id <> me.user_id AND m.deleted_at IS NULL) AS unread \
-             FROM members me JOIN conversations c ON c.id = me.conversation_id \
-             WHERE me.user_id = $1 \
-             ORDER BY c.updated_at DESC, c.id DESC"
-        ))
-        .bind(user.as_str())
-        .fetch_all(&mut *tx)
-        .await
-        .db()?;
-        let mut summaries = Vec::with_capacity(rows.len());
-        for row in &rows {
-            summaries.push(ConversationSummary {
-                conversation: conversation_from_row(row)?,
-                members: Vec::new(),
-                last_message: None,
-                unread_count: get(row, "unread")?,
-            });
-        }
+        let summaries = all(
+            &mut *tx,
+            query(concat!(
+                "SELECT ",
+                conversation_cols!(),
+                ", (SELECT COUNT(*) FROM messages m \
+                    WHERE m.conversation_id = c.id AND m.seq > me.last_read_seq \
+                      AND m.sender_id <> me.user_id AND m.deleted_at IS NULL) AS unread \
+                 FROM members me JOIN conversations c ON c.id = me.conversation_id \
+                 WHERE me.user_id = $1 \
+                 ORDER BY c.updated_at DESC, c.id DESC"
+            ))
+            .bind(user.as_str()),
+            rows::summary,
+        )
+        .await?;
         if summaries.is_empty() {
             tx.commit().await.db()?;
             return Ok(summaries);
         }
-
-        let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
-        for row in sqlx::query(concat!(
-            "SELECT ",
-            member_cols!(),
-            " FROM members me JOIN members mb ON mb.conversation_id = me.conversation_id \
-             WHERE me.user_id = $1 ORDER BY mb.conversation_id, ",
-            member_order!()
-        ))
-        .bind(user.as_str())
-        .fetch_all(&mut *tx)
-        .await
-        .db()?
-        .iter()
-        {
-            let member = member_from_row(row)?;
-            members
-                .entry(member.conversation_id)
-                .or_default()
-                .push(member);
-        }
-
-        let mut last: HashMap<i64, Message> = HashMap::new();
+        let members = all(
+            &mut *tx,
+            query(concat!(
+                "SELECT ",
+                member_cols!(),
+                " FROM members me JOIN members mb ON mb.conversation_id = me.conversation_id \
+                 WHERE me.user_id = $1 ORDER BY mb.conversation_id, ",
+                member_order!()
+            ))
+            .bind(user.as_str()),
+            rows::member,
+        )
+        .await?;
         // One backward step of `messages_live_idx` per conversation.
-        for row in sqlx::query(concat!(
-            "SELECT ",
-            message_cols!(),
-            " FROM members me \
-             JOIN conversations c ON c.id = me.conversation_id \
-             CROSS JOIN LATERAL ( \
-               SELECT * FROM messages x \
-               WHERE x.conversation_id = me.conversation_id AND x.deleted_at IS NULL \
-               ORDER BY x.seq DESC LIMIT 1) m \
-             WHERE me.user_id = $1"
-        ))
-        .bind(user.as_str())
-        .fetch_all(&mut *tx)
-        .await
-        .db()?
-        .iter()
-        {
-            let message = message_from_row(row)?;
-            last.insert(message.conversation_id, message);
-        }
+        let last_messages = all(
+            &mut *tx,
+            query(concat!(
+                "SELECT ",
+                message_cols!(),
+                " FROM members me \
+                 JOIN conversations c ON c.id = me.conversation_id \
+                 CROSS JOIN LATERAL ( \
+                   SELECT * FROM messages x \
+                   WHERE x.conversation_id = me.conversation_id AND x.deleted_at IS NULL \
+                   ORDER BY x.seq DESC LIMIT 1) m \
+                 WHERE me.user_id = $1"
+            ))
+            .bind(user.as_str()),
+            rows::message,
+        )
+        .await?;
         tx.commit().await.db()?;
-
-        for s in &mut summaries {
-            let id = s.conversation.id;
-            s.members = members.remove(&id).unwrap_or_default();
-            s.last_message = last.remove(&id);
-        }
-        Ok(summaries)
+        Ok(rows::summaries(summaries, members, last_messages))
     }
 
     async fn unread_count(&self, conversation_id: i64, user: &UserId) -> StoreResult<i64> {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM members me JOIN messages m \
-               ON m.conversation_id = me.conversation_id AND m.seq > me.last_read_seq \
-             WHERE me.conversation_id = $1 AND me.user_id = $2 \
-               AND m.sender_id <> $2 AND m.deleted_at IS NULL",
+        one(
+            &self.pool,
+            query(
+                "SELECT COUNT(*) AS unread FROM members me JOIN messages m \
+                   ON m.conversation_id = me.conversation_id AND m.seq > me.last_read_seq \
+                 WHERE me.conversation_id = $1 AND me.user_id = $2 \
+                   AND m.sender_id <> $2 AND m.deleted_at IS NULL",
+            )
+            .bind(conversation_id)
+            .bind(user.as_str()),
+            |row| row.int("unread"),
         )
-        .bind(conversation_id)
-        .bind(user.as_str())
-        .fetch_one(&self.pool)
         .await
-        .db()
     }
 
     async fn direct_conversation_between(
@@ -901,18 +726,17 @@ impl Store for PostgresStore {
         if a == b {
             return Ok(None);
         }
-        sqlx::query(concat!(
-            "SELECT ",
-            conv_cols!(),
-            " FROM conversations c WHERE c.direct_key = $1"
-        ))
-        .bind(direct_key(a, b))
-        .fetch_optional(&self.pool)
+        optional(
+            &self.pool,
+            query(concat!(
+                "SELECT ",
+                conversation_cols!(),
+                " FROM conversations c WHERE c.direct_key = $1"
+            ))
+            .bind(rows::direct_key(a, b)),
+            rows::conversation,
+        )
         .await
-        .db()?
-        .as_ref()
-        .map(conversation_from_row)
-        .transpose()
     }
 
     // --- departments ---
@@ -925,100 +749,97 @@ impl Store for PostgresStore {
     ) -> StoreResult<Department> {
         let mut tx = self.begin().await?;
         ensure_users_in(&mut tx, &id_array([creator]), now).await?;
-        let row = sqlx::query(concat!(
-            "INSERT INTO departments AS d (uuid, name, created_by, created_at) \
-             VALUES ($1, $2, $3, $4) \
-             RETURNING ",
-            department_cols!()
-        ))
-        .bind(Uuid::now_v7().to_string())
-        .bind(name)
-        .bind(creator.as_str())
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
-        let department = department_from_row(&row)?;
-        sqlx::query(
-            "INSERT INTO department_agents (department_id, user_id, role, added_at) \
-             VALUES ($1, $2, 'admin', $3)",
+        let uuid = Uuid::now_v7();
+        let id = one(
+            &mut *tx,
+            query(
+                "INSERT INTO departments (uuid, name, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4) \
+                 RETURNING id",
+            )
+            .bind(uuid.to_string())
+            .bind(name)
+            .bind(creator.as_str())
+            .bind(now),
+            |row| row.int("id"),
         )
-        .bind(department.id)
-        .bind(creator.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        .await?;
+        execute(
+            &mut *tx,
+            query(
+                "INSERT INTO department_agents (department_id, user_id, role, added_at) \
+                 VALUES ($1, $2, 'admin', $3)",
+            )
+            .bind(id)
+            .bind(creator.as_str())
+            .bind(now),
+        )
+        .await?;
         tx.commit().await.db()?;
-        Ok(department)
+        Ok(rows::new_department(id, uuid, name, creator, now))
     }
 
     async fn department(&self, r: RowRef) -> StoreResult<Option<Department>> {
         let q = match r {
-            RowRef::Id(id) => sqlx::query(concat!(
+            RowRef::Id(id) => query(concat!(
                 "SELECT ",
                 department_cols!(),
                 " FROM departments d WHERE d.id = $1"
             ))
             .bind(id),
-            RowRef::Uuid(uuid) => sqlx::query(concat!(
+            RowRef::Uuid(uuid) => query(concat!(
                 "SELECT ",
                 department_cols!(),
                 " FROM departments d WHERE d.uuid = $1"
             ))
             .bind(uuid.to_string()),
         };
-        q.fetch_optional(&self.pool)
-            .await
-            .db()?
-            .as_ref()
-            .map(department_from_row)
-            .transpose()
+        optional(&self.pool, q, rows::department).await
     }
 
     async fn departments_of(&self, user: &UserId) -> StoreResult<Vec<Department>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            department_cols!(),
-            " FROM department_agents a JOIN departments d ON d.id = a.department_id \
-             WHERE a.user_id = $1 ORDER BY d.id"
-        ))
-        .bind(user.as_str())
-        .fetch_all(&self.pool)
+        all(
+            &self.pool,
+            query(concat!(
+                "SELECT ",
+                department_cols!(),
+                " FROM department_agents a JOIN departments d ON d.id = a.department_id \
+                 WHERE a.user_id = $1 ORDER BY d.id"
+            ))
+            .bind(user.as_str()),
+            rows::department,
+        )
         .await
-        .db()?
-        .iter()
-        .map(department_from_row)
-        .collect()
     }
 
     async fn agents(&self, department_id: i64) -> StoreResult<Vec<Agent>> {
-        sqlx::query(
-            "SELECT department_id, user_id, role, added_at FROM department_agents \
-             WHERE department_id = $1 ORDER BY role = 'admin' DESC, added_at, user_id",
+        all(
+            &self.pool,
+            query(concat!(
+                "SELECT ",
+                agent_cols!(),
+                " FROM department_agents \
+                 WHERE department_id = $1 ORDER BY role = 'admin' DESC, added_at, user_id"
+            ))
+            .bind(department_id),
+            rows::agent,
         )
-        .bind(department_id)
-        .fetch_all(&self.pool)
         .await
-        .db()?
-        .iter()
-        .map(agent_from_row)
-        .collect()
     }
 
     async fn agent(&self, department_id: i64, user: &UserId) -> StoreResult<Option<Agent>> {
-        sqlx::query(
-            "SELECT department_id, user_id, role, added_at FROM department_agents \
-             WHERE department_id = $1 AND user_id = $2",
+        optional(
+            &self.pool,
+            query(concat!(
+                "SELECT ",
+                agent_cols!(),
+                " FROM department_agents WHERE department_id = $1 AND user_id = $2"
+            ))
+            .bind(department_id)
+            .bind(user.as_str()),
+            rows::agent,
         )
-        .bind(department_id)
-        .bind(user.as_str())
-        .fetch_optional(&self.pool)
         .await
-        .db()?
-        .as_ref()
-        .map(agent_from_row)
-        .transpose()
     }
 
     async fn put_agent(
@@ -1032,63 +853,61 @@ impl Store for PostgresStore {
         ensure_users_in(&mut tx, &id_array([user]), now).await?;
         // Insert, or else change the role of the row that is there: which of
         // the two happened is the answer.
-        let added = sqlx::query(
-            "INSERT INTO department_agents (department_id, user_id, role, added_at) \
-             VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (department_id, user_id) DO NOTHING",
-        )
-        .bind(department_id)
-        .bind(user.as_str())
-        .bind(role.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .db()?
-        .rows_affected()
-            == 1;
-        if !added {
-            sqlx::query(
-                "UPDATE department_agents SET role = $3 \
-                 WHERE department_id = $1 AND user_id = $2",
+        let added = execute(
+            &mut *tx,
+            query(
+                "INSERT INTO department_agents (department_id, user_id, role, added_at) \
+                 VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (department_id, user_id) DO NOTHING",
             )
             .bind(department_id)
             .bind(user.as_str())
             .bind(role.as_str())
-            .execute(&mut *tx)
-            .await
-            .db()?;
+            .bind(now),
+        )
+        .await?
+            == 1;
+        if !added {
+            execute(
+                &mut *tx,
+                query(
+                    "UPDATE department_agents SET role = $3 \
+                     WHERE department_id = $1 AND user_id = $2",
+                )
+                .bind(department_id)
+                .bind(user.as_str())
+                .bind(role.as_str()),
+            )
+            .await?;
         }
         tx.commit().await.db()?;
         Ok(added)
     }
 
     async fn remove_agent(&self, department_id: i64, user: &UserId) -> StoreResult<bool> {
-        let removed =
-            sqlx::query("DELETE FROM department_agents WHERE department_id = $1 AND user_id = $2")
+        let removed = execute(
+            &self.pool,
+            query("DELETE FROM department_agents WHERE department_id = $1 AND user_id = $2")
                 .bind(department_id)
-                .bind(user.as_str())
-                .execute(&self.pool)
-                .await
-                .db()?
-                .rows_affected()
-                == 1;
-        Ok(removed)
+                .bind(user.as_str()),
+        )
+        .await?;
+        Ok(removed == 1)
     }
 
     async fn support_conversations(&self, department_id: i64) -> StoreResult<Vec<Conversation>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            conv_cols!(),
-            " FROM conversations c WHERE c.department_id = $1 \
-             ORDER BY c.updated_at DESC, c.id DESC"
-        ))
-        .bind(department_id)
-        .fetch_all(&self.pool)
+        all(
+            &self.pool,
+            query(concat!(
+                "SELECT ",
+                conversation_cols!(),
+                " FROM conversations c WHERE c.department_id = $1 \
+                 ORDER BY c.updated_at DESC, c.id DESC"
+            ))
+            .bind(department_id),
+            rows::conversation,
+        )
         .await
-        .db()?
-        .iter()
-        .map(conversation_from_row)
-        .collect()
     }
 
     // --- messages ---
@@ -1100,14 +919,14 @@ impl Store for PostgresStore {
         // other insert into the conversation, until it commits: the client
         // id check below then sees their messages, and `last_seq + 1` is
         // taken by one of them at a time.
-        let conversation_uuid: String =
-            sqlx::query_scalar("SELECT uuid FROM conversations WHERE id = $1 FOR NO KEY UPDATE")
-                .bind(m.conversation_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .db()?
-                .ok_or_else(|| conversation_not_found(m.conversation_id))?;
-        let conversation_uuid = parse_uuid(&conversation_uuid)?;
+        let conversation_uuid = optional(
+            &mut *tx,
+            query("SELECT uuid FROM conversations WHERE id = $1 FOR NO KEY UPDATE")
+                .bind(m.conversation_id),
+            |row| row.uuid("uuid"),
+        )
+        .await?
+        .ok_or_else(|| rows::conversation_not_found(m.conversation_id))?;
 
         if let Some(client_id) = &m.client_id
             && let Some(first) =
@@ -1117,82 +936,75 @@ impl Store for PostgresStore {
             return Ok(Inserted::Duplicate(first));
         }
 
-        let seq: i64 = sqlx::query_scalar(
-            "UPDATE conversations \
-             SET last_seq = last_seq + 1, updated_at = GREATEST(updated_at, $1) \
-             WHERE id = $2 \
-             RETURNING last_seq",
+        let seq = one(
+            &mut *tx,
+            query(
+                "UPDATE conversations \
+                 SET last_seq = last_seq + 1, updated_at = GREATEST(updated_at, $1) \
+                 WHERE id = $2 \
+                 RETURNING last_seq",
+            )
+            .bind(m.created_at)
+            .bind(m.conversation_id),
+            |row| row.int("last_seq"),
         )
-        .bind(m.created_at)
-        .bind(m.conversation_id)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
+        .await?;
         let uuid = Uuid::now_v7();
 
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO messages \
-               (uuid, conversation_id, seq, sender_id, kind, text, attachments, client_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             RETURNING id",
-        )
-        .bind(uuid.to_string())
-        .bind(m.conversation_id)
-        .bind(seq)
-        .bind(m.sender_id.as_str())
-        .bind(m.kind.as_str())
-        .bind(m.text.as_deref())
-        .bind(&m.attachments)
-        .bind(m.client_id.as_deref())
-        .bind(m.created_at)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
-        if !m.attachments.is_empty() {
-            sqlx::query(
-                "INSERT INTO message_attachments (conversation_id, path, message_id) \
-                 SELECT DISTINCT $1::bigint, path, $2::bigint FROM unnest($3::text[]) AS a (path) \
-                 ON CONFLICT DO NOTHING",
+        let id = one(
+            &mut *tx,
+            query(
+                "INSERT INTO messages \
+                   (uuid, conversation_id, seq, sender_id, kind, text, attachments, client_id, \
+                    created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 RETURNING id",
             )
+            .bind(uuid.to_string())
             .bind(m.conversation_id)
-            .bind(id)
+            .bind(seq)
+            .bind(m.sender_id.as_str())
+            .bind(m.kind.as_str())
+            .bind(m.text.as_deref())
             .bind(&m.attachments)
-            .execute(&mut *tx)
-            .await
-            .db()?;
+            .bind(m.client_id.as_deref())
+            .bind(m.created_at),
+            |row| row.int("id"),
+        )
+        .await?;
+        if !m.attachments.is_empty() {
+            execute(
+                &mut *tx,
+                query(
+                    "INSERT INTO message_attachments (conversation_id, path, message_id) \
+                     SELECT DISTINCT $1::bigint, path, $2::bigint \
+                     FROM unnest($3::text[]) AS a (path) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(m.conversation_id)
+                .bind(id)
+                .bind(&m.attachments),
+            )
+            .await?;
         }
         tx.commit().await.db()?;
-
-        Ok(Inserted::New(Message {
+        Ok(Inserted::New(rows::new_message(
+            m,
             id,
             uuid,
-            conversation_id: m.conversation_id,
             conversation_uuid,
             seq,
-            sender_id: m.sender_id,
-            kind: m.kind,
-            text: m.text,
-            attachments: m.attachments,
-            client_id: m.client_id,
-            created_at: m.created_at,
-            edited_at: None,
-            deleted_at: None,
-        }))
+        )))
     }
 
     async fn message(&self, r: MessageRef) -> StoreResult<Option<Message>> {
         let q = match r {
-            RowRef::Id(id) => sqlx::query(concat!(select_message!(), "WHERE m.id = $1")).bind(id),
+            RowRef::Id(id) => query(concat!(select_message!(), "WHERE m.id = $1")).bind(id),
             RowRef::Uuid(uuid) => {
-                sqlx::query(concat!(select_message!(), "WHERE m.uuid = $1")).bind(uuid.to_string())
+                query(concat!(select_message!(), "WHERE m.uuid = $1")).bind(uuid.to_string())
             }
         };
-        q.fetch_optional(&self.pool)
-            .await
-            .db()?
-            .as_ref()
-            .map(message_from_row)
-            .transpose()
+        optional(&self.pool, q, rows::message).await
     }
 
     async fn messages(&self, conversation_id: i64, page: Page) -> StoreResult<Vec<Message>> {
@@ -1200,52 +1012,58 @@ impl Store for PostgresStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let rows = match (page.before_seq, page.after_seq) {
-            (None, Some(after)) => sqlx::query(concat!(
-                select_message!(),
-                "WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3"
-            ))
-            .bind(conversation_id)
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await
-            .db()?,
-            (before, after) => {
-                let mut rows = sqlx::query(concat!(
-                    select_message!(),
-                    "WHERE m.conversation_id = $1 AND m.seq < $2 AND m.seq > $3 \
-                     ORDER BY m.seq DESC LIMIT $4"
-                ))
-                .bind(conversation_id)
-                .bind(before.unwrap_or(i64::MAX))
-                .bind(after.unwrap_or(0))
-                .bind(limit)
-                .fetch_all(&self.pool)
+        match (page.before_seq, page.after_seq) {
+            (None, Some(after)) => {
+                all(
+                    &self.pool,
+                    query(concat!(
+                        select_message!(),
+                        "WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3"
+                    ))
+                    .bind(conversation_id)
+                    .bind(after)
+                    .bind(limit),
+                    rows::message,
+                )
                 .await
-                .db()?;
-                rows.reverse();
-                rows
             }
-        };
-        rows.iter().map(message_from_row).collect()
+            (before, after) => {
+                let mut messages = all(
+                    &self.pool,
+                    query(concat!(
+                        select_message!(),
+                        "WHERE m.conversation_id = $1 AND m.seq < $2 AND m.seq > $3 \
+                         ORDER BY m.seq DESC LIMIT $4"
+                    ))
+                    .bind(conversation_id)
+                    .bind(before.unwrap_or(i64::MAX))
+                    .bind(after.unwrap_or(0))
+                    .bind(limit),
+                    rows::message,
+                )
+                .await?;
+                messages.reverse();
+                Ok(messages)
+            }
+        }
     }
 
     async fn edit_message(&self, id: i64, text: &str, at: Millis) -> StoreResult<Message> {
         let mut tx = self.begin().await?;
-        let changed = sqlx::query(
-            "UPDATE messages SET text = $1, edited_at = $2 WHERE id = $3 AND deleted_at IS NULL",
+        let changed = execute(
+            &mut *tx,
+            query(
+                "UPDATE messages SET text = $1, edited_at = $2 \
+                 WHERE id = $3 AND deleted_at IS NULL",
+            )
+            .bind(text)
+            .bind(at)
+            .bind(id),
         )
-        .bind(text)
-        .bind(at)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .db()?
-        .rows_affected();
+        .await?;
         let message = message_in(&mut tx, id)
             .await?
-            .ok_or_else(|| message_not_found(id))?;
+            .ok_or_else(|| rows::message_not_found(id))?;
         if changed == 0 {
             // The row exists, so it is deleted.
             return Err(StoreError::Conflict("message is deleted"));
@@ -1256,38 +1074,41 @@ impl Store for PostgresStore {
 
     async fn delete_message(&self, id: i64, at: Millis) -> StoreResult<Message> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "UPDATE messages \
-             SET text = NULL, attachments = '{}', deleted_at = COALESCE(deleted_at, $1) \
-             WHERE id = $2",
+        execute(
+            &mut *tx,
+            query(
+                "UPDATE messages \
+                 SET text = NULL, attachments = '{}', deleted_at = COALESCE(deleted_at, $1) \
+                 WHERE id = $2",
+            )
+            .bind(at)
+            .bind(id),
         )
-        .bind(at)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        sqlx::query("DELETE FROM message_attachments WHERE message_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .db()?;
+        .await?;
+        execute(
+            &mut *tx,
+            query("DELETE FROM message_attachments WHERE message_id = $1").bind(id),
+        )
+        .await?;
         let message = message_in(&mut tx, id)
             .await?
-            .ok_or_else(|| message_not_found(id))?;
+            .ok_or_else(|| rows::message_not_found(id))?;
         tx.commit().await.db()?;
         Ok(message)
     }
 
     async fn attachment_used_in(&self, conversation_id: i64, path: &str) -> StoreResult<bool> {
-        sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM message_attachments \
-             WHERE conversation_id = $1 AND path = $2)",
+        one(
+            &self.pool,
+            query(
+                "SELECT EXISTS (SELECT 1 FROM message_attachments \
+                 WHERE conversation_id = $1 AND path = $2) AS used",
+            )
+            .bind(conversation_id)
+            .bind(path),
+            |row| row.flag("used"),
         )
-        .bind(conversation_id)
-        .bind(path)
-        .fetch_one(&self.pool)
         .await
-        .db()
     }
 
     // --- watermarks ---
@@ -1298,8 +1119,21 @@ impl Store for PostgresStore {
         user: &UserId,
         seq: i64,
     ) -> StoreResult<Option<i64>> {
-        self.advance_watermark("last_read_seq", conversation_id, user, seq)
-            .await
+        optional(
+            &self.pool,
+            query(concat!(
+                "UPDATE members SET last_read_seq = ",
+                watermark_target!(),
+                " WHERE conversation_id = $2 AND user_id = $3 AND last_read_seq < ",
+                watermark_target!(),
+                " RETURNING last_read_seq"
+            ))
+            .bind(seq)
+            .bind(conversation_id)
+            .bind(user.as_str()),
+            |row| row.int("last_read_seq"),
+        )
+        .await
     }
 
     async fn mark_delivered(
@@ -1311,115 +1145,105 @@ impl Store for PostgresStore {
         if users.is_empty() {
             return Ok((vec![], seq));
         }
-        let ids: Vec<&str> = users.iter().map(UserId::as_str).collect();
-        let target = "LEAST($1, (SELECT last_seq FROM conversations WHERE id = $2))";
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE members SET last_delivered_seq = {target} \
-             WHERE conversation_id = $2 AND last_delivered_seq < {target} \
-               AND user_id = ANY($3) \
-             RETURNING user_id, last_delivered_seq"
-        )))
-        .bind(seq)
-        .bind(conversation_id)
-        .bind(&ids)
-        .fetch_all(&self.pool)
-        .await
-        .db()?;
-        let mut moved = Vec::with_capacity(rows.len());
-        let mut up_to = seq;
-        for row in &rows {
-            moved.push(UserId::from_trusted(get(row, "user_id")?));
-            up_to = get(row, "last_delivered_seq")?;
-        }
-        Ok((moved, up_to))
+        let moved = all(
+            &self.pool,
+            query(concat!(
+                "UPDATE members SET last_delivered_seq = ",
+                watermark_target!(),
+                " WHERE conversation_id = $2 AND last_delivered_seq < ",
+                watermark_target!(),
+                " AND user_id = ANY($3) \
+                 RETURNING user_id, last_delivered_seq"
+            ))
+            .bind(seq)
+            .bind(conversation_id)
+            .bind(id_array(users)),
+            rows::delivered,
+        )
+        .await?;
+        Ok(rows::moved(moved, seq))
     }
 
     // --- friendships ---
 
     async fn friendship(&self, a: &UserId, b: &UserId) -> StoreResult<Option<Friendship>> {
-        let (lo, hi) = ordered(a, b);
-        sqlx::query(concat!(
-            "SELECT ",
-            friendship_cols!(),
-            " FROM friendships WHERE user_lo = $1 AND user_hi = $2"
-        ))
-        .bind(lo.as_str())
-        .bind(hi.as_str())
-        .fetch_optional(&self.pool)
+        let (lo, hi) = rows::ordered(a, b);
+        optional(
+            &self.pool,
+            query(concat!(
+                "SELECT ",
+                friendship_cols!(),
+                " FROM friendships WHERE user_lo = $1 AND user_hi = $2"
+            ))
+            .bind(lo.as_str())
+            .bind(hi.as_str()),
+            rows::friendship,
+        )
         .await
-        .db()?
-        .as_ref()
-        .map(friendship_from_row)
-        .transpose()
     }
 
     async fn put_friendship(&self, f: &Friendship) -> StoreResult<()> {
-        if f.requester == f.addressee {
-            return Err(StoreError::Backend(format!(
-                "a friendship needs two distinct users, got {} twice",
-                f.requester
-            )));
-        }
-        let (lo, hi) = ordered(&f.requester, &f.addressee);
+        rows::two_for_a_friendship(f)?;
+        let (lo, hi) = rows::ordered(&f.requester, &f.addressee);
         let mut tx = self.begin().await?;
         ensure_users_in(&mut tx, &id_array([lo, hi]), f.created_at).await?;
-        sqlx::query(
-            "INSERT INTO friendships \
-               (user_lo, user_hi, requester, addressee, status, blocked_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (user_lo, user_hi) DO UPDATE SET \
-               requester = excluded.requester, \
-               addressee = excluded.addressee, \
-               status = excluded.status, \
-               blocked_by = excluded.blocked_by, \
-               created_at = excluded.created_at, \
-               updated_at = excluded.updated_at",
+        execute(
+            &mut *tx,
+            query(
+                "INSERT INTO friendships \
+                   (user_lo, user_hi, requester, addressee, status, blocked_by, created_at, \
+                    updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (user_lo, user_hi) DO UPDATE SET \
+                   requester = excluded.requester, \
+                   addressee = excluded.addressee, \
+                   status = excluded.status, \
+                   blocked_by = excluded.blocked_by, \
+                   created_at = excluded.created_at, \
+                   updated_at = excluded.updated_at",
+            )
+            .bind(lo.as_str())
+            .bind(hi.as_str())
+            .bind(f.requester.as_str())
+            .bind(f.addressee.as_str())
+            .bind(f.status.as_code())
+            .bind(f.blocked_by.as_ref().map(UserId::as_str))
+            .bind(f.created_at)
+            .bind(f.updated_at),
         )
-        .bind(lo.as_str())
-        .bind(hi.as_str())
-        .bind(f.requester.as_str())
-        .bind(f.addressee.as_str())
-        .bind(f.status.as_code())
-        .bind(f.blocked_by.as_ref().map(UserId::as_str))
-        .bind(f.created_at)
-        .bind(f.updated_at)
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        .await?;
         tx.commit().await.db()?;
         Ok(())
     }
 
     async fn delete_friendship(&self, a: &UserId, b: &UserId) -> StoreResult<bool> {
-        let (lo, hi) = ordered(a, b);
-        let deleted = sqlx::query("DELETE FROM friendships WHERE user_lo = $1 AND user_hi = $2")
-            .bind(lo.as_str())
-            .bind(hi.as_str())
-            .execute(&self.pool)
-            .await
-            .db()?
-            .rows_affected()
-            == 1;
-        Ok(deleted)
+        let (lo, hi) = rows::ordered(a, b);
+        let deleted = execute(
+            &self.pool,
+            query("DELETE FROM friendships WHERE user_lo = $1 AND user_hi = $2")
+                .bind(lo.as_str())
+                .bind(hi.as_str()),
+        )
+        .await?;
+        Ok(deleted == 1)
     }
 
     async fn friendships_of(&self, user: &UserId) -> StoreResult<Vec<Friendship>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            friendship_cols!(),
-            " FROM friendships WHERE user_lo = $1 \
-             UNION ALL SELECT ",
-            friendship_cols!(),
-            " FROM friendships WHERE user_hi = $1 \
-             ORDER BY updated_at DESC, requester, addressee"
-        ))
-        .bind(user.as_str())
-        .fetch_all(&self.pool)
+        all(
+            &self.pool,
+            query(concat!(
+                "SELECT ",
+                friendship_cols!(),
+                " FROM friendships WHERE user_lo = $1 \
+                 UNION ALL SELECT ",
+                friendship_cols!(),
+                " FROM friendships WHERE user_hi = $1 \
+                 ORDER BY updated_at DESC, requester, addressee"
+            ))
+            .bind(user.as_str()),
+            rows::friendship,
+        )
         .await
-        .db()?
-        .iter()
-        .map(friendship_from_row)
-        .collect()
     }
 
     // --- push devices ---
@@ -1427,63 +1251,62 @@ impl Store for PostgresStore {
     async fn add_device(&self, d: &Device) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         ensure_users_in(&mut tx, &id_array([&d.user_id]), d.created_at).await?;
-        sqlx::query(
-            "INSERT INTO devices (token, user_id, platform, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (token) DO UPDATE SET \
-               user_id = excluded.user_id, \
-               platform = excluded.platform, \
-               created_at = excluded.created_at",
+        execute(
+            &mut *tx,
+            query(
+                "INSERT INTO devices (token, user_id, platform, created_at) \
+                 VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (token) DO UPDATE SET \
+                   user_id = excluded.user_id, \
+                   platform = excluded.platform, \
+                   created_at = excluded.created_at",
+            )
+            .bind(&d.token)
+            .bind(d.user_id.as_str())
+            .bind(d.platform.as_str())
+            .bind(d.created_at),
         )
-        .bind(&d.token)
-        .bind(d.user_id.as_str())
-        .bind(d.platform.as_str())
-        .bind(d.created_at)
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        .await?;
         tx.commit().await.db()?;
         Ok(())
     }
 
     async fn remove_device(&self, user: &UserId, token: &str) -> StoreResult<bool> {
-        let removed = sqlx::query("DELETE FROM devices WHERE token = $1 AND user_id = $2")
-            .bind(token)
-            .bind(user.as_str())
-            .execute(&self.pool)
-            .await
-            .db()?
-            .rows_affected()
-            == 1;
-        Ok(removed)
+        let removed = execute(
+            &self.pool,
+            query("DELETE FROM devices WHERE token = $1 AND user_id = $2")
+                .bind(token)
+                .bind(user.as_str()),
+        )
+        .await?;
+        Ok(removed == 1)
     }
 
     async fn remove_device_token(&self, token: &str) -> StoreResult<bool> {
-        let removed = sqlx::query("DELETE FROM devices WHERE token = $1")
-            .bind(token)
-            .execute(&self.pool)
-            .await
-            .db()?
-            .rows_affected()
-            == 1;
-        Ok(removed)
+        let removed = execute(
+            &self.pool,
+            query("DELETE FROM devices WHERE token = $1").bind(token),
+        )
+        .await?;
+        Ok(removed == 1)
     }
 
     async fn devices_of(&self, users: &[UserId]) -> StoreResult<Vec<Device>> {
         if users.is_empty() {
             return Ok(Vec::new());
         }
-        sqlx::query(
-            "SELECT token, user_id, platform, created_at FROM devices \
-             WHERE user_id = ANY($1::text[]) \
-             ORDER BY user_id, created_at, token",
+        all(
+            &self.pool,
+            query(concat!(
+                "SELECT ",
+                device_cols!(),
+                " FROM devices WHERE user_id = ANY($1::text[]) \
+                 ORDER BY user_id, created_at, token"
+            ))
+            .bind(id_array(users)),
+            rows::device,
         )
-        .bind(id_array(users))
-        .fetch_all(&self.pool)
         .await
-        .db()?
-        .iter()
-        .map(device_from_row)
-        .collect()
     }
 
     // --- uploads ---
@@ -1491,35 +1314,36 @@ impl Store for PostgresStore {
     async fn record_upload(&self, u: &Upload) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         ensure_users_in(&mut tx, &id_array([&u.owner]), u.created_at).await?;
-        sqlx::query(
-            "INSERT INTO uploads (path, owner, kind, content_type, size, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+        execute(
+            &mut *tx,
+            query(
+                "INSERT INTO uploads (path, owner, kind, content_type, size, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&u.path)
+            .bind(u.owner.as_str())
+            .bind(u.kind.as_str())
+            .bind(&u.content_type)
+            .bind(u.size)
+            .bind(u.created_at),
         )
-        .bind(&u.path)
-        .bind(u.owner.as_str())
-        .bind(u.kind.as_str())
-        .bind(&u.content_type)
-        .bind(u.size)
-        .bind(u.created_at)
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        .await?;
         tx.commit().await.db()?;
         Ok(())
     }
 
     async fn upload(&self, path: &str) -> StoreResult<Option<Upload>> {
-        sqlx::query(
-            "SELECT path, owner, kind, content_type, size, created_at FROM uploads \
-             WHERE path = $1",
+        optional(
+            &self.pool,
+            query(concat!(
+                "SELECT ",
+                upload_cols!(),
+                " FROM uploads WHERE path = $1"
+            ))
+            .bind(path),
+            rows::upload,
         )
-        .bind(path)
-        .fetch_optional(&self.pool)
         .await
-        .db()?
-        .as_ref()
-        .map(upload_from_row)
-        .transpose()
     }
 }
 
@@ -1541,93 +1365,57 @@ impl PostgresStore {
             now,
         )
         .await?;
-        let row = sqlx::query(concat!(
-            "INSERT INTO conversations AS c \
-               (uuid, kind, title, created_by, created_at, last_seq, updated_at, direct_key, \
-                department_id) \
-             VALUES ($1, 'group', $2, $3, $4, 0, $4, NULL, $5) \
-             RETURNING ",
-            conv_cols!()
-        ))
-        .bind(Uuid::now_v7().to_string())
-        .bind(title)
-        .bind(creator.as_str())
-        .bind(now)
-        .bind(department)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
-        let conversation = conversation_from_row(&row)?;
-        sqlx::query(
-            "INSERT INTO members (conversation_id, user_id, role, joined_at) \
-             VALUES ($1, $2, 'owner', $3)",
+        let uuid = Uuid::now_v7();
+        let id = one(
+            &mut *tx,
+            query(
+                "INSERT INTO conversations \
+                   (uuid, kind, title, created_by, created_at, last_seq, updated_at, direct_key, \
+                    department_id) \
+                 VALUES ($1, 'group', $2, $3, $4, 0, $4, NULL, $5) \
+                 RETURNING id",
+            )
+            .bind(uuid.to_string())
+            .bind(title)
+            .bind(creator.as_str())
+            .bind(now)
+            .bind(department),
+            |row| row.int("id"),
         )
-        .bind(conversation.id)
-        .bind(creator.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        sqlx::query(
-            "INSERT INTO members (conversation_id, user_id, role, joined_at) \
-             SELECT DISTINCT $1::bigint, id, 'member', $2::bigint \
-             FROM unnest($3::text[]) AS t (id) WHERE id <> $4 \
-             ON CONFLICT (conversation_id, user_id) DO NOTHING",
+        .await?;
+        execute(
+            &mut *tx,
+            query(
+                "INSERT INTO members (conversation_id, user_id, role, joined_at) \
+                 VALUES ($1, $2, 'owner', $3)",
+            )
+            .bind(id)
+            .bind(creator.as_str())
+            .bind(now),
         )
-        .bind(conversation.id)
-        .bind(now)
-        .bind(id_array(members))
-        .bind(creator.as_str())
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        .await?;
+        execute(
+            &mut *tx,
+            query(
+                "INSERT INTO members (conversation_id, user_id, role, joined_at) \
+                 SELECT DISTINCT $1::bigint, id, 'member', $2::bigint \
+                 FROM unnest($3::text[]) AS t (id) WHERE id <> $4 \
+                 ON CONFLICT (conversation_id, user_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(id_array(members))
+            .bind(creator.as_str()),
+        )
+        .await?;
         tx.commit().await.db()?;
-        Ok(conversation)
-    }
-
-    /// Moves a member's watermark `column` forward to `seq`, capped at the
-    /// conversation's last sequence number; the new value if it moved.
-    async fn advance_watermark(
-        &self,
-        column: &'static str,
-        conversation_id: i64,
-        user: &UserId,
-        seq: i64,
-    ) -> StoreResult<Option<i64>> {
-        let target = "LEAST($1, (SELECT last_seq FROM conversations WHERE id = $2))";
-        // `column` is one of two constants, never client input.
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "UPDATE members SET {column} = {target} \
-             WHERE conversation_id = $2 AND user_id = $3 AND {column} < {target} \
-             RETURNING {column}"
-        )))
-        .bind(seq)
-        .bind(conversation_id)
-        .bind(user.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .db()
+        Ok(rows::new_group(id, uuid, title, creator, department, now))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn direct_keys_do_not_depend_on_the_order_of_the_pair() {
-        let a = UserId::from_trusted("alice".into());
-        let b = UserId::from_trusted("bob".into());
-        assert_eq!(direct_key(&a, &b), "alice\nbob");
-        assert_eq!(direct_key(&b, &a), "alice\nbob");
-    }
-
-    #[test]
-    fn pairs_are_ordered_by_bytes() {
-        let upper = UserId::from_trusted("Zed".into());
-        let lower = UserId::from_trusted("adam".into());
-        assert_eq!(ordered(&lower, &upper), (&upper, &lower));
-    }
 
     #[test]
     fn unique_violations_name_what_is_taken() {

@@ -36,7 +36,6 @@
 //! migrator that this store used before, so databases made by either run
 //! each migration once.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,22 +43,22 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use parking_lot::{Mutex, MutexGuard};
-use rusqlite::types::FromSql;
-use rusqlite::{Connection, OpenFlags, Params, Row, Transaction, TransactionBehavior, ffi};
+use rusqlite::{Connection, OpenFlags, Params, Transaction, TransactionBehavior, ffi};
 use sha2::{Digest, Sha384};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::{
-    Credentials, Inserted, Store, StoreResult, friendship_status_from_code, kind_from_str,
-    message_kind_from_str,
+use super::rows::{
+    self, Row, agent_cols, conversation_cols, department_cols, device_cols, friendship_cols,
+    member_cols, member_order, select_message, upload_cols, user_cols,
 };
+use super::{Credentials, Inserted, Store, StoreResult};
 use crate::core::error::StoreError;
 use crate::core::ids::RowRef;
 use crate::core::{
     Agent, AgentRole, Conversation, ConversationRef, ConversationSummary, Department, Device,
-    DevicePlatform, Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile,
-    Role, Upload, User, UserId,
+    Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile, Role, Upload, User,
+    UserId,
 };
 
 /// How long SQLite waits on a lock held by another process.
@@ -68,54 +67,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const GROUP_COMMIT_MAX: usize = 256;
 /// Prepared statements kept per connection: more than this store has.
 const STATEMENT_CACHE: usize = 128;
-
-/// The columns of a `User`, from `users`.
-macro_rules! user_cols {
-    () => {
-        "id, username, display_name, avatar_url, email, placeholder, created_at, last_seen_at"
-    };
-}
-
-/// The columns of a `Conversation`, from `conversations c`.
-macro_rules! conv_cols {
-    () => {
-        "c.id, c.uuid, c.kind, c.title, c.created_by, c.created_at, c.last_seq, c.updated_at, \
-         c.department_id"
-    };
-}
-
-/// The columns of a `Member`, from `members mb`.
-macro_rules! member_cols {
-    () => {
-        "mb.conversation_id, mb.user_id, mb.role, mb.joined_at, mb.last_read_seq, \
-         mb.last_delivered_seq, mb.muted"
-    };
-}
-
-/// The order in which members are listed: by joining time, owners and
-/// admins first among those who joined together.
-macro_rules! member_order {
-    () => {
-        "mb.joined_at, CASE mb.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, mb.user_id"
-    };
-}
-
-/// `SELECT` of a `Message`, from `messages m` joined to `conversations c`.
-macro_rules! select_message {
-    () => {
-        "SELECT m.id, m.uuid, m.conversation_id, c.uuid AS conversation_uuid, m.seq, \
-         m.sender_id, m.kind, m.text, m.attachments, m.client_id, m.created_at, m.edited_at, \
-         m.deleted_at \
-         FROM messages m JOIN conversations c ON c.id = m.conversation_id "
-    };
-}
-
-/// The columns of a `Friendship`, from `friendships`.
-macro_rules! friendship_cols {
-    () => {
-        "requester, addressee, status, blocked_by, created_at, updated_at"
-    };
-}
 
 /// The watermark capped at the conversation's last sequence number: `?1`
 /// is the wanted sequence number, `?2` the conversation.
@@ -564,18 +515,19 @@ fn run_migrations(conn: &mut Connection, migrations: &[Migration]) -> StoreResul
 
 /// `(version, checksum, success)` of every recorded migration.
 fn applied_migrations(conn: &Connection) -> StoreResult<Vec<(i64, Vec<u8>, bool)>> {
-    all(
-        conn,
-        "SELECT version, checksum, success FROM _sqlx_migrations ORDER BY version",
-        [],
-        |row| {
+    let mut stmt = conn
+        .prepare("SELECT version, checksum, success FROM _sqlx_migrations ORDER BY version")
+        .db()?;
+    let rows = stmt
+        .query_map([], |row| {
             Ok((
-                get(row, "version")?,
-                get(row, "checksum")?,
-                get(row, "success")?,
+                row.get("version")?,
+                row.get("checksum")?,
+                row.get("success")?,
             ))
-        },
-    )
+        })
+        .db()?;
+    rows.collect::<Result<_, _>>().db()
 }
 
 // --- errors ---
@@ -644,7 +596,7 @@ fn all<T>(
     conn: &Connection,
     sql: &str,
     params: impl Params,
-    mut map: impl FnMut(&Row<'_>) -> StoreResult<T>,
+    mut map: impl FnMut(&dyn Row) -> StoreResult<T>,
 ) -> StoreResult<Vec<T>> {
     let mut stmt = conn.prepare_cached(sql).db()?;
     let mut rows = stmt.query(params).db()?;
@@ -660,7 +612,7 @@ fn optional<T>(
     conn: &Connection,
     sql: &str,
     params: impl Params,
-    map: impl FnOnce(&Row<'_>) -> StoreResult<T>,
+    map: impl FnOnce(&dyn Row) -> StoreResult<T>,
 ) -> StoreResult<Option<T>> {
     let mut stmt = conn.prepare_cached(sql).db()?;
     let mut rows = stmt.query(params).db()?;
@@ -675,7 +627,7 @@ fn one<T>(
     conn: &Connection,
     sql: &str,
     params: impl Params,
-    map: impl FnOnce(&Row<'_>) -> StoreResult<T>,
+    map: impl FnOnce(&dyn Row) -> StoreResult<T>,
 ) -> StoreResult<T> {
     optional(conn, sql, params, map)?
         .ok_or_else(|| StoreError::Backend("the query returned no row".into()))
@@ -686,150 +638,31 @@ fn execute(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<usi
     conn.prepare_cached(sql).db()?.execute(params).db()
 }
 
-/// The first column of a row.
-fn first<T: FromSql>(row: &Row<'_>) -> StoreResult<T> {
-    row.get::<_, T>(0).db()
-}
+impl Row for rusqlite::Row<'_> {
+    fn int(&self, col: &str) -> StoreResult<i64> {
+        self.get(col).db()
+    }
 
-// --- rows ---
+    fn opt_int(&self, col: &str) -> StoreResult<Option<i64>> {
+        self.get(col).db()
+    }
 
-fn get<T: FromSql>(row: &Row<'_>, col: &str) -> StoreResult<T> {
-    row.get::<_, T>(col).db()
-}
+    fn opt_str(&self, col: &str) -> StoreResult<Option<&str>> {
+        self.get_ref(col)
+            .db()?
+            .as_str_or_null()
+            .map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
+    }
 
-/// A text column, borrowed from the row.
-fn get_str<'r>(row: &'r Row<'_>, col: &str) -> StoreResult<&'r str> {
-    row.get_ref(col)
-        .db()?
-        .as_str()
-        .map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
-}
+    /// An integer, 0 for false.
+    fn flag(&self, col: &str) -> StoreResult<bool> {
+        Ok(self.int(col)? != 0)
+    }
 
-fn parse_uuid(s: &str) -> StoreResult<Uuid> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("uuid {s:?}: {e}")))
-}
-
-fn user_from_row(row: &Row<'_>) -> StoreResult<User> {
-    Ok(User {
-        id: UserId::from_trusted(get(row, "id")?),
-        username: get(row, "username")?,
-        display_name: get(row, "display_name")?,
-        avatar_url: get(row, "avatar_url")?,
-        email: get(row, "email")?,
-        placeholder: get::<i64>(row, "placeholder")? != 0,
-        created_at: get(row, "created_at")?,
-        last_seen_at: get(row, "last_seen_at")?,
-    })
-}
-
-fn conversation_from_row(row: &Row<'_>) -> StoreResult<Conversation> {
-    Ok(Conversation {
-        id: get(row, "id")?,
-        uuid: parse_uuid(get_str(row, "uuid")?)?,
-        kind: kind_from_str(get_str(row, "kind")?)?,
-        title: get(row, "title")?,
-        created_by: UserId::from_trusted(get(row, "created_by")?),
-        created_at: get(row, "created_at")?,
-        last_seq: get(row, "last_seq")?,
-        updated_at: get(row, "updated_at")?,
-        department_id: get(row, "department_id")?,
-    })
-}
-
-fn department_from_row(row: &Row<'_>) -> StoreResult<Department> {
-    Ok(Department {
-        id: get(row, "id")?,
-        uuid: parse_uuid(get_str(row, "uuid")?)?,
-        name: get(row, "name")?,
-        created_by: UserId::from_trusted(get(row, "created_by")?),
-        created_at: get(row, "created_at")?,
-    })
-}
-
-fn agent_from_row(row: &Row<'_>) -> StoreResult<Agent> {
-    let role = get_str(row, "role")?;
-    Ok(Agent {
-        department_id: get(row, "department_id")?,
-        user_id: UserId::from_trusted(get(row, "user_id")?),
-        role: AgentRole::parse(role)
-            .ok_or_else(|| StoreError::Corrupt(format!("agent role {role:?}")))?,
-        added_at: get(row, "added_at")?,
-    })
-}
-
-fn member_from_row(row: &Row<'_>) -> StoreResult<Member> {
-    let role = get_str(row, "role")?;
-    Ok(Member {
-        conversation_id: get(row, "conversation_id")?,
-        user_id: UserId::from_trusted(get(row, "user_id")?),
-        role: Role::parse(role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
-        joined_at: get(row, "joined_at")?,
-        last_read_seq: get(row, "last_read_seq")?,
-        last_delivered_seq: get(row, "last_delivered_seq")?,
-        muted: get::<i64>(row, "muted")? != 0,
-    })
-}
-
-fn message_from_row(row: &Row<'_>) -> StoreResult<Message> {
-    let attachments = get_str(row, "attachments")?;
-    let attachments: Vec<String> = serde_json::from_str(attachments)
-        .map_err(|e| StoreError::Corrupt(format!("attachments {attachments:?}: {e}")))?;
-    Ok(Message {
-        id: get(row, "id")?,
-        uuid: parse_uuid(get_str(row, "uuid")?)?,
-        conversation_id: get(row, "conversation_id")?,
-        conversation_uuid: parse_uuid(get_str(row, "conversation_uuid")?)?,
-        seq: get(row, "seq")?,
-        sender_id: UserId::from_trusted(get(row, "sender_id")?),
-        kind: message_kind_from_str(get_str(row, "kind")?)?,
-        text: get(row, "text")?,
-        attachments,
-        client_id: get(row, "client_id")?,
-        created_at: get(row, "created_at")?,
-        edited_at: get(row, "edited_at")?,
-        deleted_at: get(row, "deleted_at")?,
-    })
-}
-
-fn friendship_from_row(row: &Row<'_>) -> StoreResult<Friendship> {
-    Ok(Friendship {
-        requester: UserId::from_trusted(get(row, "requester")?),
-        addressee: UserId::from_trusted(get(row, "addressee")?),
-        status: friendship_status_from_code(get(row, "status")?)?,
-        blocked_by: get::<Option<String>>(row, "blocked_by")?.map(UserId::from_trusted),
-        created_at: get(row, "created_at")?,
-        updated_at: get(row, "updated_at")?,
-    })
-}
-
-fn device_from_row(row: &Row<'_>) -> StoreResult<Device> {
-    let platform = get_str(row, "platform")?;
-    Ok(Device {
-        user_id: UserId::from_trusted(get(row, "user_id")?),
-        token: get(row, "token")?,
-        platform: DevicePlatform::parse(platform)
-            .ok_or_else(|| StoreError::Corrupt(format!("device platform {platform:?}")))?,
-        created_at: get(row, "created_at")?,
-    })
-}
-
-fn upload_from_row(row: &Row<'_>) -> StoreResult<Upload> {
-    Ok(Upload {
-        path: get(row, "path")?,
-        owner: UserId::from_trusted(get(row, "owner")?),
-        kind: message_kind_from_str(get_str(row, "kind")?)?,
-        content_type: get(row, "content_type")?,
-        size: get(row, "size")?,
-        created_at: get(row, "created_at")?,
-    })
-}
-
-/// The two ids of a pair, smaller first (the key of `friendships`).
-fn ordered<'a>(a: &'a UserId, b: &'a UserId) -> (&'a UserId, &'a UserId) {
-    if a.as_str() <= b.as_str() {
-        (a, b)
-    } else {
-        (b, a)
+    /// A JSON array.
+    fn strings(&self, col: &str) -> StoreResult<Vec<String>> {
+        let json = self.str(col)?;
+        serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("{col} {json:?}: {e}")))
     }
 }
 
@@ -837,12 +670,6 @@ fn ordered<'a>(a: &'a UserId, b: &'a UserId) -> (&'a UserId, &'a UserId) {
 fn ids_json<'a>(ids: impl IntoIterator<Item = &'a UserId>) -> StoreResult<String> {
     let ids: Vec<&str> = ids.into_iter().map(UserId::as_str).collect();
     serde_json::to_string(&ids).map_err(|e| StoreError::Backend(format!("encoding ids: {e}")))
-}
-
-/// The key that makes a direct conversation unique: both ids, smaller first.
-fn direct_key(a: &UserId, b: &UserId) -> String {
-    let (lo, hi) = ordered(a, b);
-    format!("{lo}\n{hi}")
 }
 
 /// Creates placeholders for the ids not known yet, inside a transaction.
@@ -862,12 +689,8 @@ fn message_in(conn: &Connection, id: i64) -> StoreResult<Option<Message>> {
         conn,
         concat!(select_message!(), "WHERE m.id = ?"),
         [id],
-        message_from_row,
+        rows::message,
     )
-}
-
-fn message_not_found(id: i64) -> StoreError {
-    StoreError::Backend(format!("message {id} does not exist"))
 }
 
 #[async_trait]
@@ -900,7 +723,7 @@ impl Store for SqliteStore {
                     profile.email.as_deref(),
                     now
                 ],
-                user_from_row,
+                rows::user,
             )
         })
     }
@@ -941,7 +764,7 @@ impl Store for SqliteStore {
                     password_hash,
                     now
                 ],
-                user_from_row,
+                rows::user,
             )
         })
     }
@@ -957,12 +780,7 @@ impl Store for SqliteStore {
                      WHERE username = ? AND password_hash IS NOT NULL"
                 ),
                 [username],
-                |row| {
-                    Ok(Credentials {
-                        user: user_from_row(row)?,
-                        password_hash: get(row, "password_hash")?,
-                    })
-                },
+                rows::credentials,
             )
         })
     }
@@ -973,7 +791,7 @@ impl Store for SqliteStore {
                 conn,
                 concat!("SELECT ", user_cols!(), " FROM users WHERE id = ?"),
                 [id.as_str()],
-                user_from_row,
+                rows::user,
             )
         })
     }
@@ -992,7 +810,7 @@ impl Store for SqliteStore {
                     " FROM users WHERE id IN (SELECT value FROM json_each(?))"
                 ),
                 [json],
-                user_from_row,
+                rows::user,
             )
         })
     }
@@ -1017,7 +835,7 @@ impl Store for SqliteStore {
                  WHERE mine.user_id = ?1 AND other.user_id <> ?1 \
                  ORDER BY other.user_id",
                 [id.as_str()],
-                |row| first(row).map(UserId::from_trusted),
+                |row| row.user_id("user_id"),
             )
         })
     }
@@ -1030,12 +848,8 @@ impl Store for SqliteStore {
         other: &UserId,
         now: Millis,
     ) -> StoreResult<(Conversation, bool)> {
-        if creator == other {
-            return Err(StoreError::Backend(format!(
-                "a direct conversation needs two distinct users, got {creator} twice"
-            )));
-        }
-        let key = direct_key(creator, other);
+        rows::two_for_a_direct_conversation(creator, other)?;
+        let key = rows::direct_key(creator, other);
         let pair = ids_json([creator, other])?;
         self.write(|tx| {
             ensure_users_in(tx, &pair, now)?;
@@ -1051,11 +865,11 @@ impl Store for SqliteStore {
                 tx,
                 concat!(
                     "SELECT ",
-                    conv_cols!(),
+                    conversation_cols!(),
                     " FROM conversations c WHERE c.direct_key = ?"
                 ),
                 [&key],
-                conversation_from_row,
+                rows::conversation,
             )?;
             if created {
                 execute(
@@ -1095,21 +909,21 @@ impl Store for SqliteStore {
                 conn,
                 concat!(
                     "SELECT ",
-                    conv_cols!(),
+                    conversation_cols!(),
                     " FROM conversations c WHERE c.id = ?"
                 ),
                 [id],
-                conversation_from_row,
+                rows::conversation,
             ),
             RowRef::Uuid(uuid) => optional(
                 conn,
                 concat!(
                     "SELECT ",
-                    conv_cols!(),
+                    conversation_cols!(),
                     " FROM conversations c WHERE c.uuid = ?"
                 ),
                 [uuid.to_string()],
-                conversation_from_row,
+                rows::conversation,
             ),
         })
     }
@@ -1125,7 +939,7 @@ impl Store for SqliteStore {
                     member_order!()
                 ),
                 [conversation_id],
-                member_from_row,
+                rows::member,
             )
         })
     }
@@ -1140,7 +954,7 @@ impl Store for SqliteStore {
                     " FROM members mb WHERE mb.conversation_id = ? AND mb.user_id = ?"
                 ),
                 rusqlite::params![conversation_id, user.as_str()],
-                member_from_row,
+                rows::member,
             )
         })
     }
@@ -1201,7 +1015,7 @@ impl Store for SqliteStore {
                 conn,
                 "SELECT conversation_id FROM members WHERE user_id = ? ORDER BY conversation_id",
                 [user.as_str()],
-                first,
+                |row| row.int("conversation_id"),
             )
         })
     }
@@ -1212,11 +1026,11 @@ impl Store for SqliteStore {
         // their last live messages.
         self.read(|conn| {
             let tx = conn.transaction().db()?;
-            let mut summaries = all(
+            let summaries = all(
                 &tx,
                 concat!(
                     "SELECT ",
-                    conv_cols!(),
+                    conversation_cols!(),
                     ", (SELECT COUNT(*) FROM messages m \
                         WHERE m.conversation_id = c.id AND m.seq > me.last_read_seq \
                           AND m.sender_id <> me.user_id AND m.deleted_at IS NULL) AS unread \
@@ -1225,22 +1039,14 @@ impl Store for SqliteStore {
                      ORDER BY c.updated_at DESC, c.id DESC"
                 ),
                 [user.as_str()],
-                |row| {
-                    Ok(ConversationSummary {
-                        conversation: conversation_from_row(row)?,
-                        members: Vec::new(),
-                        last_message: None,
-                        unread_count: get(row, "unread")?,
-                    })
-                },
+                rows::summary,
             )?;
             if summaries.is_empty() {
                 tx.commit().db()?;
                 return Ok(summaries);
             }
 
-            let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
-            for member in all(
+            let members = all(
                 &tx,
                 concat!(
                     "SELECT ",
@@ -1250,16 +1056,9 @@ impl Store for SqliteStore {
                     member_order!()
                 ),
                 [user.as_str()],
-                member_from_row,
-            )? {
-                members
-                    .entry(member.conversation_id)
-                    .or_default()
-                    .push(member);
-            }
-
-            let mut last: HashMap<i64, Message> = HashMap::new();
-            for message in all(
+                rows::member,
+            )?;
+            let last_messages = all(
                 &tx,
                 concat!(
                     select_message!(),
@@ -1269,18 +1068,10 @@ impl Store for SqliteStore {
                        WHERE x.conversation_id = m.conversation_id AND x.deleted_at IS NULL)"
                 ),
                 [user.as_str()],
-                message_from_row,
-            )? {
-                last.insert(message.conversation_id, message);
-            }
+                rows::message,
+            )?;
             tx.commit().db()?;
-
-            for s in &mut summaries {
-                let id = s.conversation.id;
-                s.members = members.remove(&id).unwrap_or_default();
-                s.last_message = last.remove(&id);
-            }
-            Ok(summaries)
+            Ok(rows::summaries(summaries, members, last_messages))
         })
     }
 
@@ -1288,12 +1079,12 @@ impl Store for SqliteStore {
         self.read(|conn| {
             one(
                 conn,
-                "SELECT COUNT(*) FROM members me JOIN messages m \
+                "SELECT COUNT(*) AS unread FROM members me JOIN messages m \
                    ON m.conversation_id = me.conversation_id AND m.seq > me.last_read_seq \
                  WHERE me.conversation_id = ?1 AND me.user_id = ?2 \
                    AND m.sender_id <> ?2 AND m.deleted_at IS NULL",
                 rusqlite::params![conversation_id, user.as_str()],
-                first,
+                |row| row.int("unread"),
             )
         })
     }
@@ -1306,17 +1097,17 @@ impl Store for SqliteStore {
         if a == b {
             return Ok(None);
         }
-        let key = direct_key(a, b);
+        let key = rows::direct_key(a, b);
         self.read(|conn| {
             optional(
                 conn,
                 concat!(
                     "SELECT ",
-                    conv_cols!(),
+                    conversation_cols!(),
                     " FROM conversations c WHERE c.direct_key = ?"
                 ),
                 [key],
-                conversation_from_row,
+                rows::conversation,
             )
         })
     }
@@ -1332,13 +1123,15 @@ impl Store for SqliteStore {
         let json = ids_json([creator])?;
         self.write(|tx| {
             ensure_users_in(tx, &json, now)?;
-            let department = one(
+            let uuid = Uuid::now_v7();
+            let id = one(
                 tx,
                 "INSERT INTO departments (uuid, name, created_by, created_at) VALUES (?, ?, ?, ?) \
-                 RETURNING id, uuid, name, created_by, created_at",
-                rusqlite::params![Uuid::now_v7().to_string(), name, creator.as_str(), now],
-                department_from_row,
+                 RETURNING id",
+                rusqlite::params![uuid.to_string(), name, creator.as_str(), now],
+                |row| row.int("id"),
             )?;
+            let department = rows::new_department(id, uuid, name, creator, now);
             execute(
                 tx,
                 "INSERT INTO department_agents (department_id, user_id, role, added_at) \
@@ -1353,15 +1146,23 @@ impl Store for SqliteStore {
         self.read(|conn| match r {
             RowRef::Id(id) => optional(
                 conn,
-                "SELECT id, uuid, name, created_by, created_at FROM departments WHERE id = ?",
+                concat!(
+                    "SELECT ",
+                    department_cols!(),
+                    " FROM departments d WHERE d.id = ?"
+                ),
                 [id],
-                department_from_row,
+                rows::department,
             ),
             RowRef::Uuid(uuid) => optional(
                 conn,
-                "SELECT id, uuid, name, created_by, created_at FROM departments WHERE uuid = ?",
+                concat!(
+                    "SELECT ",
+                    department_cols!(),
+                    " FROM departments d WHERE d.uuid = ?"
+                ),
                 [uuid.to_string()],
-                department_from_row,
+                rows::department,
             ),
         })
     }
@@ -1370,11 +1171,14 @@ impl Store for SqliteStore {
         self.read(|conn| {
             all(
                 conn,
-                "SELECT d.id, d.uuid, d.name, d.created_by, d.created_at \
-                 FROM department_agents a JOIN departments d ON d.id = a.department_id \
-                 WHERE a.user_id = ? ORDER BY d.id",
+                concat!(
+                    "SELECT ",
+                    department_cols!(),
+                    " FROM department_agents a JOIN departments d ON d.id = a.department_id \
+                     WHERE a.user_id = ? ORDER BY d.id"
+                ),
                 [user.as_str()],
-                department_from_row,
+                rows::department,
             )
         })
     }
@@ -1383,10 +1187,14 @@ impl Store for SqliteStore {
         self.read(|conn| {
             all(
                 conn,
-                "SELECT department_id, user_id, role, added_at FROM department_agents \
-                 WHERE department_id = ? ORDER BY role = 'admin' DESC, added_at, user_id",
+                concat!(
+                    "SELECT ",
+                    agent_cols!(),
+                    " FROM department_agents \
+                     WHERE department_id = ? ORDER BY role = 'admin' DESC, added_at, user_id"
+                ),
                 [department_id],
-                agent_from_row,
+                rows::agent,
             )
         })
     }
@@ -1395,10 +1203,13 @@ impl Store for SqliteStore {
         self.read(|conn| {
             optional(
                 conn,
-                "SELECT department_id, user_id, role, added_at FROM department_agents \
-                 WHERE department_id = ? AND user_id = ?",
+                concat!(
+                    "SELECT ",
+                    agent_cols!(),
+                    " FROM department_agents WHERE department_id = ? AND user_id = ?"
+                ),
                 rusqlite::params![department_id, user.as_str()],
-                agent_from_row,
+                rows::agent,
             )
         })
     }
@@ -1448,12 +1259,12 @@ impl Store for SqliteStore {
                 conn,
                 concat!(
                     "SELECT ",
-                    conv_cols!(),
+                    conversation_cols!(),
                     " FROM conversations c WHERE c.department_id = ? \
                      ORDER BY c.updated_at DESC, c.id DESC"
                 ),
                 [department_id],
-                conversation_from_row,
+                rows::conversation,
             )
         })
     }
@@ -1472,13 +1283,13 @@ impl Store for SqliteStore {
                 conn,
                 concat!(select_message!(), "WHERE m.id = ?"),
                 [id],
-                message_from_row,
+                rows::message,
             ),
             RowRef::Uuid(uuid) => optional(
                 conn,
                 concat!(select_message!(), "WHERE m.uuid = ?"),
                 [uuid.to_string()],
-                message_from_row,
+                rows::message,
             ),
         })
     }
@@ -1496,7 +1307,7 @@ impl Store for SqliteStore {
                     "WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?"
                 ),
                 rusqlite::params![conversation_id, after, limit],
-                message_from_row,
+                rows::message,
             ),
             (before, after) => {
                 let mut messages = all(
@@ -1512,7 +1323,7 @@ impl Store for SqliteStore {
                         after.unwrap_or(0),
                         limit
                     ],
-                    message_from_row,
+                    rows::message,
                 )?;
                 messages.reverse();
                 Ok(messages)
@@ -1527,7 +1338,7 @@ impl Store for SqliteStore {
                 "UPDATE messages SET text = ?, edited_at = ? WHERE id = ? AND deleted_at IS NULL",
                 rusqlite::params![text, at, id],
             )?;
-            let message = message_in(tx, id)?.ok_or_else(|| message_not_found(id))?;
+            let message = message_in(tx, id)?.ok_or_else(|| rows::message_not_found(id))?;
             if changed == 0 {
                 // The row exists, so it is deleted (and nothing is committed).
                 return Err(StoreError::Conflict("message is deleted"));
@@ -1550,7 +1361,7 @@ impl Store for SqliteStore {
                 "DELETE FROM message_attachments WHERE message_id = ?",
                 [id],
             )?;
-            message_in(tx, id)?.ok_or_else(|| message_not_found(id))
+            message_in(tx, id)?.ok_or_else(|| rows::message_not_found(id))
         })
     }
 
@@ -1559,9 +1370,9 @@ impl Store for SqliteStore {
             one(
                 conn,
                 "SELECT EXISTS (SELECT 1 FROM message_attachments \
-                 WHERE conversation_id = ? AND path = ?)",
+                 WHERE conversation_id = ? AND path = ?) AS used",
                 rusqlite::params![conversation_id, path],
-                first,
+                |row| row.flag("used"),
             )
         })
     }
@@ -1585,7 +1396,7 @@ impl Store for SqliteStore {
                     " RETURNING last_read_seq"
                 ),
                 rusqlite::params![seq, conversation_id, user.as_str()],
-                first,
+                |row| row.int("last_read_seq"),
             )
         })
     }
@@ -1600,7 +1411,7 @@ impl Store for SqliteStore {
             return Ok((vec![], seq));
         }
         let json = ids_json(users.iter())?;
-        let rows = self.write(|tx| {
+        let moved = self.write(|tx| {
             all(
                 tx,
                 concat!(
@@ -1612,27 +1423,16 @@ impl Store for SqliteStore {
                      RETURNING user_id, last_delivered_seq"
                 ),
                 rusqlite::params![seq, conversation_id, json],
-                |row| {
-                    Ok((
-                        UserId::from_trusted(get(row, "user_id")?),
-                        get::<i64>(row, "last_delivered_seq")?,
-                    ))
-                },
+                rows::delivered,
             )
         })?;
-        let mut moved = Vec::with_capacity(rows.len());
-        let mut up_to = seq;
-        for (user, at) in rows {
-            moved.push(user);
-            up_to = at;
-        }
-        Ok((moved, up_to))
+        Ok(rows::moved(moved, seq))
     }
 
     // --- friendships ---
 
     async fn friendship(&self, a: &UserId, b: &UserId) -> StoreResult<Option<Friendship>> {
-        let (lo, hi) = ordered(a, b);
+        let (lo, hi) = rows::ordered(a, b);
         self.read(|conn| {
             optional(
                 conn,
@@ -1642,19 +1442,14 @@ impl Store for SqliteStore {
                     " FROM friendships WHERE user_lo = ? AND user_hi = ?"
                 ),
                 [lo.as_str(), hi.as_str()],
-                friendship_from_row,
+                rows::friendship,
             )
         })
     }
 
     async fn put_friendship(&self, f: &Friendship) -> StoreResult<()> {
-        if f.requester == f.addressee {
-            return Err(StoreError::Backend(format!(
-                "a friendship needs two distinct users, got {} twice",
-                f.requester
-            )));
-        }
-        let (lo, hi) = ordered(&f.requester, &f.addressee);
+        rows::two_for_a_friendship(f)?;
+        let (lo, hi) = rows::ordered(&f.requester, &f.addressee);
         let pair = ids_json([lo, hi])?;
         self.write(|tx| {
             ensure_users_in(tx, &pair, f.created_at)?;
@@ -1687,7 +1482,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_friendship(&self, a: &UserId, b: &UserId) -> StoreResult<bool> {
-        let (lo, hi) = ordered(a, b);
+        let (lo, hi) = rows::ordered(a, b);
         let deleted = self.write(|tx| {
             execute(
                 tx,
@@ -1712,7 +1507,7 @@ impl Store for SqliteStore {
                      ORDER BY updated_at DESC, requester, addressee"
                 ),
                 [user.as_str()],
-                friendship_from_row,
+                rows::friendship,
             )
         })
     }
@@ -1766,11 +1561,14 @@ impl Store for SqliteStore {
         self.read(|conn| {
             all(
                 conn,
-                "SELECT token, user_id, platform, created_at FROM devices \
-                 WHERE user_id IN (SELECT value FROM json_each(?)) \
-                 ORDER BY user_id, created_at, token",
+                concat!(
+                    "SELECT ",
+                    device_cols!(),
+                    " FROM devices WHERE user_id IN (SELECT value FROM json_each(?)) \
+                     ORDER BY user_id, created_at, token"
+                ),
                 [json],
-                device_from_row,
+                rows::device,
             )
         })
     }
@@ -1802,10 +1600,9 @@ impl Store for SqliteStore {
         self.read(|conn| {
             optional(
                 conn,
-                "SELECT path, owner, kind, content_type, size, created_at \
-                 FROM uploads WHERE path = ?",
+                concat!("SELECT ", upload_cols!(), " FROM uploads WHERE path = ?"),
                 [path],
-                upload_from_row,
+                rows::upload,
             )
         })
     }
@@ -1826,27 +1623,25 @@ impl SqliteStore {
         let everyone = ids_json(std::iter::once(creator).chain(members))?;
         self.write(|tx| {
             ensure_users_in(tx, &everyone, now)?;
-            let conversation = one(
+            let uuid = Uuid::now_v7();
+            let id = one(
                 tx,
-                concat!(
-                    "INSERT INTO conversations \
-                       (uuid, kind, title, created_by, created_at, last_seq, updated_at, \
-                        direct_key, department_id) \
-                     VALUES (?, 'group', ?, ?, ?, 0, ?, NULL, ?) \
-                     RETURNING ",
-                    "id, uuid, kind, title, created_by, created_at, last_seq, updated_at, \
-                     department_id"
-                ),
+                "INSERT INTO conversations \
+                   (uuid, kind, title, created_by, created_at, last_seq, updated_at, direct_key, \
+                    department_id) \
+                 VALUES (?, 'group', ?, ?, ?, 0, ?, NULL, ?) \
+                 RETURNING id",
                 rusqlite::params![
-                    Uuid::now_v7().to_string(),
+                    uuid.to_string(),
                     title,
                     creator.as_str(),
                     now,
                     now,
                     department
                 ],
-                conversation_from_row,
+                |row| row.int("id"),
             )?;
+            let conversation = rows::new_group(id, uuid, title, creator, department, now);
             execute(
                 tx,
                 "INSERT INTO members (conversation_id, user_id, role, joined_at) \
@@ -1923,7 +1718,7 @@ fn insert_one(tx: &Connection, m: NewMessage) -> StoreResult<Option<Inserted>> {
                 "WHERE m.conversation_id = ? AND m.sender_id = ? AND m.client_id = ?"
             ),
             rusqlite::params![m.conversation_id, m.sender_id.as_str(), client_id],
-            message_from_row,
+            rows::message,
         )?;
         if let Some(message) = existing {
             return Ok(Some(Inserted::Duplicate(message)));
@@ -1937,19 +1732,14 @@ fn insert_one(tx: &Connection, m: NewMessage) -> StoreResult<Option<Inserted>> {
          WHERE id = ? \
          RETURNING last_seq, uuid",
         rusqlite::params![m.created_at, m.conversation_id],
-        |row| {
-            Ok((
-                get::<i64>(row, "last_seq")?,
-                parse_uuid(get_str(row, "uuid")?)?,
-            ))
-        },
+        |row| Ok((row.int("last_seq")?, row.uuid("uuid")?)),
     )?
     else {
         return Ok(None);
     };
     let uuid = Uuid::now_v7();
 
-    let id: i64 = one(
+    let id = one(
         tx,
         "INSERT INTO messages \
            (uuid, conversation_id, seq, sender_id, kind, text, attachments, client_id, \
@@ -1967,7 +1757,7 @@ fn insert_one(tx: &Connection, m: NewMessage) -> StoreResult<Option<Inserted>> {
             m.client_id.as_deref(),
             m.created_at
         ],
-        first,
+        |row| row.int("id"),
     )?;
     if !m.attachments.is_empty() {
         execute(
@@ -1978,21 +1768,13 @@ fn insert_one(tx: &Connection, m: NewMessage) -> StoreResult<Option<Inserted>> {
             rusqlite::params![m.conversation_id, id, attachments],
         )?;
     }
-    Ok(Some(Inserted::New(Message {
+    Ok(Some(Inserted::New(rows::new_message(
+        m,
         id,
         uuid,
-        conversation_id: m.conversation_id,
         conversation_uuid,
         seq,
-        sender_id: m.sender_id,
-        kind: m.kind,
-        text: m.text,
-        attachments: m.attachments,
-        client_id: m.client_id,
-        created_at: m.created_at,
-        edited_at: None,
-        deleted_at: None,
-    })))
+    ))))
 }
 
 #[cfg(test)]
@@ -2039,14 +1821,6 @@ mod tests {
         assert_eq!(ro.vfs.as_deref(), Some("unix"));
         assert!(parse_url("sqlite://x.db?mode=rwx").is_err());
         assert!(parse_url("sqlite://x.db?journal=wal").is_err());
-    }
-
-    #[test]
-    fn direct_keys_do_not_depend_on_the_order_of_the_pair() {
-        let a = UserId::from_trusted("alice".into());
-        let b = UserId::from_trusted("bob".into());
-        assert_eq!(direct_key(&a, &b), "alice\nbob");
-        assert_eq!(direct_key(&b, &a), "alice\nbob");
     }
 
     #[test]
@@ -2130,21 +1904,23 @@ mod tests {
     type Recorded = Vec<(i64, String, bool, Vec<u8>, i64)>;
 
     fn recorded(conn: &Connection) -> Recorded {
-        all(
-            conn,
-            "SELECT version, description, success, checksum, execution_time \
-             FROM _sqlx_migrations ORDER BY version",
-            [],
-            |row| {
-                Ok((
-                    get(row, "version")?,
-                    get(row, "description")?,
-                    get(row, "success")?,
-                    get(row, "checksum")?,
-                    get(row, "execution_time")?,
-                ))
-            },
-        )
+        let mut stmt = conn
+            .prepare(
+                "SELECT version, description, success, checksum, execution_time \
+                 FROM _sqlx_migrations ORDER BY version",
+            )
+            .expect("statement");
+        stmt.query_map([], |row| {
+            Ok((
+                row.get("version")?,
+                row.get("description")?,
+                row.get("success")?,
+                row.get("checksum")?,
+                row.get("execution_time")?,
+            ))
+        })
+        .expect("query")
+        .collect::<Result<_, _>>()
         .expect("recorded migrations")
     }
 
@@ -2303,11 +2079,15 @@ mod tests {
                 .await
                 .expect("upsert");
             let mode = store
-                .write(|tx| one(tx, "PRAGMA journal_mode", [], first::<String>))
+                .write(|tx| {
+                    one(tx, "PRAGMA journal_mode", [], |row| {
+                        row.text("journal_mode")
+                    })
+                })
                 .expect("journal mode");
             assert_eq!(mode, "wal");
             let synchronous = store
-                .read(|conn| one(conn, "PRAGMA synchronous", [], first::<i64>))
+                .read(|conn| one(conn, "PRAGMA synchronous", [], |row| row.int("synchronous")))
                 .expect("synchronous");
             assert_eq!(synchronous, 1, "NORMAL");
             store.close().await;
