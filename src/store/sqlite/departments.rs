@@ -7,7 +7,7 @@
 use uuid::Uuid;
 
 use super::pool::Pool;
-use super::query::{all, execute, ids_json, one, optional};
+use super::statements::{all, execute, ids_json, one, optional};
 use super::users::ensure_users_in;
 use crate::core::ids::RowRef;
 use crate::core::{Agent, AgentRole, Conversation, Department, Millis, UserId};

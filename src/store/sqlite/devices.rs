@@ -4,7 +4,7 @@
 //! method, run on the pool.
 
 use super::pool::Pool;
-use super::query::{all, execute, ids_json};
+use super::statements::{all, execute, ids_json};
 use super::users::ensure_users_in;
 use crate::core::{Device, UserId};
 use crate::store::StoreResult;

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use uuid::Uuid;
 
 use super::pool::Pool;
-use super::query::{all, execute, ids_json, one, optional};
+use super::statements::{all, execute, ids_json, one, optional};
 use crate::core::error::StoreError;
 use crate::core::ids::RowRef;
 use crate::core::{Message, MessageRef, Millis, NewMessage, Page, UserId};

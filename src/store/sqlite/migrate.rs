@@ -9,7 +9,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use sha2::{Digest, Sha384};
 
 use super::error::DbResult;
-use super::query::{execute, optional};
+use super::statements::{execute, optional};
 use crate::core::error::StoreError;
 use crate::store::StoreResult;
 

@@ -23,7 +23,7 @@
 //! each behind its own mutex, which WAL lets run beside the writer; an
 //! in-memory database lives in one connection, shared by reads and writes
 //! ([`pool`]). No lock is held across an `.await` (there is none).
-//! Statements are prepared once per connection and cached ([`query`]).
+//! Statements are prepared once per connection and cached ([`statements`]).
 //!
 //! Ids of users named in a conversation (its creator and members) are
 //! provisioned as placeholders in the same transaction if they are not known
@@ -43,7 +43,7 @@ mod group_commit;
 mod messages;
 mod migrate;
 mod pool;
-mod query;
+mod statements;
 #[cfg(test)]
 mod tests;
 mod uploads;
@@ -57,7 +57,7 @@ use tokio::sync::mpsc;
 
 use self::group_commit::PendingInsert;
 use self::pool::Pool;
-use self::query::one;
+use self::statements::one;
 use crate::core::ids::RowRef;
 use crate::core::{
     Agent, AgentRole, Conversation, ConversationRef, ConversationSummary, Department, Device,

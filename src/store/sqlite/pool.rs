@@ -176,7 +176,7 @@ fn create_dir(dir: &Path) -> StoreResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::sqlite::query::{execute, one};
+    use crate::store::sqlite::statements::{execute, one};
 
     #[test]
     fn readers_of_a_file_database_cannot_write() {

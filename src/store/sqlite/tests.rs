@@ -1,7 +1,7 @@
 //! The SQLite store as a whole: opening a file, closing, conflicts.
 
 use super::SqliteStore;
-use super::query::one;
+use super::statements::one;
 use crate::core::error::StoreError;
 use crate::core::{Profile, UserId};
 use crate::store::Store;

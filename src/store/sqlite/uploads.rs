@@ -4,7 +4,7 @@
 //! method, run on the pool.
 
 use super::pool::Pool;
-use super::query::{execute, ids_json, optional};
+use super::statements::{execute, ids_json, optional};
 use super::users::ensure_users_in;
 use crate::core::Upload;
 use crate::store::StoreResult;

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 use super::pool::Pool;
-use super::query::{all, execute, ids_json, one, optional};
+use super::statements::{all, execute, ids_json, one, optional};
 use crate::core::{Millis, Profile, User, UserId};
 use crate::store::rows::{self, user_cols};
 use crate::store::{Credentials, StoreResult};
