@@ -1,7 +1,9 @@
-//! What the two stores share: the column lists of the tables, the mappers
-//! from a row to a model value (written once over [`Row`], which rusqlite's
-//! and sqlx's rows implement in their store), the parsers of stored kinds
-//! and statuses, and the keys of pairs of users.
+//! What the two stores share: the column lists of the tables; the mappers
+//! from a row to a model value, written once over [`Row`], which rusqlite's
+//! and sqlx's rows implement in their store; the values that an insert
+//! made; the assembly of conversation summaries and of moved delivery
+//! watermarks; the parsers of stored kinds and statuses; the keys of pairs
+//! of users; and the errors both stores raise for a bad call.
 //!
 //! The SQL around the column lists stays in each store: the dialects differ
 //! in placeholders (`?` and `$1`), in how a list of ids is passed
@@ -427,22 +429,12 @@ pub(crate) fn direct_key(a: &UserId, b: &UserId) -> String {
     format!("{lo}\n{hi}")
 }
 
-/// Refuses a direct conversation of a user with itself.
-pub(crate) fn two_for_a_direct_conversation(creator: &UserId, other: &UserId) -> StoreResult<()> {
-    if creator == other {
+/// Refuses a pair that is one user twice: `what` (a direct conversation, a
+/// friendship) needs two.
+pub(crate) fn two_users(what: &str, a: &UserId, b: &UserId) -> StoreResult<()> {
+    if a == b {
         return Err(StoreError::Backend(format!(
-            "a direct conversation needs two distinct users, got {creator} twice"
-        )));
-    }
-    Ok(())
-}
-
-/// Refuses a friendship of a user with itself.
-pub(crate) fn two_for_a_friendship(f: &Friendship) -> StoreResult<()> {
-    if f.requester == f.addressee {
-        return Err(StoreError::Backend(format!(
-            "a friendship needs two distinct users, got {} twice",
-            f.requester
+            "{what} needs two distinct users, got {a} twice"
         )));
     }
     Ok(())

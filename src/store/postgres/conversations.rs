@@ -24,7 +24,7 @@ pub(super) async fn direct_conversation(
     other: &UserId,
     now: Millis,
 ) -> StoreResult<(Conversation, bool)> {
-    rows::two_for_a_direct_conversation(creator, other)?;
+    rows::two_users("a direct conversation", creator, other)?;
     let key = rows::direct_key(creator, other);
     let mut tx = pool.begin().await.db()?;
     ensure_users_in(&mut tx, &id_array([creator, other]), now).await?;

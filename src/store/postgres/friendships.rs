@@ -34,7 +34,7 @@ pub(super) async fn friendship(
 }
 
 pub(super) async fn put_friendship(pool: &PgPool, f: &Friendship) -> StoreResult<()> {
-    rows::two_for_a_friendship(f)?;
+    rows::two_users("a friendship", &f.requester, &f.addressee)?;
     let (lo, hi) = rows::ordered(&f.requester, &f.addressee);
     let mut tx = pool.begin().await.db()?;
     ensure_users_in(&mut tx, &id_array([lo, hi]), f.created_at).await?;

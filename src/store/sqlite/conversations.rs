@@ -23,7 +23,7 @@ pub(super) fn direct_conversation(
     other: &UserId,
     now: Millis,
 ) -> StoreResult<(Conversation, bool)> {
-    rows::two_for_a_direct_conversation(creator, other)?;
+    rows::two_users("a direct conversation", creator, other)?;
     let key = rows::direct_key(creator, other);
     let pair = ids_json([creator, other])?;
     db.write(|tx| {

@@ -27,7 +27,7 @@ pub(super) fn friendship(db: &Pool, a: &UserId, b: &UserId) -> StoreResult<Optio
 }
 
 pub(super) fn put_friendship(db: &Pool, f: &Friendship) -> StoreResult<()> {
-    rows::two_for_a_friendship(f)?;
+    rows::two_users("a friendship", &f.requester, &f.addressee)?;
     let (lo, hi) = rows::ordered(&f.requester, &f.addressee);
     let pair = ids_json([lo, hi])?;
     db.write(|tx| {
