@@ -24,9 +24,9 @@
 //! deadlock on each other's new rows.
 //!
 //! The [`Store`] methods are here; each runs the statements of its area:
-//! [`users`], [`conversations`], [`departments`], [`messages`] (with the
-//! watermarks), [`friendships`], [`devices`] and [`uploads`], through the
-//! helpers of [`statements`]; [`error`] maps sqlx's errors. The schema is
+//! `users.rs`, `conversations.rs`, `departments.rs`, `messages.rs` (with the
+//! watermarks), `friendships.rs`, `devices.rs` and `uploads.rs`, through the
+//! helpers of `statements.rs`; `error.rs` maps sqlx's errors. The schema is
 //! `migrations/postgres/`, applied by sqlx's migrator when the store opens.
 
 mod conversations;

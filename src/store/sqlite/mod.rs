@@ -15,24 +15,24 @@
 //! queue on the mutex instead of failing with `SQLITE_BUSY`. With WAL and
 //! `synchronous=NORMAL` a commit does not fsync, so each call is its own
 //! short transaction — except new messages, which are written by group
-//! commit ([`group_commit`]): one task stores every insert waiting at that
+//! commit (`group_commit.rs`): one task stores every insert waiting at that
 //! moment in one transaction. Under load this writes each page a group
 //! touches (the conversation's row, the index leaves) once per group
 //! instead of once per message; alone, a message is its own group. Reads of
 //! a file database go through several read-only connections (`query_only`),
 //! each behind its own mutex, which WAL lets run beside the writer; an
 //! in-memory database lives in one connection, shared by reads and writes
-//! ([`pool`]). No lock is held across an `.await` (there is none).
-//! Statements are prepared once per connection and cached ([`statements`]).
+//! (`pool.rs`). No lock is held across an `.await` (there is none).
+//! Statements are prepared once per connection and cached (`statements.rs`).
 //!
 //! Ids of users named in a conversation (its creator and members) are
 //! provisioned as placeholders in the same transaction if they are not known
 //! yet, so the foreign keys from members and conversations to users hold.
 //!
 //! The [`Store`] methods are here; each runs the statements of its area:
-//! [`users`], [`conversations`], [`departments`], [`messages`] (with the
-//! watermarks), [`friendships`], [`devices`] and [`uploads`]. The schema
-//! comes from [`migrate`]; a `sqlite:` URL is read by [`url`].
+//! `users.rs`, `conversations.rs`, `departments.rs`, `messages.rs` (with the
+//! watermarks), `friendships.rs`, `devices.rs` and `uploads.rs`. The schema
+//! comes from `migrate.rs`; a `sqlite:` URL is read by `url.rs`.
 
 mod conversations;
 mod departments;
