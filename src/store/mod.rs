@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use crate::core::error::StoreError;
 use crate::core::{
-    Agent, AgentRole, Conversation, ConversationKind, ConversationRef, ConversationSummary,
-    Department, Device, Friendship, FriendshipStatus, Member, Message, MessageKind, MessageRef,
-    Millis, NewMessage, Page, Profile, Role, RowRef, Upload, User, UserId,
+    Agent, AgentRole, Conversation, ConversationRef, ConversationSummary, Department, Device,
+    Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile, Role, RowRef,
+    Upload, User, UserId,
 };
 
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -255,24 +256,4 @@ pub async fn open(url: &str) -> StoreResult<DynStore> {
              or postgres://USER@HOST:PORT/DATABASE"
         )))
     }
-}
-
-/// Kind of a conversation as stored.
-pub fn kind_from_str(s: &str) -> StoreResult<ConversationKind> {
-    match s {
-        "direct" => Ok(ConversationKind::Direct),
-        "group" => Ok(ConversationKind::Group),
-        other => Err(StoreError::Corrupt(format!("conversation kind {other:?}"))),
-    }
-}
-
-/// Kind of a message as stored.
-pub fn message_kind_from_str(s: &str) -> StoreResult<MessageKind> {
-    MessageKind::parse(s).ok_or_else(|| StoreError::Corrupt(format!("message kind {s:?}")))
-}
-
-/// Status of a friendship as stored.
-pub fn friendship_status_from_code(code: i64) -> StoreResult<FriendshipStatus> {
-    FriendshipStatus::from_code(code)
-        .ok_or_else(|| StoreError::Corrupt(format!("friendship status {code}")))
 }

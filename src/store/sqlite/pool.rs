@@ -1,0 +1,201 @@
+//! The connections of a SQLite database: one writer behind a mutex, and for
+//! a file database several read-only readers, each behind its own; opening
+//! them (with the settings of every connection and the migrations), and
+//! lending one for a read or a write.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use parking_lot::{Mutex, MutexGuard};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use super::error::DbResult;
+use super::migrate::migrate;
+use super::url::{Target, parse_url};
+use crate::core::error::StoreError;
+use crate::store::StoreResult;
+
+/// How long SQLite waits on a lock held by another process.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Prepared statements kept per connection: more than this store has.
+const STATEMENT_CACHE: usize = 128;
+
+/// A connection slot: `None` once the store is closed.
+type Slot = Mutex<Option<Connection>>;
+
+pub(super) struct Pool {
+    /// The one connection that writes (and, for an in-memory database,
+    /// also reads).
+    writer: Slot,
+    /// Read-only connections of a file database; empty for an in-memory one.
+    readers: Vec<Slot>,
+    /// Which reader a caller that finds none free waits for next.
+    next_reader: AtomicUsize,
+}
+
+impl Pool {
+    /// Opens the connections of `url` and runs the migrations.
+    pub(super) fn open(url: &str) -> StoreResult<Pool> {
+        let target = parse_url(url)
+            .map_err(|e| StoreError::Backend(format!("invalid SQLite URL {url:?}: {e}")))?;
+        let pool = match target {
+            Target::Memory => {
+                let mut conn = Connection::open_in_memory().db()?;
+                configure(&conn)?;
+                migrate(&mut conn)?;
+                Pool {
+                    writer: Mutex::new(Some(conn)),
+                    readers: Vec::new(),
+                    next_reader: AtomicUsize::new(0),
+                }
+            }
+            Target::File(file) => {
+                if let Some(dir) = file.path.parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    create_dir(dir)?;
+                }
+                let flags = if file.read_only {
+                    OpenFlags::SQLITE_OPEN_READ_ONLY
+                } else {
+                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+                };
+                let mut writer = file.open(flags)?;
+                configure(&writer)?;
+                // The journal mode is a property of the file, set here once;
+                // readers only need to be kept from writing.
+                writer.pragma_update(None, "journal_mode", "WAL").db()?;
+                writer.pragma_update(None, "synchronous", "NORMAL").db()?;
+                migrate(&mut writer)?;
+
+                let count = std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(4)
+                    .clamp(2, 8);
+                let flags = if file.read_only {
+                    OpenFlags::SQLITE_OPEN_READ_ONLY
+                } else {
+                    OpenFlags::SQLITE_OPEN_READ_WRITE
+                };
+                let mut readers = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let reader = file.open(flags)?;
+                    configure(&reader)?;
+                    reader.pragma_update(None, "synchronous", "NORMAL").db()?;
+                    reader.pragma_update(None, "query_only", "ON").db()?;
+                    readers.push(Mutex::new(Some(reader)));
+                }
+                Pool {
+                    writer: Mutex::new(Some(writer)),
+                    readers,
+                    next_reader: AtomicUsize::new(0),
+                }
+            }
+        };
+        Ok(pool)
+    }
+
+    /// How many read-only connections there are.
+    pub(super) fn readers(&self) -> usize {
+        self.readers.len()
+    }
+
+    /// Closes every connection, waiting for those in use.
+    pub(super) fn close(&self) {
+        for reader in &self.readers {
+            reader.lock().take();
+        }
+        self.writer.lock().take();
+    }
+
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction on the writer, committed
+    /// if `f` succeeds and rolled back otherwise.
+    pub(super) fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let mut slot = self.writer.lock();
+        let conn = slot.as_mut().ok_or_else(closed)?;
+        if !conn.is_autocommit() {
+            // A rollback that failed left a transaction open: end it, or no
+            // write could begin again.
+            conn.execute_batch("ROLLBACK").db()?;
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .db()?;
+        let value = f(&tx)?;
+        tx.commit().db()?;
+        Ok(value)
+    }
+
+    /// Runs `f` on a read connection: the first free reader, else (all
+    /// busy) the next one in turn once it is free; the writer for an
+    /// in-memory database.
+    pub(super) fn read<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let mut slot = self.reader();
+        let conn = slot.as_mut().ok_or_else(closed)?;
+        f(conn)
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Option<Connection>> {
+        let readers = &self.readers;
+        if readers.is_empty() {
+            return self.writer.lock();
+        }
+        if let Some(free) = readers.iter().find_map(|r| r.try_lock()) {
+            return free;
+        }
+        let next = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        readers[next % readers.len()].lock()
+    }
+}
+
+/// Settings of every connection.
+fn configure(conn: &Connection) -> StoreResult<()> {
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.busy_timeout(BUSY_TIMEOUT).db()?;
+    conn.pragma_update(None, "foreign_keys", "ON").db()?;
+    Ok(())
+}
+
+/// What a call on a closed store gets.
+pub(super) fn closed() -> StoreError {
+    StoreError::Unavailable("the store is closed".into())
+}
+
+fn create_dir(dir: &Path) -> StoreResult<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| StoreError::Unavailable(format!("creating directory {}: {e}", dir.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::statements::{execute, one};
+
+    #[test]
+    fn readers_of_a_file_database_cannot_write() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("c.db").display());
+        let pool = Pool::open(&url).expect("open");
+        assert!(pool.readers() >= 2);
+        let res = pool.read(|conn| execute(conn, "DELETE FROM users", []));
+        assert!(res.is_err());
+        pool.close();
+    }
+
+    #[test]
+    fn reads_use_a_free_reader_while_others_are_busy() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("r.db").display());
+        let pool = Pool::open(&url).expect("open");
+        let _busy = pool.readers[0].lock();
+        pool.read(|conn| one(conn, "SELECT 1", [], |_| Ok(())))
+            .expect("read on another reader");
+    }
+}
