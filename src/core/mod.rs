@@ -8,6 +8,7 @@ pub mod event;
 pub mod ids;
 pub mod limits;
 pub mod model;
+pub mod password;
 pub mod policy;
 pub mod service;
 pub mod views;

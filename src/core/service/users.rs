@@ -2,8 +2,7 @@
 //! and logged in.
 
 use super::{Result, Service, validate_name};
-use crate::auth::password;
-use crate::core::{CoreError, Profile, User, UserId, now_millis};
+use crate::core::{CoreError, Profile, User, UserId, now_millis, password};
 
 impl Service {
     /// The user named by a verified token: created on first sight, its
