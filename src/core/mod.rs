@@ -10,6 +10,7 @@ pub mod limits;
 pub mod model;
 pub mod password;
 pub mod policy;
+pub mod ports;
 pub mod service;
 pub mod views;
 

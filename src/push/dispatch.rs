@@ -20,10 +20,10 @@ use super::{Notification, Push, PushSender, data, notification};
 use crate::config::PushConfig;
 use crate::core::UserId;
 use crate::core::event::DomainEvent;
+use crate::core::ports::DynStore;
 use crate::core::service::Service;
 use crate::fanout::viewing::Viewing;
 use crate::fanout::{EventSink, Origin};
-use crate::store::DynStore;
 
 /// Counters of the push pipeline since start.
 #[derive(Debug, Default)]

@@ -6,11 +6,11 @@ use super::{Result, Service, user_ids};
 use crate::core::command::{Actor, ConversationTarget, Outcome, SendMessage};
 use crate::core::event::{ConversationIds, DeliveredMessage, DomainEvent};
 use crate::core::ids::validate_attachment_url;
+use crate::core::ports::Inserted;
 use crate::core::{
     ClientId, Conversation, ConversationRef, CoreError, Member, Message, MessageKind, MessageRef,
     MessageText, NewMessage, Page, UserId, now_millis, policy,
 };
-use crate::store::Inserted;
 
 /// A message sent, and the conversation it is in.
 #[derive(Debug, Clone)]

@@ -23,12 +23,12 @@ use super::command::{Actor, Command, Outcome};
 use super::event::Publisher;
 use super::limits::RateLimiter;
 use super::{CoreError, Member, UserId};
+use crate::core::ports::DynStore;
 use crate::fanout::cluster::claims::Claims;
 use crate::fanout::cluster::rate::ClusterRate;
 use crate::fanout::presence::Presence;
 use crate::fanout::typing::Typing;
 use crate::fanout::viewing::Viewing;
-use crate::store::DynStore;
 
 mod connections;
 mod conversations;
