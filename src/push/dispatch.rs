@@ -22,7 +22,7 @@ use crate::core::UserId;
 use crate::core::event::DomainEvent;
 use crate::core::ports::DynStore;
 use crate::core::service::Service;
-use crate::fanout::viewing::Viewing;
+use crate::core::viewing::Viewing;
 use crate::fanout::{EventSink, Origin};
 
 /// Counters of the push pipeline since start.
@@ -235,9 +235,9 @@ mod tests {
     use super::*;
     use crate::core::command::{Actor, SendMessage};
     use crate::core::event::ConversationIds;
+    use crate::core::event::testing::Recorder;
     use crate::core::service::Limits;
     use crate::core::{ConversationKind, Device, DevicePlatform, RowRef, UserSummary};
-    use crate::fanout::testing::Recorder;
     use crate::push::PushError;
     use async_trait::async_trait;
     use std::time::Duration;

@@ -4,21 +4,20 @@
 
 use std::sync::Arc;
 
+use tokio::sync::mpsc;
+
 use super::{Result, Service, user_ids};
 use crate::core::command::{Actor, ConversationTarget, Outcome};
 use crate::core::event::DomainEvent;
+use crate::core::ports::Change;
+use crate::core::presence::{self, Closed};
 use crate::core::{CoreError, PresenceStatus, UserId, now_millis};
-use crate::fanout::cluster::claims::Change;
-use crate::fanout::presence::{self, Closed};
 
 impl Service {
     /// Tells of presence changes the cluster made rather than a socket here:
     /// users of a dead node going offline, this node's users coming back
-    /// after Redis lost them.
-    pub fn follow_cluster(
-        self: &Arc<Self>,
-        mut changes: tokio::sync::mpsc::UnboundedReceiver<Change>,
-    ) {
+    /// after the cluster lost them.
+    pub(super) fn follow_cluster(self: &Arc<Self>, mut changes: mpsc::UnboundedReceiver<Change>) {
         let this = Arc::downgrade(self);
         tokio::spawn(async move {
             while let Some(change) = changes.recv().await {

@@ -21,14 +21,12 @@ use std::time::Duration;
 
 use super::command::{Actor, Command, Outcome};
 use super::event::Publisher;
-use super::limits::RateLimiter;
+use super::ports::{DynStore, Shared};
+use super::presence::Presence;
+use super::rate::RateLimiter;
+use super::typing::Typing;
+use super::viewing::Viewing;
 use super::{CoreError, Member, UserId};
-use crate::core::ports::DynStore;
-use crate::fanout::cluster::claims::Claims;
-use crate::fanout::cluster::rate::ClusterRate;
-use crate::fanout::presence::Presence;
-use crate::fanout::typing::Typing;
-use crate::fanout::viewing::Viewing;
 
 mod connections;
 mod conversations;
@@ -80,12 +78,6 @@ pub struct Service {
     limits: Limits,
 }
 
-/// What a node shares with the other nodes of its cluster.
-pub struct Shared {
-    pub claims: Claims,
-    pub rate: ClusterRate,
-}
-
 impl Service {
     /// The service of a single node.
     pub fn new(store: DynStore, publisher: Arc<dyn Publisher>, limits: Limits) -> Arc<Self> {
@@ -93,15 +85,23 @@ impl Service {
     }
 
     /// The service of a node, sharing presence, viewing and rate limits with
-    /// the other nodes of a cluster when `shared` is given.
+    /// the other nodes of a cluster when `shared` is given (and following
+    /// the presence changes the cluster makes).
     pub fn clustered(
         store: DynStore,
         publisher: Arc<dyn Publisher>,
         limits: Limits,
         shared: Option<Shared>,
     ) -> Arc<Self> {
-        let (claims, rate) = shared.map(|s| (s.claims, s.rate)).unzip();
-        Arc::new(Service {
+        let (claims, changes, rate) = match shared {
+            Some(Shared {
+                claims,
+                changes,
+                rate,
+            }) => (Some(claims), Some(changes), Some(rate)),
+            None => (None, None, None),
+        };
+        let service = Arc::new(Service {
             typing: Typing::new(limits.typing_ttl, publisher.clone()),
             rate: RateLimiter::per_minute(limits.messages_per_minute).across(rate),
             presence: Arc::new(Presence::clustered(claims.clone())),
@@ -109,7 +109,11 @@ impl Service {
             store,
             publisher,
             limits,
-        })
+        });
+        if let Some(changes) = changes {
+            service.follow_cluster(changes);
+        }
+        service
     }
 
     pub fn store(&self) -> &DynStore {
