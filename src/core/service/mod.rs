@@ -1,17 +1,17 @@
 //! The core service: checks, then persists, then publishes. One `impl
 //! Service` block per area:
 //!
-//! - [`users`]: provisioning from tokens, registration and login.
-//! - [`connections`]: sockets opening and closing (presence), online status,
+//! - `users.rs`: provisioning from tokens, registration and login.
+//! - `connections.rs`: sockets opening and closing (presence), online status,
 //!   typing.
-//! - [`conversations`]: creating them, membership, muting, and how a client
+//! - `conversations.rs`: creating them, membership, muting, and how a client
 //!   names one.
-//! - [`messages`]: sending, editing, deleting, history, read and delivery
+//! - `messages.rs`: sending, editing, deleting, history, read and delivery
 //!   watermarks.
-//! - [`friendships`]: requests, answers, blocks.
-//! - [`devices`] and [`uploads`]: push tokens, uploaded files as attachments.
-//! - [`departments`]: the support desk.
-//! - [`views`]: the read models of [`crate::core::views`], built here.
+//! - `friendships.rs`: requests, answers, blocks.
+//! - `devices.rs` and `uploads.rs`: push tokens, uploaded files as attachments.
+//! - `departments.rs`: the support desk.
+//! - `views.rs`: the read models of [`crate::core::views`], built here.
 //!
 //! [`Service::execute`] runs the [`Command`]s dialects decode, one area
 //! method per command.

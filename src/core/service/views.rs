@@ -31,7 +31,7 @@ impl Service {
 
     /// The actor's conversations, most recent first, `skip`/`limit` applied;
     /// for each conversation named in `catch_up`, the messages after the
-    /// given one (at most [`CATCH_UP_MAX`]).
+    /// given one (at most `CATCH_UP_MAX`).
     pub async fn conversation_views(
         &self,
         actor: &Actor,
