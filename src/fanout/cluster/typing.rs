@@ -91,15 +91,6 @@ mod tests {
     use crate::core::UserSummary;
     use crate::core::event::{ConversationIds, Publisher};
 
-    fn user() -> UserSummary {
-        UserSummary {
-            id: UserId::parse("u").unwrap(),
-            username: None,
-            display_name: None,
-            avatar_url: None,
-        }
-    }
-
     #[derive(Default)]
     struct Seen(parking_lot::Mutex<Vec<bool>>);
 
@@ -118,7 +109,12 @@ mod tests {
                 uuid: uuid::Uuid::nil(),
                 direct: false,
             },
-            user: user(),
+            user: UserSummary {
+                id: UserId::parse("u").unwrap(),
+                username: None,
+                display_name: None,
+                avatar_url: None,
+            },
             typing,
             recording: false,
             members: vec![],
