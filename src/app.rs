@@ -21,15 +21,13 @@ use crate::auth::AuthError;
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::core::error::StoreError;
-use crate::core::service::{Limits, Service, Shared};
+use crate::core::service::{Limits, Service};
 use crate::dialects::vchat::{VChat, VChatMessage};
 use crate::dialects::voxora::{Department, Voxora};
 use crate::dialects::{dozaar::Dozaar, jobspare::JobSpare, socket, syarah::Syarah};
 use crate::fanout::Bus;
-use crate::fanout::cluster::claims::Claims;
-use crate::fanout::cluster::rate::ClusterRate;
+use crate::fanout::cluster::typing::RemoteTyping;
 use crate::fanout::cluster::{Cluster, ClusterError, events};
-use crate::fanout::typing::RemoteTyping;
 use crate::state::AppState;
 use crate::store;
 
@@ -162,18 +160,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         }
         None => None,
     };
-    let (shared, changes) = match &cluster {
-        Some(cluster) => {
-            let (claims, changes) = Claims::start(cluster.clone());
-            let rate = ClusterRate::new(cluster.clone());
-            (Some(Shared { claims, rate }), Some(changes))
-        }
-        None => (None, None),
-    };
+    let shared = cluster.as_ref().map(Cluster::shared);
     let service = Service::clustered(store, bus.clone(), limits(&config), shared);
-    if let Some(changes) = changes {
-        service.follow_cluster(changes);
-    }
     let state = AppState {
         service,
         keys: Arc::new(keys),

@@ -1,5 +1,5 @@
-//! Authentication: JWT verification and issuing ([`jwt`]) and password hashing
-//! ([`password`]).
+//! Authentication: JWT verification and issuing ([`jwt`]). (Password
+//! hashing is the core's: [`crate::core::password`].)
 //!
 //! The `Display` text of the client-facing [`AuthError`] variants is shown to
 //! clients as is (Socket.IO `connect_error`, HTTP 401 bodies), so it is short,
@@ -7,7 +7,6 @@
 //! ([`AuthError::is_setup_error`]) are for the operator at start-up.
 
 pub mod jwt;
-pub mod password;
 
 use std::path::PathBuf;
 
@@ -63,9 +62,6 @@ pub enum AuthError {
     /// Signing a token failed.
     #[error("could not sign token: {0}")]
     Signing(String),
-    /// Hashing a password failed.
-    #[error("could not hash password: {0}")]
-    PasswordHash(String),
 }
 
 impl AuthError {
@@ -75,10 +71,7 @@ impl AuthError {
     pub fn is_setup_error(&self) -> bool {
         matches!(
             self,
-            AuthError::KeyIo { .. }
-                | AuthError::InvalidKey { .. }
-                | AuthError::Signing(_)
-                | AuthError::PasswordHash(_)
+            AuthError::KeyIo { .. } | AuthError::InvalidKey { .. } | AuthError::Signing(_)
         )
     }
 }

@@ -145,3 +145,25 @@ pub enum DomainEvent {
 pub trait Publisher: Send + Sync + 'static {
     fn publish(&self, event: DomainEvent);
 }
+
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+    use parking_lot::Mutex;
+
+    /// A publisher that records what it is given.
+    #[derive(Default)]
+    pub struct Recorder(pub Mutex<Vec<DomainEvent>>);
+
+    impl Publisher for Recorder {
+        fn publish(&self, event: DomainEvent) {
+            self.0.lock().push(event);
+        }
+    }
+
+    impl Recorder {
+        pub fn take(&self) -> Vec<DomainEvent> {
+            std::mem::take(&mut *self.0.lock())
+        }
+    }
+}

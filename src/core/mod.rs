@@ -1,15 +1,31 @@
-//! The domain: validated ids, the model, commands, domain events, the rules of
-//! who may do what, and the service that persists and then publishes.
-//! No Socket.IO and no SQL in here.
+//! The domain: validated ids, the model, commands and their outcomes,
+//! domain events, the rules of who may do what ([`policy`]), password
+//! hashing, and the [`Service`] that checks, then persists, then publishes.
+//! It also holds the live state that belongs to connections rather than to
+//! the store ([`presence`], [`viewing`], [`typing`]) and the per-user
+//! [`rate`] limit.
+//!
+//! The core owns its ports, the traits through which it reaches what lies
+//! outside it ([`ports`]): the [`Store`](ports::Store) (implemented by
+//! `crate::store`), the [`Publisher`](event::Publisher) of events (the
+//! fan-out's bus), and the state shared with the other nodes of a cluster,
+//! [`ClaimStore`](ports::ClaimStore) and [`RateCounter`](ports::RateCounter)
+//! (implemented on Redis by `crate::fanout::cluster`). It imports none of
+//! their implementations: no Socket.IO, SQL, HTTP or Redis in here.
 
 pub mod command;
 pub mod error;
 pub mod event;
 pub mod ids;
-pub mod limits;
 pub mod model;
+pub mod password;
 pub mod policy;
+pub mod ports;
+pub mod presence;
+pub mod rate;
 pub mod service;
+pub mod typing;
+pub mod viewing;
 pub mod views;
 
 pub use error::{CoreError, ErrorCode};

@@ -1,11 +1,13 @@
-//! Delivery of domain events to sockets, and the live state that belongs to
-//! connections rather than to the store: presence, typing, viewing.
+//! Delivery of domain events to sockets: the [`Bus`], the core's
+//! [`Publisher`].
 //!
 //! The bus hands each event published on this node to every sink (each
 //! dialect's renderer, which emits to its own Socket.IO rooms, and push). In
 //! a cluster it also sends the event to the other nodes ([`cluster`]) and
 //! hands theirs to the sinks here, marked [`Origin::Remote`]: every node
-//! renders every event for its own sockets.
+//! renders every event for its own sockets. [`cluster`] also implements the
+//! core's other cluster ports on Redis: the claims behind presence and
+//! viewing, and the shared rate counter.
 
 use parking_lot::RwLock;
 use std::sync::{Arc, OnceLock};
@@ -13,9 +15,6 @@ use std::sync::{Arc, OnceLock};
 use crate::core::event::{DomainEvent, Publisher};
 
 pub mod cluster;
-pub mod presence;
-pub mod typing;
-pub mod viewing;
 
 /// Where an event was published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,28 +73,6 @@ impl Publisher for Bus {
         self.deliver(&event, Origin::Here);
         if let Some(forward) = self.cluster.get() {
             forward(event);
-        }
-    }
-}
-
-#[cfg(test)]
-pub mod testing {
-    use super::*;
-    use parking_lot::Mutex;
-
-    /// A publisher that records what it is given.
-    #[derive(Default)]
-    pub struct Recorder(pub Mutex<Vec<DomainEvent>>);
-
-    impl Publisher for Recorder {
-        fn publish(&self, event: DomainEvent) {
-            self.0.lock().push(event);
-        }
-    }
-
-    impl Recorder {
-        pub fn take(&self) -> Vec<DomainEvent> {
-            std::mem::take(&mut *self.0.lock())
         }
     }
 }

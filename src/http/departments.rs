@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::api::{ConversationDto, row_ref, user_id};
 use super::auth::CurrentUser;
 use super::error::{ApiError, ErrorBody, Json, Path};
-use crate::core::service::DepartmentView;
+use crate::core::views::DepartmentView;
 use crate::core::{AgentRole, Conversation, ConversationRef, Department};
 use crate::state::AppState;
 

@@ -20,10 +20,10 @@ use super::{Notification, Push, PushSender, data, notification};
 use crate::config::PushConfig;
 use crate::core::UserId;
 use crate::core::event::DomainEvent;
+use crate::core::ports::DynStore;
 use crate::core::service::Service;
-use crate::fanout::viewing::Viewing;
+use crate::core::viewing::Viewing;
 use crate::fanout::{EventSink, Origin};
-use crate::store::DynStore;
 
 /// Counters of the push pipeline since start.
 #[derive(Debug, Default)]
@@ -235,9 +235,9 @@ mod tests {
     use super::*;
     use crate::core::command::{Actor, SendMessage};
     use crate::core::event::ConversationIds;
+    use crate::core::event::testing::Recorder;
     use crate::core::service::Limits;
     use crate::core::{ConversationKind, Device, DevicePlatform, RowRef, UserSummary};
-    use crate::fanout::testing::Recorder;
     use crate::push::PushError;
     use async_trait::async_trait;
     use std::time::Duration;

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use super::{Push, PushError, PushSender, RetryPolicy, http_client, retry_after_of};
 use crate::config::PushConfig;
 use crate::core::Device;
-use crate::store::DynStore;
+use crate::core::ports::DynStore;
 
 /// The OAuth scope FCM needs.
 pub const SCOPE: &str = "https://www.googleapis.com/auth/firebase.messaging";

@@ -5,37 +5,14 @@
 //! agent may leave; anyone may open a support conversation in a department
 //! whose id they know (the id is what a support widget is configured with).
 
-use serde::Serialize;
-
-use super::{Result, Service, user_ids, validate_title};
-use crate::core::command::{Actor, SendMessage};
+use super::{Result, Service, user_ids, validate_name, validate_title};
+use crate::core::command::{Actor, Outcome, SendMessage};
 use crate::core::event::DomainEvent;
+use crate::core::views::DepartmentView;
 use crate::core::{
     Agent, AgentRole, Conversation, ConversationRef, CoreError, Department, Message, Role, RowRef,
     UserId, now_millis,
 };
-
-/// A department with its agents.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DepartmentView {
-    #[serde(flatten)]
-    pub department: Department,
-    pub agents: Vec<Agent>,
-}
-
-/// At most this many characters in a department's name.
-const MAX_NAME_CHARS: usize = 100;
-
-fn validate_name(name: &str) -> Result<String> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > MAX_NAME_CHARS || n.chars().any(char::is_control) {
-        return Err(CoreError::invalid(format!(
-            "name must be 1 to {MAX_NAME_CHARS} characters"
-        )));
-    }
-    Ok(n.to_owned())
-}
 
 impl Service {
     pub async fn create_department(&self, actor: &Actor, name: &str) -> Result<DepartmentView> {
@@ -69,6 +46,12 @@ impl Service {
             .await?
             .ok_or(CoreError::NotFound("department"))?;
         Ok((department, agent))
+    }
+
+    /// A department, if the actor is one of its agents.
+    pub(super) async fn department_as_agent(&self, actor: &Actor, r: RowRef) -> Result<Outcome> {
+        let (department, _) = self.agent_of(actor, r).await?;
+        Ok(Outcome::Departments(vec![department]))
     }
 
     pub async fn department(&self, actor: &Actor, r: RowRef) -> Result<DepartmentView> {
@@ -238,18 +221,5 @@ impl Service {
             });
         }
         Ok((conversation, members))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn department_names_are_trimmed_and_bounded() {
-        assert_eq!(validate_name("  Sales ").unwrap(), "Sales");
-        assert!(validate_name("   ").is_err());
-        assert!(validate_name(&"x".repeat(101)).is_err());
-        assert!(validate_name("a\u{0}b").is_err());
     }
 }

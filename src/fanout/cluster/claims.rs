@@ -1,6 +1,7 @@
-//! Claims: what this node holds that the cluster must know of — "a socket
-//! of user U is here" (presence), "a socket here views conversation C"
-//! (viewing). A claim key is held cluster-wide while any live node claims it.
+//! Claims on Redis, the core's [`ClaimStore`]: what this node holds that the
+//! cluster must know of — "a socket of user U is here" (presence), "a
+//! socket here views conversation C" (viewing). A claim key is held
+//! cluster-wide while any live node claims it.
 //!
 //! One task per node applies claims and releases in the order they were
 //! made (so a quick close-then-open of a user's sockets cannot reach Redis
@@ -14,10 +15,13 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use fred::prelude::{LuaInterface, SetsInterface};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Cluster, ClusterError, PREFIX};
+pub use crate::core::ports::Change;
+use crate::core::ports::{ClaimStore, Holders, SharedResult};
 
 /// Adds this node to a key's holders; answers how many nodes hold it.
 const CLAIM: &str = r"
@@ -62,17 +66,6 @@ const HELD: &str = r"
 local out = {}
 for i, key in ipairs(KEYS) do out[i] = redis.call('EXISTS', key) end
 return out";
-
-/// A key that became held or free other than by a claim or release made on
-/// this node.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    /// Held again (this node's claims were written back after an outage).
-    Claimed(String),
-    /// No live node holds it (its holders died, or this node's release was
-    /// written late).
-    Vacated(String),
-}
 
 type Reply = oneshot::Sender<Result<u64, ClusterError>>;
 
@@ -158,6 +151,35 @@ impl Claims {
             )));
         }
         Ok(answer.into_iter().map(|n| n > 0).collect())
+    }
+}
+
+#[async_trait]
+impl ClaimStore for Claims {
+    fn claim(&self, key: String) -> Holders {
+        let pending = Claims::claim(self, key);
+        Box::pin(async move { Ok(pending.holders().await?) })
+    }
+
+    fn claim_quietly(&self, key: String) {
+        Claims::claim_quietly(self, key);
+    }
+
+    fn release(&self, key: String) -> Holders {
+        let pending = Claims::release(self, key);
+        Box::pin(async move { Ok(pending.holders().await?) })
+    }
+
+    fn release_quietly(&self, key: String) {
+        Claims::release_quietly(self, key);
+    }
+
+    async fn held(&self, keys: &[String]) -> SharedResult<Vec<bool>> {
+        Ok(Claims::held(self, keys).await?)
+    }
+
+    async fn leave(&self) -> SharedResult<Vec<String>> {
+        Ok(Claims::leave(self).await?)
     }
 }
 

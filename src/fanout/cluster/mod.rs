@@ -8,6 +8,12 @@
 //!   viewing a conversation (viewing), with node heartbeats; a node that stops
 //!   beating is reaped by the others and its users go offline.
 //! - [`rate`]: the per-user rate limit counted across nodes.
+//! - [`typing`]: the typing indicators of other nodes, stopped here if
+//!   their node dies.
+//!
+//! [`claims`] and [`rate`] implement the core's cluster ports
+//! ([`crate::core::ports::cluster`]); [`Cluster::shared`] hands them to the
+//! core.
 //!
 //! The Socket.IO servers use the socketioxide Redis adapter on the same Redis
 //! (see `app.rs`), so a room emit made from a socket reaches every node.
@@ -34,9 +40,12 @@ use fred::prelude::{
 use fred::types::RespVersion;
 use parking_lot::Mutex;
 
+use crate::core::ports::{Shared, SharedError};
+
 pub mod claims;
 pub mod events;
 pub mod rate;
+pub mod typing;
 
 /// Prefix of every key and channel confab uses.
 pub const PREFIX: &str = "confab:";
@@ -52,6 +61,12 @@ pub enum ClusterError {
     Redis(#[from] fred::error::Error),
     #[error("unexpected answer from Redis: {0}")]
     Answer(String),
+}
+
+impl From<ClusterError> for SharedError {
+    fn from(e: ClusterError) -> Self {
+        SharedError::from(Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+    }
 }
 
 /// The Redis side of a node.
@@ -110,6 +125,18 @@ impl Cluster {
             last_error,
             subscribers: Mutex::default(),
         }))
+    }
+
+    /// What the core shares with the other nodes through this Redis: the
+    /// claims behind presence and viewing (their task starts now), and the
+    /// rate limit.
+    pub fn shared(self: &Arc<Self>) -> Shared {
+        let (claims, changes) = claims::Claims::start(self.clone());
+        Shared {
+            claims: Arc::new(claims),
+            changes,
+            rate: Arc::new(rate::ClusterRate::new(self.clone())),
+        }
     }
 
     /// This node's id (random per process).

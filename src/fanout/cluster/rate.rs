@@ -1,13 +1,16 @@
-//! The per-user rate limit counted across nodes: the same GCRA as
-//! [`crate::core::limits::RateLimiter`], its state in Redis at Redis's clock.
+//! The per-user rate limit counted across nodes, the core's
+//! [`RateCounter`]: the same GCRA as [`crate::core::rate::RateLimiter`], its
+//! state in Redis at Redis's clock.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use fred::prelude::LuaInterface;
 
 use super::{Cluster, ClusterError, PREFIX};
 use crate::core::UserId;
+use crate::core::ports::{RateCounter, SharedResult};
 
 /// KEYS[1]: the user's key; ARGV: interval and burst in microseconds.
 /// Answers 0 (allowed) or the microseconds to wait.
@@ -56,5 +59,17 @@ impl ClusterRate {
             Ok(0) | Err(_) => Ok(()),
             Ok(us) => Err(Duration::from_micros(us)),
         })
+    }
+}
+
+#[async_trait]
+impl RateCounter for ClusterRate {
+    async fn check(
+        &self,
+        user: &UserId,
+        interval: Duration,
+        burst: Duration,
+    ) -> SharedResult<Result<(), Duration>> {
+        Ok(ClusterRate::check(self, user, interval, burst).await?)
     }
 }

@@ -1,20 +1,22 @@
 //! Per-user rate limiting (GCRA: a token bucket without a timer), on this
-//! node or, in a cluster, counted across nodes in Redis.
+//! node or, in a cluster, counted across nodes ([`RateCounter`]).
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::UserId;
-use crate::fanout::cluster::rate::ClusterRate;
+use super::ports::RateCounter;
 
 /// Allows `per_minute` events a minute per key, with bursts up to `per_minute`.
 pub struct RateLimiter {
     interval: Duration,
     burst: Duration,
     state: Mutex<HashMap<UserId, Instant>>,
-    /// In a cluster; this node's own count serves while Redis is away.
-    cluster: Option<ClusterRate>,
+    /// In a cluster; this node's own count serves while it cannot be
+    /// reached.
+    cluster: Option<Arc<dyn RateCounter>>,
 }
 
 impl RateLimiter {
@@ -30,7 +32,7 @@ impl RateLimiter {
     }
 
     /// Counts across the nodes of `cluster`.
-    pub fn across(mut self, cluster: Option<ClusterRate>) -> Self {
+    pub fn across(mut self, cluster: Option<Arc<dyn RateCounter>>) -> Self {
         self.cluster = cluster;
         self
     }

@@ -1,13 +1,14 @@
 //! Presence: how many sockets each user has open on this node, across all
 //! dialects, and — in a cluster — whether any node holds one (a claim per
-//! user, see [`super::cluster::claims`]). A user is online while any live
-//! node holds a socket of theirs.
+//! user, see [`ClaimStore`]). A user is online while any live node holds a
+//! socket of theirs.
 
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use super::cluster::claims::Claims;
-use crate::core::{Millis, UserId};
+use super::ports::ClaimStore;
+use super::{Millis, UserId};
 
 /// What closing a socket did to its user's presence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +23,7 @@ pub enum Closed {
 #[derive(Default)]
 pub struct Presence {
     sockets: Mutex<HashMap<UserId, u32>>,
-    cluster: Option<Claims>,
+    cluster: Option<Arc<dyn ClaimStore>>,
 }
 
 /// The claim key of a user's presence.
@@ -37,7 +38,7 @@ pub fn claimed_user(key: &str) -> Option<UserId> {
 
 impl Presence {
     /// Presence shared with the other nodes through `claims`.
-    pub fn clustered(claims: Option<Claims>) -> Self {
+    pub fn clustered(claims: Option<Arc<dyn ClaimStore>>) -> Self {
         Presence {
             sockets: Mutex::default(),
             cluster: claims,
@@ -45,7 +46,7 @@ impl Presence {
     }
 
     /// Counts a new socket; true if the user just came online (on no node
-    /// before; while Redis is away, on this node).
+    /// before; while the cluster cannot be reached, on this node).
     pub async fn connect(&self, user: &UserId) -> bool {
         let pending = {
             let mut map = self.sockets.lock();
@@ -58,7 +59,7 @@ impl Presence {
         };
         match pending {
             None => true,
-            Some(pending) => pending.holders().await.map_or(true, |n| n == 1),
+            Some(pending) => pending.await.map_or(true, |n| n == 1),
         }
     }
 
@@ -80,7 +81,7 @@ impl Presence {
         };
         let offline = match pending {
             None => true,
-            Some(pending) => pending.holders().await.map_or(true, |n| n == 0),
+            Some(pending) => pending.await.map_or(true, |n| n == 0),
         };
         Closed::Last { offline }
     }
@@ -90,13 +91,8 @@ impl Presence {
         self.sockets.lock().contains_key(user)
     }
 
-    pub async fn is_online(&self, user: &UserId) -> bool {
-        self.online_among(std::slice::from_ref(user))
-            .await
-            .contains(user)
-    }
-
-    /// Which of `users` are online on any node (while Redis is away: here).
+    /// Which of `users` are online on any node (while the cluster cannot be
+    /// reached: here).
     pub async fn online_among(&self, users: &[UserId]) -> HashSet<UserId> {
         let (mut online, elsewhere): (HashSet<UserId>, Vec<UserId>) = {
             let map = self.sockets.lock();
@@ -150,6 +146,10 @@ pub fn last_seen(online: bool, stored: Option<Millis>, now: Millis) -> Option<Mi
 mod tests {
     use super::*;
 
+    async fn online(p: &Presence, u: &UserId) -> bool {
+        p.online_among(std::slice::from_ref(u)).await.contains(u)
+    }
+
     #[tokio::test]
     async fn a_user_with_two_sockets_stays_online_until_both_close() {
         let p = Presence::default();
@@ -157,9 +157,9 @@ mod tests {
         assert!(p.connect(&u).await);
         assert!(!p.connect(&u).await);
         assert_eq!(p.disconnect(&u).await, Closed::NotLast);
-        assert!(p.is_online(&u).await);
+        assert!(online(&p, &u).await);
         assert_eq!(p.disconnect(&u).await, Closed::Last { offline: true });
-        assert!(!p.is_online(&u).await);
+        assert!(!online(&p, &u).await);
         assert_eq!(p.disconnect(&u).await, Closed::NotLast);
     }
 

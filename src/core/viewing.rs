@@ -7,9 +7,10 @@
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use super::cluster::claims::Claims;
-use crate::core::UserId;
+use super::UserId;
+use super::ports::ClaimStore;
 
 /// Identifies one socket (its dialect and Socket.IO id).
 pub type SocketKey = String;
@@ -18,7 +19,7 @@ pub type SocketKey = String;
 pub struct Viewing {
     /// (user, conversation) → the sockets here viewing it.
     views: Mutex<HashMap<(UserId, i64), Vec<SocketKey>>>,
-    cluster: Option<Claims>,
+    cluster: Option<Arc<dyn ClaimStore>>,
 }
 
 fn claim_key(user: &UserId, conversation_id: i64) -> String {
@@ -27,7 +28,7 @@ fn claim_key(user: &UserId, conversation_id: i64) -> String {
 
 impl Viewing {
     /// Viewing shared with the other nodes through `claims`.
-    pub fn clustered(claims: Option<Claims>) -> Self {
+    pub fn clustered(claims: Option<Arc<dyn ClaimStore>>) -> Self {
         Viewing {
             views: Mutex::default(),
             cluster: claims,
@@ -73,7 +74,8 @@ impl Viewing {
         });
     }
 
-    /// Called under the lock, so releases reach Redis in order with claims.
+    /// Called under the lock, so releases reach the cluster in order with
+    /// claims.
     fn released(&self, user: &UserId, conversation_id: i64) {
         if let Some(claims) = &self.cluster {
             claims.release_quietly(claim_key(user, conversation_id));
@@ -88,7 +90,7 @@ impl Viewing {
     }
 
     /// True if one of the user's sockets on any node views the conversation
-    /// (while Redis is away: on this node).
+    /// (while the cluster cannot be reached: on this node).
     pub async fn is_viewing(&self, user: &UserId, conversation_id: i64) -> bool {
         if self.is_viewing_here(user, conversation_id) {
             return true;

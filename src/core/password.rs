@@ -5,7 +5,10 @@
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
-use super::AuthError;
+/// Hashing a password failed.
+#[derive(Debug, thiserror::Error)]
+#[error("could not hash password: {0}")]
+pub struct HashError(String);
 
 /// Shortest accepted password, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -17,11 +20,11 @@ const MAX_PASSWORD_BYTES: usize = MAX_PASSWORD_CHARS * 4;
 
 /// Hashes `password` with Argon2id (default params, random salt) into a PHC
 /// string (`$argon2id$v=19$m=...,t=...,p=...$salt$hash`).
-pub fn hash(password: &str) -> Result<String, AuthError> {
+pub fn hash(password: &str) -> Result<String, HashError> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|phc| phc.to_string())
-        .map_err(|e| AuthError::PasswordHash(e.to_string()))
+        .map_err(|e| HashError(e.to_string()))
 }
 
 /// True if `password` matches the PHC string `phc`. A malformed `phc` never

@@ -1,0 +1,48 @@
+//! Push devices: the tokens of a user's devices, registered and removed by
+//! their owner.
+
+use super::{Result, Service};
+use crate::core::command::Actor;
+use crate::core::{CoreError, Device, DevicePlatform, now_millis};
+
+/// The longest push token accepted (FCM tokens are about 160 bytes; web push
+/// subscriptions serialized as JSON are longer).
+const MAX_DEVICE_TOKEN: usize = 4096;
+
+impl Service {
+    /// Registers a push token of one of `actor`'s devices (moving it from
+    /// another user if it was theirs): 1 to 4096 visible ASCII characters.
+    pub async fn register_device(
+        &self,
+        actor: &Actor,
+        token: &str,
+        platform: DevicePlatform,
+    ) -> Result<Device> {
+        validate_device_token(token)?;
+        let device = Device {
+            user_id: actor.id().clone(),
+            token: token.to_owned(),
+            platform,
+            created_at: now_millis(),
+        };
+        self.store.add_device(&device).await?;
+        Ok(device)
+    }
+
+    /// Removes one of `actor`'s push tokens; false if they had no such token.
+    pub async fn remove_device(&self, actor: &Actor, token: &str) -> Result<bool> {
+        validate_device_token(token)?;
+        Ok(self.store.remove_device(actor.id(), token).await?)
+    }
+}
+
+fn validate_device_token(token: &str) -> Result<()> {
+    if (1..=MAX_DEVICE_TOKEN).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_graphic())
+    {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(
+            "a device token must be 1 to 4096 visible ASCII characters",
+        ))
+    }
+}
