@@ -24,12 +24,13 @@ use crate::core::error::StoreError;
 use crate::core::service::{Limits, Service, Shared};
 use crate::dialects::vchat::{VChat, VChatMessage};
 use crate::dialects::voxora::{Department, Voxora};
-use crate::dialects::{dozaar::Dozaar, jobspare::JobSpare, socket, syarah::Syarah};
+use crate::dialects::{dozaar::Dozaar, jobspare::JobSpare, syarah::Syarah};
 use crate::fanout::Bus;
 use crate::fanout::cluster::claims::Claims;
 use crate::fanout::cluster::rate::ClusterRate;
 use crate::fanout::cluster::{Cluster, ClusterError, events};
 use crate::fanout::typing::RemoteTyping;
+use crate::socket;
 use crate::state::AppState;
 use crate::store;
 

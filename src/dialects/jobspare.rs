@@ -7,33 +7,64 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, Out, Receipt, conversation_room, iso8601, token_value, user_room, user_rooms,
+    Delivery, Dialect, Handshake, Out, Receipt, auth_token, conversation_room, iso8601, parse,
+    unknown_event, user_room,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome, SendMessage};
-use crate::core::event::{ConversationIds, DomainEvent};
-use crate::core::{CoreError, Message, MessageKind, RowRef, UserId, UserSummary};
+use crate::core::event::{ConversationIds, DeliveredMessage, DomainEvent};
+use crate::core::{
+    CoreError, Message, MessageKind, Millis, PresenceStatus, RowRef, UserId, UserSummary,
+};
 
 pub struct JobSpare;
 
-fn parse<T: serde::de::DeserializeOwned>(payload: &Value) -> Result<T, CoreError> {
-    T::deserialize(payload).map_err(|e| CoreError::invalid(format!("invalid payload: {e}")))
+impl Dialect for JobSpare {
+    fn name(&self) -> &'static str {
+        "jobspare"
+    }
+
+    fn namespace(&self) -> &'static str {
+        "/"
+    }
+
+    fn handshake(&self) -> Handshake {
+        Handshake {
+            greeting: Some(|actor| {
+                (
+                    "authenticated",
+                    json!({ "userId": actor.id(), "success": true }),
+                )
+            }),
+            ..Handshake::new(|_parts, auth| auth_token(auth))
+        }
+    }
+
+    fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError> {
+        decode(event, payload)
+    }
+
+    fn encode(&self, _actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
+        encode(outcome)
+    }
+
+    fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out> {
+        let message = error.to_string();
+        let code = error.code().as_str();
+        vec![
+            Out::Emit(
+                "error",
+                json!({ "message": message, "code": code, "event": event }),
+            ),
+            Out::Ack(json!({ "error": message, "code": code })),
+        ]
+    }
+
+    fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
+        render(event)
+    }
 }
 
-/// A conversation id as a client sends it: a number or UUID names a
-/// conversation, anything else is a `<userA>_<userB>` pair.
-fn target(id: &Value) -> Result<ConversationTarget, CoreError> {
-    if let Ok(r) = RowRef::from_json(id) {
-        return Ok(ConversationTarget::Ref(r));
-    }
-    match id.as_str().map(str::trim) {
-        Some(s) if !s.is_empty() && s.len() <= 300 && s.contains('_') => {
-            Ok(ConversationTarget::Pair(s.to_owned()))
-        }
-        _ => Err(CoreError::invalid(
-            "conversationId must be a conversation id or <userA>_<userB>",
-        )),
-    }
-}
+// --------------------------------------------------------------- decoding
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -74,6 +105,92 @@ struct MarkAsRead {
 struct OnlineStatus {
     user_id: UserId,
 }
+
+fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
+    let conversation = || target(&parse::<ConversationPayload>(payload)?.conversation_id);
+    Ok(match event {
+        "join_conversation" => Command::Join {
+            conversation: conversation()?,
+        },
+        "leave_conversation" => Command::Leave {
+            conversation: conversation()?,
+        },
+        "send_message" => send_message(parse(payload)?)?,
+        "mark_as_read" => {
+            let p: MarkAsRead = parse(payload)?;
+            Command::ReadMessages {
+                conversation: target(&p.conversation_id)?,
+                messages: p.message_ids.unwrap_or_default(),
+            }
+        }
+        "typing_start" | "typing_stop" => Command::Typing {
+            conversation: conversation()?,
+            typing: event == "typing_start",
+            recording: false,
+        },
+        "get_online_status" => Command::OnlineStatus {
+            users: vec![parse::<OnlineStatus>(payload)?.user_id],
+        },
+        other => return Err(unknown_event(other)),
+    })
+}
+
+/// A conversation id as a client sends it: a number or UUID names a
+/// conversation, anything else is a `<userA>_<userB>` pair.
+fn target(id: &Value) -> Result<ConversationTarget, CoreError> {
+    if let Ok(r) = RowRef::from_json(id) {
+        return Ok(ConversationTarget::Ref(r));
+    }
+    match id.as_str().map(str::trim) {
+        Some(s) if !s.is_empty() && s.len() <= 300 && s.contains('_') => {
+            Ok(ConversationTarget::Pair(s.to_owned()))
+        }
+        _ => Err(CoreError::invalid(
+            "conversationId must be a conversation id or <userA>_<userB>",
+        )),
+    }
+}
+
+/// A text (`content.text`), or an image or file (`content.fileUrl`, with
+/// an optional text).
+fn send_message(p: SendPayload) -> Result<Command, CoreError> {
+    let conversation = target(&p.conversation_id)?;
+    let text = p.content.text.filter(|t| !t.trim().is_empty());
+    let kind = match p.message_type.as_deref().unwrap_or("text") {
+        "text" => MessageKind::Text,
+        "image" => MessageKind::Image,
+        "file" => MessageKind::File,
+        _ => {
+            return Err(CoreError::invalid(
+                "messageType must be text, image or file",
+            ));
+        }
+    };
+    let message = if kind == MessageKind::Text {
+        SendMessage {
+            text: Some(text.ok_or_else(|| CoreError::invalid("content.text is required"))?),
+            attachments: vec![],
+            client_id: p.client_id,
+            kind: Some(kind),
+        }
+    } else {
+        let url = p.content.file_url;
+        SendMessage {
+            text,
+            attachments: vec![
+                url.ok_or_else(|| CoreError::invalid("content.fileUrl is required"))?,
+            ],
+            client_id: p.client_id,
+            kind: Some(kind),
+        }
+    };
+    Ok(Command::Send {
+        conversation,
+        message,
+    })
+}
+
+// ------------------------------------------------------------------ shapes
 
 fn kind_name(kind: MessageKind) -> &'static str {
     match kind {
@@ -134,265 +251,176 @@ pub fn message_json(
     })
 }
 
-impl Dialect for JobSpare {
-    fn name(&self) -> &'static str {
-        "jobspare"
-    }
+/// A new message in a conversation with `members`, as JobSpare shows it.
+fn new_message_json(
+    message: &Message,
+    sender: &UserSummary,
+    conversation: &ConversationIds,
+    members: &[UserId],
+) -> Value {
+    message_json(
+        message,
+        sender,
+        &conversation_name(conversation, members),
+        receiver(members, &sender.id),
+    )
+}
 
-    fn namespace(&self) -> &'static str {
-        "/"
-    }
+/// `user_online_status` of one user.
+fn online_status_json(s: &PresenceStatus) -> Value {
+    json!({
+        "userId": s.user_id,
+        "isOnline": s.online,
+        "lastSeen": s.last_seen_at.map(iso8601),
+    })
+}
 
-    fn handshake_token(
-        &self,
-        _parts: &http::request::Parts,
-        auth: Option<&Value>,
-    ) -> Option<String> {
-        token_value(auth?.get("token"))
-    }
+// --------------------------------------------------------------- encoding
 
-    fn on_connect(&self, actor: &Actor) -> Vec<Out> {
-        vec![Out::Emit(
-            "authenticated",
-            json!({ "userId": actor.id(), "success": true }),
-        )]
-    }
-
-    fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError> {
-        Ok(match event {
-            "join_conversation" => Command::Join {
-                conversation: target(&parse::<ConversationPayload>(payload)?.conversation_id)?,
-            },
-            "leave_conversation" => Command::Leave {
-                conversation: target(&parse::<ConversationPayload>(payload)?.conversation_id)?,
-            },
-            "send_message" => {
-                let p: SendPayload = parse(payload)?;
-                let conversation = target(&p.conversation_id)?;
-                let text = p.content.text.filter(|t| !t.trim().is_empty());
-                let message =
-                    match p.message_type.as_deref().unwrap_or("text") {
-                        "text" => SendMessage {
-                            text: Some(
-                                text.ok_or_else(|| CoreError::invalid("content.text is required"))?,
-                            ),
-                            attachments: vec![],
-                            client_id: p.client_id,
-                            kind: Some(MessageKind::Text),
-                        },
-                        t @ ("image" | "file") => SendMessage {
-                            text,
-                            attachments: vec![p.content.file_url.ok_or_else(|| {
-                                CoreError::invalid("content.fileUrl is required")
-                            })?],
-                            client_id: p.client_id,
-                            kind: Some(if t == "image" {
-                                MessageKind::Image
-                            } else {
-                                MessageKind::File
-                            }),
-                        },
-                        _ => {
-                            return Err(CoreError::invalid(
-                                "messageType must be text, image or file",
-                            ));
-                        }
-                    };
-                Command::Send {
-                    conversation,
-                    message,
-                }
-            }
-            "mark_as_read" => {
-                let p: MarkAsRead = parse(payload)?;
-                Command::ReadMessages {
-                    conversation: target(&p.conversation_id)?,
-                    messages: p.message_ids.unwrap_or_default(),
-                }
-            }
-            "typing_start" | "typing_stop" => Command::Typing {
-                conversation: target(&parse::<ConversationPayload>(payload)?.conversation_id)?,
-                typing: event == "typing_start",
-                recording: false,
-            },
-            "get_online_status" => Command::OnlineStatus {
-                users: vec![parse::<OnlineStatus>(payload)?.user_id],
-            },
-            other => {
-                return Err(CoreError::invalid(format!(
-                    "unknown event {:?}",
-                    other.chars().take(64).collect::<String>()
-                )));
-            }
-        })
-    }
-
-    fn encode(&self, _actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
-        match outcome {
-            Outcome::Joined {
-                conversation: c,
-                members,
-            } => vec![
-                Out::View(c.id),
-                Out::Emit(
-                    "joined_conversation",
-                    json!({
-                        "conversationId": conversation_name(&c.into(), members),
-                        "id": c.id,
-                        "uuid": c.uuid.to_string(),
-                    }),
-                ),
-            ],
-            Outcome::Left(c) => vec![Out::Unview(c.id)],
-            Outcome::Sent {
-                message,
-                sender,
-                conversation,
-                members,
-                ..
-            } => vec![Out::Ack(message_json(
-                message,
-                sender,
-                &conversation_name(conversation, members),
-                receiver(members, &sender.id),
-            ))],
-            Outcome::OnlineStatus(statuses) => statuses
-                .iter()
-                .map(|s| {
-                    Out::Emit(
-                        "user_online_status",
-                        json!({
-                            "userId": s.user_id,
-                            "isOnline": s.online,
-                            "lastSeen": s.last_seen_at.map(iso8601),
-                        }),
-                    )
-                })
-                .collect(),
-            _ => vec![],
-        }
-    }
-
-    fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out> {
-        let message = error.to_string();
-        let code = error.code().as_str();
-        vec![
+fn encode(outcome: &Outcome) -> Vec<Out> {
+    match outcome {
+        Outcome::Joined {
+            conversation: c,
+            members,
+        } => vec![
+            Out::View(c.id),
             Out::Emit(
-                "error",
-                json!({ "message": message, "code": code, "event": event }),
+                "joined_conversation",
+                json!({
+                    "conversationId": conversation_name(&c.into(), members),
+                    "id": c.id,
+                    "uuid": c.uuid.to_string(),
+                }),
             ),
-            Out::Ack(json!({ "error": message, "code": code })),
-        ]
+        ],
+        Outcome::Left(c) => vec![Out::Unview(c.id)],
+        Outcome::Sent {
+            message,
+            sender,
+            conversation,
+            members,
+            ..
+        } => vec![Out::Ack(new_message_json(
+            message,
+            sender,
+            conversation,
+            members,
+        ))],
+        Outcome::OnlineStatus(statuses) => statuses
+            .iter()
+            .map(|s| Out::Emit("user_online_status", online_status_json(s)))
+            .collect(),
+        _ => vec![],
     }
+}
 
-    fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
-        match event {
-            DomainEvent::MessageCreated {
-                conversation,
-                message,
-                sender,
-                members,
-                ..
-            } => {
-                vec![Delivery::Emit {
-                    to: vec![conversation_room(message.conversation_id)],
-                    except: vec![],
-                    event: "new_message",
-                    data: message_json(
-                        message,
-                        sender,
-                        &conversation_name(conversation, members),
-                        receiver(members, &sender.id),
-                    ),
-                    receipt: Some(Receipt::new(message, *conversation, members)),
-                }]
-            }
-            DomainEvent::MessagesDelivered {
-                conversation,
-                message,
-                recipients,
-                up_to_seq,
-                at,
-                members,
-            } => recipients
-                .iter()
-                .filter(|r| **r != message.sender)
-                .map(|recipient| Delivery::Emit {
-                    to: vec![user_room(&message.sender)],
-                    except: vec![],
-                    event: "message_delivered",
-                    data: json!({
-                        "messageId": message.uuid.to_string(),
-                        "conversationId": conversation_name(conversation, members),
-                        "deliveredTo": recipient,
-                        "upToSeq": up_to_seq,
-                        "deliveredAt": iso8601(*at),
-                    }),
-                    receipt: None,
-                })
-                .collect(),
-            DomainEvent::MessagesRead {
-                conversation,
-                reader,
-                up_to_seq,
-                message,
-                at,
-                members,
-            } => vec![Delivery::Emit {
-                to: user_rooms(members, Some(reader)),
-                except: vec![],
-                event: "message_read",
-                data: json!({
-                    "messageIds": [message.uuid.to_string()],
-                    "readBy": reader,
-                    "conversationId": conversation_name(conversation, members),
-                    "upToSeq": up_to_seq,
-                    "readAt": iso8601(*at),
-                }),
-                receipt: None,
-            }],
-            DomainEvent::Typing {
-                conversation,
-                user,
-                typing,
-                members,
-                ..
-            } => vec![Delivery::Emit {
-                to: vec![conversation_room(conversation.id)],
-                except: vec![user_room(&user.id)],
-                event: "user_typing",
-                data: json!({
-                    "conversationId": conversation_name(conversation, members),
-                    "userId": user.id,
-                    "isTyping": typing,
-                }),
-                receipt: None,
-            }],
-            DomainEvent::Presence {
-                user,
-                online,
-                at,
-                audience,
-            } => vec![Delivery::Emit {
-                to: user_rooms(audience, None),
-                except: vec![],
-                event: "user_online_status",
-                data: json!({
-                    "userId": user,
-                    "isOnline": online,
-                    "lastSeen": if *online { Value::Null } else { json!(iso8601(*at)) },
-                }),
-                receipt: None,
-            }],
-            DomainEvent::MemberRemoved {
-                conversation, user, ..
-            } => vec![Delivery::Leave {
-                of: user_room(user),
-                room: conversation_room(conversation.id),
-            }],
-            _ => vec![],
-        }
+// -------------------------------------------------------------- rendering
+
+fn render(event: &DomainEvent) -> Vec<Delivery> {
+    match event {
+        DomainEvent::MessageCreated {
+            conversation,
+            message,
+            sender,
+            members,
+            ..
+        } => vec![Delivery::new_message(
+            vec![conversation_room(message.conversation_id)],
+            "new_message",
+            new_message_json(message, sender, conversation, members),
+            Receipt::new(message, *conversation, members),
+        )],
+        DomainEvent::MessagesDelivered {
+            conversation,
+            message,
+            recipients,
+            up_to_seq,
+            at,
+            members,
+        } => delivered(conversation, message, recipients, *up_to_seq, *at, members),
+        DomainEvent::MessagesRead {
+            conversation,
+            reader,
+            up_to_seq,
+            message,
+            at,
+            members,
+        } => vec![Delivery::to_users(
+            members,
+            Some(reader),
+            "message_read",
+            json!({
+                "messageIds": [message.uuid.to_string()],
+                "readBy": reader,
+                "conversationId": conversation_name(conversation, members),
+                "upToSeq": up_to_seq,
+                "readAt": iso8601(*at),
+            }),
+        )],
+        DomainEvent::Typing {
+            conversation,
+            user,
+            typing,
+            members,
+            ..
+        } => vec![Delivery::to_others_viewing(
+            conversation.id,
+            &user.id,
+            "user_typing",
+            json!({
+                "conversationId": conversation_name(conversation, members),
+                "userId": user.id,
+                "isTyping": typing,
+            }),
+        )],
+        DomainEvent::Presence {
+            user,
+            online,
+            at,
+            audience,
+        } => vec![Delivery::to_users(
+            audience,
+            None,
+            "user_online_status",
+            json!({
+                "userId": user,
+                "isOnline": online,
+                "lastSeen": if *online { Value::Null } else { json!(iso8601(*at)) },
+            }),
+        )],
+        DomainEvent::MemberRemoved {
+            conversation, user, ..
+        } => vec![Delivery::member_removed(conversation.id, user)],
+        _ => vec![],
     }
+}
+
+/// `message_delivered` to the sender's sockets, once per recipient.
+fn delivered(
+    conversation: &ConversationIds,
+    message: &DeliveredMessage,
+    recipients: &[UserId],
+    up_to_seq: i64,
+    at: Millis,
+    members: &[UserId],
+) -> Vec<Delivery> {
+    recipients
+        .iter()
+        .filter(|r| **r != message.sender)
+        .map(|recipient| {
+            Delivery::to_rooms(
+                vec![user_room(&message.sender)],
+                "message_delivered",
+                json!({
+                    "messageId": message.uuid.to_string(),
+                    "conversationId": conversation_name(conversation, members),
+                    "deliveredTo": recipient,
+                    "upToSeq": up_to_seq,
+                    "deliveredAt": iso8601(at),
+                }),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -3,16 +3,17 @@
 //! events answered through acknowledgements, numeric ids. Decisions where
 //! the seed is silent are in `docs/dialects/syarah.md`.
 
+use http::request::Parts;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, Out, Receipt, authorization_header, conversation_room, iso8601, query_param,
-    token_value, user_room, user_rooms,
+    Claim, Delivery, Dialect, Handshake, Out, Receipt, authorization_header, conversation_room,
+    iso8601, parse, query_param, token_value, unknown_event,
 };
 use crate::core::command::{Actor, Command, Outcome, RoomTarget, SendMessage};
 use crate::core::event::DomainEvent;
-use crate::core::views::{ConversationView, FriendView};
+use crate::core::views::{ConversationView, FriendView, HistoryPage};
 use crate::core::{
     ConversationKind, CoreError, Member, Message, MessageKind, RowRef, User, UserId, UserSummary,
 };
@@ -24,9 +25,76 @@ const DEFAULT_PAGE: u32 = 50;
 /// Largest page a client may ask for; larger asks are clamped.
 const MAX_PAGE: u32 = 100;
 
-fn parse<T: serde::de::DeserializeOwned>(payload: &Value) -> Result<T, CoreError> {
-    T::deserialize(payload).map_err(|e| CoreError::invalid(format!("invalid payload: {e}")))
+impl Dialect for Syarah {
+    fn name(&self) -> &'static str {
+        "syarah"
+    }
+
+    fn namespace(&self) -> &'static str {
+        "/"
+    }
+
+    fn handshake(&self) -> Handshake {
+        Handshake {
+            claim: Some(Claim {
+                user: |parts| query_param(parts, "userId").filter(|u| !u.is_empty()),
+                event_token: |payload| {
+                    token_value(payload.get("accessToken"))
+                        .or_else(|| token_value(payload.get("AccessToken")))
+                },
+            }),
+            ..Handshake::new(token)
+        }
+    }
+
+    fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError> {
+        decode(event, payload)
+    }
+
+    fn encode(&self, _actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
+        encode(outcome)
+    }
+
+    fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out> {
+        let message = match error {
+            CoreError::Unauthenticated => {
+                "an access token is required: connect with auth.accessToken or send accessToken in the event".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let code = error.code().as_str();
+        vec![
+            Out::Ack(json!({ "error": message, "code": code })),
+            Out::Emit(
+                "exception",
+                json!({ "event": event, "error": message, "code": code }),
+            ),
+        ]
+    }
+
+    fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
+        render(event)
+    }
 }
+
+/// The handshake's token: in the auth object, else the query, else the
+/// `Authorization` header.
+fn token(parts: &Parts, auth: Option<&Value>) -> Option<String> {
+    let from_auth = auth.and_then(|a| {
+        ["accessToken", "AccessToken", "token", "access_token"]
+            .iter()
+            .find_map(|k| token_value(a.get(*k)))
+    });
+    from_auth
+        .or_else(|| {
+            ["accessToken", "access_token", "AccessToken", "token"]
+                .iter()
+                .find_map(|k| token_value(query_param(parts, k).map(Value::String).as_ref()))
+        })
+        .or_else(|| authorization_header(parts))
+}
+
+// --------------------------------------------------------------- decoding
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -110,12 +178,142 @@ struct RemoveMessage {
     chat_header_id: RowRef,
 }
 
+fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
+    let chat_header = || parse::<ChatHeader>(payload).map(|p| p.chat_header_id.into());
+    Ok(match event {
+        "createMessage" => create_message(parse(payload)?)?,
+        "findAllMessages" => {
+            let p: FindAllMessages = parse(payload)?;
+            let (skip, limit) = page(p.skip_count, p.max_result_count);
+            Command::History {
+                conversation: p.chat_header_id,
+                before: p.last_message_id,
+                skip,
+                limit,
+            }
+        }
+        "findAllChatHeaders" if payload.is_null() => {
+            find_all_chat_headers(FindAllChatHeaders::default())
+        }
+        "findAllChatHeaders" => find_all_chat_headers(parse(payload)?),
+        "getMyChats" => Command::Conversations {
+            catch_up: vec![],
+            direct_only: true,
+            skip: 0,
+            limit: u32::MAX,
+        },
+        "joinRoom" => join_room(parse(payload)?)?,
+        "leaveRoom" => Command::Leave {
+            conversation: chat_header()?,
+        },
+        "roomTyping" => {
+            let p: RoomTyping = parse(payload)?;
+            Command::Typing {
+                conversation: p.chat_header_id.into(),
+                typing: p.is_typing,
+                recording: false,
+            }
+        }
+        "updateMessage" => {
+            let p: UpdateMessage = parse(payload)?;
+            let text = match p.caption {
+                Some(c) if !c.trim().is_empty() => c,
+                _ => p.message,
+            };
+            Command::Edit {
+                message: p.id,
+                text,
+            }
+        }
+        "removeMessage" => remove_message(parse(payload)?)?,
+        "readMessage" => Command::ReadConversation {
+            conversation: chat_header()?,
+        },
+        "getMyFriendships" => Command::Friends,
+        other => return Err(unknown_event(other)),
+    })
+}
+
+/// `(skip, limit)` of a page the client asked for.
 fn page(skip: Option<u32>, max: Option<u32>) -> (u32, u32) {
     (
         skip.unwrap_or(0),
         max.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE),
     )
 }
+
+/// A text, or (`messageType` 1 to 4) a media path in `message` with an
+/// optional caption.
+fn create_message(p: CreateMessage) -> Result<Command, CoreError> {
+    let kind = match p.message_type {
+        None => MessageKind::Text,
+        Some(code) => MessageKind::from_code(code)
+            .ok_or_else(|| CoreError::invalid("messageType must be 0 to 4"))?,
+    };
+    let message = if kind == MessageKind::Text {
+        SendMessage {
+            text: Some(p.message),
+            attachments: vec![],
+            client_id: None,
+            kind: Some(kind),
+        }
+    } else {
+        SendMessage {
+            text: p.caption.filter(|c| !c.trim().is_empty()),
+            attachments: vec![p.message],
+            client_id: None,
+            kind: Some(kind),
+        }
+    };
+    Ok(Command::Send {
+        conversation: p.chat_header_id.into(),
+        message,
+    })
+}
+
+/// A page of chat headers, each with what came after the message the
+/// client last has of it.
+fn find_all_chat_headers(p: FindAllChatHeaders) -> Command {
+    let (skip, limit) = page(p.skip_count, p.max_result_count);
+    Command::Conversations {
+        catch_up: p
+            .rooms_with_last_message_ids
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| (r.chat_header_id, r.last_message_id))
+            .collect(),
+        direct_only: false,
+        skip,
+        limit,
+    }
+}
+
+fn join_room(p: JoinRoom) -> Result<Command, CoreError> {
+    let target = match (p.chat_header_id, p.other_user_id) {
+        (Some(c), _) => RoomTarget::Conversation(c),
+        (None, Some(u)) => RoomTarget::Peer(u),
+        (None, None) => {
+            return Err(CoreError::invalid(
+                "joinRoom needs chatHeaderId or otherUserId",
+            ));
+        }
+    };
+    Ok(Command::OpenRoom { target })
+}
+
+fn remove_message(p: RemoveMessage) -> Result<Command, CoreError> {
+    let messages = match (p.ids, p.id) {
+        (Some(ids), _) if !ids.is_empty() => ids,
+        (_, Some(id)) => vec![id],
+        _ => return Err(CoreError::invalid("removeMessage needs id or ids")),
+    };
+    Ok(Command::DeleteMany {
+        conversation: p.chat_header_id,
+        messages,
+    })
+}
+
+// ------------------------------------------------------------------ shapes
 
 fn user_json(u: &User) -> Value {
     json!({ "id": u.id, "name": u.name(), "avatar": u.avatar_url })
@@ -189,6 +387,7 @@ fn header_json(view: &ConversationView, me: &UserId) -> Value {
     })
 }
 
+/// A direct chat as `getMyChats` shows it.
 fn chat_json(view: &ConversationView, me: &UserId) -> Value {
     let c = &view.summary.conversation;
     let peer = view.peer(me);
@@ -217,388 +416,191 @@ fn friend_json(f: &FriendView) -> Value {
     })
 }
 
-impl Dialect for Syarah {
-    fn name(&self) -> &'static str {
-        "syarah"
-    }
+// --------------------------------------------------------------- encoding
 
-    fn namespace(&self) -> &'static str {
-        "/"
-    }
-
-    fn handshake_token(
-        &self,
-        parts: &http::request::Parts,
-        auth: Option<&Value>,
-    ) -> Option<String> {
-        let from_auth = auth.and_then(|a| {
-            ["accessToken", "AccessToken", "token", "access_token"]
+fn encode(outcome: &Outcome) -> Vec<Out> {
+    match outcome {
+        Outcome::Sent {
+            message, sender, ..
+        } => vec![Out::Ack(message_json(message, Some(summary_json(sender))))],
+        Outcome::History(page) => vec![Out::Ack(history(page))],
+        Outcome::Conversations {
+            me,
+            views,
+            direct_only: true,
+            ..
+        } => vec![Out::Ack(Value::Array(
+            views.iter().map(|v| chat_json(v, me)).collect(),
+        ))],
+        Outcome::Conversations {
+            me, views, total, ..
+        } => {
+            let items: Vec<Value> = views.iter().map(|v| header_json(v, me)).collect();
+            vec![Out::Ack(json!({ "totalCount": total, "items": items }))]
+        }
+        Outcome::RoomOpened { me, view, .. } => room_opened(me, view),
+        Outcome::Joined {
+            conversation: c, ..
+        } => vec![
+            Out::View(c.id),
+            Out::Ack(json!({ "chatHeaderId": c.id, "joined": true })),
+        ],
+        Outcome::Left(c) => vec![
+            Out::Unview(c.id),
+            Out::Ack(json!({ "chatHeaderId": c.id, "left": true })),
+        ],
+        Outcome::Typing {
+            conversation,
+            typing,
+        } => vec![Out::Ack(
+            json!({ "chatHeaderId": conversation.id, "isTyping": typing }),
+        )],
+        Outcome::Edited(m) => vec![Out::Ack(message_json(m, None))],
+        Outcome::Deleted(m) => vec![Out::Ack(json!({ "deleted": [m.id] }))],
+        Outcome::DeletedMany(ms) => vec![Out::Ack(
+            json!({ "deleted": ms.iter().map(|m| m.id).collect::<Vec<_>>() }),
+        )],
+        Outcome::ConversationRead {
+            conversation,
+            up_to_seq,
+        } => vec![Out::Ack(
+            json!({ "chatHeaderId": conversation.id, "readUpToSeq": up_to_seq }),
+        )],
+        Outcome::Read { message, up_to_seq } => vec![Out::Ack(
+            json!({ "chatHeaderId": message.conversation_id, "readUpToSeq": up_to_seq }),
+        )],
+        Outcome::Friends(friends) => vec![Out::Ack(Value::Array(
+            friends.iter().map(friend_json).collect(),
+        ))],
+        Outcome::OnlineStatus(statuses) => vec![Out::Ack(json!(
+            statuses
                 .iter()
-                .find_map(|k| token_value(a.get(*k)))
-        });
-        from_auth
-            .or_else(|| {
-                ["accessToken", "access_token", "AccessToken", "token"]
-                    .iter()
-                    .find_map(|k| token_value(query_param(parts, k).map(Value::String).as_ref()))
-            })
-            .or_else(|| authorization_header(parts))
+                .map(|s| json!({ "userId": s.user_id, "isOnline": s.online }))
+                .collect::<Vec<_>>()
+        ))],
+        Outcome::Departments(_)
+        | Outcome::Rooms { .. }
+        | Outcome::Uploaded(_)
+        | Outcome::Room(_) => vec![Out::Ack(json!({}))],
     }
+}
 
-    fn identity_per_event(&self) -> bool {
-        true
-    }
+/// `findAllMessages`' page: newest first, deleted messages left out.
+fn history(page: &HistoryPage) -> Value {
+    let items: Vec<Value> = page
+        .messages
+        .iter()
+        .rev()
+        .filter(|m| m.deleted_at.is_none())
+        .map(|m| message_json(m, None))
+        .collect();
+    json!({ "totalCount": page.total, "items": items })
+}
 
-    fn claimed_user(&self, parts: &http::request::Parts) -> Option<String> {
-        query_param(parts, "userId").filter(|u| !u.is_empty())
-    }
+/// `joinRoom`: the socket views the room, and is told the room whole.
+fn room_opened(me: &UserId, view: &ConversationView) -> Vec<Out> {
+    let c = &view.summary.conversation;
+    let members: Vec<Value> = view
+        .summary
+        .members
+        .iter()
+        .map(|m| member_json(m, view))
+        .collect();
+    let current = view
+        .summary
+        .members
+        .iter()
+        .find(|m| &m.user_id == me)
+        .map(|m| member_json(m, view));
+    vec![
+        Out::View(c.id),
+        Out::Ack(json!({
+            "chatHeaderId": c.id,
+            "joined": true,
+            "chatHeader": header_json(view, me),
+            "roomMembers": members,
+            "members": members,
+            "currentMember": current,
+            "friendshipStatus": view.friendship.as_ref().map(|f| f.status.as_code()),
+        })),
+    ]
+}
 
-    fn event_token(&self, payload: &Value) -> Option<String> {
-        token_value(payload.get("accessToken")).or_else(|| token_value(payload.get("AccessToken")))
-    }
+// -------------------------------------------------------------- rendering
 
-    fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError> {
-        Ok(match event {
-            "createMessage" => {
-                let p: CreateMessage = parse(payload)?;
-                let kind = match p.message_type {
-                    None => MessageKind::Text,
-                    Some(code) => MessageKind::from_code(code)
-                        .ok_or_else(|| CoreError::invalid("messageType must be 0 to 4"))?,
-                };
-                let message = if kind == MessageKind::Text {
-                    SendMessage {
-                        text: Some(p.message),
-                        attachments: vec![],
-                        client_id: None,
-                        kind: Some(kind),
-                    }
-                } else {
-                    SendMessage {
-                        text: p.caption.filter(|c| !c.trim().is_empty()),
-                        attachments: vec![p.message],
-                        client_id: None,
-                        kind: Some(kind),
-                    }
-                };
-                Command::Send {
-                    conversation: p.chat_header_id.into(),
-                    message,
-                }
-            }
-            "findAllMessages" => {
-                let p: FindAllMessages = parse(payload)?;
-                let (skip, limit) = page(p.skip_count, p.max_result_count);
-                Command::History {
-                    conversation: p.chat_header_id,
-                    before: p.last_message_id,
-                    skip,
-                    limit,
-                }
-            }
-            "findAllChatHeaders" => {
-                let p: FindAllChatHeaders = if payload.is_null() {
-                    FindAllChatHeaders::default()
-                } else {
-                    parse(payload)?
-                };
-                let (skip, limit) = page(p.skip_count, p.max_result_count);
-                Command::Conversations {
-                    catch_up: p
-                        .rooms_with_last_message_ids
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|r| (r.chat_header_id, r.last_message_id))
-                        .collect(),
-                    direct_only: false,
-                    skip,
-                    limit,
-                }
-            }
-            "getMyChats" => Command::Conversations {
-                catch_up: vec![],
-                direct_only: true,
-                skip: 0,
-                limit: u32::MAX,
-            },
-            "joinRoom" => {
-                let p: JoinRoom = parse(payload)?;
-                let target = match (p.chat_header_id, p.other_user_id) {
-                    (Some(c), _) => RoomTarget::Conversation(c),
-                    (None, Some(u)) => RoomTarget::Peer(u),
-                    (None, None) => {
-                        return Err(CoreError::invalid(
-                            "joinRoom needs chatHeaderId or otherUserId",
-                        ));
-                    }
-                };
-                Command::OpenRoom { target }
-            }
-            "leaveRoom" => Command::Leave {
-                conversation: parse::<ChatHeader>(payload)?.chat_header_id.into(),
-            },
-            "roomTyping" => {
-                let p: RoomTyping = parse(payload)?;
-                Command::Typing {
-                    conversation: p.chat_header_id.into(),
-                    typing: p.is_typing,
-                    recording: false,
-                }
-            }
-            "updateMessage" => {
-                let p: UpdateMessage = parse(payload)?;
-                let text = match p.caption {
-                    Some(c) if !c.trim().is_empty() => c,
-                    _ => p.message,
-                };
-                Command::Edit {
-                    message: p.id,
-                    text,
-                }
-            }
-            "removeMessage" => {
-                let p: RemoveMessage = parse(payload)?;
-                let messages = match (p.ids, p.id) {
-                    (Some(ids), _) if !ids.is_empty() => ids,
-                    (_, Some(id)) => vec![id],
-                    _ => return Err(CoreError::invalid("removeMessage needs id or ids")),
-                };
-                Command::DeleteMany {
-                    conversation: p.chat_header_id,
-                    messages,
-                }
-            }
-            "readMessage" => Command::ReadConversation {
-                conversation: parse::<ChatHeader>(payload)?.chat_header_id.into(),
-            },
-            "getMyFriendships" => Command::Friends,
-            other => {
-                return Err(CoreError::invalid(format!(
-                    "unknown event {:?}",
-                    other.chars().take(64).collect::<String>()
-                )));
-            }
-        })
-    }
-
-    fn encode(&self, _actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
-        match outcome {
-            Outcome::Sent {
-                message, sender, ..
-            } => {
-                vec![Out::Ack(message_json(message, Some(summary_json(sender))))]
-            }
-            Outcome::History(page) => {
-                let items: Vec<Value> = page
-                    .messages
-                    .iter()
-                    .rev()
-                    .filter(|m| m.deleted_at.is_none())
-                    .map(|m| message_json(m, None))
-                    .collect();
-                vec![Out::Ack(
-                    json!({ "totalCount": page.total, "items": items }),
-                )]
-            }
-            Outcome::Conversations {
-                me,
-                views,
-                total,
-                direct_only,
-            } => {
-                if *direct_only {
-                    vec![Out::Ack(Value::Array(
-                        views.iter().map(|v| chat_json(v, me)).collect(),
-                    ))]
-                } else {
-                    let items: Vec<Value> = views.iter().map(|v| header_json(v, me)).collect();
-                    vec![Out::Ack(json!({ "totalCount": total, "items": items }))]
-                }
-            }
-            Outcome::RoomOpened { me, view, .. } => {
-                let c = &view.summary.conversation;
-                let members: Vec<Value> = view
-                    .summary
-                    .members
-                    .iter()
-                    .map(|m| member_json(m, view))
-                    .collect();
-                let current = view
-                    .summary
-                    .members
-                    .iter()
-                    .find(|m| &m.user_id == me)
-                    .map(|m| member_json(m, view));
-                vec![
-                    Out::View(c.id),
-                    Out::Ack(json!({
-                        "chatHeaderId": c.id,
-                        "joined": true,
-                        "chatHeader": header_json(view, me),
-                        "roomMembers": members,
-                        "members": members,
-                        "currentMember": current,
-                        "friendshipStatus": view.friendship.as_ref().map(|f| f.status.as_code()),
-                    })),
-                ]
-            }
-            Outcome::Joined {
-                conversation: c, ..
-            } => vec![
-                Out::View(c.id),
-                Out::Ack(json!({ "chatHeaderId": c.id, "joined": true })),
-            ],
-            Outcome::Left(c) => vec![
-                Out::Unview(c.id),
-                Out::Ack(json!({ "chatHeaderId": c.id, "left": true })),
-            ],
-            Outcome::Typing {
-                conversation,
-                typing,
-            } => {
-                vec![Out::Ack(
-                    json!({ "chatHeaderId": conversation.id, "isTyping": typing }),
-                )]
-            }
-            Outcome::Edited(m) => vec![Out::Ack(message_json(m, None))],
-            Outcome::Deleted(m) => vec![Out::Ack(json!({ "deleted": [m.id] }))],
-            Outcome::DeletedMany(ms) => {
-                vec![Out::Ack(
-                    json!({ "deleted": ms.iter().map(|m| m.id).collect::<Vec<_>>() }),
-                )]
-            }
-            Outcome::ConversationRead {
-                conversation,
-                up_to_seq,
-            } => {
-                vec![Out::Ack(
-                    json!({ "chatHeaderId": conversation.id, "readUpToSeq": up_to_seq }),
-                )]
-            }
-            Outcome::Read { message, up_to_seq } => {
-                vec![Out::Ack(
-                    json!({ "chatHeaderId": message.conversation_id, "readUpToSeq": up_to_seq }),
-                )]
-            }
-            Outcome::Friends(friends) => {
-                vec![Out::Ack(Value::Array(
-                    friends.iter().map(friend_json).collect(),
-                ))]
-            }
-            Outcome::OnlineStatus(statuses) => vec![Out::Ack(json!(
-                statuses
-                    .iter()
-                    .map(|s| json!({ "userId": s.user_id, "isOnline": s.online }))
-                    .collect::<Vec<_>>()
-            ))],
-            Outcome::Departments(_)
-            | Outcome::Rooms { .. }
-            | Outcome::Uploaded(_)
-            | Outcome::Room(_) => {
-                vec![Out::Ack(json!({}))]
-            }
-        }
-    }
-
-    fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out> {
-        let message = match error {
-            CoreError::Unauthenticated => {
-                "an access token is required: connect with auth.accessToken or send accessToken in the event".to_owned()
-            }
-            other => other.to_string(),
-        };
-        let code = error.code().as_str();
-        vec![
-            Out::Ack(json!({ "error": message, "code": code })),
-            Out::Emit(
-                "exception",
-                json!({ "event": event, "error": message, "code": code }),
-            ),
-        ]
-    }
-
-    fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
-        match event {
-            DomainEvent::MessageCreated {
-                conversation,
-                message,
-                sender,
-                members,
-                ..
-            } => vec![Delivery::Emit {
-                receipt: Some(Receipt::new(message, *conversation, members)),
-                to: vec![conversation_room(message.conversation_id)],
-                except: vec![],
-                event: "message",
-                data: json!({
-                    "chatMessage": message_json(message, Some(summary_json(sender))),
-                    "chatHeaderId": message.conversation_id,
-                }),
-            }],
-            DomainEvent::MessageEdited { message, .. } => vec![Delivery::to_conversation(
-                message.conversation_id,
-                "messageUpdated",
-                message_json(message, None),
-            )],
-            DomainEvent::MessageDeleted { message, .. } => vec![Delivery::to_conversation(
-                message.conversation_id,
-                "messageDeleted",
-                json!(message.id),
-            )],
-            DomainEvent::MessagesRead {
-                conversation,
-                reader,
-                members,
-                ..
-            } => vec![Delivery::Emit {
-                receipt: None,
-                to: user_rooms(members, Some(reader)),
-                except: vec![],
-                event: "messageHasBeenRead",
-                data: json!(conversation.id),
-            }],
-            DomainEvent::Typing {
-                conversation,
-                user,
-                typing,
-                ..
-            } => vec![Delivery::Emit {
-                receipt: None,
-                to: vec![conversation_room(conversation.id)],
-                except: vec![user_room(&user.id)],
-                event: "typing",
-                data: json!({ "name": user.name(), "isTyping": typing, "chatHeaderId": conversation.id }),
-            }],
-            DomainEvent::Presence {
-                user,
-                online,
-                audience,
-                ..
-            } => vec![Delivery::Emit {
-                receipt: None,
-                to: user_rooms(audience, None),
-                except: vec![],
-                event: "clientStatus",
-                data: json!({ "userId": user, "clientType": "user", "activeNow": online }),
-            }],
-            DomainEvent::MemberAdded {
-                conversation,
-                user,
-                members,
-            } => vec![Delivery::Emit {
-                receipt: None,
-                to: user_rooms(members, Some(user)),
-                except: vec![],
-                event: "onMemberJoin",
-                data: json!({ "chatHeaderId": conversation.id, "userId": user }),
-            }],
-            DomainEvent::MemberRemoved {
-                conversation, user, ..
-            } => vec![Delivery::Leave {
-                of: user_room(user),
-                room: conversation_room(conversation.id),
-            }],
-            _ => vec![],
-        }
+fn render(event: &DomainEvent) -> Vec<Delivery> {
+    match event {
+        DomainEvent::MessageCreated {
+            conversation,
+            message,
+            sender,
+            members,
+            ..
+        } => vec![Delivery::new_message(
+            vec![conversation_room(message.conversation_id)],
+            "message",
+            json!({
+                "chatMessage": message_json(message, Some(summary_json(sender))),
+                "chatHeaderId": message.conversation_id,
+            }),
+            Receipt::new(message, *conversation, members),
+        )],
+        DomainEvent::MessageEdited { message, .. } => vec![Delivery::to_conversation(
+            message.conversation_id,
+            "messageUpdated",
+            message_json(message, None),
+        )],
+        DomainEvent::MessageDeleted { message, .. } => vec![Delivery::to_conversation(
+            message.conversation_id,
+            "messageDeleted",
+            json!(message.id),
+        )],
+        DomainEvent::MessagesRead {
+            conversation,
+            reader,
+            members,
+            ..
+        } => vec![Delivery::to_users(
+            members,
+            Some(reader),
+            "messageHasBeenRead",
+            json!(conversation.id),
+        )],
+        DomainEvent::Typing {
+            conversation,
+            user,
+            typing,
+            ..
+        } => vec![Delivery::to_others_viewing(
+            conversation.id,
+            &user.id,
+            "typing",
+            json!({ "name": user.name(), "isTyping": typing, "chatHeaderId": conversation.id }),
+        )],
+        DomainEvent::Presence {
+            user,
+            online,
+            audience,
+            ..
+        } => vec![Delivery::to_users(
+            audience,
+            None,
+            "clientStatus",
+            json!({ "userId": user, "clientType": "user", "activeNow": online }),
+        )],
+        DomainEvent::MemberAdded {
+            conversation,
+            user,
+            members,
+        } => vec![Delivery::to_users(
+            members,
+            Some(user),
+            "onMemberJoin",
+            json!({ "chatHeaderId": conversation.id, "userId": user }),
+        )],
+        DomainEvent::MemberRemoved {
+            conversation, user, ..
+        } => vec![Delivery::member_removed(conversation.id, user)],
+        _ => vec![],
     }
 }

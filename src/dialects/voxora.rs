@@ -9,12 +9,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, Out, Receipt, authorization_header, conversation_room, iso8601, query_param,
-    token_value, user_room, user_rooms,
+    Admission, Delivery, Dialect, Handshake, Out, Receipt, auth_token, authorization_header,
+    conversation_room, iso8601, parse, query_param, unknown_event, user_room, user_rooms,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome, SendMessage};
 use crate::core::event::DomainEvent;
-use crate::core::{CoreError, Message, MessageKind, RowRef, UserSummary};
+use crate::core::{Conversation, CoreError, Message, MessageKind, RowRef, UserSummary};
 
 /// The main namespace.
 pub struct Voxora;
@@ -22,14 +22,109 @@ pub struct Voxora;
 /// The `/department` namespace: one department's agents.
 pub struct Department;
 
+/// The client event that carries a file whole, as binary.
+const UPLOAD_EVENT: &str = "file_upload";
+
+impl Dialect for Voxora {
+    fn name(&self) -> &'static str {
+        "voxora"
+    }
+
+    fn namespace(&self) -> &'static str {
+        "/"
+    }
+
+    /// A socket joins the rooms of its user's conversations and
+    /// departments before it is connected.
+    fn handshake(&self) -> Handshake {
+        Handshake {
+            admission: Some(Admission {
+                command: |_parts| Ok(Command::Rooms),
+                refusal: CoreError::to_string,
+            }),
+            upload_event: Some(UPLOAD_EVENT),
+            ..Handshake::new(token)
+        }
+    }
+
+    fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError> {
+        decode(event, payload)
+    }
+
+    fn encode(&self, actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
+        encode(actor, outcome)
+    }
+
+    fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out> {
+        encode_error(event, error)
+    }
+
+    fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
+        render(event)
+    }
+}
+
+impl Dialect for Department {
+    fn name(&self) -> &'static str {
+        "voxora"
+    }
+
+    fn namespace(&self) -> &'static str {
+        "/department"
+    }
+
+    /// Only the agents of the department named in the query connect.
+    fn handshake(&self) -> Handshake {
+        Handshake {
+            admission: Some(Admission {
+                command: agent_of,
+                refusal: |error| match error {
+                    CoreError::NotFound(_) => "not an agent of this department".to_owned(),
+                    other => other.to_string(),
+                },
+            }),
+            upload_event: Some(UPLOAD_EVENT),
+            ..Handshake::new(token)
+        }
+    }
+
+    fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError> {
+        decode(event, payload)
+    }
+
+    fn encode(&self, actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
+        encode(actor, outcome)
+    }
+
+    fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out> {
+        encode_error(event, error)
+    }
+
+    fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
+        render_department(event)
+    }
+}
+
 /// The seed's room of a department's agents.
 pub fn department_room(department_id: i64) -> String {
     format!("dept_{department_id}")
 }
 
-fn parse<T: serde::de::DeserializeOwned>(payload: &Value) -> Result<T, CoreError> {
-    T::deserialize(payload).map_err(|e| CoreError::invalid(format!("invalid payload: {e}")))
+/// The handshake's token: `auth.token`, else the `Authorization` header.
+fn token(parts: &http::request::Parts, auth: Option<&Value>) -> Option<String> {
+    auth_token(auth).or_else(|| authorization_header(parts))
 }
+
+/// `/department`'s admission: the department in the query, of which the
+/// user must be an agent.
+fn agent_of(parts: &http::request::Parts) -> Result<Command, String> {
+    let department = query_param(parts, "departmentId")
+        .and_then(|v| RowRef::from_json(&Value::String(v)).ok())
+        .ok_or_else(|| "departmentId is required: not an agent of this department".to_owned())?;
+    Ok(Command::AgentOf { department })
+}
+
+// --------------------------------------------------------------- decoding
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -48,59 +143,47 @@ struct SendPayload {
     client_id: Option<String>,
 }
 
-fn conversation(payload: &Value) -> Result<ConversationTarget, CoreError> {
-    Ok(ConversationTarget::Ref(
-        parse::<ConversationPayload>(payload)?.conversation_id,
-    ))
-}
-
 fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
+    let conversation = || {
+        parse::<ConversationPayload>(payload).map(|p| ConversationTarget::Ref(p.conversation_id))
+    };
     Ok(match event {
-        "send_message" => {
-            let p: SendPayload = parse(payload)?;
-            let message = match p.kind.as_deref().unwrap_or("text") {
-                "text" => SendMessage {
-                    text: Some(p.content),
-                    attachments: vec![],
-                    client_id: p.client_id,
-                    kind: Some(MessageKind::Text),
-                },
-                t @ ("image" | "file") => SendMessage {
-                    text: None,
-                    attachments: vec![p.content],
-                    client_id: p.client_id,
-                    kind: Some(if t == "image" {
-                        MessageKind::Image
-                    } else {
-                        MessageKind::File
-                    }),
-                },
-                _ => return Err(CoreError::invalid("type must be text, image or file")),
-            };
-            Command::Send {
-                conversation: ConversationTarget::Ref(p.conversation_id),
-                message,
-            }
-        }
+        "send_message" => send_message(parse(payload)?)?,
         "typing_start" | "typing_stop" => Command::Typing {
-            conversation: conversation(payload)?,
+            conversation: conversation()?,
             typing: event == "typing_start",
             recording: false,
         },
         "join_conversation" => Command::Join {
-            conversation: conversation(payload)?,
+            conversation: conversation()?,
         },
         "leave_conversation" => Command::Leave {
-            conversation: conversation(payload)?,
+            conversation: conversation()?,
         },
-        other => {
-            return Err(CoreError::invalid(format!(
-                "unknown event {:?}",
-                other.chars().take(64).collect::<String>()
-            )));
-        }
+        other => return Err(unknown_event(other)),
     })
 }
+
+/// A text, or an image or file whose URL is the `content`.
+fn send_message(p: SendPayload) -> Result<Command, CoreError> {
+    let (kind, text, attachments) = match p.kind.as_deref().unwrap_or("text") {
+        "text" => (MessageKind::Text, Some(p.content), vec![]),
+        "image" => (MessageKind::Image, None, vec![p.content]),
+        "file" => (MessageKind::File, None, vec![p.content]),
+        _ => return Err(CoreError::invalid("type must be text, image or file")),
+    };
+    Ok(Command::Send {
+        conversation: ConversationTarget::Ref(p.conversation_id),
+        message: SendMessage {
+            text,
+            attachments,
+            client_id: p.client_id,
+            kind: Some(kind),
+        },
+    })
+}
+
+// ------------------------------------------------------------------ shapes
 
 /// A message as `new_message` shows it: for images and files, `content` is
 /// the attachment's URL.
@@ -129,6 +212,21 @@ pub fn message_json(m: &Message, sender: &UserSummary) -> Value {
         "updatedAt": iso8601(m.edited_at.unwrap_or(m.created_at)),
     })
 }
+
+/// The conversation object of `new_conversation`.
+fn conversation_json(c: &Conversation) -> Value {
+    json!({
+        "id": c.id.to_string(),
+        "uuid": c.uuid.to_string(),
+        "departmentId": c.department_id.map(|d| d.to_string()),
+        "title": c.title,
+        "createdBy": c.created_by,
+        "visitor": { "id": c.created_by },
+        "createdAt": iso8601(c.created_at),
+    })
+}
+
+// --------------------------------------------------------------- encoding
 
 fn encode(actor: &Actor, outcome: &Outcome) -> Vec<Out> {
     match outcome {
@@ -190,21 +288,93 @@ fn encode_error(event: &str, error: &CoreError) -> Vec<Out> {
     vec![told, Out::Ack(json!({ "error": message, "code": code }))]
 }
 
-fn handshake_token(parts: &http::request::Parts, auth: Option<&Value>) -> Option<String> {
-    token_value(auth.and_then(|a| a.get("token"))).or_else(|| authorization_header(parts))
-}
+// -------------------------------------------------------------- rendering
 
-/// The conversation object of `new_conversation`.
-fn conversation_json(c: &crate::core::Conversation) -> Value {
-    json!({
-        "id": c.id.to_string(),
-        "uuid": c.uuid.to_string(),
-        "departmentId": c.department_id.map(|d| d.to_string()),
-        "title": c.title,
-        "createdBy": c.created_by,
-        "visitor": { "id": c.created_by },
-        "createdAt": iso8601(c.created_at),
-    })
+fn render(event: &DomainEvent) -> Vec<Delivery> {
+    match event {
+        DomainEvent::MessageCreated {
+            conversation,
+            message,
+            sender,
+            department,
+            members,
+            ..
+        } => {
+            let mut to = vec![conversation_room(message.conversation_id)];
+            to.extend(department.map(department_room));
+            vec![
+                Delivery::new_message(
+                    to,
+                    "new_message",
+                    message_json(message, sender),
+                    Receipt::new(message, *conversation, members),
+                ),
+                // After the room heard of it, as the seed's server does.
+                Delivery::to_rooms(
+                    vec![user_room(&sender.id)],
+                    "message_delivered",
+                    json!(message.id.to_string()),
+                ),
+            ]
+        }
+        DomainEvent::Typing {
+            conversation,
+            user,
+            typing,
+            ..
+        } => vec![Delivery::to_others_viewing(
+            conversation.id,
+            &user.id,
+            "user_typing",
+            json!({
+                "userId": user.id,
+                "userName": user.name(),
+                "conversationId": conversation.id.to_string(),
+                "isTyping": typing,
+            }),
+        )],
+        DomainEvent::Presence {
+            user,
+            online,
+            audience,
+            ..
+        } => vec![Delivery::to_users(
+            audience,
+            None,
+            if *online {
+                "user_online"
+            } else {
+                "user_offline"
+            },
+            json!({ "userId": user }),
+        )],
+        DomainEvent::ConversationCreated {
+            conversation,
+            members,
+        } => {
+            let mut out = vec![Delivery::Join {
+                of: user_rooms(members, None),
+                room: conversation_room(conversation.id),
+            }];
+            out.extend(render_department(event));
+            out
+        }
+        DomainEvent::MemberAdded {
+            conversation, user, ..
+        } => vec![Delivery::Join {
+            of: vec![user_room(user)],
+            room: conversation_room(conversation.id),
+        }],
+        DomainEvent::MemberRemoved {
+            conversation, user, ..
+        } => vec![Delivery::member_removed(conversation.id, user)],
+        DomainEvent::AgentAdded { department, user } => vec![Delivery::Join {
+            of: vec![user_room(user)],
+            room: department_room(*department),
+        }],
+        DomainEvent::AgentRemoved { .. } => render_department(event),
+        _ => vec![],
+    }
 }
 
 /// What the agents of a department hear: new support conversations and
@@ -212,13 +382,11 @@ fn conversation_json(c: &crate::core::Conversation) -> Value {
 fn render_department(event: &DomainEvent) -> Vec<Delivery> {
     match event {
         DomainEvent::ConversationCreated { conversation, .. } => match conversation.department_id {
-            Some(d) => vec![Delivery::Emit {
-                to: vec![department_room(d)],
-                except: vec![],
-                event: "new_conversation",
-                data: conversation_json(conversation),
-                receipt: None,
-            }],
+            Some(d) => vec![Delivery::to_rooms(
+                vec![department_room(d)],
+                "new_conversation",
+                conversation_json(conversation),
+            )],
             None => vec![],
         },
         DomainEvent::MessageCreated {
@@ -226,206 +394,16 @@ fn render_department(event: &DomainEvent) -> Vec<Delivery> {
             sender,
             department: Some(d),
             ..
-        } => vec![Delivery::Emit {
-            to: vec![department_room(*d)],
-            except: vec![],
-            event: "new_message",
-            data: message_json(message, sender),
-            receipt: None,
-        }],
+        } => vec![Delivery::to_rooms(
+            vec![department_room(*d)],
+            "new_message",
+            message_json(message, sender),
+        )],
         DomainEvent::AgentRemoved { department, user } => vec![Delivery::Leave {
             of: user_room(user),
             room: department_room(*department),
         }],
         _ => vec![],
-    }
-}
-
-impl Dialect for Voxora {
-    fn name(&self) -> &'static str {
-        "voxora"
-    }
-
-    fn namespace(&self) -> &'static str {
-        "/"
-    }
-
-    fn handshake_token(
-        &self,
-        parts: &http::request::Parts,
-        auth: Option<&Value>,
-    ) -> Option<String> {
-        handshake_token(parts, auth)
-    }
-
-    fn admission(&self, _parts: &http::request::Parts) -> Result<Option<Command>, String> {
-        Ok(Some(Command::Rooms))
-    }
-
-    fn upload_event(&self) -> Option<&'static str> {
-        Some("file_upload")
-    }
-
-    fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError> {
-        decode(event, payload)
-    }
-
-    fn encode(&self, actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
-        encode(actor, outcome)
-    }
-
-    fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out> {
-        encode_error(event, error)
-    }
-
-    fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
-        match event {
-            DomainEvent::MessageCreated {
-                conversation,
-                message,
-                sender,
-                department,
-                members,
-                ..
-            } => {
-                let mut to = vec![conversation_room(message.conversation_id)];
-                to.extend(department.map(department_room));
-                vec![
-                    Delivery::Emit {
-                        to,
-                        except: vec![],
-                        event: "new_message",
-                        data: message_json(message, sender),
-                        receipt: Some(Receipt::new(message, *conversation, members)),
-                    },
-                    // After the room heard of it, as the seed's server does.
-                    Delivery::Emit {
-                        to: vec![user_room(&sender.id)],
-                        except: vec![],
-                        event: "message_delivered",
-                        data: json!(message.id.to_string()),
-                        receipt: None,
-                    },
-                ]
-            }
-            DomainEvent::Typing {
-                conversation,
-                user,
-                typing,
-                ..
-            } => vec![Delivery::Emit {
-                to: vec![conversation_room(conversation.id)],
-                except: vec![user_room(&user.id)],
-                event: "user_typing",
-                data: json!({
-                    "userId": user.id,
-                    "userName": user.name(),
-                    "conversationId": conversation.id.to_string(),
-                    "isTyping": typing,
-                }),
-                receipt: None,
-            }],
-            DomainEvent::Presence {
-                user,
-                online,
-                audience,
-                ..
-            } => vec![Delivery::Emit {
-                to: user_rooms(audience, None),
-                except: vec![],
-                event: if *online {
-                    "user_online"
-                } else {
-                    "user_offline"
-                },
-                data: json!({ "userId": user }),
-                receipt: None,
-            }],
-            DomainEvent::ConversationCreated {
-                conversation,
-                members,
-            } => {
-                let mut out = vec![Delivery::Join {
-                    of: user_rooms(members, None),
-                    room: conversation_room(conversation.id),
-                }];
-                out.extend(render_department(event));
-                out
-            }
-            DomainEvent::MemberAdded {
-                conversation, user, ..
-            } => vec![Delivery::Join {
-                of: vec![user_room(user)],
-                room: conversation_room(conversation.id),
-            }],
-            DomainEvent::MemberRemoved {
-                conversation, user, ..
-            } => vec![Delivery::Leave {
-                of: user_room(user),
-                room: conversation_room(conversation.id),
-            }],
-            DomainEvent::AgentAdded { department, user } => vec![Delivery::Join {
-                of: vec![user_room(user)],
-                room: department_room(*department),
-            }],
-            DomainEvent::AgentRemoved { .. } => render_department(event),
-            _ => vec![],
-        }
-    }
-}
-
-impl Dialect for Department {
-    fn name(&self) -> &'static str {
-        "voxora"
-    }
-
-    fn namespace(&self) -> &'static str {
-        "/department"
-    }
-
-    fn handshake_token(
-        &self,
-        parts: &http::request::Parts,
-        auth: Option<&Value>,
-    ) -> Option<String> {
-        handshake_token(parts, auth)
-    }
-
-    /// Only the agents of the department named in the query connect.
-    fn admission(&self, parts: &http::request::Parts) -> Result<Option<Command>, String> {
-        let department = query_param(parts, "departmentId")
-            .and_then(|v| RowRef::from_json(&Value::String(v)).ok())
-            .ok_or_else(|| {
-                "departmentId is required: not an agent of this department".to_owned()
-            })?;
-        Ok(Some(Command::AgentOf { department }))
-    }
-
-    fn refusal(&self, error: &CoreError) -> String {
-        match error {
-            CoreError::NotFound(_) => "not an agent of this department".to_owned(),
-            other => other.to_string(),
-        }
-    }
-
-    fn upload_event(&self) -> Option<&'static str> {
-        Some("file_upload")
-    }
-
-    fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError> {
-        decode(event, payload)
-    }
-
-    fn encode(&self, actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
-        encode(actor, outcome)
-    }
-
-    fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out> {
-        encode_error(event, error)
-    }
-
-    fn render(&self, event: &DomainEvent) -> Vec<Delivery> {
-        render_department(event)
     }
 }
 
