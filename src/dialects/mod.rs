@@ -19,6 +19,8 @@ pub mod dozaar;
 pub mod jobspare;
 pub mod shared;
 pub mod syarah;
+#[cfg(test)]
+mod testing;
 pub mod vchat;
 pub mod voxora;
 

@@ -34,7 +34,8 @@ pub(super) async fn authenticate<D: Dialect, A: Adapter>(
         })
 }
 
-/// A dialect whose clients claim a user connects them without a token.
+/// The checks of [`authenticate`], refusals in English. A client that
+/// claims a user may connect without a token.
 async fn check<D: Dialect, A: Adapter>(
     s: &SocketRef<A>,
     auth: Option<Value>,

@@ -604,3 +604,6 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
         _ => vec![],
     }
 }
+
+#[cfg(test)]
+mod tests;
