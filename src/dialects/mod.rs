@@ -25,8 +25,8 @@ pub mod vchat;
 pub mod voxora;
 
 pub use shared::{
-    auth_token, authorization_header, conversation_room, iso8601, query_param, room_conversation,
-    token_value, user_room, user_rooms,
+    auth_token, authorization_header, conversation_room, header_else_auth_token, iso8601,
+    query_param, room_conversation, token_value, user_room, user_rooms,
 };
 
 /// A dialect: the table between its clients' events and the core, on one

@@ -46,6 +46,14 @@ pub fn authorization_header(parts: &http::request::Parts) -> Option<String> {
     (!token.is_empty()).then(|| token.to_owned())
 }
 
+/// The token in the `Authorization` header, else in `auth.token`.
+pub fn header_else_auth_token(
+    parts: &http::request::Parts,
+    auth: Option<&Value>,
+) -> Option<String> {
+    authorization_header(parts).or_else(|| auth_token(auth))
+}
+
 /// `token` of the handshake's auth object (`io(url, { auth: { token } })`).
 pub fn auth_token(auth: Option<&Value>) -> Option<String> {
     token_value(auth?.get("token"))

@@ -1,11 +1,11 @@
 //! The Socket.IO runtime every dialect shares. [`attach`] serves a dialect
 //! on its namespace: the handshake is checked as the dialect's
-//! [`Handshake`](crate::dialects::Handshake) says ([`handshake`]); each
+//! [`Handshake`](crate::dialects::Handshake) says (`handshake.rs`); each
 //! socket's events are handled in order by one worker that runs them through
-//! the dialect's table and the core ([`worker`], [`payload`]) and carries out
-//! the answers on the socket ([`outs`]); domain events are rendered onto the
-//! dialect's rooms ([`delivery`]). Nothing here knows one dialect from
-//! another.
+//! the dialect's table and the core (`worker.rs`, `payload.rs`) and carries
+//! out the answers on the socket (`outs.rs`); domain events are rendered
+//! onto the dialect's rooms (`delivery.rs`). Nothing here knows one dialect
+//! from another.
 
 use serde_json::Value;
 use socketioxide::SocketIo;

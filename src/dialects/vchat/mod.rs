@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, Handshake, Language, Out, Receipt, auth_token, authorization_header,
-    conversation_room, parse, unknown_event,
+    Delivery, Dialect, Handshake, Language, Out, Receipt, conversation_room,
+    header_else_auth_token, parse, unknown_event,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome};
 use crate::core::event::DomainEvent;
@@ -236,7 +236,7 @@ fn handshake() -> Handshake {
             errors: |parts, event, error| errors(language(parts), event, error),
             refusal: |parts, message| language(parts).refusal(message),
         }),
-        ..Handshake::new(|parts, auth| authorization_header(parts).or_else(|| auth_token(auth)))
+        ..Handshake::new(header_else_auth_token)
     }
 }
 

@@ -13,8 +13,8 @@ use super::{
     conversation_room, iso8601, parse, query_param, unknown_event, user_room, user_rooms,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome, SendMessage};
-use crate::core::event::DomainEvent;
-use crate::core::{Conversation, CoreError, Message, MessageKind, RowRef, UserSummary};
+use crate::core::event::{ConversationIds, DomainEvent};
+use crate::core::{Conversation, CoreError, Message, MessageKind, RowRef, UserId, UserSummary};
 
 /// The main namespace.
 pub struct Voxora;
@@ -299,24 +299,7 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
             department,
             members,
             ..
-        } => {
-            let mut to = vec![conversation_room(message.conversation_id)];
-            to.extend(department.map(department_room));
-            vec![
-                Delivery::new_message(
-                    to,
-                    "new_message",
-                    message_json(message, sender),
-                    Receipt::new(message, *conversation, members),
-                ),
-                // After the room heard of it, as the seed's server does.
-                Delivery::to_rooms(
-                    vec![user_room(&sender.id)],
-                    "message_delivered",
-                    json!(message.id.to_string()),
-                ),
-            ]
-        }
+        } => new_message(*conversation, message, sender, *department, members),
         DomainEvent::Typing {
             conversation,
             user,
@@ -375,6 +358,33 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
         DomainEvent::AgentRemoved { .. } => render_department(event),
         _ => vec![],
     }
+}
+
+/// A new message: `new_message` to its conversation's room (and its
+/// department's agents), then `message_delivered` to its sender.
+fn new_message(
+    conversation: ConversationIds,
+    message: &Message,
+    sender: &UserSummary,
+    department: Option<i64>,
+    members: &[UserId],
+) -> Vec<Delivery> {
+    let mut to = vec![conversation_room(message.conversation_id)];
+    to.extend(department.map(department_room));
+    vec![
+        Delivery::new_message(
+            to,
+            "new_message",
+            message_json(message, sender),
+            Receipt::new(message, conversation, members),
+        ),
+        // After the room heard of it, as the seed's server does.
+        Delivery::to_rooms(
+            vec![user_room(&sender.id)],
+            "message_delivered",
+            json!(message.id.to_string()),
+        ),
+    ]
 }
 
 /// What the agents of a department hear: new support conversations and
