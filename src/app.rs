@@ -24,10 +24,11 @@ use crate::core::error::StoreError;
 use crate::core::service::{Limits, Service};
 use crate::dialects::vchat::{VChat, VChatMessage};
 use crate::dialects::voxora::{Department, Voxora};
-use crate::dialects::{dozaar::Dozaar, jobspare::JobSpare, socket, syarah::Syarah};
+use crate::dialects::{dozaar::Dozaar, jobspare::JobSpare, syarah::Syarah};
 use crate::fanout::Bus;
 use crate::fanout::cluster::typing::RemoteTyping;
 use crate::fanout::cluster::{Cluster, ClusterError, events};
+use crate::socket;
 use crate::state::AppState;
 use crate::store;
 

@@ -11,5 +11,6 @@ pub mod fanout;
 pub mod http;
 pub mod media;
 pub mod push;
+pub mod socket;
 pub mod state;
 pub mod store;

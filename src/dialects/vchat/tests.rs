@@ -1,0 +1,363 @@
+//! V Chat's tables, both namespaces: the handshake (raw token, errors in
+//! the client's language), events in, commands out; outcomes, errors and
+//! domain events in, emits out; and any JSON decodes without a panic.
+
+use proptest::prelude::*;
+use serde_json::json;
+
+use super::*;
+use crate::core::views::HistoryPage;
+use crate::core::{ConversationKind, Friendship, FriendshipStatus, Message};
+use crate::dialects::testing::*;
+
+const EVENTS: &[&str] = &["join", "typing", "load_more"];
+
+const KEYS: &[&str] = &["roomId", "status", "beforeMessageId"];
+
+fn typing_in(room: i64, typing: bool, recording: bool) -> Command {
+    Command::Typing {
+        conversation: ConversationTarget::Ref(row(room)),
+        typing,
+        recording,
+    }
+}
+
+fn view_room(room: i64) -> Command {
+    Command::ViewRoom {
+        conversation: row(room),
+        limit: PAGE,
+    }
+}
+
+#[test]
+fn the_token_is_the_raw_authorization_header() {
+    let token = VChat.handshake().token;
+    let raw = request("/socket.io/", &[("authorization", "abc.def")]);
+    assert_eq!(token(&raw, None).as_deref(), Some("abc.def"));
+    let bearer = request("/socket.io/", &[("authorization", "Bearer abc")]);
+    assert_eq!(
+        token(&bearer, Some(&json!({"token": "x"}))).as_deref(),
+        Some("abc")
+    );
+    let none = request("/socket.io/", &[]);
+    assert_eq!(
+        token(&none, Some(&json!({"token": "x"}))).as_deref(),
+        Some("x")
+    );
+    assert_eq!(token(&none, None), None);
+}
+
+#[test]
+fn errors_and_refusals_follow_accept_language() {
+    let arabic = request("/socket.io/", &[("accept-language", "ar-EG,en;q=0.8")]);
+    let english = request("/socket.io/", &[]);
+    for d in [VChat.handshake(), VChatMessage.handshake()] {
+        let language = d.language.expect("V Chat speaks its client's language");
+        let error = CoreError::NotFound("conversation");
+        assert_eq!(
+            (language.errors)(&arabic, "join", &error),
+            vec![
+                Out::Ack(json!({"success": false, "error": "غير موجود", "code": "NOT_FOUND"})),
+                Out::Emit(
+                    "error",
+                    json!({"success": false, "error": "غير موجود", "code": "NOT_FOUND", "event": "join"})
+                ),
+            ]
+        );
+        assert_eq!(
+            (language.errors)(&english, "join", &error),
+            VChat.encode_error("join", &error)
+        );
+        assert_eq!(
+            (language.refusal)(&arabic, "missing token".into()),
+            "رمز الدخول مفقود أو غير صالح"
+        );
+        assert_eq!(
+            (language.refusal)(&english, "missing token".into()),
+            "missing token"
+        );
+    }
+}
+
+#[test]
+fn only_the_open_room_reads_what_it_is_sent() {
+    assert!(!VChat.handshake().reads_on_delivery);
+    assert!(VChatMessage.handshake().reads_on_delivery);
+}
+
+#[test]
+fn client_events_decode_to_commands() {
+    assert_decodes(
+        &VChat,
+        vec![
+            (
+                "join",
+                json!(null),
+                Command::Conversations {
+                    catch_up: vec![],
+                    direct_only: false,
+                    skip: 0,
+                    limit: u32::MAX,
+                },
+            ),
+            (
+                "typing",
+                json!({"roomId": "5", "status": "typing"}),
+                typing_in(5, true, false),
+            ),
+            (
+                "typing",
+                json!({"roomId": "5", "status": "recording"}),
+                typing_in(5, true, true),
+            ),
+            (
+                "typing",
+                json!({"roomId": 5, "status": "stop"}),
+                typing_in(5, false, false),
+            ),
+        ],
+    );
+    assert_decodes(
+        &VChatMessage,
+        vec![
+            ("join", json!("12"), view_room(12)),
+            ("join", json!(12), view_room(12)),
+            ("join", json!({"roomId": "12"}), view_room(12)),
+            (
+                "load_more",
+                json!({"roomId": "12", "beforeMessageId": "40"}),
+                Command::History {
+                    conversation: row(12),
+                    before: Some(row(40)),
+                    skip: 0,
+                    limit: PAGE,
+                },
+            ),
+        ],
+    );
+}
+
+#[test]
+fn bad_payloads_are_invalid() {
+    assert_refuses(
+        &VChat,
+        &[
+            (
+                "typing",
+                json!({"roomId": "5", "status": "dancing"}),
+                "unknown variant `dancing`",
+            ),
+            (
+                "typing",
+                json!({"status": "typing"}),
+                "missing field `roomId`",
+            ),
+            (
+                "load_more",
+                json!({"roomId": "12"}),
+                "unknown event \"load_more\"",
+            ),
+        ],
+    );
+    assert_refuses(
+        &VChatMessage,
+        &[
+            ("join", json!(null), "join takes the room id"),
+            ("join", json!("not a room"), "join takes the room id"),
+            ("join", json!({"room": "12"}), "missing field `roomId`"),
+            (
+                "load_more",
+                json!({"roomId": "12"}),
+                "missing field `beforeMessageId`",
+            ),
+            ("typing", json!({}), "unknown event \"typing\""),
+        ],
+    );
+}
+
+#[test]
+fn joining_the_open_room_views_it_alone_and_sends_its_page() {
+    let older = Message {
+        id: 6,
+        seq: 4,
+        sender_id: user("bob"),
+        ..message()
+    };
+    let page = HistoryPage {
+        conversation: conversation(ConversationKind::Direct, None),
+        messages: vec![older, message()],
+        total: 5,
+        senders: vec![],
+    };
+    let outs = VChatMessage.encode(&actor("alice"), "join", &Outcome::History(page.clone()));
+    let [
+        Out::UnviewAll,
+        Out::View(3),
+        Out::Emit("all_messages", Value::String(all)),
+        Out::Ack(ack),
+    ] = &outs[..]
+    else {
+        panic!("{outs:?}")
+    };
+    assert_eq!(ack, &json!({"success": true}));
+    let all: Value = serde_json::from_str(all).unwrap();
+    assert_eq!(all[0]["_id"], "7");
+    assert_eq!(all[1]["_id"], "6");
+    assert_eq!(all[1]["senderName"], "bob");
+    let more = VChatMessage.encode(&actor("alice"), "load_more", &Outcome::History(page));
+    assert!(matches!(&more[..], [Out::Ack(Value::String(_))]));
+}
+
+#[test]
+fn domain_events_render_to_room_updates_and_emits() {
+    let room_update = |users: Vec<UserId>| Delivery::PerUser {
+        users,
+        command: Command::Room {
+            conversation: row(3),
+        },
+        event: "update_one_room",
+    };
+    let direct_room = |user: &str, peer: &str, event| Delivery::PerUser {
+        users: vec![crate::dialects::testing::user(user)],
+        command: Command::DirectRoomWith {
+            peer: crate::dialects::testing::user(peer),
+        },
+        event,
+    };
+    let blocked = Friendship {
+        requester: user("alice"),
+        addressee: user("bob"),
+        status: FriendshipStatus::Blocked,
+        blocked_by: Some(user("alice")),
+        created_at: AT,
+        updated_at: AT,
+    };
+    assert_renders(
+        &VChat,
+        vec![
+            (message_created(None), vec![room_update(members())]),
+            (
+                DomainEvent::MessageDeleted {
+                    message: message(),
+                    members: members(),
+                },
+                vec![room_update(members())],
+            ),
+            (read_by_bob(), vec![room_update(members())]),
+            (bob_removed(), vec![room_update(members())]),
+            (
+                DomainEvent::RoomChanged {
+                    conversation: ids(),
+                    audience: vec![user("bob")],
+                },
+                vec![room_update(vec![user("bob")])],
+            ),
+            (
+                DomainEvent::FriendshipChanged {
+                    friendship: blocked,
+                },
+                vec![
+                    direct_room("alice", "bob", "update_one_room"),
+                    direct_room("bob", "alice", "update_one_room"),
+                ],
+            ),
+            (
+                DomainEvent::Unblocked {
+                    by: user("bob"),
+                    other: user("alice"),
+                },
+                vec![
+                    direct_room("bob", "alice", "update_one_room"),
+                    direct_room("alice", "bob", "update_one_room"),
+                ],
+            ),
+            (
+                presence(true),
+                vec![direct_room("bob", "alice", "user_online_changed")],
+            ),
+            (
+                typing("alice", true, true),
+                vec![Delivery::to_rooms(
+                    vec!["u:bob".into()],
+                    "user_typing_changed",
+                    json!({"status": "recording", "name": "Alice", "roomId": "3"}),
+                )],
+            ),
+            (
+                typing("bob", false, false),
+                vec![Delivery::to_rooms(
+                    vec!["u:alice".into()],
+                    "user_typing_changed",
+                    json!({"status": "stop", "name": "bob", "roomId": "3"}),
+                )],
+            ),
+            (
+                DomainEvent::AgentAdded {
+                    department: 1,
+                    user: user("bob"),
+                },
+                vec![],
+            ),
+        ],
+    );
+    let new_message = json!({
+        "_id": "7",
+        "messageType": "text",
+        "messageAttachment": null,
+        "createdAt": AT,
+        "content": "hi",
+        "senderId": "alice",
+        "senderName": "Alice",
+        "senderImageThumb": DEFAULT_USER_IMAGE,
+        "roomId": "3",
+    });
+    assert_renders(
+        &VChatMessage,
+        vec![
+            (
+                message_created(None),
+                vec![Delivery::new_message(
+                    vec!["c:3".into()],
+                    "new_message",
+                    Value::String(new_message.to_string()),
+                    receipt(),
+                )],
+            ),
+            (
+                bob_removed(),
+                vec![Delivery::Leave {
+                    of: "u:bob".into(),
+                    room: "c:3".into(),
+                }],
+            ),
+            (typing("alice", true, false), vec![]),
+        ],
+    );
+}
+
+#[test]
+fn an_image_shows_its_attachment_until_deleted() {
+    let image = message_json(&image_message(), "Alice", Some("/a.png"));
+    assert_eq!(image["messageType"], "image");
+    assert_eq!(
+        image["messageAttachment"],
+        json!({"url": "/uploads/image/x.webp", "type": "image"})
+    );
+    assert_eq!(image["senderImageThumb"], "/a.png");
+    let deleted = Message {
+        deleted_at: Some(AT),
+        ..image_message()
+    };
+    let deleted = message_json(&deleted, "Alice", None);
+    assert_eq!(deleted["messageType"], "text");
+    assert_eq!(deleted["messageAttachment"], Value::Null);
+    assert_eq!(deleted["content"], "");
+}
+
+proptest! {
+    #[test]
+    fn decoding_arbitrary_json_never_panics(event in arb_event(EVENTS), payload in arb_json(KEYS)) {
+        decodes_or_refuses(&VChat, &event, &payload)?;
+        decodes_or_refuses(&VChatMessage, &event, &payload)?;
+    }
+}

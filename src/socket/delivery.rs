@@ -1,0 +1,213 @@
+//! Domain events onto a dialect's sockets: a bus subscriber renders each
+//! event with the dialect's table, and one task per dialect emits the
+//! deliveries, in the order they were published, to this node's sockets
+//! (every node renders every event for its own). Beside the emits, in
+//! order too, the deliveries of new messages are recorded and the views
+//! that differ per user are built.
+
+use serde_json::Value;
+use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use socketioxide::operators::BroadcastOperators;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+use crate::core::command::{Actor, Command};
+use crate::core::event::DomainEvent;
+use crate::core::{RowRef, UserId};
+use crate::dialects::{Delivery, Dialect, Out, Receipt, user_room};
+use crate::fanout::{Bus, EventSink, Origin};
+use crate::state::AppState;
+
+/// Renders the bus's domain events onto `dialect`'s sockets of `io`.
+pub(super) fn subscribe<D: Dialect, A: Adapter>(
+    io: &SocketIo<A>,
+    dialect: Arc<D>,
+    state: AppState,
+    bus: &Bus,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(deliver(io.clone(), dialect.clone(), rx, state));
+    bus.subscribe(Arc::new(Sink { dialect, tx }));
+}
+
+/// Renders domain events for one dialect and hands them to its delivery task.
+struct Sink<D> {
+    dialect: Arc<D>,
+    tx: mpsc::UnboundedSender<Delivery>,
+}
+
+impl<D: Dialect> EventSink for Sink<D> {
+    fn deliver(&self, event: &DomainEvent, _origin: Origin) {
+        for d in self.dialect.render(event) {
+            let _ = self.tx.send(d);
+        }
+    }
+}
+
+/// Emits deliveries in the order they were published, to this node's
+/// sockets.
+async fn deliver<D: Dialect, A: Adapter>(
+    io: SocketIo<A>,
+    dialect: Arc<D>,
+    mut rx: mpsc::UnboundedReceiver<Delivery>,
+    state: AppState,
+) {
+    let namespace = dialect.namespace();
+    let receipts = record_deliveries(state.clone(), dialect.handshake().reads_on_delivery);
+    let views = build_views(io.clone(), dialect, state);
+    while let Some(d) = rx.recv().await {
+        let Some(ns) = io.of(namespace) else { continue };
+        let ns = ns.local();
+        match d {
+            Delivery::Emit {
+                to,
+                except,
+                event,
+                data,
+                receipt,
+            } => emit(ns, to, except, event, &data, receipt, &receipts).await,
+            Delivery::PerUser {
+                users,
+                command,
+                event,
+            } => {
+                let _ = views.send((users, command, event));
+            }
+            Delivery::Join { of, room } => {
+                if let Err(e) = ns.to(of).join(room).await {
+                    tracing::warn!(error = ?e, "could not put sockets in a room");
+                }
+            }
+            Delivery::Leave { of, room } => {
+                if let Err(e) = ns.to(of).leave(room).await {
+                    tracing::warn!(error = ?e, "could not take sockets out of a room");
+                }
+            }
+        }
+    }
+}
+
+/// Emits to the sockets in any of `to` and none of `except`; with a
+/// receipt, the users those sockets belong to (but the sender) are queued
+/// on `receipts`.
+async fn emit<A: Adapter>(
+    ns: BroadcastOperators<A>,
+    to: Vec<String>,
+    except: Vec<String>,
+    event: &'static str,
+    data: &Value,
+    receipt: Option<Receipt>,
+    receipts: &mpsc::UnboundedSender<(Vec<Actor>, Receipt)>,
+) {
+    if to.is_empty() {
+        return;
+    }
+    let reached = receipt.as_ref().map(|_| {
+        ns.clone()
+            .to(to.clone())
+            .except(except.clone())
+            .sockets()
+            .iter()
+            .filter_map(|s| s.extensions.get::<Actor>())
+            .collect::<Vec<_>>()
+    });
+    if let Err(e) = ns.to(to).except(except).emit(event, data).await {
+        tracing::debug!(error = %e, event, "broadcast failed for some sockets");
+    }
+    if let (Some(receipt), Some(mut actors)) = (receipt, reached) {
+        actors.sort_by(|a, b| a.id().cmp(b.id()));
+        actors.dedup_by(|a, b| a.id() == b.id());
+        actors.retain(|a| *a.id() != receipt.message.sender);
+        if !actors.is_empty() {
+            let _ = receipts.send((actors, receipt));
+        }
+    }
+}
+
+/// Records, in order beside the fan-out, that new messages reached their
+/// recipients' sockets (and, for a dialect whose sockets show the
+/// conversation open, that they read them), so the next emits do not wait
+/// on the store and each message gets its own receipt.
+fn record_deliveries(
+    state: AppState,
+    reads_on_delivery: bool,
+) -> mpsc::UnboundedSender<(Vec<Actor>, Receipt)> {
+    let (receipts, mut pending) = mpsc::unbounded_channel::<(Vec<Actor>, Receipt)>();
+    tokio::spawn(async move {
+        while let Some((actors, Receipt { message, members })) = pending.recv().await {
+            let recipients: Vec<UserId> = actors.iter().map(|a| a.id().clone()).collect();
+            if let Err(e) = state
+                .service
+                .mark_delivered(&recipients, &message, members)
+                .await
+            {
+                tracing::warn!(error = %e, "could not record a delivery");
+            }
+            for actor in &actors {
+                if reads_on_delivery
+                    && let Err(e) = state.service.mark_read(actor, RowRef::Id(message.id)).await
+                {
+                    tracing::warn!(error = %e, "could not record a read");
+                }
+            }
+        }
+    });
+    receipts
+}
+
+/// Builds the views that differ per user, in order beside the fan-out.
+fn build_views<D: Dialect, A: Adapter>(
+    io: SocketIo<A>,
+    dialect: Arc<D>,
+    state: AppState,
+) -> mpsc::UnboundedSender<(Vec<UserId>, Command, &'static str)> {
+    let (views, mut queued) = mpsc::unbounded_channel::<(Vec<UserId>, Command, &'static str)>();
+    tokio::spawn(async move {
+        while let Some((users, command, event)) = queued.recv().await {
+            if let Some(ns) = io.of(dialect.namespace()) {
+                let ns = ns.local();
+                per_user(&ns, dialect.as_ref(), &state, &users, &command, event).await;
+            }
+        }
+    });
+    views
+}
+
+/// Runs `command` as each of `users` that has a socket in `ns` and emits
+/// the encoded outcome to that user's sockets there.
+async fn per_user<D: Dialect, A: Adapter>(
+    ns: &BroadcastOperators<A>,
+    dialect: &D,
+    state: &AppState,
+    users: &[UserId],
+    command: &Command,
+    event: &'static str,
+) {
+    for user in users {
+        let room = user_room(user);
+        let Some(actor) = ns
+            .clone()
+            .to(room.clone())
+            .sockets()
+            .iter()
+            .find_map(|s| s.extensions.get::<Actor>())
+        else {
+            continue;
+        };
+        let outcome = match state.service.execute(&actor, command.clone()).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::debug!(error = %e, user = %user, event, "no view for this user");
+                continue;
+            }
+        };
+        for out in dialect.encode(&actor, event, &outcome) {
+            if let Out::Emit(event, data) = out
+                && let Err(e) = ns.clone().to(room.clone()).emit(event, &data).await
+            {
+                tracing::debug!(error = %e, event, "emit to a user's sockets failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! One ordered queue per socket: socketioxide spawns a task per incoming
+//! event, so a socket's events (and then its close) are queued and handled
+//! one after the other by the socket's worker, which decodes each through
+//! the dialect, runs it through the core and answers with the dialect's
+//! outs.
+
+use futures::FutureExt;
+use http::request::Parts;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{AckSender, Event, SocketRef, TryData};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+use super::handshake::{Claimed, verify};
+use super::outs::{Viewer, apply};
+use super::payload::{Payload, no_arguments};
+use crate::core::command::{Actor, Outcome};
+use crate::core::{CoreError, UserId};
+use crate::dialects::{Dialect, Out, user_room};
+use crate::state::AppState;
+
+/// Events of one socket waiting to be handled, in order. A client that has
+/// this many in flight is told to slow down.
+const SOCKET_QUEUE: usize = 256;
+
+/// What a socket's worker handles, in order: its events, then its close.
+/// (Boxed: the queue of every idle socket holds a block of these.)
+enum Job<A: Adapter> {
+    Event(Box<Request<A>>),
+    Closed,
+}
+
+struct Request<A: Adapter> {
+    socket: SocketRef<A>,
+    event: String,
+    payload: Result<Payload, String>,
+    ack: AckSender<A>,
+}
+
+/// The queue of a socket's events, from the handshake to its worker.
+struct Inbox<A: Adapter>(Arc<parking_lot::Mutex<Option<mpsc::Receiver<Job<A>>>>>);
+
+impl<A: Adapter> Clone for Inbox<A> {
+    fn clone(&self) -> Self {
+        Inbox(self.0.clone())
+    }
+}
+
+/// The answer to a failed client event, in the client's language if its
+/// dialect speaks several.
+fn failure<D: Dialect>(dialect: &D, parts: &Parts, event: &str, error: &CoreError) -> Vec<Out> {
+    match dialect.handshake().language {
+        Some(language) => (language.errors)(parts, event, error),
+        None => dialect.encode_error(event, error),
+    }
+}
+
+/// Starts queueing the socket's events and its close, in order, for the
+/// worker [`start`] runs. Called during the handshake, before the client
+/// hears it is connected, so that none of its first events is missed.
+pub(super) fn queue<D: Dialect, A: Adapter>(s: &SocketRef<A>, dialect: Arc<D>) {
+    let (tx, rx) = mpsc::channel::<Job<A>>(SOCKET_QUEUE);
+    {
+        let tx = tx.clone();
+        s.on_fallback(
+            move |socket: SocketRef<A>,
+                  Event(event): Event,
+                  TryData(payload): TryData<Payload>,
+                  ack: AckSender<A>| {
+                let request = Request {
+                    socket,
+                    event,
+                    payload: payload.or_else(no_arguments),
+                    ack,
+                };
+                if let Err(
+                    mpsc::error::TrySendError::Full(Job::Event(r))
+                    | mpsc::error::TrySendError::Closed(Job::Event(r)),
+                ) = tx.try_send(Job::Event(Box::new(request)))
+                {
+                    let error = CoreError::RateLimited {
+                        retry_after_ms: 1000,
+                    };
+                    let outs = failure(dialect.as_ref(), r.socket.req_parts(), &r.event, &error);
+                    apply(&r.socket, Some(r.ack), outs, None, false);
+                }
+                async {}
+            },
+        );
+    }
+    // The close goes through the same queue, so it is handled after the
+    // socket's last event and after its arrival was counted.
+    s.on_disconnect(move || async move {
+        let _ = tx.send(Job::Closed).await;
+    });
+    s.extensions
+        .insert(Inbox(Arc::new(parking_lot::Mutex::new(Some(rx)))));
+}
+
+/// Greets a connected socket as its dialect does and starts its worker.
+pub(super) fn start<D: Dialect, A: Adapter>(s: SocketRef<A>, dialect: Arc<D>, state: AppState) {
+    let actor = s.extensions.get::<Actor>();
+    let claimed = s.extensions.get::<Claimed>().and_then(|c| c.0);
+    let Some(rx) = s
+        .extensions
+        .get::<Inbox<A>>()
+        .and_then(|i| i.0.lock().take())
+    else {
+        tracing::error!("a socket connected without its event queue");
+        s.disconnect().ok();
+        return;
+    };
+    if let (Some(actor), Some(greeting)) = (&actor, dialect.handshake().greeting) {
+        let (event, data) = greeting(actor);
+        if let Err(e) = s.emit(event, &data) {
+            tracing::debug!(error = %e, event, "emit to socket failed");
+        }
+    }
+    let worker = Worker {
+        dialect,
+        state,
+        actor,
+        claimed,
+        socket_key: socket_key(&s),
+    };
+    tokio::spawn(worker.run(rx));
+}
+
+/// One socket's life, in order: its arrival, its events, its close.
+struct Worker<D> {
+    dialect: Arc<D>,
+    state: AppState,
+    /// Who the socket is, once a token proved it.
+    actor: Option<Actor>,
+    claimed: Option<UserId>,
+    socket_key: String,
+}
+
+impl<D: Dialect> Worker<D> {
+    async fn run<A: Adapter>(mut self, mut rx: mpsc::Receiver<Job<A>>) {
+        if let Some(actor) = &self.actor {
+            Box::pin(self.state.service.connected(actor)).await;
+        }
+        while let Some(Job::Event(request)) = rx.recv().await {
+            // Boxed, so that an idle socket's task holds only what waiting
+            // for its next event needs, not the largest command's state.
+            let handled = AssertUnwindSafe(Box::pin(self.handle(&request)))
+                .catch_unwind()
+                .await;
+            let outs = handled.unwrap_or_else(|_| {
+                tracing::error!(event = %request.event, "handler panicked");
+                failure(
+                    self.dialect.as_ref(),
+                    request.socket.req_parts(),
+                    &request.event,
+                    &CoreError::Internal("handler panicked".into()),
+                )
+            });
+            let viewer = self.actor.as_ref().map(|a| Viewer {
+                state: &self.state,
+                user: a.id(),
+                socket_key: &self.socket_key,
+            });
+            let cluster_up = self.state.cluster_up();
+            apply(&request.socket, Some(request.ack), outs, viewer, cluster_up);
+        }
+        if let Some(actor) = &self.actor {
+            self.state
+                .service
+                .viewing()
+                .socket_closed(actor.id(), &self.socket_key);
+            Box::pin(self.state.service.disconnected(actor)).await;
+        }
+    }
+
+    /// The socket's identity, proved now by a token inside the event if the
+    /// handshake had none.
+    async fn identify<A: Adapter>(&mut self, request: &Request<A>) -> Result<Actor, CoreError> {
+        if let Some(actor) = &self.actor {
+            return Ok(actor.clone());
+        }
+        let token = request
+            .payload
+            .as_ref()
+            .ok()
+            .and_then(Payload::json)
+            .zip(self.dialect.handshake().claim)
+            .and_then(|(payload, claim)| (claim.event_token)(payload))
+            .ok_or(CoreError::Unauthenticated)?;
+        let actor = verify(&token, self.claimed.as_ref(), &self.state)
+            .await
+            .map_err(|_| CoreError::Unauthenticated)?;
+        request.socket.join(user_room(actor.id()));
+        // The fan-out reads it to record deliveries to this socket.
+        request.socket.extensions.insert(actor.clone());
+        self.state.service.connected(&actor).await;
+        self.actor = Some(actor.clone());
+        Ok(actor)
+    }
+
+    async fn handle<A: Adapter>(&mut self, request: &Request<A>) -> Vec<Out> {
+        let dialect = self.dialect.clone();
+        let result = match self.identify(request).await {
+            Ok(actor) => execute(request, dialect.as_ref(), &self.state, &actor).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(outs) => outs,
+            Err(e) => {
+                if matches!(e, CoreError::Internal(_) | CoreError::Unavailable(_)) {
+                    tracing::error!(error = ?e, event = %request.event, "request failed");
+                }
+                failure(
+                    dialect.as_ref(),
+                    request.socket.req_parts(),
+                    &request.event,
+                    &e,
+                )
+            }
+        }
+    }
+}
+
+/// Runs one client event: a binary upload through the upload pipeline, any
+/// other event decoded by the dialect and run through the core.
+async fn execute<D: Dialect, A: Adapter>(
+    request: &Request<A>,
+    dialect: &D,
+    state: &AppState,
+    actor: &Actor,
+) -> Result<Vec<Out>, CoreError> {
+    let payload = request
+        .payload
+        .as_ref()
+        .map_err(|e| CoreError::invalid(format!("unreadable payload: {e}")))?;
+    if dialect.handshake().upload_event == Some(request.event.as_str()) {
+        let Payload::Binary(bytes) = payload else {
+            return Err(CoreError::invalid(format!(
+                "{} takes a binary payload (a Buffer)",
+                request.event
+            )));
+        };
+        let upload = state
+            .media
+            .keep_bytes(&state.service, actor.id(), bytes.clone())
+            .await?;
+        return Ok(dialect.encode(actor, &request.event, &Outcome::Uploaded(upload)));
+    }
+    let Payload::Json(payload) = payload else {
+        return Err(CoreError::invalid(format!(
+            "{} does not take a binary payload",
+            request.event
+        )));
+    };
+    let command = dialect.decode(&request.event, payload)?;
+    let outcome = state.service.execute(actor, command).await?;
+    Ok(dialect.encode(actor, &request.event, &outcome))
+}
+
+/// Names a socket across dialects (each dialect has its own Socket.IO server).
+fn socket_key<A: Adapter>(socket: &SocketRef<A>) -> String {
+    format!("{}#{}", socket.ns(), socket.id)
+}
