@@ -17,7 +17,7 @@ use axum::http::{StatusCode, header};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::api::UserDto;
+use super::dto::UserDto;
 use super::error::{ApiError, ErrorBody, Json};
 use crate::auth::AuthError;
 use crate::core::command::Actor;

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::api::{ConversationDto, row_ref, user_id};
+use super::api::{row_ref, user_id};
 use super::auth::CurrentUser;
+use super::dto::ConversationDto;
 use super::error::{ApiError, ErrorBody, Json, Path};
 use crate::core::views::DepartmentView;
 use crate::core::{AgentRole, Conversation, ConversationRef, Department};

@@ -1,6 +1,8 @@
 //! The HTTP side every listener serves next to its Socket.IO namespaces: the
-//! REST API under `/api` (see [`api`] and [`auth`]), probes ([`health`]) and
-//! the OpenAPI document ([`openapi`]).
+//! REST API under `/api` (see [`api`], [`auth`], [`departments`], [`uploads`]
+//! and the dialects' own [`vchat`] and [`syarah`] routes; the JSON shapes
+//! they share are in [`dto`]), probes ([`health`]) and the OpenAPI document
+//! ([`openapi`]).
 //!
 //! Routes:
 //!
@@ -34,6 +36,7 @@
 pub mod api;
 pub mod auth;
 pub mod departments;
+pub mod dto;
 pub mod error;
 pub mod health;
 pub mod openapi;
@@ -44,7 +47,7 @@ pub mod vchat;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, header};
-use axum::routing::{any, get, patch, post};
+use axum::routing::{any, get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
@@ -58,26 +61,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/register", post(auth::register))
         .route("/api/auth/login", post(auth::login))
         .route("/api/me", get(auth::me))
-        .route(
-            "/api/conversations",
-            get(api::list_conversations).post(api::create_conversation),
-        )
-        .route("/api/conversations/{id}", get(api::get_conversation))
-        .route("/api/conversations/{id}/members", post(api::add_member))
-        .route(
-            "/api/conversations/{id}/members/{userId}",
-            axum::routing::delete(api::remove_member),
-        )
-        .route(
-            "/api/conversations/{id}/messages",
-            get(api::history).post(api::send_message),
-        )
-        .route(
-            "/api/messages/{id}",
-            patch(api::edit_message).delete(api::delete_message),
-        )
-        .route("/api/messages/{id}/read", post(api::mark_read))
-        .merge(api::social_routes())
+        .merge(api::conversations::routes())
+        .merge(api::messages::routes())
+        .merge(api::friendships::routes())
+        .merge(api::devices::routes())
         .merge(departments::routes())
         .merge(vchat::routes())
         .route("/api/chat/getChatHeaderAsync", get(syarah::get_chat_header))

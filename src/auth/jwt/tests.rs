@@ -1,0 +1,474 @@
+//! Tests of verifying, issuing and loading keys, with test-only key pairs.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+use super::issue::now_secs;
+use super::*;
+use crate::auth::AuthError;
+
+// Test-only key pairs, generated with openssl for these tests and used nowhere else.
+const RSA_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----
+MIIEuwIBADANBgkqhkiG9w0BAQEFAASCBKUwggShAgEAAoIBAQC9GEMhbjmRed4Y
+lXVhXfshob/3+Qx9zNL5K5xWY3I8Rk/mJTNOSB5ru1zqZFrjnVt5Qfp4hbuJMYhQ
+C5rjSozVBW1rn27boX+aU443ViO/0pECn/yaYe4ykGKi0l/orw44Ps3z0JXh7Fh5
+/f9JorPDTrRb5vuIw2I/SV1NZUMcgjDxeC5Iz1oodyAC/Z4j7+5jePwtVWTEVhW/
+xsStVwQ9PKRawC/r4Vl2C/i8LMnviAfcWaXtIZJwatSxxBml13fKCQq34i/ZQmBD
+kAsU/4pfsUZYFg77wzU1I68xha4276MNajqGFj9ZUhvIfJvFr+3hJRefxvhc51am
+1ifJOlrBAgMBAAECgf9c4k4XXc1paDNwX/oImeGB47IoXG2GXdZEDuf8h1zVvrQA
+mMVa7pIC2UYK3MDIjcMhDQe7q/UyruIGb6zlePk0qjXVZ7tMp0fGxsRU6jslPol8
+gJnUO8aFj+bjk/MImPSjLDZ+TTdSgoXzZpC/2uvyQ/bULeHgjBj2fVMXcWZF2dUb
+yXwtlRW2/YJe0RYIUvPlCJpUjSaZ1hJ0GVTSSivwEoee4kR+JR2LjYPxnW+nTIxu
+pXC06alZJq1YWByPjoQgIa0okhNF83cbh/j/NQqWS4w+u1/KCBQZqdkKaY6yRu22
+92igfl62YrN5ai/6MrvovPkVLc3WAdLn1SEsTpECgYEA6lqwWkHhzU4oaKT48MCV
+05A1KupmrtHcKw5nEio5WW1541n2joIhnws4Fkfu9zfKopIGwHdh/7c0F/37PQTv
+IG0tIo8AMJZCN5r5migh3XRaxCYnQVD3XaOGxkO/WyqBtTO9u13g9oWpyaHJZsbp
+iTN6i/8Uxf/b3k4B/aknKQkCgYEAzo9pe4qblWio2kJhZOpn4FwzBvpZHnrmeqTP
+mDWCc+Qhe+cB15zSVskmNe2dPY8N6CCz2xJLSvCPwEXPDrLjGGQxTd4S45ZqCwU5
+JARrl/Zb1RJRS9fGg1MHYqkL2bKu0d/+sdyS79nA7Sf9sWXQpp946J7cKSwPuat3
++UFJKfkCgYEA0rptbRtkoSmwaDg/qKxjjPNU+5v+bSBDq2ut/sV9AA7S1T5l18rn
+1I1QB6jzFdVTHk/URmiS9E+WRiSZL0sqgqvpM/QGJapXLIzr+FQx72Ha5Bmynqbh
+Z4/NdqYggSd9rqQx7TMDQGj8PVR/Ny2RfU+O2CesVEY3PHREkgTyM5ECgYAkPh+I
+8LIJzhpKaXlDRqnBQQwm/kgiw/eqrz5Je6IPCYkif07gcQCq/5I3xiBfy7jp8Mr9
+9kDFvl3Ko7UH5DVac0H/Yqa3zg1/L4RuIGRsfmpwgU1IXGzVX/0cv4J3yRVJd97t
+gEE72l4yfmDR/oZUpgiF8FG626NKtZ5QWrcmqQKBgGTAT7mzy61vraLcXnLSwprB
+8oCJhpRs1ymlchUMde7YP/5DuLOrN9/l4If+m+SASH4PEyWAkKSPFSlpRXZ0xmnW
+kP/ZwfgrS8FNfv2EWMWctZFjh7KoHrM6mvLQNtK6W2q3A89shaHB90+Yjcl+4AzN
+pSMX2naak1wjfcg229Ny
+-----END PRIVATE KEY-----
+";
+const RSA_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAvRhDIW45kXneGJV1YV37
+IaG/9/kMfczS+SucVmNyPEZP5iUzTkgea7tc6mRa451beUH6eIW7iTGIUAua40qM
+1QVta59u26F/mlOON1Yjv9KRAp/8mmHuMpBiotJf6K8OOD7N89CV4exYef3/SaKz
+w060W+b7iMNiP0ldTWVDHIIw8XguSM9aKHcgAv2eI+/uY3j8LVVkxFYVv8bErVcE
+PTykWsAv6+FZdgv4vCzJ74gH3Fml7SGScGrUscQZpdd3ygkKt+Iv2UJgQ5ALFP+K
+X7FGWBYO+8M1NSOvMYWuNu+jDWo6hhY/WVIbyHybxa/t4SUXn8b4XOdWptYnyTpa
+wQIDAQAB
+-----END PUBLIC KEY-----
+";
+const EC_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgN2uQc2g1FoLH/md9
+aI7fN4Jm/FS5O8lzgDw8LxEcad2hRANCAAQMDx4jQuh6ZOwXRfP5+623mZqa82OH
+yguQwhUHOQZKYYd40IHhoP4z9q7kJPInLa4W9RJ/OxbVUA8P4ZUHQJ+A
+-----END PRIVATE KEY-----
+";
+const EC_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEDA8eI0LoemTsF0Xz+futt5mamvNj
+h8oLkMIVBzkGSmGHeNCB4aD+M/au5CTyJy2uFvUSfzsW1VAPD+GVB0CfgA==
+-----END PUBLIC KEY-----
+";
+const EC_P384_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----
+MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAETa/VVtE0UYM1clXXbrVJaq9fZotEkJie
+DMnnvGHstmVcTnNZXhXkEizT3GfNtO0EbIHDaixqKMMeBm4T3X4tWr744M0qVUVF
+OcLA8mID4KxBwcsqDrPuGU7SZ3kv85XY
+-----END PUBLIC KEY-----
+";
+
+const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+fn auth() -> AuthConfig {
+    AuthConfig::default()
+}
+
+fn keys() -> JwtKeys {
+    JwtKeys::from_secret(SECRET, &auth())
+}
+
+fn sign(alg: Algorithm, key: &EncodingKey, claims: &Value) -> String {
+    jsonwebtoken::encode(&Header::new(alg), claims, key).expect("test token signs")
+}
+
+fn hs(claims: &Value) -> String {
+    sign(Algorithm::HS256, &EncodingKey::from_secret(SECRET), claims)
+}
+
+fn now() -> u64 {
+    now_secs()
+}
+
+fn b64(v: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+#[test]
+fn an_issued_token_verifies_and_carries_the_name() {
+    let k = keys();
+    let token = k
+        .issue("user-1", Some("Ada"), Duration::from_secs(3600))
+        .expect("issue");
+    let id = k.verify(&token).expect("verify");
+    assert_eq!(id.user_id, "user-1");
+    assert_eq!(id.name.as_deref(), Some("Ada"));
+    assert_eq!(id.avatar_url, None);
+    assert_eq!(id.email, None);
+}
+
+#[test]
+fn issue_refuses_an_invalid_user_id() {
+    let err = keys().issue("bad id", None, Duration::from_secs(60));
+    assert!(matches!(err, Err(AuthError::InvalidSubject)));
+}
+
+#[test]
+fn bearer_prefix_and_whitespace_are_accepted() {
+    let k = keys();
+    let token = k.issue("u", None, Duration::from_secs(60)).expect("issue");
+    for form in [
+        format!("Bearer {token}"),
+        format!("bearer {token}"),
+        format!("  BEARER   {token}  "),
+        format!("\t{token}\n"),
+    ] {
+        assert_eq!(k.verify(&form).expect("verify").user_id, "u", "{form}");
+    }
+}
+
+#[test]
+fn an_empty_token_is_missing() {
+    assert!(matches!(keys().verify(""), Err(AuthError::MissingToken)));
+    assert!(matches!(
+        keys().verify("Bearer   "),
+        Err(AuthError::MissingToken)
+    ));
+}
+
+#[test]
+fn an_expired_token_is_refused() {
+    let t = hs(&json!({"sub": "u", "exp": now() - 3600}));
+    assert!(matches!(keys().verify(&t), Err(AuthError::Expired)));
+}
+
+#[test]
+fn expiry_within_the_leeway_is_accepted() {
+    let t = hs(&json!({"sub": "u", "exp": now() - 5}));
+    assert!(keys().verify(&t).is_ok());
+    let strict = JwtKeys::from_secret(
+        SECRET,
+        &AuthConfig {
+            leeway_secs: 0,
+            ..auth()
+        },
+    );
+    let t = hs(&json!({"sub": "u", "exp": now() - 5}));
+    assert!(matches!(strict.verify(&t), Err(AuthError::Expired)));
+}
+
+#[test]
+fn a_token_not_yet_valid_is_refused() {
+    let t = hs(&json!({"sub": "u", "exp": now() + 7200, "nbf": now() + 3600}));
+    assert!(matches!(keys().verify(&t), Err(AuthError::NotYetValid)));
+}
+
+#[test]
+fn a_token_without_exp_or_with_a_string_exp_is_refused() {
+    let t = hs(&json!({"sub": "u"}));
+    assert!(matches!(keys().verify(&t), Err(AuthError::InvalidClaim(c)) if c == "exp"));
+    let t = hs(&json!({"sub": "u", "exp": (now() + 3600).to_string()}));
+    assert!(matches!(keys().verify(&t), Err(AuthError::InvalidClaim(c)) if c == "exp"));
+    let t = hs(&json!({"sub": "u", "exp": now() + 3600, "nbf": "0"}));
+    assert!(matches!(keys().verify(&t), Err(AuthError::InvalidClaim(c)) if c == "nbf"));
+}
+
+#[test]
+fn a_token_signed_with_another_secret_is_refused() {
+    let other = JwtKeys::from_secret(b"another secret, also 32 bytes long", &auth());
+    let t = other
+        .issue("u", None, Duration::from_secs(60))
+        .expect("issue");
+    assert!(matches!(
+        keys().verify(&t),
+        Err(AuthError::InvalidSignature)
+    ));
+}
+
+#[test]
+fn alg_none_is_refused() {
+    let header = b64(&json!({"alg": "none", "typ": "JWT"}));
+    let claims = b64(&json!({"sub": "u", "exp": now() + 3600}));
+    for t in [
+        format!("{header}.{claims}."),
+        format!("{header}.{claims}.AAAA"),
+    ] {
+        assert!(matches!(
+            keys().verify(&t),
+            Err(AuthError::AlgorithmNotAccepted)
+        ));
+    }
+}
+
+#[test]
+fn other_hmac_algorithms_are_refused() {
+    let t = sign(
+        Algorithm::HS512,
+        &EncodingKey::from_secret(SECRET),
+        &json!({"sub": "u", "exp": now() + 60}),
+    );
+    assert!(matches!(
+        keys().verify(&t),
+        Err(AuthError::AlgorithmNotAccepted)
+    ));
+}
+
+#[test]
+fn garbage_is_malformed() {
+    for t in ["abc", "a.b", "a.b.c.d", "!!!.e30.sig", "e30.e30.sig"] {
+        let r = keys().verify(t);
+        assert!(matches!(r, Err(AuthError::Malformed)), "{t}: {r:?}");
+    }
+    let header = b64(&json!({"alg": "HS256"}));
+    let t = format!("{header}.bm90IGpzb24.c2ln");
+    assert!(keys().verify(&t).is_err());
+    let long = "a".repeat(MAX_TOKEN_BYTES + 1);
+    assert!(matches!(keys().verify(&long), Err(AuthError::Malformed)));
+}
+
+#[test]
+fn a_bad_subject_is_refused() {
+    for sub in [
+        json!(""),
+        json!("has space"),
+        json!("é"),
+        json!("x".repeat(129)),
+        json!(-1),
+    ] {
+        let t = hs(&json!({"sub": sub, "exp": now() + 60}));
+        assert!(
+            matches!(keys().verify(&t), Err(AuthError::InvalidSubject)),
+            "{sub}"
+        );
+    }
+    // jsonwebtoken itself chokes on a non-string `sub` object: refused either way.
+    let t = hs(&json!({"sub": {"a": 1}, "exp": now() + 60}));
+    assert!(keys().verify(&t).is_err());
+    let t = hs(&json!({"exp": now() + 60}));
+    assert!(matches!(keys().verify(&t), Err(AuthError::InvalidClaim(c)) if c == "sub"));
+    let ok = "x".repeat(128);
+    let t = hs(&json!({"sub": ok, "exp": now() + 60}));
+    assert!(keys().verify(&t).is_ok());
+    let t = hs(&json!({"sub": "a.b_c:d@e-F9", "exp": now() + 60}));
+    assert!(keys().verify(&t).is_ok());
+}
+
+#[test]
+fn a_numeric_subject_becomes_its_decimal_string() {
+    let t = hs(&json!({"sub": 42, "exp": now() + 60}));
+    assert_eq!(keys().verify(&t).expect("verify").user_id, "42");
+}
+
+#[test]
+fn profile_claims_are_read_when_they_are_strings() {
+    let t = hs(&json!({
+        "sub": "u", "exp": now() + 60,
+        "name": "Ada", "avatar": "https://x/a.png", "email": "ada@example.com"
+    }));
+    let id = keys().verify(&t).expect("verify");
+    assert_eq!(id.name.as_deref(), Some("Ada"));
+    assert_eq!(id.avatar_url.as_deref(), Some("https://x/a.png"));
+    assert_eq!(id.email.as_deref(), Some("ada@example.com"));
+
+    let t = hs(&json!({
+        "sub": "u", "exp": now() + 60,
+        "name": 5, "picture": "https://x/p.png", "avatar": "https://x/a.png", "email": ["x"]
+    }));
+    let id = keys().verify(&t).expect("verify");
+    assert_eq!(id.name, None);
+    assert_eq!(id.avatar_url.as_deref(), Some("https://x/p.png"));
+    assert_eq!(id.email, None);
+}
+
+#[test]
+fn issuer_and_audience_are_checked_when_configured() {
+    let cfg = AuthConfig {
+        issuer: Some("confab".into()),
+        audience: Some("chat".into()),
+        ..auth()
+    };
+    let k = JwtKeys::from_secret(SECRET, &cfg);
+    let t = k.issue("u", None, Duration::from_secs(60)).expect("issue");
+    assert!(k.verify(&t).is_ok());
+
+    let exp = now() + 60;
+    let t = hs(&json!({"sub": "u", "exp": exp, "iss": "other", "aud": "chat"}));
+    assert!(matches!(k.verify(&t), Err(AuthError::IssuerNotAccepted)));
+    let t = hs(&json!({"sub": "u", "exp": exp, "iss": "confab", "aud": "other"}));
+    assert!(matches!(k.verify(&t), Err(AuthError::AudienceNotAccepted)));
+    let t = hs(&json!({"sub": "u", "exp": exp, "iss": "confab", "aud": ["x", "chat"]}));
+    assert!(k.verify(&t).is_ok());
+    let t = hs(&json!({"sub": "u", "exp": exp, "aud": "chat"}));
+    assert!(matches!(k.verify(&t), Err(AuthError::InvalidClaim(c)) if c == "iss"));
+    let t = hs(&json!({"sub": "u", "exp": exp, "iss": "confab"}));
+    assert!(matches!(k.verify(&t), Err(AuthError::InvalidClaim(c)) if c == "aud"));
+
+    // Not configured: iss/aud are ignored.
+    let t = hs(&json!({"sub": "u", "exp": exp, "iss": "other", "aud": "other"}));
+    assert!(keys().verify(&t).is_ok());
+}
+
+#[test]
+fn rs256_tokens_verify_with_a_configured_rsa_public_key() {
+    let mut k = keys();
+    let rsa = EncodingKey::from_rsa_pem(RSA_PRIVATE.as_bytes()).expect("rsa key");
+    let t = sign(
+        Algorithm::RS256,
+        &rsa,
+        &json!({"sub": "ext-7", "exp": now() + 60}),
+    );
+    // Without the key, RS256 is not accepted at all.
+    assert!(matches!(k.verify(&t), Err(AuthError::AlgorithmNotAccepted)));
+    k.add_public_key_pem("rsa.pub", RSA_PUBLIC.as_bytes())
+        .expect("rsa public key");
+    assert_eq!(k.verify(&t).expect("verify").user_id, "ext-7");
+
+    // A tampered payload fails the signature.
+    let mut parts: Vec<String> = t.split('.').map(str::to_string).collect();
+    parts[1] = b64(&json!({"sub": "admin", "exp": now() + 60}));
+    let forged = parts.join(".");
+    assert!(matches!(
+        k.verify(&forged),
+        Err(AuthError::InvalidSignature)
+    ));
+}
+
+#[test]
+fn an_hs256_token_signed_with_the_rsa_public_key_is_refused() {
+    // Classic algorithm confusion: HMAC keyed with the public key PEM.
+    let mut k = keys();
+    k.add_public_key_pem("rsa.pub", RSA_PUBLIC.as_bytes())
+        .expect("rsa public key");
+    let t = sign(
+        Algorithm::HS256,
+        &EncodingKey::from_secret(RSA_PUBLIC.as_bytes()),
+        &json!({"sub": "u", "exp": now() + 60}),
+    );
+    assert!(matches!(k.verify(&t), Err(AuthError::InvalidSignature)));
+}
+
+#[test]
+fn es256_tokens_verify_with_a_configured_p256_key() {
+    let mut k = keys();
+    k.add_public_key_pem("ec.pub", EC_PUBLIC.as_bytes())
+        .expect("ec public key");
+    let ec = EncodingKey::from_ec_pem(EC_PRIVATE.as_bytes()).expect("ec key");
+    let t = sign(
+        Algorithm::ES256,
+        &ec,
+        &json!({"sub": "u", "exp": now() + 60}),
+    );
+    assert_eq!(k.verify(&t).expect("verify").user_id, "u");
+}
+
+#[test]
+fn unusable_public_keys_are_refused_at_setup() {
+    let mut k = keys();
+    let err = k.add_public_key_pem("p384", EC_P384_PUBLIC.as_bytes());
+    assert!(matches!(err, Err(AuthError::InvalidKey { .. })));
+    let err = k.add_public_key_pem("priv", RSA_PRIVATE.as_bytes());
+    assert!(
+        matches!(err, Err(AuthError::InvalidKey { ref reason, .. }) if reason.contains("private"))
+    );
+    let err = k.add_public_key_pem("junk", b"not a pem");
+    assert!(matches!(err, Err(AuthError::InvalidKey { .. })));
+}
+
+#[test]
+fn load_generates_a_private_secret_file_once_and_reuses_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let a = JwtKeys::load(&auth(), &data).expect("first load");
+    let path = data.join(SECRET_FILE_NAME);
+    let first = std::fs::read_to_string(&path).expect("secret file");
+    assert!(first.trim().len() >= 43, "32 bytes base64url");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let b = JwtKeys::load(&auth(), &data).expect("second load");
+    assert_eq!(std::fs::read_to_string(&path).expect("secret file"), first);
+    let t = a.issue("u", None, Duration::from_secs(60)).expect("issue");
+    assert!(b.verify(&t).is_ok(), "the same secret is reused");
+}
+
+#[cfg(unix)]
+#[test]
+fn load_tightens_a_generated_secret_file_left_world_readable() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(SECRET_FILE_NAME);
+    std::fs::write(&path, "s3cret-s3cret-s3cret-s3cret-s3cret\n").expect("write");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    JwtKeys::load(&auth(), dir.path()).expect("load");
+    let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn load_prefers_the_inline_secret_then_the_secret_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("secret");
+    std::fs::write(&file, "from-the-file-from-the-file-from-the-file\n").expect("write");
+    let inline = AuthConfig {
+        jwt_secret: Some("inline-inline-inline-inline-inline".into()),
+        jwt_secret_file: Some(file.clone()),
+        ..auth()
+    };
+    let k = JwtKeys::load(&inline, dir.path()).expect("load");
+    let t = JwtKeys::from_secret(b"inline-inline-inline-inline-inline", &auth())
+        .issue("u", None, Duration::from_secs(60))
+        .expect("issue");
+    assert!(k.verify(&t).is_ok());
+    assert!(!dir.path().join(SECRET_FILE_NAME).exists());
+
+    let from_file = AuthConfig {
+        jwt_secret_file: Some(file),
+        ..auth()
+    };
+    let k = JwtKeys::load(&from_file, dir.path()).expect("load");
+    let t = JwtKeys::from_secret(b"from-the-file-from-the-file-from-the-file", &auth())
+        .issue("u", None, Duration::from_secs(60))
+        .expect("issue");
+    assert!(k.verify(&t).is_ok());
+}
+
+#[test]
+fn load_fails_clearly_on_a_missing_secret_file_or_key_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = AuthConfig {
+        jwt_secret_file: Some(dir.path().join("nope")),
+        ..auth()
+    };
+    let err = JwtKeys::load(&missing, dir.path()).expect_err("missing file");
+    assert!(matches!(err, AuthError::KeyIo { .. }));
+    assert!(err.to_string().contains("nope"));
+
+    let pub_file = dir.path().join("rsa.pub");
+    std::fs::write(&pub_file, RSA_PUBLIC).expect("write");
+    let with_key = AuthConfig {
+        public_key_files: vec![pub_file],
+        jwt_secret: Some("inline-inline-inline-inline-inline".into()),
+        ..auth()
+    };
+    let k = JwtKeys::load(&with_key, dir.path()).expect("load with key");
+    let rsa = EncodingKey::from_rsa_pem(RSA_PRIVATE.as_bytes()).expect("rsa key");
+    let t = sign(
+        Algorithm::RS256,
+        &rsa,
+        &json!({"sub": "u", "exp": now() + 60}),
+    );
+    assert!(k.verify(&t).is_ok());
+}
+
+#[test]
+fn user_ids_are_validated() {
+    assert!(is_valid_user_id("507f1f77bcf86cd799439011"));
+    assert!(is_valid_user_id("a@b.c"));
+    assert!(!is_valid_user_id(""));
+    assert!(!is_valid_user_id("a/b"));
+    assert!(!is_valid_user_id(&"a".repeat(129)));
+}

@@ -1,0 +1,193 @@
+//! Configuration: built-in defaults → optional TOML file → `CONFAB_*`
+//! environment variables → command-line flags (highest wins).
+//!
+//! Every key, its default and its meaning are listed in `confab.example.toml`
+//! at the repository root (a unit test keeps that file equal to the defaults).
+//!
+//! # Environment variables
+//! The mapping is derived from the defaults, not hand-written: every leaf key
+//! path is accepted as `CONFAB_` + the path joined with `_`, uppercased
+//! (`limits.max_text_chars` → `CONFAB_LIMITS_MAX_TEXT_CHARS`,
+//! `dialects.dozaar.port` → `CONFAB_DIALECTS_DOZAAR_PORT`). A path without its
+//! first table is accepted too when that is unambiguous (`CONFAB_JWT_SECRET`,
+//! `CONFAB_DOZAAR_PORT`, `CONFAB_MAX_TEXT_CHARS`); the full name wins over
+//! the short one. Values are parsed by the type of the key: integers, booleans
+//! (`true/false/1/0/yes/no/on/off`), strings, and comma-separated lists for
+//! arrays. An empty value unsets an optional key. `CONFAB_CONFIG` names the
+//! config file; `CONFAB_USER_PASSWORD` is read by `confab user add`; any other
+//! `CONFAB_*` variable that maps to no key is ignored and reported in
+//! [`Config::warnings`].
+//!
+//! # Flags
+//! Flags arrive as `(key path, value)` pairs such as `("dialects.dozaar.port",
+//! "0")` and are parsed like environment values.
+//!
+//! # Layout
+//! [`Config`] and its top-level keys are here; each table has a module of
+//! its own (`auth`, `limits`, `socket`, `dialects`, `uploads`, `push`) with
+//! its struct, defaults and checks. `load` merges the layers, `keys` finds
+//! the keys in the defaults and sets one from a string, `env` maps the
+//! environment variables, `duration` parses durations and `error` holds
+//! [`ConfigError`]. Everything public is re-exported here.
+
+mod auth;
+mod dialects;
+mod duration;
+mod env;
+mod error;
+mod keys;
+mod limits;
+mod load;
+mod push;
+mod socket;
+mod uploads;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use auth::{AuthConfig, MAX_LEEWAY_SECS};
+pub use dialects::{DialectConfig, DialectsConfig};
+pub use duration::{DurationParseError, DurationStr};
+pub use env::{ENV_CONFIG_FILE, ENV_NOT_CONFIG, ENV_PREFIX, env_vars};
+pub use error::ConfigError;
+use error::{invalid, require_positive};
+pub use limits::LimitsConfig;
+pub use load::DEFAULT_CONFIG_FILE;
+pub use push::PushConfig;
+pub use socket::SocketConfig;
+pub use uploads::{MAX_SOCKET_UPLOAD, MAX_WEBP_SIDE, UploadsConfig};
+
+/// The whole configuration. See `confab.example.toml` for every key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Directory for the SQLite database, uploads and the generated JWT secret.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; None → `sqlite://<data_dir>/confab.db`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// `redis://host:6379`: run as one node of a cluster (events, presence,
+    /// typing, viewing and rate limits shared through Redis ≥ 7). None → a
+    /// single node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis_url: Option<String>,
+    /// Address every dialect listener binds to.
+    pub bind: IpAddr,
+    /// Log filter in `tracing_subscriber::EnvFilter` syntax.
+    pub log: String,
+    pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+    pub socket: SocketConfig,
+    /// A typing indicator expires after this many seconds without a refresh.
+    pub typing_ttl_secs: u64,
+    /// In a cluster: a node that has not sent a heartbeat for this many
+    /// seconds is dead, and its users go offline (heartbeats every third of
+    /// it, at most every 10 s).
+    pub presence_ttl_secs: u64,
+    pub dialects: DialectsConfig,
+    pub uploads: UploadsConfig,
+    pub push: PushConfig,
+    /// Notes produced while loading (e.g. unknown `CONFAB_*` variables), to be
+    /// logged once logging is set up. Not a config key.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            redis_url: None,
+            bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            log: "info".into(),
+            auth: AuthConfig::default(),
+            limits: LimitsConfig::default(),
+            socket: SocketConfig::default(),
+            typing_ttl_secs: 10,
+            presence_ttl_secs: 300,
+            dialects: DialectsConfig::default(),
+            uploads: UploadsConfig::default(),
+            push: PushConfig::default(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// The database URL: `database_url`, or `sqlite://<data_dir>/confab.db?mode=rwc`
+    /// (created if missing).
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => {
+                let path = self.data_dir.join("confab.db");
+                let mut encoded = String::new();
+                for c in path.to_string_lossy().chars() {
+                    match c {
+                        '%' => encoded.push_str("%25"),
+                        '?' => encoded.push_str("%3F"),
+                        '#' => encoded.push_str("%23"),
+                        c => encoded.push(c),
+                    }
+                }
+                format!("sqlite://{encoded}?mode=rwc")
+            }
+        }
+    }
+
+    /// Where uploaded files are stored: `uploads.dir`, else `<data_dir>/uploads`.
+    pub fn uploads_dir(&self) -> PathBuf {
+        self.uploads
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("uploads"))
+    }
+
+    /// Whether a browser from `origin` may connect: see
+    /// [`SocketConfig::origin_allowed`].
+    pub fn origin_allowed(&self, origin: Option<&str>) -> bool {
+        self.socket.origin_allowed(origin)
+    }
+
+    /// Checks every key and the rules between keys; the error names the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(invalid("data_dir", "must not be empty"));
+        }
+        if let Some(url) = &self.database_url
+            && !(url.contains("://") || url.starts_with("sqlite:"))
+        {
+            return Err(invalid(
+                "database_url",
+                format!("{url:?} is not a database URL (sqlite://... or postgres://...)"),
+            ));
+        }
+        if let Some(url) = &self.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(invalid(
+                "redis_url",
+                format!("{url:?} is not a Redis URL (redis://host:6379)"),
+            ));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
+            return Err(invalid("log", format!("not a valid log filter: {e}")));
+        }
+        self.auth.validate()?;
+        self.limits.validate()?;
+        require_positive(&[
+            ("typing_ttl_secs", self.typing_ttl_secs),
+            ("presence_ttl_secs", self.presence_ttl_secs),
+        ])?;
+        self.uploads.validate()?;
+        self.socket.validate()?;
+        self.push.validate()?;
+        self.dialects.validate()
+    }
+}
+
+#[cfg(test)]
+mod tests;
