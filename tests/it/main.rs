@@ -18,6 +18,8 @@ mod helpers;
 mod dozaar;
 mod jobspare;
 mod postgres;
+mod push;
 mod syarah;
+mod uploads;
 mod vchat;
 mod voxora;
