@@ -19,6 +19,7 @@ mod dozaar;
 mod jobspare;
 mod postgres;
 mod push;
+mod service;
 mod syarah;
 mod uploads;
 mod vchat;
