@@ -16,6 +16,7 @@
 mod helpers;
 
 mod dozaar;
+mod http_api;
 mod jobspare;
 mod postgres;
 mod push;
