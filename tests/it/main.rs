@@ -21,6 +21,7 @@ mod jobspare;
 mod postgres;
 mod push;
 mod service;
+mod store_contract;
 mod syarah;
 mod uploads;
 mod vchat;
