@@ -20,6 +20,7 @@ mod http_api;
 mod jobspare;
 mod postgres;
 mod push;
+mod redis;
 mod service;
 mod store_contract;
 mod syarah;
