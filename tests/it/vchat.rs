@@ -2,28 +2,22 @@
 //! the `Authorization` header, the rooms list on `/`, and the open room on
 //! `/message` with its JSON-string payloads, next to a Dozaar client.
 
-mod common;
-
-use common::{Auth, connect, open, start};
 use serde_json::{Value, json};
-use tf_rust_socketio::TransportType;
+
+use crate::helpers::{Auth, joined_dozaar_client, socket_client, spawn_server};
 
 #[tokio::test]
 async fn a_vchat_client_lists_its_rooms_and_reads_an_open_room() {
-    let server = start().await;
+    let server = spawn_server().await;
     let vchat = server.vchat_url.clone().expect("vchat listens");
-    let conv = server.conversation("alice", &["bob"]).await.conversation;
-    let alice_token = server.token("alice");
+    let conv = server
+        .direct_conversation("alice", "bob")
+        .await
+        .conversation;
+    let alice_token = server.token_for("alice");
 
     // Bob (Dozaar) writes before Alice opens anything.
-    let bob_token = server.token("bob");
-    let mut bob = connect(&server, Auth::Token(&bob_token)).await;
-    bob.emit(
-        "join:conversation",
-        json!({ "conversationId": conv.uuid.to_string() }),
-    )
-    .await;
-    bob.expect("joined:conversation").await;
+    let mut bob = joined_dozaar_client(&server, "bob", &conv.uuid.to_string()).await;
     bob.emit(
         "send:message",
         json!({ "conversationId": conv.uuid.to_string(), "message": "first" }),
@@ -31,13 +25,7 @@ async fn a_vchat_client_lists_its_rooms_and_reads_an_open_room() {
     .await;
     bob.expect("new:message").await;
 
-    let rooms = open(
-        &vchat,
-        "/",
-        Auth::RawHeader(&alice_token),
-        TransportType::Websocket,
-    )
-    .await;
+    let rooms = socket_client(&vchat, "/", Auth::RawHeader(&alice_token)).await;
     assert!(rooms.refused.is_none(), "{:?}", rooms.refused);
     let list = rooms.emit_ack("join", Value::Null).await;
     assert_eq!(list["success"], true);
@@ -48,13 +36,7 @@ async fn a_vchat_client_lists_its_rooms_and_reads_an_open_room() {
     assert_eq!(room["unReadCount"], 1);
     assert_eq!(room["lastMessage"]["content"], "first");
 
-    let mut message = open(
-        &vchat,
-        "/message",
-        Auth::RawHeader(&alice_token),
-        TransportType::Websocket,
-    )
-    .await;
+    let mut message = socket_client(&vchat, "/message", Auth::RawHeader(&alice_token)).await;
     assert!(message.refused.is_none(), "{:?}", message.refused);
     message.emit("join", json!(conv.id.to_string())).await;
     let all = message.expect("all_messages").await;
@@ -86,16 +68,10 @@ async fn a_vchat_client_lists_its_rooms_and_reads_an_open_room() {
 
 #[tokio::test]
 async fn a_vchat_connection_needs_a_valid_token() {
-    let server = start().await;
+    let server = spawn_server().await;
     let vchat = server.vchat_url.clone().expect("vchat listens");
-    let none = open(&vchat, "/", Auth::None, TransportType::Websocket).await;
+    let none = socket_client(&vchat, "/", Auth::None).await;
     assert!(none.refused.is_some());
-    let bad = open(
-        &vchat,
-        "/message",
-        Auth::RawHeader("not.a.token"),
-        TransportType::Websocket,
-    )
-    .await;
+    let bad = socket_client(&vchat, "/message", Auth::RawHeader("not.a.token")).await;
     assert!(bad.refused.is_some());
 }

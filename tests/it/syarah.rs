@@ -1,32 +1,24 @@
 //! The Syarah dialect driven by a Rust Socket.IO client, next to a Dozaar
 //! client in the same conversation.
 
-mod common;
-
-use common::{Auth, connect, open, start};
 use serde_json::json;
-use tf_rust_socketio::TransportType;
+
+use crate::helpers::{Auth, joined_dozaar_client, socket_client, spawn_server};
 
 #[tokio::test]
 async fn a_syarah_client_proves_its_user_per_event_and_talks_with_a_dozaar_client() {
-    let server = start().await;
+    let server = spawn_server().await;
     let syarah = server.syarah_url.clone().expect("syarah listens");
-    let conv = server.conversation("alice", &["bob"]).await;
+    let conv = server.direct_conversation("alice", "bob").await;
     let chat = conv.conversation.id;
 
-    let mut alice = open(
-        &format!("{syarah}/?userId=alice"),
-        "/",
-        Auth::None,
-        TransportType::Websocket,
-    )
-    .await;
+    let mut alice = socket_client(&format!("{syarah}/?userId=alice"), "/", Auth::None).await;
     assert!(alice.refused.is_none(), "{:?}", alice.refused);
     let refused = alice
         .emit_ack("joinRoom", json!({ "chatHeaderId": chat }))
         .await;
     assert_eq!(refused["code"], "UNAUTHENTICATED", "{refused}");
-    let bob_token = server.token("bob");
+    let bob_token = server.token_for("bob");
     let wrong = alice
         .emit_ack(
             "joinRoom",
@@ -34,7 +26,7 @@ async fn a_syarah_client_proves_its_user_per_event_and_talks_with_a_dozaar_clien
         )
         .await;
     assert_eq!(wrong["code"], "UNAUTHENTICATED");
-    let token = server.token("alice");
+    let token = server.token_for("alice");
     let joined = alice
         .emit_ack(
             "joinRoom",
@@ -44,13 +36,7 @@ async fn a_syarah_client_proves_its_user_per_event_and_talks_with_a_dozaar_clien
     assert_eq!(joined["chatHeaderId"], chat);
     assert_eq!(joined["joined"], true);
 
-    let mut bob = connect(&server, Auth::Token(&bob_token)).await;
-    bob.emit(
-        "join:conversation",
-        json!({ "conversationId": conv.conversation.uuid.to_string() }),
-    )
-    .await;
-    bob.expect("joined:conversation").await;
+    let mut bob = joined_dozaar_client(&server, "bob", &conv.conversation.uuid.to_string()).await;
 
     let ack = alice
         .emit_ack(
@@ -91,14 +77,13 @@ async fn a_syarah_client_proves_its_user_per_event_and_talks_with_a_dozaar_clien
 
 #[tokio::test]
 async fn a_handshake_token_of_another_user_than_user_id_is_refused() {
-    let server = start().await;
+    let server = spawn_server().await;
     let syarah = server.syarah_url.clone().expect("syarah listens");
-    let bob_token = server.token("bob");
-    let c = open(
+    let bob_token = server.token_for("bob");
+    let c = socket_client(
         &format!("{syarah}/?userId=alice"),
         "/",
         Auth::Token(&bob_token),
-        TransportType::Websocket,
     )
     .await;
     let refused = c.refused.as_deref().unwrap_or("connected");

@@ -1,19 +1,18 @@
 //! Uploads end to end: the real server on a random port, real files from
 //! `tests/fixtures` (see `generate.py` there), reqwest multipart forms.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::TestServer;
 use confab::config::Config;
 use image::{GenericImageView, ImageFormat};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use reqwest::multipart::{Form, Part};
-use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::http::Reply;
+use crate::helpers::{TestServer, spawn_server, spawn_server_with};
 
 const SYARAH: &str = "/api/chat/uploadFile";
 const NATIVE: &str = "/api/uploads";
@@ -43,12 +42,7 @@ fn file<'a>(name: &'a str, mime: &'a str) -> F<'a> {
     }
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
+/// Syarah's reply envelope, `{"success", "message", "data"}`.
 impl Reply {
     /// Asserts Syarah's error envelope and returns the message.
     #[track_caller]
@@ -59,21 +53,6 @@ impl Reply {
         let message = self.body["message"].as_str().unwrap_or_default();
         assert!(!message.is_empty(), "no message: {}", self.body);
         message.to_owned()
-    }
-
-    /// Asserts the native error shape and returns the message.
-    #[track_caller]
-    fn native_error(&self, status: u16) -> String {
-        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
-        assert_eq!(
-            self.body["error"]["code"], "INVALID_PAYLOAD",
-            "{}",
-            self.body
-        );
-        self.body["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
     }
 
     /// Asserts Syarah's success envelope and returns the path.
@@ -106,18 +85,7 @@ async fn post(server: &TestServer, route: &str, token: Option<&str>, fields: Vec
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
-    reply(req.send().await.expect("request")).await
-}
-
-async fn reply(r: reqwest::Response) -> Reply {
-    let status = r.status();
-    let headers = r.headers().clone();
-    let bytes = r.bytes().await.expect("body");
-    Reply {
-        status,
-        headers,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
+    Reply::of(req).await
 }
 
 async fn upload(server: &TestServer, token: &str, kind: &str, f: F<'_>) -> Reply {
@@ -220,8 +188,8 @@ async fn raw_get_status(server: &TestServer, target: &str) -> u16 {
 
 #[tokio::test]
 async fn a_rotated_jpeg_comes_back_as_an_upright_webp_without_its_metadata() {
-    let server = common::start().await;
-    let token = server.token("alice");
+    let server = spawn_server().await;
+    let token = server.token_for("alice");
     let original = fixture("rotated.jpg");
     assert!(
         contains(&original, b"ConfabTestCam"),
@@ -254,8 +222,8 @@ async fn a_rotated_jpeg_comes_back_as_an_upright_webp_without_its_metadata() {
 
 #[tokio::test]
 async fn png_and_gif_images_become_webp() {
-    let server = common::start().await;
-    let token = server.token("alice");
+    let server = spawn_server().await;
+    let token = server.token_for("alice");
     let r = upload(&server, &token, "2", file("photo.png", "image/png")).await;
     let (_, bytes) = get_bytes(&server, &r.syarah_path()).await;
     let img = image::load_from_memory_with_format(&bytes, ImageFormat::WebP).expect("webp");
@@ -272,8 +240,8 @@ async fn png_and_gif_images_become_webp() {
 
 #[tokio::test]
 async fn a_large_image_is_fitted_within_1920_pixels_keeping_its_aspect_ratio() {
-    let server = common::start().await;
-    let token = server.token("alice");
+    let server = spawn_server().await;
+    let token = server.token_for("alice");
     // Noise, so that the PNG stays big.
     let big = image::RgbImage::from_fn(4000, 1000, |x, y| {
         let n = (x.wrapping_mul(7919) ^ y.wrapping_mul(104_729)).wrapping_mul(2_654_435_761);
@@ -307,8 +275,8 @@ async fn a_large_image_is_fitted_within_1920_pixels_keeping_its_aspect_ratio() {
 
 #[tokio::test]
 async fn a_decompression_bomb_is_refused_quickly() {
-    let server = common::start().await;
-    let token = server.token("alice");
+    let server = spawn_server().await;
+    let token = server.token_for("alice");
     let started = Instant::now();
     let r = upload(&server, &token, "2", file("bomb.png", "image/png")).await;
     let message = r.syarah_error(400);
@@ -323,8 +291,8 @@ async fn a_decompression_bomb_is_refused_quickly() {
 
 #[tokio::test]
 async fn an_image_format_confab_cannot_decode_is_415() {
-    let server = common::start().await;
-    let token = server.token("alice");
+    let server = spawn_server().await;
+    let token = server.token_for("alice");
     let mut heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
     heic.extend_from_slice(&[0; 64]);
     let r = upload(
@@ -346,8 +314,8 @@ async fn an_image_format_confab_cannot_decode_is_415() {
 
 #[tokio::test]
 async fn audio_video_and_files_are_stored_as_sent_with_their_sniffed_type() {
-    let server = common::start().await;
-    let token = server.token("alice");
+    let server = spawn_server().await;
+    let token = server.token_for("alice");
     let cases = [
         ("voice.mp3", "1", "audio", "mp3", "audio/mpeg", "inline"),
         ("beep.wav", "1", "audio", "wav", "audio/wav", "inline"),
@@ -385,8 +353,8 @@ async fn audio_video_and_files_are_stored_as_sent_with_their_sniffed_type() {
 
 #[tokio::test]
 async fn a_file_of_the_wrong_kind_is_refused() {
-    let server = common::start().await;
-    let token = server.token("alice");
+    let server = spawn_server().await;
+    let token = server.token_for("alice");
     // A ZIP archive named and labelled as a PNG, declared an image.
     let r = upload(&server, &token, "2", file("evil.png", "image/png")).await;
     let message = r.syarah_error(400);
@@ -412,8 +380,8 @@ async fn a_file_of_the_wrong_kind_is_refused() {
 
 #[tokio::test]
 async fn a_path_traversal_file_name_is_ignored() {
-    let server = common::start().await;
-    let token = server.token("alice");
+    let server = spawn_server().await;
+    let token = server.token_for("alice");
     let r = upload(
         &server,
         &token,
@@ -436,12 +404,12 @@ async fn a_path_traversal_file_name_is_ignored() {
 
 #[tokio::test]
 async fn an_oversized_file_is_413_and_leaves_nothing_behind() {
-    let server = common::start_with(|c: &mut Config| {
+    let server = spawn_server_with(|c: &mut Config| {
         c.uploads.max_file_bytes = 4096;
         c.uploads.max_audio_bytes = 4096;
     })
     .await;
-    let token = server.token("alice");
+    let token = server.token_for("alice");
     let big = vec![b'x'; 64 * 1024];
     let big_file = || F::File {
         name: "big.txt",
@@ -478,7 +446,7 @@ async fn an_oversized_file_is_413_and_leaves_nothing_behind() {
         vec![F::Text("kind", "audio"), big_file()],
     )
     .await;
-    r.native_error(413);
+    r.assert_error(413, "INVALID_PAYLOAD");
 
     let left = files_below(&uploads_dir(&server));
     assert!(left.is_empty(), "left behind: {left:?}");
@@ -490,8 +458,8 @@ async fn an_oversized_file_is_413_and_leaves_nothing_behind() {
 
 #[tokio::test]
 async fn uploads_may_be_larger_than_the_json_body_limit() {
-    let server = common::start().await;
-    let token = server.token("alice");
+    let server = spawn_server().await;
+    let token = server.token_for("alice");
     let bytes: Vec<u8> = (0..3 * 1024 * 1024u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
         .collect();
@@ -520,7 +488,7 @@ async fn uploads_may_be_larger_than_the_json_body_limit() {
 
 #[tokio::test]
 async fn uploads_need_a_token() {
-    let server = common::start().await;
+    let server = spawn_server().await;
     let r = post(
         &server,
         SYARAH,
@@ -552,8 +520,8 @@ async fn uploads_need_a_token() {
 
 #[tokio::test]
 async fn the_message_type_may_come_after_the_file() {
-    let server = common::start().await;
-    let token = server.token("alice");
+    let server = spawn_server().await;
+    let token = server.token_for("alice");
     let r = post(
         &server,
         SYARAH,
@@ -570,8 +538,8 @@ async fn the_message_type_may_come_after_the_file() {
 
 #[tokio::test]
 async fn malformed_forms_are_refused() {
-    let server = common::start().await;
-    let token = server.token("alice");
+    let server = spawn_server().await;
+    let token = server.token_for("alice");
     let t = Some(token.as_str());
     let cases: Vec<(Vec<F<'_>>, &str)> = vec![
         (
@@ -619,10 +587,10 @@ async fn malformed_forms_are_refused() {
         .send()
         .await
         .expect("request");
-    reply(r).await.syarah_error(415);
+    Reply::read(r).await.syarah_error(415);
     assert!(files_below(&uploads_dir(&server)).is_empty());
 
-    let r = reply(get(&server, NATIVE).await).await;
+    let r = Reply::read(get(&server, NATIVE).await).await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers["allow"], "POST");
     assert_eq!(r.body["error"]["code"], "NOT_FOUND");
@@ -630,8 +598,8 @@ async fn malformed_forms_are_refused() {
 
 #[tokio::test]
 async fn the_native_route_answers_201_with_the_stored_file() {
-    let server = common::start().await;
-    let token = server.token("alice");
+    let server = spawn_server().await;
+    let token = server.token_for("alice");
     for kind in ["video", "4"] {
         let r = post(
             &server,
@@ -655,13 +623,13 @@ async fn the_native_route_answers_201_with_the_stored_file() {
         vec![F::Text("kind", "image"), file("evil.png", "image/png")],
     )
     .await;
-    r.native_error(400);
+    r.assert_error(400, "INVALID_PAYLOAD");
 }
 
 #[tokio::test]
 async fn every_upload_is_recorded_with_its_owner() {
-    let server = common::start().await;
-    let token = server.token("alice");
+    let server = spawn_server().await;
+    let token = server.token_for("alice");
     let r = upload(&server, &token, "1", file("voice.mp3", "audio/mpeg")).await;
     let path = r.syarah_path();
     let recorded = server
@@ -683,8 +651,8 @@ async fn every_upload_is_recorded_with_its_owner() {
 
 #[tokio::test]
 async fn served_files_carry_headers_that_keep_them_inert() {
-    let server = common::start().await;
-    let token = server.token("alice");
+    let server = spawn_server().await;
+    let token = server.token_for("alice");
     let image = upload(&server, &token, "2", file("photo.png", "image/png"))
         .await
         .syarah_path();
@@ -726,8 +694,8 @@ async fn served_files_carry_headers_that_keep_them_inert() {
 
 #[tokio::test]
 async fn paths_outside_the_stored_files_are_not_found() {
-    let server = common::start().await;
-    let token = server.token("alice");
+    let server = spawn_server().await;
+    let token = server.token_for("alice");
     let stored = upload(&server, &token, "3", file("notes.txt", "text/plain"))
         .await
         .syarah_path();

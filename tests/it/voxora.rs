@@ -2,35 +2,23 @@
 //! Dozaar client in the same conversation, and the `/department` namespace
 //! closed to anyone who is not one of the department's agents.
 
-mod common;
-
-use common::{Auth, connect, open, start};
 use serde_json::json;
-use tf_rust_socketio::TransportType;
+
+use crate::helpers::{Auth, joined_dozaar_client, socket_client, spawn_server};
 
 #[tokio::test]
 async fn a_voxora_client_is_in_its_conversations_on_connect_and_talks_with_a_dozaar_client() {
-    let server = start().await;
+    let server = spawn_server().await;
     let voxora = server.voxora_url.clone().expect("voxora listens");
-    let conv = server.conversation("alice", &["bob"]).await.conversation;
-    let alice_token = server.token("alice");
-    let mut alice = open(
-        &voxora,
-        "/",
-        Auth::Token(&alice_token),
-        TransportType::Websocket,
-    )
-    .await;
+    let conv = server
+        .direct_conversation("alice", "bob")
+        .await
+        .conversation;
+    let alice_token = server.token_for("alice");
+    let mut alice = socket_client(&voxora, "/", Auth::Token(&alice_token)).await;
     assert!(alice.refused.is_none(), "{:?}", alice.refused);
 
-    let bob_token = server.token("bob");
-    let mut bob = connect(&server, Auth::Token(&bob_token)).await;
-    bob.emit(
-        "join:conversation",
-        json!({ "conversationId": conv.uuid.to_string() }),
-    )
-    .await;
-    bob.expect("joined:conversation").await;
+    let mut bob = joined_dozaar_client(&server, "bob", &conv.uuid.to_string()).await;
 
     // No join_conversation: the socket is in the room since it connected.
     alice
@@ -58,7 +46,10 @@ async fn a_voxora_client_is_in_its_conversations_on_connect_and_talks_with_a_doz
     assert_eq!(got["conversationId"], conv.id.to_string());
 
     // A conversation alice is not in is not found, and the socket stays usable.
-    let other = server.conversation("carol", &["dave"]).await.conversation;
+    let other = server
+        .direct_conversation("carol", "dave")
+        .await
+        .conversation;
     alice
         .emit(
             "send_message",
@@ -72,9 +63,9 @@ async fn a_voxora_client_is_in_its_conversations_on_connect_and_talks_with_a_doz
 
 #[tokio::test]
 async fn only_a_departments_agents_connect_to_its_namespace() {
-    let server = start().await;
+    let server = spawn_server().await;
     let voxora = server.voxora_url.clone().expect("voxora listens");
-    let keeper = server.actor("keeper").await;
+    let keeper = server.provisioned_actor("keeper").await;
     let department = server
         .running
         .state
@@ -84,24 +75,12 @@ async fn only_a_departments_agents_connect_to_its_namespace() {
         .expect("department");
     let url = format!("{voxora}?departmentId={}", department.department.id);
 
-    let token = server.token("keeper");
-    let agent = open(
-        &url,
-        "/department",
-        Auth::Token(&token),
-        TransportType::Websocket,
-    )
-    .await;
+    let token = server.token_for("keeper");
+    let agent = socket_client(&url, "/department", Auth::Token(&token)).await;
     assert!(agent.refused.is_none(), "{:?}", agent.refused);
 
-    let token = server.token("mallory");
-    let stranger = open(
-        &url,
-        "/department",
-        Auth::Token(&token),
-        TransportType::Websocket,
-    )
-    .await;
+    let token = server.token_for("mallory");
+    let stranger = socket_client(&url, "/department", Auth::Token(&token)).await;
     let refusal = stranger.refused.expect("refused");
     assert!(refusal.contains("not an agent"), "{refusal}");
 }

@@ -8,12 +8,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use confab::core::UserId;
 use confab::fanout::cluster::Cluster;
 use confab::fanout::cluster::claims::{Change, Claims};
 use confab::fanout::cluster::rate::ClusterRate;
 use fred::prelude::{KeysInterface, SetsInterface, SortedSetsInterface};
 use tokio::sync::mpsc;
+
+use crate::helpers::user_id;
 
 fn redis_url() -> String {
     std::env::var("CONFAB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
@@ -181,7 +182,7 @@ async fn the_rate_limit_is_counted_across_nodes() {
         ClusterRate::new(node(30).await),
         ClusterRate::new(node(30).await),
     );
-    let user = UserId::parse(&fresh("rate")).expect("id");
+    let user = user_id(&fresh("rate"));
     // 5 a minute: bursts of 5, then one every 12 s.
     let interval = Duration::from_secs(12);
     let burst = interval * 4;
@@ -201,7 +202,7 @@ async fn the_rate_limit_is_counted_across_nodes() {
         wait > Duration::from_secs(10) && wait <= interval,
         "{wait:?}"
     );
-    let other = UserId::parse(&fresh("rate")).expect("id");
+    let other = user_id(&fresh("rate"));
     assert_eq!(
         b.check(&other, interval, burst).await.expect("redis"),
         Ok(())

@@ -1,24 +1,16 @@
 //! The JobSpare dialect driven by a Rust Socket.IO client, next to a Dozaar
 //! client in the same conversation.
 
-mod common;
-
-use common::{Auth, connect, open, start};
 use serde_json::json;
-use tf_rust_socketio::TransportType;
+
+use crate::helpers::{Auth, joined_dozaar_client, socket_client, spawn_server};
 
 #[tokio::test]
 async fn a_jobspare_client_opens_a_pair_conversation_and_talks_with_a_dozaar_client() {
-    let server = start().await;
+    let server = spawn_server().await;
     let jobspare = server.jobspare_url.clone().expect("jobspare listens");
-    let alice_token = server.token("alice");
-    let mut alice = open(
-        &jobspare,
-        "/",
-        Auth::Token(&alice_token),
-        TransportType::Websocket,
-    )
-    .await;
+    let alice_token = server.token_for("alice");
+    let mut alice = socket_client(&jobspare, "/", Auth::Token(&alice_token)).await;
     assert!(alice.refused.is_none(), "{:?}", alice.refused);
     let hello = alice.expect("authenticated").await;
     assert_eq!(hello, json!({ "userId": "alice", "success": true }));
@@ -35,11 +27,7 @@ async fn a_jobspare_client_opens_a_pair_conversation_and_talks_with_a_dozaar_cli
     assert_eq!(joined["conversationId"], "alice_bob");
     let uuid = joined["uuid"].as_str().expect("uuid").to_owned();
 
-    let bob_token = server.token("bob");
-    let mut bob = connect(&server, Auth::Token(&bob_token)).await;
-    bob.emit("join:conversation", json!({ "conversationId": uuid }))
-        .await;
-    bob.expect("joined:conversation").await;
+    let mut bob = joined_dozaar_client(&server, "bob", &uuid).await;
 
     alice
         .emit(

@@ -2,12 +2,12 @@
 //! a clear error, nothing unstored is broadcast, `/readyz` says so, and
 //! everything works again once the database is back.
 
-mod common;
-
-use common::{Auth, connect, start_with};
 use serde_json::json;
 use sqlx::Executor;
 use std::time::Duration;
+
+use crate::helpers::postgres::{execute_detached, test_database_url};
+use crate::helpers::{joined_dozaar_client, spawn_server_with};
 
 /// Drops the test's database when the test ends, passed or failed.
 struct DropDatabase {
@@ -17,31 +17,14 @@ struct DropDatabase {
 
 impl Drop for DropDatabase {
     fn drop(&mut self) {
-        let (base, name) = (self.base.clone(), self.name.clone());
-        // A runtime of its own: the test's may be shutting down.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(async {
-                let admin = sqlx::PgPool::connect(&base).await?;
-                admin
-                    .execute(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .await?;
-                Ok::<_, sqlx::Error>(())
-            })
-            .map_err(std::io::Error::other)
-        })
-        .join();
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        execute_detached(&self.base, sql);
     }
 }
 
 /// An admin connection to the test server, and a database of this test's.
 async fn scratch_database() -> (sqlx::PgPool, String, String, DropDatabase) {
-    let base = std::env::var("CONFAB_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let base = test_database_url();
     let admin = sqlx::PgPool::connect(&base)
         .await
         .unwrap_or_else(|e| panic!("PostgreSQL is not reachable at {base}: {e}"));
@@ -59,14 +42,19 @@ async fn scratch_database() -> (sqlx::PgPool, String, String, DropDatabase) {
     (admin, name, url, guard)
 }
 
-/// Closes the database to new connections and ends the open ones.
-async fn take_down(admin: &sqlx::PgPool, name: &str) {
+/// Sets whether the database takes connections.
+async fn allow_connections(admin: &sqlx::PgPool, name: &str, allow: bool) {
     admin
         .execute(sqlx::AssertSqlSafe(format!(
-            "ALTER DATABASE {name} ALLOW_CONNECTIONS false"
+            "ALTER DATABASE {name} ALLOW_CONNECTIONS {allow}"
         )))
         .await
-        .expect("close database");
+        .expect("alter database");
+}
+
+/// Closes the database to new connections and ends the open ones.
+async fn take_down(admin: &sqlx::PgPool, name: &str) {
+    allow_connections(admin, name, false).await;
     sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
         .bind(name)
         .execute(admin)
@@ -74,29 +62,17 @@ async fn take_down(admin: &sqlx::PgPool, name: &str) {
         .expect("terminate connections");
 }
 
-async fn bring_back(admin: &sqlx::PgPool, name: &str) {
-    admin
-        .execute(sqlx::AssertSqlSafe(format!(
-            "ALTER DATABASE {name} ALLOW_CONNECTIONS true"
-        )))
-        .await
-        .expect("open database");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_database_goes_away_nothing_unstored_is_broadcast_and_it_recovers() {
     let (admin, name, url, _drop) = scratch_database().await;
-    let server = start_with(|c| c.database_url = Some(url.clone())).await;
-    let conv = server.conversation("alice", &["bob"]).await.conversation;
+    let server = spawn_server_with(|c| c.database_url = Some(url.clone())).await;
+    let conv = server
+        .direct_conversation("alice", "bob")
+        .await
+        .conversation;
     let uuid = conv.uuid.to_string();
-    let (alice_token, bob_token) = (server.token("alice"), server.token("bob"));
-    let alice = connect(&server, Auth::Token(&alice_token)).await;
-    let mut bob = connect(&server, Auth::Token(&bob_token)).await;
-    for c in [&alice, &bob] {
-        c.emit("join:conversation", json!({ "conversationId": uuid }))
-            .await;
-    }
-    bob.expect("joined:conversation").await;
+    let alice = joined_dozaar_client(&server, "alice", &uuid).await;
+    let mut bob = joined_dozaar_client(&server, "bob", &uuid).await;
     let ok = alice
         .emit_ack(
             "send:message",
@@ -122,7 +98,7 @@ async fn when_the_database_goes_away_nothing_unstored_is_broadcast_and_it_recove
         .expect("readyz");
     assert_eq!(ready.status(), 503);
 
-    bring_back(&admin, &name).await;
+    allow_connections(&admin, &name, true).await;
     let again = alice
         .emit_ack_within(
             "send:message",

@@ -1,27 +1,16 @@
 //! The Dozaar dialect driven end to end by a Rust Socket.IO client.
 
-mod common;
-
-use common::{Auth, TestClient, TestServer, connect, connect_with, start};
 use serde_json::{Value, json};
 use std::time::Duration;
 use tf_rust_socketio::TransportType;
 
+use crate::helpers::{
+    Auth, dozaar_client, dozaar_client_of, dozaar_client_over, eventually, joined_dozaar_client,
+    spawn_server, spawn_server_with,
+};
+
 fn conv_uuid(c: &confab::core::ConversationSummary) -> String {
     c.conversation.uuid.to_string()
-}
-
-async fn joined(server: &TestServer, user: &str, conversation: &str) -> TestClient {
-    let token = server.token(user);
-    let mut c = connect(server, Auth::Token(&token)).await;
-    c.emit(
-        "join:conversation",
-        json!({ "conversationId": conversation }),
-    )
-    .await;
-    let v = c.expect("joined:conversation").await;
-    assert_eq!(v["conversationId"], conversation);
-    c
 }
 
 fn is_code(code: &'static str) -> impl Fn(&Value) -> bool {
@@ -30,13 +19,13 @@ fn is_code(code: &'static str) -> impl Fn(&Value) -> bool {
 
 #[tokio::test]
 async fn a_message_reaches_the_room_with_its_sender_and_a_notification_reaches_members_elsewhere() {
-    let server = start().await;
-    let conv = server.conversation("alice", &["bob", "carol"]).await;
+    let server = spawn_server().await;
+    let conv = server.group_conversation("alice", &["bob", "carol"]).await;
     let id = conv_uuid(&conv);
-    let mut alice = joined(&server, "alice", &id).await;
-    let mut bob = joined(&server, "bob", &id).await;
-    let carol_token = server.token("carol");
-    let mut carol = connect(&server, Auth::Header(&carol_token)).await;
+    let mut alice = joined_dozaar_client(&server, "alice", &id).await;
+    let mut bob = joined_dozaar_client(&server, "bob", &id).await;
+    let carol_token = server.token_for("carol");
+    let mut carol = dozaar_client(&server, Auth::Header(&carol_token)).await;
 
     alice
         .emit("send:message", json!({ "conversationId": id, "message": "hello bob", "attachmentUrls": ["https://example.com/a.jpg"] }))
@@ -68,12 +57,11 @@ async fn a_message_reaches_the_room_with_its_sender_and_a_notification_reaches_m
 
 #[tokio::test]
 async fn a_preview_is_the_first_hundred_characters() {
-    let server = start().await;
-    let conv = server.conversation("alice", &["bob"]).await;
+    let server = spawn_server().await;
+    let conv = server.direct_conversation("alice", "bob").await;
     let id = conv_uuid(&conv);
-    let mut alice = joined(&server, "alice", &id).await;
-    let bob_token = server.token("bob");
-    let mut bob = connect(&server, Auth::Token(&bob_token)).await;
+    let mut alice = joined_dozaar_client(&server, "alice", &id).await;
+    let mut bob = dozaar_client_of(&server, "bob").await;
     let text: String = "é".repeat(150);
     alice
         .emit(
@@ -88,10 +76,10 @@ async fn a_preview_is_the_first_hundred_characters() {
 
 #[tokio::test]
 async fn invalid_payloads_get_an_exception_store_nothing_and_keep_the_connection() {
-    let server = start().await;
-    let conv = server.conversation("alice", &["bob"]).await;
+    let server = spawn_server().await;
+    let conv = server.direct_conversation("alice", "bob").await;
     let id = conv_uuid(&conv);
-    let mut alice = joined(&server, "alice", &id).await;
+    let mut alice = joined_dozaar_client(&server, "alice", &id).await;
     let cases = [
         ("join:conversation", json!({})),
         ("leave:conversation", json!({ "conversationId": 17.5 })),
@@ -131,10 +119,10 @@ async fn invalid_payloads_get_an_exception_store_nothing_and_keep_the_connection
 
 #[tokio::test]
 async fn a_non_member_can_neither_join_send_type_nor_read() {
-    let server = start().await;
-    let conv = server.conversation("alice", &["bob"]).await;
+    let server = spawn_server().await;
+    let conv = server.direct_conversation("alice", "bob").await;
     let id = conv_uuid(&conv);
-    let mut alice = joined(&server, "alice", &id).await;
+    let mut alice = joined_dozaar_client(&server, "alice", &id).await;
     alice
         .emit(
             "send:message",
@@ -143,8 +131,7 @@ async fn a_non_member_can_neither_join_send_type_nor_read() {
         .await;
     let m = alice.expect("new:message").await;
 
-    let mallory_token = server.token("mallory");
-    let mut mallory = connect(&server, Auth::Token(&mallory_token)).await;
+    let mut mallory = dozaar_client_of(&server, "mallory").await;
     for (event, payload) in [
         ("join:conversation", json!({ "conversationId": id })),
         (
@@ -175,9 +162,8 @@ async fn a_non_member_can_neither_join_send_type_nor_read() {
 
 #[tokio::test]
 async fn an_unknown_conversation_looks_the_same_as_a_foreign_one() {
-    let server = start().await;
-    let token = server.token("alice");
-    let mut alice = connect(&server, Auth::Token(&token)).await;
+    let server = spawn_server().await;
+    let mut alice = dozaar_client_of(&server, "alice").await;
     alice
         .emit(
             "join:conversation",
@@ -191,11 +177,11 @@ async fn an_unknown_conversation_looks_the_same_as_a_foreign_one() {
 
 #[tokio::test]
 async fn typing_is_told_to_the_room_and_stops_by_itself() {
-    let server = common::start_with(|c| c.typing_ttl_secs = 1).await;
-    let conv = server.conversation("alice", &["bob"]).await;
+    let server = spawn_server_with(|c| c.typing_ttl_secs = 1).await;
+    let conv = server.direct_conversation("alice", "bob").await;
     let id = conv_uuid(&conv);
-    let mut alice = joined(&server, "alice", &id).await;
-    let mut bob = joined(&server, "bob", &id).await;
+    let mut alice = joined_dozaar_client(&server, "alice", &id).await;
+    let mut bob = joined_dozaar_client(&server, "bob", &id).await;
 
     alice
         .emit("typing:start", json!({ "conversationId": id }))
@@ -224,11 +210,11 @@ async fn typing_is_told_to_the_room_and_stops_by_itself() {
 
 #[tokio::test]
 async fn mark_read_tells_the_other_members_and_clears_unread() {
-    let server = start().await;
-    let conv = server.conversation("alice", &["bob"]).await;
+    let server = spawn_server().await;
+    let conv = server.direct_conversation("alice", "bob").await;
     let id = conv_uuid(&conv);
-    let mut alice = joined(&server, "alice", &id).await;
-    let mut bob = joined(&server, "bob", &id).await;
+    let mut alice = joined_dozaar_client(&server, "alice", &id).await;
+    let mut bob = joined_dozaar_client(&server, "bob", &id).await;
     alice
         .emit(
             "send:message",
@@ -236,7 +222,7 @@ async fn mark_read_tells_the_other_members_and_clears_unread() {
         )
         .await;
     let m = bob.expect("new:message").await;
-    let bob_actor = server.actor("bob").await;
+    let bob_actor = server.provisioned_actor("bob").await;
     let summary = server
         .running
         .state
@@ -264,14 +250,11 @@ async fn mark_read_tells_the_other_members_and_clears_unread() {
 
 #[tokio::test]
 async fn online_status_shows_contacts_and_hides_strangers() {
-    let server = start().await;
-    server.conversation("alice", &["bob"]).await;
-    let bob_token = server.token("bob");
-    let _bob = connect(&server, Auth::Token(&bob_token)).await;
-    let stranger_token = server.token("stranger");
-    let _stranger = connect(&server, Auth::Token(&stranger_token)).await;
-    let token = server.token("alice");
-    let mut alice = connect(&server, Auth::Token(&token)).await;
+    let server = spawn_server().await;
+    server.direct_conversation("alice", "bob").await;
+    let _bob = dozaar_client_of(&server, "bob").await;
+    let _stranger = dozaar_client_of(&server, "stranger").await;
+    let mut alice = dozaar_client_of(&server, "alice").await;
     alice
         .emit(
             "get:online_status",
@@ -289,16 +272,14 @@ async fn online_status_shows_contacts_and_hides_strangers() {
 
 #[tokio::test]
 async fn presence_follows_the_last_socket_of_a_user() {
-    let server = start().await;
-    server.conversation("alice", &["bob"]).await;
-    let token = server.token("alice");
-    let mut alice = connect(&server, Auth::Token(&token)).await;
-    let bob_token = server.token("bob");
-    let tab1 = connect(&server, Auth::Token(&bob_token)).await;
+    let server = spawn_server().await;
+    server.direct_conversation("alice", "bob").await;
+    let mut alice = dozaar_client_of(&server, "alice").await;
+    let tab1 = dozaar_client_of(&server, "bob").await;
     let on = alice.expect("user:online").await;
     assert_eq!(on["userId"], "bob");
     assert!(on["timestamp"].as_i64().is_some());
-    let tab2 = connect(&server, Auth::Header(&bob_token)).await;
+    let tab2 = dozaar_client(&server, Auth::Header(&server.token_for("bob"))).await;
     alice
         .expect_none("user:online", Duration::from_millis(300))
         .await;
@@ -312,11 +293,11 @@ async fn presence_follows_the_last_socket_of_a_user() {
 
 #[tokio::test]
 async fn leaving_a_conversation_stops_its_messages_but_not_notifications() {
-    let server = start().await;
-    let conv = server.conversation("alice", &["bob"]).await;
+    let server = spawn_server().await;
+    let conv = server.direct_conversation("alice", "bob").await;
     let id = conv_uuid(&conv);
-    let mut alice = joined(&server, "alice", &id).await;
-    let mut bob = joined(&server, "bob", &id).await;
+    let mut alice = joined_dozaar_client(&server, "alice", &id).await;
+    let mut bob = joined_dozaar_client(&server, "bob", &id).await;
     bob.emit("leave:conversation", json!({ "conversationId": id }))
         .await;
     bob.emit("get:online_status", json!({ "userIds": [] }))
@@ -336,11 +317,11 @@ async fn leaving_a_conversation_stops_its_messages_but_not_notifications() {
 
 #[tokio::test]
 async fn a_client_id_retry_stores_one_message() {
-    let server = start().await;
-    let conv = server.conversation("alice", &["bob"]).await;
+    let server = spawn_server().await;
+    let conv = server.direct_conversation("alice", "bob").await;
     let id = conv_uuid(&conv);
-    let mut alice = joined(&server, "alice", &id).await;
-    let mut bob = joined(&server, "bob", &id).await;
+    let mut alice = joined_dozaar_client(&server, "alice", &id).await;
+    let mut bob = joined_dozaar_client(&server, "bob", &id).await;
     for _ in 0..2 {
         alice
             .emit(
@@ -358,10 +339,10 @@ async fn a_client_id_retry_stores_one_message() {
 
 #[tokio::test]
 async fn sending_past_the_rate_limit_is_refused() {
-    let server = common::start_with(|c| c.limits.messages_per_minute = 3).await;
-    let conv = server.conversation("alice", &["bob"]).await;
+    let server = spawn_server_with(|c| c.limits.messages_per_minute = 3).await;
+    let conv = server.direct_conversation("alice", "bob").await;
     let id = conv_uuid(&conv);
-    let mut alice = joined(&server, "alice", &id).await;
+    let mut alice = joined_dozaar_client(&server, "alice", &id).await;
     for i in 0..4 {
         alice
             .emit(
@@ -379,11 +360,11 @@ async fn sending_past_the_rate_limit_is_refused() {
 
 #[tokio::test]
 async fn edits_and_deletes_reach_the_room_and_only_the_author_may_edit() {
-    let server = start().await;
-    let conv = server.conversation("alice", &["bob"]).await;
+    let server = spawn_server().await;
+    let conv = server.direct_conversation("alice", "bob").await;
     let id = conv_uuid(&conv);
-    let alice = joined(&server, "alice", &id).await;
-    let mut bob = joined(&server, "bob", &id).await;
+    let alice = joined_dozaar_client(&server, "alice", &id).await;
+    let mut bob = joined_dozaar_client(&server, "bob", &id).await;
     alice
         .emit(
             "send:message",
@@ -414,10 +395,9 @@ async fn edits_and_deletes_reach_the_room_and_only_the_author_may_edit() {
 
 #[tokio::test]
 async fn numeric_conversation_ids_are_accepted_too() {
-    let server = start().await;
-    let conv = server.conversation("alice", &["bob"]).await;
-    let token = server.token("alice");
-    let mut alice = connect(&server, Auth::Token(&token)).await;
+    let server = spawn_server().await;
+    let conv = server.direct_conversation("alice", "bob").await;
+    let mut alice = dozaar_client_of(&server, "alice").await;
     alice
         .emit(
             "join:conversation",
@@ -432,11 +412,11 @@ async fn numeric_conversation_ids_are_accepted_too() {
 
 #[tokio::test]
 async fn polling_clients_work_like_websocket_clients() {
-    let server = start().await;
-    let conv = server.conversation("alice", &["bob"]).await;
+    let server = spawn_server().await;
+    let conv = server.direct_conversation("alice", "bob").await;
     let id = conv_uuid(&conv);
-    let token = server.token("alice");
-    let mut alice = connect_with(&server, Auth::Header(&token), TransportType::Polling).await;
+    let token = server.token_for("alice");
+    let mut alice = dozaar_client_over(&server, Auth::Header(&token), TransportType::Polling).await;
     alice
         .emit("join:conversation", json!({ "conversationId": id }))
         .await;
@@ -452,7 +432,7 @@ async fn polling_clients_work_like_websocket_clients() {
 
 #[tokio::test]
 async fn handshakes_without_a_valid_token_are_refused_with_a_reason() {
-    let server = common::start_with(|c| c.auth.leeway_secs = 0).await;
+    let server = spawn_server_with(|c| c.auth.leeway_secs = 0).await;
     let expired = server
         .running
         .state
@@ -474,7 +454,7 @@ async fn handshakes_without_a_valid_token_are_refused_with_a_reason() {
         (Auth::Token(&expired), "token expired"),
     ];
     for (auth, reason) in cases {
-        let c = connect(&server, auth).await;
+        let c = dozaar_client(&server, auth).await;
         let refused = c.refused.as_deref().unwrap_or("connected");
         assert!(refused.contains(reason), "{reason}: {refused}");
     }
@@ -482,11 +462,11 @@ async fn handshakes_without_a_valid_token_are_refused_with_a_reason() {
 
 #[tokio::test]
 async fn an_oversized_packet_is_refused_and_the_server_keeps_serving() {
-    let server = start().await;
-    let conv = server.conversation("alice", &["bob"]).await;
+    let server = spawn_server().await;
+    let conv = server.direct_conversation("alice", "bob").await;
     let id = conv_uuid(&conv);
-    let mut alice = joined(&server, "alice", &id).await;
-    let bob = joined(&server, "bob", &id).await;
+    let mut alice = joined_dozaar_client(&server, "alice", &id).await;
+    let bob = joined_dozaar_client(&server, "bob", &id).await;
     let _ = bob
         .client
         .emit(
@@ -509,26 +489,20 @@ async fn an_oversized_packet_is_refused_and_the_server_keeps_serving() {
 
 #[tokio::test]
 async fn a_joined_conversation_is_viewed_until_left_or_disconnected() {
-    let server = start().await;
-    let conv = server.conversation("alice", &["bob"]).await;
+    let server = spawn_server().await;
+    let conv = server.direct_conversation("alice", "bob").await;
     let id = conv_uuid(&conv);
-    let viewing = server.running.state.service.viewing().clone();
-    let bob_id = confab::core::UserId::parse("bob").expect("id");
     let c = conv.conversation.id;
-    let mut bob = joined(&server, "bob", &id).await;
-    assert!(viewing.is_viewing_here(&bob_id, c));
+    let mut bob = joined_dozaar_client(&server, "bob", &id).await;
+    assert!(server.is_viewing("bob", c));
     bob.emit("leave:conversation", json!({ "conversationId": id }))
         .await;
     bob.emit("get:online_status", json!({ "userIds": [] }))
         .await;
     bob.expect("online:status").await;
-    assert!(!viewing.is_viewing_here(&bob_id, c));
-    let bob2 = joined(&server, "bob", &id).await;
-    assert!(viewing.is_viewing_here(&bob_id, c));
+    assert!(!server.is_viewing("bob", c));
+    let bob2 = joined_dozaar_client(&server, "bob", &id).await;
+    assert!(server.is_viewing("bob", c));
     bob2.disconnect().await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while viewing.is_viewing_here(&bob_id, c) && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(!viewing.is_viewing_here(&bob_id, c));
+    eventually("bob stopped viewing", || !server.is_viewing("bob", c)).await;
 }

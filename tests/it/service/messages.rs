@@ -1,0 +1,285 @@
+//! Messages: edits and deletes, publishing once stored, the read
+//! watermark, history pages, attachments.
+
+use confab::core::command::SendMessage;
+use confab::core::event::DomainEvent;
+use confab::core::{CoreError, ErrorCode, MessageKind, RowRef, Upload};
+
+use super::{direct_conversation, group_conversation, recorded_service};
+use crate::helpers::{provisioned_actor, text_message};
+
+#[tokio::test]
+async fn only_the_author_edits_and_a_group_admin_may_delete() {
+    let (svc, rec) = recorded_service().await;
+    let owner = provisioned_actor(&svc, "owner").await;
+    let bob = provisioned_actor(&svc, "bob").await;
+    let carol = provisioned_actor(&svc, "carol").await;
+    let g = group_conversation(&svc, &owner, &["bob", "carol"]).await;
+    let (m, _) = svc
+        .send(&bob, RowRef::Id(g.id), text_message("bob's"))
+        .await
+        .expect("send");
+    let r = RowRef::Id(m.id);
+    assert!(matches!(
+        svc.edit(&carol, r, "x").await,
+        Err(CoreError::Forbidden(_))
+    ));
+    assert!(matches!(
+        svc.delete(&carol, r).await,
+        Err(CoreError::Forbidden(_))
+    ));
+    assert_eq!(
+        svc.edit(&bob, r, "edited")
+            .await
+            .expect("edit")
+            .text
+            .as_deref(),
+        Some("edited")
+    );
+    let d = svc.delete(&owner, r).await.expect("admin deletes");
+    assert!(d.deleted_at.is_some());
+    assert!(d.text.is_none());
+    assert!(matches!(
+        svc.edit(&bob, r, "again").await,
+        Err(CoreError::Conflict(_))
+    ));
+    let events = rec.take();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, DomainEvent::MessageEdited { .. }))
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, DomainEvent::MessageDeleted { .. }))
+    );
+}
+
+#[tokio::test]
+async fn a_message_is_published_only_after_it_is_stored_and_only_once_per_client_id() {
+    let (svc, rec) = recorded_service().await;
+    let alice = provisioned_actor(&svc, "alice").await;
+    let c = direct_conversation(&svc, &alice, "bob").await;
+    rec.take();
+    let mut msg = text_message("hello");
+    msg.client_id = Some("abc".into());
+    let (m1, created1) = svc
+        .send(&alice, RowRef::Id(c.id), msg.clone())
+        .await
+        .expect("send");
+    let (m2, created2) = svc
+        .send(&alice, RowRef::Uuid(c.uuid), msg)
+        .await
+        .expect("retry");
+    assert!(created1 && !created2);
+    assert_eq!(m1, m2);
+    let events = rec.take();
+    assert_eq!(events.len(), 1);
+    match &events[0] {
+        DomainEvent::MessageCreated {
+            message, members, ..
+        } => {
+            assert_eq!(message, &m1);
+            assert_eq!(members.len(), 2);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn reading_moves_the_watermark_forward_only_and_tells_once() {
+    let (svc, rec) = recorded_service().await;
+    let alice = provisioned_actor(&svc, "alice").await;
+    let bob = provisioned_actor(&svc, "bob").await;
+    let c = direct_conversation(&svc, &alice, "bob").await;
+    let (m1, _) = svc
+        .send(&alice, RowRef::Id(c.id), text_message("1"))
+        .await
+        .expect("1");
+    let (m2, _) = svc
+        .send(&alice, RowRef::Id(c.id), text_message("2"))
+        .await
+        .expect("2");
+    assert_eq!(
+        svc.conversation(&bob, RowRef::Id(c.id))
+            .await
+            .expect("c")
+            .unread_count,
+        2
+    );
+    rec.take();
+    assert_eq!(
+        svc.mark_read(&bob, RowRef::Id(m2.id))
+            .await
+            .expect("read")
+            .1,
+        2
+    );
+    assert_eq!(
+        svc.mark_read(&bob, RowRef::Id(m1.id))
+            .await
+            .expect("older")
+            .1,
+        2
+    );
+    assert_eq!(rec.take().len(), 1);
+    assert_eq!(
+        svc.conversation(&bob, RowRef::Id(c.id))
+            .await
+            .expect("c")
+            .unread_count,
+        0
+    );
+    let mallory = provisioned_actor(&svc, "mallory").await;
+    assert!(matches!(
+        svc.mark_read(&mallory, RowRef::Id(m1.id)).await,
+        Err(CoreError::NotFound("message"))
+    ));
+}
+
+#[tokio::test]
+async fn history_pages_by_cursor_and_refuses_a_foreign_cursor() {
+    let (svc, _) = recorded_service().await;
+    let alice = provisioned_actor(&svc, "alice").await;
+    let c = direct_conversation(&svc, &alice, "bob").await;
+    let other = direct_conversation(&svc, &alice, "carol").await;
+    let mut sent = Vec::new();
+    for i in 0..5 {
+        sent.push(
+            svc.send(&alice, RowRef::Id(c.id), text_message(&i.to_string()))
+                .await
+                .expect("send")
+                .0,
+        );
+    }
+    let (foreign, _) = svc
+        .send(&alice, RowRef::Id(other.id), text_message("x"))
+        .await
+        .expect("send");
+    let r = RowRef::Id(c.id);
+    let last2 = svc
+        .history(&alice, r, None, None, Some(2))
+        .await
+        .expect("page")
+        .0;
+    assert_eq!(last2.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![4, 5]);
+    let before = svc
+        .history(&alice, r, Some(RowRef::Uuid(sent[3].uuid)), None, Some(2))
+        .await
+        .expect("page")
+        .0;
+    assert_eq!(before.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![2, 3]);
+    let after = svc
+        .history(&alice, r, None, Some(RowRef::Id(sent[1].id)), Some(2))
+        .await
+        .expect("page")
+        .0;
+    assert_eq!(after.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![3, 4]);
+    assert!(
+        svc.history(&alice, r, Some(RowRef::Id(foreign.id)), None, None)
+            .await
+            .is_err()
+    );
+    assert!(svc.history(&alice, r, None, None, Some(101)).await.is_err());
+}
+
+fn attach(url: &str, kind: Option<MessageKind>) -> SendMessage {
+    SendMessage {
+        attachments: vec![url.to_owned()],
+        kind,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn uploads_are_attached_by_their_owner_or_forwarded_within_a_conversation() {
+    let (svc, _) = recorded_service().await;
+    let alice = provisioned_actor(&svc, "alice").await;
+    let bob = provisioned_actor(&svc, "bob").await;
+    let carol = provisioned_actor(&svc, "carol").await;
+    let c = group_conversation(&svc, &alice, &["bob", "carol"]).await;
+    let other = direct_conversation(&svc, &carol, "bob").await;
+    let path = "/uploads/chat-messages/images/abc.webp";
+    svc.record_upload(Upload {
+        path: path.into(),
+        owner: alice.id().clone(),
+        kind: MessageKind::Image,
+        content_type: "image/webp".into(),
+        size: 10,
+        created_at: 1,
+    })
+    .await
+    .expect("record");
+
+    // The owner attaches it; its kind is the upload's.
+    let (m, _) = svc
+        .send(&alice, RowRef::Id(c.id), attach(path, None))
+        .await
+        .expect("owner");
+    assert_eq!(m.kind, MessageKind::Image);
+    // Another member forwards it within the same conversation.
+    svc.send(&bob, RowRef::Id(c.id), attach(path, None))
+        .await
+        .expect("forward");
+    // But not into another conversation.
+    let err = svc
+        .send(&carol, RowRef::Id(other.id), attach(path, None))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Forbidden);
+    // Unknown server paths and dot segments are refused.
+    for bad in [
+        "/uploads/chat-messages/images/nope.webp",
+        "/static/../uploads/chat-messages/images/abc.webp",
+        "/uploads/%2e%2e/secret",
+    ] {
+        let err = svc
+            .send(&alice, RowRef::Id(c.id), attach(bad, None))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidPayload, "{bad}");
+    }
+    // External URLs are not checked; without a kind they are files.
+    let (m, _) = svc
+        .send(
+            &alice,
+            RowRef::Id(c.id),
+            attach("https://cdn.example/x.bin", None),
+        )
+        .await
+        .expect("external");
+    assert_eq!(m.kind, MessageKind::File);
+    let (m, _) = svc
+        .send(
+            &alice,
+            RowRef::Id(c.id),
+            attach("https://cdn.example/v.mp4", Some(MessageKind::Video)),
+        )
+        .await
+        .expect("video");
+    assert_eq!(m.kind, MessageKind::Video);
+    // A non-text kind carries exactly one attachment.
+    let mut two = attach("https://cdn.example/a.mp3", Some(MessageKind::Audio));
+    two.attachments.push("https://cdn.example/b.mp3".into());
+    let err = svc.send(&alice, RowRef::Id(c.id), two).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidPayload);
+    let err = svc
+        .send(
+            &alice,
+            RowRef::Id(c.id),
+            SendMessage {
+                text: Some("just text".into()),
+                kind: Some(MessageKind::Image),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidPayload);
+    let (m, _) = svc
+        .send(&alice, RowRef::Id(c.id), text_message("plain"))
+        .await
+        .expect("text");
+    assert_eq!(m.kind, MessageKind::Text);
+}
