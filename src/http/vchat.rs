@@ -21,7 +21,7 @@ use super::uploads::{UploadError, receive_file};
 use crate::core::command::{Actor, SendMessage};
 use crate::core::views::ConversationView;
 use crate::core::{ConversationKind, ConversationRef, CoreError, RowRef, User};
-use crate::dialects::vchat::{DEFAULT_USER_IMAGE, Lang, PAGE, message_json, room_json};
+use crate::dialects::vchat::{DEFAULT_USER_IMAGE, Lang, PAGE, message_json, page_json, room_json};
 use crate::state::AppState;
 
 /// The `/api/v1` routes.
@@ -445,20 +445,7 @@ pub async fn messages(
             .history_page(&actor, r, before, 0, q.limit.unwrap_or(PAGE))
             .await
     );
-    let items = page
-        .messages
-        .iter()
-        .rev()
-        .map(|m| {
-            let sender = page.senders.iter().find(|u| u.id == m.sender_id);
-            message_json(
-                m,
-                sender.map_or(m.sender_id.as_str(), |u| u.name()),
-                sender.and_then(|u| u.avatar_url.as_deref()),
-            )
-        })
-        .collect();
-    ok(Value::Array(items))
+    ok(page_json(&page))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -23,8 +23,7 @@ pub mod lang;
 pub mod shapes;
 
 pub use lang::Lang;
-use shapes::page_string;
-pub use shapes::{DEFAULT_USER_IMAGE, message_json, room_json};
+pub use shapes::{DEFAULT_USER_IMAGE, message_json, page_json, room_json};
 
 /// Namespace `/`: the rooms list.
 pub struct VChat;
@@ -192,10 +191,10 @@ impl Dialect for VChatMessage {
             Outcome::History(page) if event == "join" => vec![
                 Out::UnviewAll,
                 Out::View(page.conversation.id),
-                Out::Emit("all_messages", Value::String(page_string(page))),
+                Out::Emit("all_messages", Value::String(page_json(page).to_string())),
                 Out::Ack(json!({ "success": true })),
             ],
-            Outcome::History(page) => vec![Out::Ack(Value::String(page_string(page)))],
+            Outcome::History(page) => vec![Out::Ack(Value::String(page_json(page).to_string()))],
             _ => vec![Out::Ack(json!({ "success": true }))],
         }
     }

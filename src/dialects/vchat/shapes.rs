@@ -104,8 +104,8 @@ pub fn room_json(view: &ConversationView, me: &UserId) -> Value {
     })
 }
 
-/// A page of history as a JSON string, newest first.
-pub fn page_string(page: &HistoryPage) -> String {
+/// A page of history as the SDK lists it: newest first.
+pub fn page_json(page: &HistoryPage) -> Value {
     let items: Vec<Value> = page
         .messages
         .iter()
@@ -119,5 +119,5 @@ pub fn page_string(page: &HistoryPage) -> String {
             )
         })
         .collect();
-    Value::Array(items).to_string()
+    Value::Array(items)
 }
