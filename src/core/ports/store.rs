@@ -1,6 +1,6 @@
 //! The store port: persistence behind one trait, implemented by the SQLite
 //! and PostgreSQL backends of `crate::store` and held to the same
-//! behaviour by `tests/store_contract.rs`.
+//! behaviour by `tests/it/store_contract/`.
 
 use async_trait::async_trait;
 use std::sync::Arc;
