@@ -1,4 +1,5 @@
-//! The `[auth]` table: how tokens are verified and issued.
+//! The `[auth]` table: how tokens are verified and issued, and which of
+//! their claims say who the user is.
 
 use std::fmt;
 use std::path::PathBuf;
