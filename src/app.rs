@@ -191,6 +191,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let dialects = &state.config.dialects;
     for (name, dialect) in dialects.enabled() {
+        // The listener's sockets and REST calls read tokens by its claims.
+        let keys = Arc::new(state.keys.for_dialect(name, &dialect.auth));
+        let state = AppState {
+            keys,
+            ..state.clone()
+        };
         // Voxora's clients send files whole in a binary event.
         let builder = socket_io(&state.config, name == "voxora");
         let layer = match &cluster {

@@ -12,6 +12,8 @@ use crate::media::Media;
 #[derive(Clone)]
 pub struct AppState {
     pub service: Arc<Service>,
+    /// The token keys; on a listener, reading tokens by its dialect's
+    /// claims (`JwtKeys::for_dialect`).
     pub keys: Arc<JwtKeys>,
     pub config: Arc<Config>,
     /// The upload pipeline, shared by the HTTP routes and the sockets.

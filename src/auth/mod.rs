@@ -40,9 +40,21 @@ pub enum AuthError {
     /// `aud` does not match `auth.audience`.
     #[error("token audience not accepted")]
     AudienceNotAccepted,
-    /// `sub` is missing or not 1..=128 bytes of `[A-Za-z0-9._:@-]`.
+    /// A user id to put in a token (or read from one) is not 1..=128 bytes
+    /// of `[A-Za-z0-9._:@-]`.
     #[error("token subject is not a valid user id")]
     InvalidSubject,
+    /// The token has none of the claims that may carry the user id
+    /// (`auth.user_id_claims`, or the dialect's); they are listed.
+    #[error(
+        "token has no user id: none of the claims {} is set (see auth.user_id_claims)",
+        claim_list(.0)
+    )]
+    NoUserIdClaim(Vec<String>),
+    /// The claim that carries the user id holds something else than a user
+    /// id (an object, a negative number, a string with a space, ...).
+    #[error("token claim `{claim}` is not a valid user id: {reason}")]
+    InvalidUserId { claim: String, reason: &'static str },
     /// A registered claim that must be there (`exp`, or `iss`/`aud` when
     /// configured) is missing or has the wrong type (e.g. a string `exp`).
     #[error("token claim `{0}` is missing or invalid")]
@@ -62,6 +74,12 @@ pub enum AuthError {
     /// Signing a token failed.
     #[error("could not sign token: {0}")]
     Signing(String),
+}
+
+/// `` `sub`, `userId` ``.
+fn claim_list(claims: &[String]) -> String {
+    let quoted: Vec<String> = claims.iter().map(|c| format!("`{c}`")).collect();
+    quoted.join(", ")
 }
 
 impl AuthError {
@@ -85,6 +103,17 @@ mod tests {
         assert!(!AuthError::Expired.is_setup_error());
         assert!(!AuthError::MissingToken.is_setup_error());
         assert!(AuthError::Signing("x".into()).is_setup_error());
+    }
+
+    #[test]
+    fn the_missing_user_id_message_names_the_claims_looked_for() {
+        let e = AuthError::NoUserIdClaim(vec!["sub".into(), "userId".into()]);
+        assert_eq!(
+            e.to_string(),
+            "token has no user id: none of the claims `sub`, `userId` is set \
+             (see auth.user_id_claims)"
+        );
+        assert!(!e.is_setup_error());
     }
 
     #[test]

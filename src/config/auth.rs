@@ -1,4 +1,5 @@
-//! The `[auth]` table: how tokens are verified and issued.
+//! The `[auth]` table: how tokens are verified and issued, and which of
+//! their claims say who the user is.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -33,6 +34,20 @@ pub struct AuthConfig {
     pub token_ttl: DurationStr,
     /// Clock skew allowed on `exp`/`nbf`, seconds.
     pub leeway_secs: u64,
+    /// Claims that carry the user id, in order: the first one a token has
+    /// names the user (a non-negative integer as its decimal string).
+    pub user_id_claims: Vec<String>,
+    /// Claims that carry the display name, in order: the first that is a
+    /// non-empty string is used.
+    pub name_claims: Vec<String>,
+    /// Claims that carry the email, in order, as `name_claims`.
+    pub email_claims: Vec<String>,
+    /// Claims that carry the avatar URL, in order, as `name_claims`.
+    pub avatar_claims: Vec<String>,
+    /// Whether a token must carry `exp`. Off: a token without one never
+    /// expires (a warning is logged at start); an `exp` a token has is
+    /// still checked.
+    pub require_exp: bool,
 }
 
 impl Default for AuthConfig {
@@ -45,6 +60,11 @@ impl Default for AuthConfig {
             audience: None,
             token_ttl: DurationStr::from_secs(7 * 86_400),
             leeway_secs: 30,
+            user_id_claims: vec!["sub".into()],
+            name_claims: vec!["name".into()],
+            email_claims: vec!["email".into()],
+            avatar_claims: vec!["picture".into(), "avatar".into()],
+            require_exp: true,
         }
     }
 }
@@ -62,6 +82,11 @@ impl fmt::Debug for AuthConfig {
             .field("audience", &self.audience)
             .field("token_ttl", &self.token_ttl)
             .field("leeway_secs", &self.leeway_secs)
+            .field("user_id_claims", &self.user_id_claims)
+            .field("name_claims", &self.name_claims)
+            .field("email_claims", &self.email_claims)
+            .field("avatar_claims", &self.avatar_claims)
+            .field("require_exp", &self.require_exp)
             .finish()
     }
 }
@@ -81,6 +106,33 @@ impl AuthConfig {
                 format!("must be at most {MAX_LEEWAY_SECS}"),
             ));
         }
-        Ok(())
+        check_claims("auth.user_id_claims", &self.user_id_claims, true)?;
+        check_claims("auth.name_claims", &self.name_claims, false)?;
+        check_claims("auth.email_claims", &self.email_claims, false)?;
+        check_claims("auth.avatar_claims", &self.avatar_claims, false)
     }
+}
+
+/// Checks a list of claim names: none blank, none twice, and (`required`)
+/// at least one.
+pub(super) fn check_claims(
+    key: &str,
+    claims: &[String],
+    required: bool,
+) -> Result<(), ConfigError> {
+    if required && claims.is_empty() {
+        return Err(invalid(key, "must name at least one claim"));
+    }
+    for (i, claim) in claims.iter().enumerate() {
+        if claim.trim().is_empty() || claim.trim() != claim {
+            return Err(invalid(
+                key,
+                format!("{claim:?} is not a claim name (empty, or spaces around it)"),
+            ));
+        }
+        if claims[..i].contains(claim) {
+            return Err(invalid(key, format!("names {claim:?} twice")));
+        }
+    }
+    Ok(())
 }

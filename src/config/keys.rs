@@ -54,7 +54,14 @@ impl Shape {
     pub(super) fn is_optional_key(&self, path: &[String]) -> bool {
         self.leaf(path).is_none()
             && !self.tables.iter().any(|t| t[..] == path[..])
-            && check_sparse(path, Value::String(String::new())).is_ok()
+            && [
+                Value::String(String::new()),
+                Value::Boolean(false),
+                Value::Integer(0),
+                Value::Array(Vec::new()),
+            ]
+            .into_iter()
+            .any(|probe| check_sparse(path, probe).is_ok())
     }
 }
 
@@ -66,11 +73,39 @@ pub(super) fn parse_key(
     raw: &str,
     default: Option<&Value>,
 ) -> Result<Option<Value>, String> {
+    if default.is_none() {
+        return parse_optional(path, raw);
+    }
     let value = parse_value(raw, default)?;
     if let Some(v) = &value {
         check_sparse(path, v.clone())?;
     }
     Ok(value)
+}
+
+/// Parses a string for an optional key, whose type no default gives: the
+/// string itself if the key takes a string, else the first of a boolean, an
+/// integer or a comma-separated list of strings that it takes.
+fn parse_optional(path: &[String], raw: &str) -> Result<Option<Value>, String> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    let string = Value::String(raw.to_string());
+    let Err(first) = check_sparse(path, string.clone()) else {
+        return Ok(Some(string));
+    };
+    let list = parse_value(raw, Some(&Value::Array(Vec::new())))?;
+    let others = [
+        parse_scalar(raw, &Value::Boolean(false)).ok(),
+        parse_scalar(raw, &Value::Integer(0)).ok(),
+        list,
+    ];
+    others
+        .into_iter()
+        .flatten()
+        .find(|v| check_sparse(path, v.clone()).is_ok())
+        .map(Some)
+        .ok_or(first)
 }
 
 /// Parses a string by the type of the key's default. `Ok(None)` unsets an

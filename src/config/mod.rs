@@ -48,7 +48,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, MAX_LEEWAY_SECS};
-pub use dialects::{DialectConfig, DialectsConfig};
+pub use dialects::{DialectAuthConfig, DialectConfig, DialectsConfig};
 pub use duration::{DurationParseError, DurationStr};
 pub use env::{ENV_CONFIG_FILE, ENV_NOT_CONFIG, ENV_PREFIX, env_vars};
 pub use error::ConfigError;

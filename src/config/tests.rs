@@ -399,3 +399,126 @@ fn the_production_example_config_loads() {
     assert!(c.auth.jwt_secret.is_none());
     assert!(c.auth.jwt_secret_file.is_some());
 }
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|c| c.to_string()).collect()
+}
+
+#[test]
+fn token_claim_keys_have_defaults_and_env_names() {
+    let c = load(None, &[], &[]).expect("load");
+    assert_eq!(c.auth.user_id_claims, names(&["sub"]));
+    assert_eq!(c.auth.name_claims, names(&["name"]));
+    assert_eq!(c.auth.email_claims, names(&["email"]));
+    assert_eq!(c.auth.avatar_claims, names(&["picture", "avatar"]));
+    assert!(c.auth.require_exp);
+    assert_eq!(c.dialects.voxora.auth, DialectAuthConfig::INHERIT);
+
+    let env = [
+        ("CONFAB_AUTH_USER_ID_CLAIMS", "sub, userId,id,_id"),
+        ("CONFAB_AUTH_NAME_CLAIMS", "name,username,fullName"),
+        ("CONFAB_AUTH_AVATAR_CLAIMS", "picture,avatar,image"),
+        ("CONFAB_AUTH_REQUIRE_EXP", "false"),
+        // Per dialect: optional keys, typed by the config.
+        ("CONFAB_DIALECTS_VOXORA_AUTH_USER_ID_CLAIMS", "sub,userId"),
+        ("CONFAB_DIALECTS_VOXORA_AUTH_REQUIRE_EXP", "true"),
+        ("CONFAB_VCHAT_AUTH_USER_ID_CLAIMS", "_id"),
+        ("CONFAB_DIALECTS_JOBSPARE_AUTH_EMAIL_CLAIMS", "1"),
+    ];
+    let c = load(
+        None,
+        &env,
+        &[("dialects.syarah.auth.name_claims", "fullName")],
+    )
+    .expect("load");
+    assert_eq!(
+        c.auth.user_id_claims,
+        names(&["sub", "userId", "id", "_id"])
+    );
+    assert_eq!(c.auth.name_claims, names(&["name", "username", "fullName"]));
+    assert_eq!(c.auth.avatar_claims, names(&["picture", "avatar", "image"]));
+    assert!(!c.auth.require_exp);
+    assert_eq!(
+        c.dialects.voxora.auth.user_id_claims,
+        Some(names(&["sub", "userId"]))
+    );
+    assert_eq!(c.dialects.voxora.auth.require_exp, Some(true));
+    assert_eq!(c.dialects.vchat.auth.user_id_claims, Some(names(&["_id"])));
+    assert_eq!(c.dialects.jobspare.auth.email_claims, Some(names(&["1"])));
+    assert_eq!(
+        c.dialects.syarah.auth.name_claims,
+        Some(names(&["fullName"]))
+    );
+    assert_eq!(c.dialects.dozaar.auth, DialectAuthConfig::INHERIT);
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+
+    let err = err_text(load(
+        None,
+        &[("CONFAB_DIALECTS_VCHAT_AUTH_REQUIRE_EXP", "maybe")],
+        &[],
+    ));
+    assert!(err.contains("dialects.vchat.auth.require_exp"), "{err}");
+}
+
+#[test]
+fn a_dialect_auth_table_in_the_file_overrides_only_its_keys() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(
+        &dir,
+        "c.toml",
+        "[auth]\nuser_id_claims = [\"sub\", \"id\"]\n\
+         [dialects.vchat]\nport = 9000\n\
+         [dialects.vchat.auth]\nuser_id_claims = [\"_id\"]\nrequire_exp = false\n",
+    );
+    let c = load(Some(&file), &[], &[]).expect("load");
+    assert_eq!(c.dialects.vchat.port, 9000);
+    assert_eq!(c.dialects.vchat.auth.user_id_claims, Some(names(&["_id"])));
+    assert_eq!(c.dialects.vchat.auth.require_exp, Some(false));
+    assert_eq!(c.dialects.vchat.auth.name_claims, None);
+    assert_eq!(c.auth.user_id_claims, names(&["sub", "id"]));
+
+    let file = write(
+        &dir,
+        "bad.toml",
+        "[dialects.vchat.auth]\nuser_claims = [\"_id\"]\n",
+    );
+    let err = err_text(load(Some(&file), &[], &[]));
+    assert!(err.contains("user_claims"), "{err}");
+}
+
+#[test]
+fn claim_lists_are_checked_naming_the_key() {
+    for (flags, key) in [
+        (vec![("auth.user_id_claims", "")], "auth.user_id_claims"),
+        (
+            vec![("auth.user_id_claims", "sub,sub")],
+            "auth.user_id_claims",
+        ),
+        (
+            vec![("auth.avatar_claims", "picture,picture")],
+            "auth.avatar_claims",
+        ),
+    ] {
+        let err = err_text(load(None, &[], &flags));
+        assert!(err.contains(key), "{flags:?}: {err}");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (text, key) in [
+        (
+            "[dialects.voxora.auth]\nuser_id_claims = []\n",
+            "dialects.voxora.auth.user_id_claims",
+        ),
+        (
+            "[dialects.vchat.auth]\navatar_claims = [\" image\"]\n",
+            "dialects.vchat.auth.avatar_claims",
+        ),
+        ("[auth]\nemail_claims = [\"\"]\n", "auth.email_claims"),
+    ] {
+        let file = write(&dir, "c.toml", text);
+        let err = err_text(load(Some(&file), &[], &[]));
+        assert!(err.contains(key), "{text}: {err}");
+    }
+    // Empty profile lists are allowed: nothing is read.
+    let c = load(None, &[], &[("auth.name_claims", "")]).expect("load");
+    assert!(c.auth.name_claims.is_empty());
+}

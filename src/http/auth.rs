@@ -4,9 +4,11 @@
 //! Decisions:
 //! - `Authorization: Bearer <jwt>` is the documented form; a raw token without
 //!   the scheme (as V Chat's clients send it) is accepted as well.
-//! - A verified token names a user by `sub`. A user not seen yet, or known only
-//!   as a placeholder (named as a member before their first token), is
-//!   provisioned from the token's `name`, `picture`/`avatar` and `email`.
+//! - A verified token names a user by its user id claim (`auth.user_id_claims`,
+//!   or those of the listener's dialect: `AppState::keys`). A user not seen
+//!   yet, or known only as a placeholder (named as a member before their
+//!   first token), is provisioned from the token's name, avatar and email
+//!   claims.
 //!   A known user's profile is not rewritten on every request.
 //! - Tokens issued here are HS256 with `sub`, `name` (display name, else
 //!   username) and `exp = now + auth.token_ttl`.

@@ -24,6 +24,7 @@ mod redis;
 mod service;
 mod store_contract;
 mod syarah;
+mod tokens;
 mod uploads;
 mod vchat;
 mod voxora;

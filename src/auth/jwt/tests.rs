@@ -238,7 +238,7 @@ fn a_bad_subject_is_refused() {
     ] {
         let t = hs(&json!({"sub": sub, "exp": now() + 60}));
         assert!(
-            matches!(keys().verify(&t), Err(AuthError::InvalidSubject)),
+            matches!(keys().verify(&t), Err(AuthError::InvalidUserId { claim, .. }) if claim == "sub"),
             "{sub}"
         );
     }
@@ -246,7 +246,7 @@ fn a_bad_subject_is_refused() {
     let t = hs(&json!({"sub": {"a": 1}, "exp": now() + 60}));
     assert!(keys().verify(&t).is_err());
     let t = hs(&json!({"exp": now() + 60}));
-    assert!(matches!(keys().verify(&t), Err(AuthError::InvalidClaim(c)) if c == "sub"));
+    assert!(matches!(keys().verify(&t), Err(AuthError::NoUserIdClaim(c)) if c == ["sub"]));
     let ok = "x".repeat(128);
     let t = hs(&json!({"sub": ok, "exp": now() + 60}));
     assert!(keys().verify(&t).is_ok());
@@ -471,4 +471,268 @@ fn user_ids_are_validated() {
     assert!(!is_valid_user_id(""));
     assert!(!is_valid_user_id("a/b"));
     assert!(!is_valid_user_id(&"a".repeat(129)));
+}
+
+// ---- which claims name the user (auth.*_claims, require_exp, per dialect)
+
+/// Keys reading the user id from `claims`, in order.
+fn keys_with_ids(claims: &[&str]) -> JwtKeys {
+    let cfg = AuthConfig {
+        user_id_claims: claims.iter().map(|c| c.to_string()).collect(),
+        ..auth()
+    };
+    JwtKeys::from_secret(SECRET, &cfg)
+}
+
+fn strings(list: &[&str]) -> Option<Vec<String>> {
+    Some(list.iter().map(|c| c.to_string()).collect())
+}
+
+#[test]
+fn the_first_user_id_claim_the_token_has_names_the_user() {
+    let k = keys_with_ids(&["sub", "userId", "id", "_id"]);
+    let exp = now() + 60;
+    for (claims, expected) in [
+        (
+            json!({"sub": "s", "userId": "u", "id": "i", "_id": "o", "exp": exp}),
+            "s",
+        ),
+        (json!({"userId": "u", "id": "i", "exp": exp}), "u"),
+        (json!({"id": "i", "_id": "o", "exp": exp}), "i"),
+        (
+            json!({"_id": "507f1f77bcf86cd799439011", "exp": exp}),
+            "507f1f77bcf86cd799439011",
+        ),
+        // A null claim counts as absent.
+        (json!({"sub": null, "userId": "u", "exp": exp}), "u"),
+    ] {
+        let id = k.verify(&hs(&claims)).expect("verify");
+        assert_eq!(id.user_id, expected, "{claims}");
+    }
+    // The order is the configured one, not the token's.
+    let k = keys_with_ids(&["id", "sub"]);
+    let t = hs(&json!({"sub": "s", "id": "i", "exp": exp}));
+    assert_eq!(k.verify(&t).expect("verify").user_id, "i");
+}
+
+#[test]
+fn a_numeric_user_id_claim_becomes_its_decimal_string() {
+    let k = keys_with_ids(&["id"]);
+    for (value, expected) in [
+        (json!(42), "42"),
+        (json!(0), "0"),
+        (json!(u64::MAX), "18446744073709551615"),
+    ] {
+        let t = hs(&json!({"id": value, "exp": now() + 60}));
+        assert_eq!(k.verify(&t).expect("verify").user_id, expected);
+    }
+}
+
+#[test]
+fn a_user_id_claim_that_is_no_user_id_is_refused_naming_it() {
+    let k = keys_with_ids(&["userId", "id"]);
+    for (value, reason) in [
+        (json!({"$oid": "507f1f77bcf86cd799439011"}), "an object"),
+        (json!(["a"]), "an array"),
+        (json!(true), "a boolean"),
+        (json!(-7), "a number that is not a non-negative integer"),
+        (json!(1.5), "a number that is not a non-negative integer"),
+        (json!("has space"), "expected 1 to 128"),
+        (json!(""), "expected 1 to 128"),
+    ] {
+        // The next claim is not tried: the token's user id claim is broken.
+        let t = hs(&json!({"userId": value, "id": "fine", "exp": now() + 60}));
+        let err = k.verify(&t).expect_err("refused");
+        assert!(
+            matches!(&err, AuthError::InvalidUserId { claim, .. } if claim == "userId"),
+            "{value}: {err:?}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("`userId`") && text.contains(reason), "{text}");
+    }
+}
+
+#[test]
+fn a_token_with_none_of_the_user_id_claims_is_refused_naming_them() {
+    let k = keys_with_ids(&["sub", "userId"]);
+    let t = hs(&json!({"id": "i", "_id": "o", "exp": now() + 60}));
+    let err = k.verify(&t).expect_err("refused");
+    assert!(matches!(&err, AuthError::NoUserIdClaim(c) if c == &["sub", "userId"]));
+    assert!(err.to_string().contains("`sub`, `userId`"), "{err}");
+    // The default looks for `sub` only: a Voxora token is refused, clearly.
+    let t = hs(&json!({"userId": "u", "exp": now() + 60}));
+    let err = keys().verify(&t).expect_err("refused");
+    assert!(
+        err.to_string().contains("none of the claims `sub`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn profile_claims_are_read_in_the_configured_order() {
+    let cfg = AuthConfig {
+        user_id_claims: vec!["id".into()],
+        name_claims: vec!["fullName".into(), "name".into(), "username".into()],
+        email_claims: vec!["mail".into(), "email".into()],
+        avatar_claims: vec!["image".into()],
+        ..auth()
+    };
+    let k = JwtKeys::from_secret(SECRET, &cfg);
+    let t = hs(&json!({
+        "id": "u", "exp": now() + 60,
+        "fullName": "  ", "name": 5, "username": "ada", "mail": "ada@example.com",
+        "email": "other@example.com", "image": "https://x/i.png", "picture": "https://x/p.png"
+    }));
+    let id = k.verify(&t).expect("verify");
+    assert_eq!(
+        id.name.as_deref(),
+        Some("ada"),
+        "blank and non-strings are skipped"
+    );
+    assert_eq!(id.email.as_deref(), Some("ada@example.com"));
+    assert_eq!(id.avatar_url.as_deref(), Some("https://x/i.png"));
+    // An empty list reads nothing.
+    let k = JwtKeys::from_secret(
+        SECRET,
+        &AuthConfig {
+            name_claims: Vec::new(),
+            ..auth()
+        },
+    );
+    let t = hs(&json!({"sub": "u", "name": "Ada", "exp": now() + 60}));
+    assert_eq!(k.verify(&t).expect("verify").name, None);
+}
+
+#[test]
+fn with_require_exp_off_a_token_without_exp_is_accepted_and_exp_still_checked() {
+    let k = JwtKeys::from_secret(
+        SECRET,
+        &AuthConfig {
+            user_id_claims: vec!["id".into()],
+            require_exp: false,
+            ..auth()
+        },
+    );
+    // An Express backend's {id, name, email}, signed without expiresIn.
+    let t = hs(&json!({"id": "64b7f0", "name": "Ada", "email": "ada@example.com", "iat": now()}));
+    let id = k.verify(&t).expect("verify");
+    assert_eq!(id.user_id, "64b7f0");
+    assert_eq!(id.name.as_deref(), Some("Ada"));
+    // Still checked when there: an expired or a string exp, a future nbf.
+    let t = hs(&json!({"id": "u", "exp": now() - 3600}));
+    assert!(matches!(k.verify(&t), Err(AuthError::Expired)));
+    let t = hs(&json!({"id": "u", "exp": "never"}));
+    assert!(matches!(k.verify(&t), Err(AuthError::InvalidClaim(c)) if c == "exp"));
+    let t = hs(&json!({"id": "u", "nbf": now() + 3600}));
+    assert!(matches!(k.verify(&t), Err(AuthError::NotYetValid)));
+    // Still signed: alg none and another secret are refused.
+    let header = b64(&json!({"alg": "none"}));
+    let t = format!("{header}.{}.", b64(&json!({"id": "u"})));
+    assert!(matches!(k.verify(&t), Err(AuthError::AlgorithmNotAccepted)));
+    let t = sign(
+        Algorithm::HS256,
+        &EncodingKey::from_secret(b"another secret, also 32 bytes long"),
+        &json!({"id": "u"}),
+    );
+    assert!(matches!(k.verify(&t), Err(AuthError::InvalidSignature)));
+    // The default requires it.
+    let t = hs(&json!({"sub": "u"}));
+    assert!(matches!(keys().verify(&t), Err(AuthError::InvalidClaim(c)) if c == "exp"));
+}
+
+#[test]
+fn a_dialect_override_maps_its_own_claims_and_inherits_the_rest() {
+    let base = JwtKeys::from_secret(
+        SECRET,
+        &AuthConfig {
+            name_claims: vec!["fullName".into()],
+            ..auth()
+        },
+    );
+    let voxora = base.for_dialect(
+        "voxora",
+        &DialectAuthConfig {
+            user_id_claims: strings(&["sub", "userId"]),
+            ..DialectAuthConfig::INHERIT
+        },
+    );
+    let vchat = base.for_dialect(
+        "vchat",
+        &DialectAuthConfig {
+            user_id_claims: strings(&["_id"]),
+            name_claims: strings(&["name"]),
+            require_exp: Some(false),
+            ..DialectAuthConfig::INHERIT
+        },
+    );
+    assert_eq!(
+        voxora.claims().name,
+        vec!["fullName".to_string()],
+        "inherited"
+    );
+    assert!(voxora.claims().require_exp, "inherited");
+    assert_eq!(
+        base.claims().user_id,
+        vec!["sub".to_string()],
+        "base untouched"
+    );
+
+    // Voxora's access token: {userId, email, activeOrganizationId, type}.
+    let t = hs(&json!({
+        "userId": "665f1c2e9b1d8a0012345678", "email": "agent@example.com",
+        "activeOrganizationId": "665f1c2e9b1d8a0012340000", "type": "access",
+        "iat": now(), "exp": now() + 900
+    }));
+    let id = voxora.verify(&t).expect("voxora verifies");
+    assert_eq!(id.user_id, "665f1c2e9b1d8a0012345678");
+    assert_eq!(id.email.as_deref(), Some("agent@example.com"));
+    assert!(matches!(base.verify(&t), Err(AuthError::NoUserIdClaim(_))));
+    assert!(matches!(vchat.verify(&t), Err(AuthError::NoUserIdClaim(c)) if c == ["_id"]));
+
+    // V Chat's {_id, name} without exp: accepted on vchat only.
+    let t = hs(&json!({"_id": "61cd92223bd8731be040e11e", "name": "Hatem"}));
+    let id = vchat.verify(&t).expect("vchat verifies");
+    assert_eq!(id.user_id, "61cd92223bd8731be040e11e");
+    assert_eq!(id.name.as_deref(), Some("Hatem"));
+    assert!(matches!(voxora.verify(&t), Err(AuthError::InvalidClaim(c)) if c == "exp"));
+
+    // Tokens confab issues carry `sub`: they verify wherever `sub` is listed.
+    let own = base
+        .issue("u1", Some("U"), Duration::from_secs(60))
+        .expect("issue");
+    assert_eq!(voxora.verify(&own).expect("own token").user_id, "u1");
+    assert!(matches!(
+        vchat.verify(&own),
+        Err(AuthError::NoUserIdClaim(_))
+    ));
+}
+
+#[test]
+fn mapped_claims_work_with_rs256_and_es256_keys() {
+    let mut k = keys_with_ids(&["uid"]);
+    k.add_public_key_pem("rsa.pub", RSA_PUBLIC.as_bytes())
+        .expect("rsa public key");
+    k.add_public_key_pem("ec.pub", EC_PUBLIC.as_bytes())
+        .expect("ec public key");
+    let rsa = EncodingKey::from_rsa_pem(RSA_PRIVATE.as_bytes()).expect("rsa key");
+    let t = sign(
+        Algorithm::RS256,
+        &rsa,
+        &json!({"uid": 7, "exp": now() + 60}),
+    );
+    assert_eq!(k.verify(&t).expect("rs256").user_id, "7");
+    let ec = EncodingKey::from_ec_pem(EC_PRIVATE.as_bytes()).expect("ec key");
+    let t = sign(
+        Algorithm::ES256,
+        &ec,
+        &json!({"uid": "e-1", "exp": now() + 60}),
+    );
+    assert_eq!(k.verify(&t).expect("es256").user_id, "e-1");
+    // Algorithm confusion is refused whatever the claims.
+    let t = sign(
+        Algorithm::HS256,
+        &EncodingKey::from_secret(RSA_PUBLIC.as_bytes()),
+        &json!({"uid": "u", "exp": now() + 60}),
+    );
+    assert!(matches!(k.verify(&t), Err(AuthError::InvalidSignature)));
 }

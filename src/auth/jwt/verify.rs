@@ -1,5 +1,6 @@
 //! Verifying a token: the key chosen by the header's `alg`, the registered
-//! claims checked, and the [`Identity`] read from the claims.
+//! claims checked, and the [`Identity`] read from the claims by the
+//! [`super::ClaimRules`].
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -7,7 +8,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 
-use super::{Identity, JwtKeys, MAX_TOKEN_BYTES, is_valid_user_id};
+use super::{Identity, JwtKeys, MAX_TOKEN_BYTES};
 use crate::auth::AuthError;
 
 impl JwtKeys {
@@ -35,7 +36,7 @@ impl JwtKeys {
         let mut last = AuthError::InvalidSignature;
         for key in keys {
             match jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation) {
-                Ok(data) => return identity_from_claims(&data.claims),
+                Ok(data) => return self.claims.identity(&data.claims),
                 Err(e) => {
                     last = map_jwt_error(e.kind());
                     if !matches!(last, AuthError::InvalidSignature) {
@@ -52,7 +53,10 @@ impl JwtKeys {
         v.leeway = self.leeway_secs;
         v.validate_exp = true;
         v.validate_nbf = true;
-        let mut required = vec!["exp"];
+        let mut required = Vec::new();
+        if self.claims.require_exp {
+            required.push("exp");
+        }
         if let Some(iss) = &self.issuer {
             v.set_issuer(&[iss]);
             required.push("iss");
@@ -132,30 +136,4 @@ fn map_jwt_error(kind: &ErrorKind) -> AuthError {
         | ErrorKind::InvalidAlgorithmName => AuthError::AlgorithmNotAccepted,
         _ => AuthError::Malformed,
     }
-}
-
-fn identity_from_claims(claims: &Map<String, Value>) -> Result<Identity, AuthError> {
-    let user_id = match claims.get("sub") {
-        None | Some(Value::Null) => return Err(AuthError::InvalidClaim("sub".into())),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) if n.is_u64() => n.to_string(),
-        Some(_) => return Err(AuthError::InvalidSubject),
-    };
-    if !is_valid_user_id(&user_id) {
-        return Err(AuthError::InvalidSubject);
-    }
-    let text = |key: &str| {
-        claims
-            .get(key)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    Ok(Identity {
-        user_id,
-        name: text("name"),
-        avatar_url: text("picture").or_else(|| text("avatar")),
-        email: text("email"),
-    })
 }
