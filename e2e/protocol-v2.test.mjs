@@ -4,9 +4,10 @@
 // the token where a v2 client can put it (the query string or a header; it
 // has no auth object), one client event with an acknowledgement and one
 // without, one server event, a refused handshake (an `error` event), over
-// polling then the upgrade to WebSocket and over WebSocket only. Also: the
-// Voxora `/department` token in the query (2.x and 4.x clients), and the
-// engine settings (ping, payload limit) on v2 connections.
+// polling then the upgrade to WebSocket and over WebSocket only. Also: a
+// binary event (Voxora's `file_upload`), the Voxora `/department` token in
+// the query (2.x and 4.x clients), and the engine settings (ping, payload
+// limit) on v2 connections.
 //
 // Run: `node --test e2e/protocol-v2.test.mjs` after `cargo build --bin confab`.
 
@@ -16,6 +17,12 @@ import {
   startServer, user, conversation, history, connect, close, closeAll, waitFor, sleep,
 } from './lib/server.mjs';
 import { connectV2, emitAckV2, transportOf, upgraded } from './lib/v2.mjs';
+
+/** A valid 1×1 RGBA PNG. */
+const PNG_1X1 = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 /** The two ways a v2 client's connection runs. */
 const TRANSPORTS = [
@@ -248,6 +255,19 @@ describe('Socket.IO v2 clients (socket.io-client 2.x)', () => {
         assert.equal((await got)._id, ack._id);
       });
     }
+
+    it('takes a file in a binary event (the v2 binary encoding) over polling and over WebSocket', async () => {
+      const alice = await user(server, 'alice');
+      for (const transports of [['polling'], ['websocket']]) {
+        const s = await connectV2(server.urls.voxora, { query: { token: alice.token }, transports });
+        const ack = await emitAckV2(s, 'file_upload', PNG_1X1);
+        assert.equal(ack.type, 'image', JSON.stringify(ack));
+        assert.match(ack.url, /^\/uploads\//);
+        const file = await fetch(`${server.urls.voxora}${ack.url}`);
+        assert.equal(file.status, 200);
+        await close(s);
+      }
+    });
 
     it('refuses a missing or bad token with an error', async () => {
       assert.match(await refusedV2(server.urls.voxora, {}), /token/i);
