@@ -241,7 +241,10 @@ fn attach<A: Adapter + socketioxide_core::adapter::DefinedAdapter>(
     bus: &Bus,
 ) -> Vec<A::InitRes> {
     match name {
-        "dozaar" => vec![socket::attach(io, Arc::new(Dozaar), state.clone(), bus)],
+        "dozaar" => vec![
+            socket::attach(io, Arc::new(Dozaar), state.clone(), bus),
+            socket::attach_v2_root(io),
+        ],
         "syarah" => vec![socket::attach(io, Arc::new(Syarah), state.clone(), bus)],
         "jobspare" => vec![socket::attach(io, Arc::new(JobSpare), state.clone(), bus)],
         "voxora" => vec![
@@ -272,7 +275,13 @@ const WS_READ_BUFFER_BYTES: usize = 1024;
 
 /// A dialect's Socket.IO server with the engine limits from the config;
 /// with `binary_uploads`, packets may carry a file of up to
-/// `uploads.socket_max_bytes` (base64-encoded on polling).
+/// `uploads.socket_max_bytes` (base64-encoded on polling). It speaks the
+/// Socket.IO v2 protocol (Engine.IO 3, `EIO=3`) and v3/v4 (`EIO=4`), as each
+/// request asks; every limit here holds for both. The ping settings mean the
+/// same for both: a v3/v4 client is pinged every interval and must answer
+/// within the timeout; a v2 client pings every interval (it is told the
+/// interval in its handshake) and is dropped after interval + timeout
+/// without one.
 fn socket_io(config: &Config, binary_uploads: bool) -> SocketIoBuilder {
     let l = &config.limits;
     let s = &config.socket;

@@ -227,8 +227,7 @@ export function connect(server, { token, via = 'header', auth, extraHeaders, tra
   }
   if (query) opts.query = query;
   const socket = io(url ?? `${server.url}/chat`, opts);
-  record(socket);
-  live.sockets.add(socket);
+  follow(socket);
   return new Promise((resolveSocket, reject) => {
     const timer = setTimeout(() => {
       socket.close();
@@ -270,10 +269,17 @@ export async function closeAll() {
   await Promise.all([...live.sockets].map((s) => close(s)));
 }
 
-function record(socket) {
+/**
+ * Records every event `socket` receives on `socket.received` (for `waitFor`,
+ * `received`, `expectNone`) and closes it with the harness's other sockets.
+ * `subscribe(onEvent)` makes the socket call `onEvent(event, args)` for each
+ * event; the default uses the 4.x client's `onAny` (a 2.x client has none:
+ * see `lib/v2.mjs`).
+ */
+export function follow(socket, subscribe = (onEvent) => socket.onAny((event, ...args) => onEvent(event, args))) {
   socket.received = [];
   socket.waiters = new Set();
-  socket.onAny((event, ...args) => {
+  subscribe((event, args) => {
     const entry = { event, data: args[0], args, at: Date.now(), taken: false };
     socket.received.push(entry);
     for (const w of socket.waiters) {
@@ -283,6 +289,12 @@ function record(socket) {
       }
     }
   });
+  live.sockets.add(socket);
+}
+
+/** Forgets a socket that never connected (the harness no longer closes it). */
+export function forget(socket) {
+  live.sockets.delete(socket);
 }
 
 /**

@@ -9,9 +9,11 @@ use super::error::{ConfigError, invalid, require_positive};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SocketConfig {
-    /// Seconds between server pings.
+    /// Seconds between server pings (a Socket.IO v2 client pings the server
+    /// at this interval instead).
     pub ping_interval_secs: u64,
-    /// Seconds without a pong before a client is dropped (> ping interval).
+    /// Seconds without a pong before a client is dropped (> ping interval);
+    /// a v2 client is dropped after interval + timeout without a ping.
     pub ping_timeout_secs: u64,
     /// Origins allowed to connect (`scheme://host[:port]`), or `"*"` for any.
     /// A request without an `Origin` header (non-browser client) is always

@@ -25,8 +25,9 @@ pub mod vchat;
 pub mod voxora;
 
 pub use shared::{
-    auth_token, authorization_header, conversation_room, header_else_auth_token, iso8601,
-    query_param, room_conversation, token_value, user_room, user_rooms,
+    auth_header_or_query_token, auth_token, authorization_header, conversation_room,
+    header_auth_or_query_token, iso8601, query_param, query_token, room_conversation, token_value,
+    user_room, user_rooms,
 };
 
 /// A dialect: the table between its clients' events and the core, on one
@@ -108,9 +109,9 @@ pub struct Claim {
 /// put the new socket in rooms.
 #[derive(Clone, Copy)]
 pub struct Admission {
-    /// The command for the handshake request; an `Err` refuses the
-    /// connection with that message.
-    pub command: fn(&Parts) -> Result<Command, String>,
+    /// The command for the handshake request and auth object; an `Err`
+    /// refuses the connection with that message.
+    pub command: fn(&Parts, Option<&Value>) -> Result<Command, String>,
     /// The `connect_error` message when the core refused the command.
     pub refusal: fn(&CoreError) -> String,
 }

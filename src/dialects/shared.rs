@@ -1,6 +1,7 @@
 //! What several dialects share beyond the table: the names of the rooms the
-//! runtime keeps, reading a token or a query parameter out of a handshake,
-//! and the timestamp format most seeds show.
+//! runtime keeps, reading a token or a query parameter out of a handshake
+//! (wherever a Socket.IO v2, v3 or v4 client can put it), and the timestamp
+//! format most seeds show.
 
 use serde_json::Value;
 
@@ -46,23 +47,52 @@ pub fn authorization_header(parts: &http::request::Parts) -> Option<String> {
     (!token.is_empty()).then(|| token.to_owned())
 }
 
-/// The token in the `Authorization` header, else in `auth.token`.
-pub fn header_else_auth_token(
+/// The token in the `Authorization` header, else in `auth.token`, else in
+/// the query's `token`.
+pub fn header_auth_or_query_token(
     parts: &http::request::Parts,
     auth: Option<&Value>,
 ) -> Option<String> {
-    authorization_header(parts).or_else(|| auth_token(auth))
+    authorization_header(parts)
+        .or_else(|| auth_token(auth))
+        .or_else(|| query_token(parts))
+}
+
+/// The token in `auth.token`, else in the `Authorization` header, else in
+/// the query's `token`.
+pub fn auth_header_or_query_token(
+    parts: &http::request::Parts,
+    auth: Option<&Value>,
+) -> Option<String> {
+    auth_token(auth)
+        .or_else(|| authorization_header(parts))
+        .or_else(|| query_token(parts))
 }
 
 /// `token` of the handshake's auth object (`io(url, { auth: { token } })`).
+/// A Socket.IO v2 client has no auth object: the query it gives a namespace
+/// other than `/` (`io(url + '/chat', { query: { token } })`) arrives here
+/// instead.
 pub fn auth_token(auth: Option<&Value>) -> Option<String> {
     token_value(auth?.get("token"))
+}
+
+/// `?token=` of the handshake request: where a Socket.IO v2 client (which
+/// has no auth object, and in a browser cannot set a WebSocket's headers)
+/// puts its token (`io(url, { query: { token } })`).
+pub fn query_token(parts: &http::request::Parts) -> Option<String> {
+    bare_token(&query_param(parts, "token")?)
 }
 
 /// A token given as a JSON string (handshake auth object or event payload),
 /// with or without `Bearer ` in front.
 pub fn token_value(v: Option<&Value>) -> Option<String> {
-    let t = v?.as_str()?.trim();
+    bare_token(v?.as_str()?)
+}
+
+/// `t` trimmed, without `Bearer ` in front; `None` if nothing is left.
+fn bare_token(t: &str) -> Option<String> {
+    let t = t.trim();
     let t = t
         .strip_prefix("Bearer ")
         .or_else(|| t.strip_prefix("bearer "))
@@ -152,6 +182,62 @@ mod tests {
         assert_eq!(mk("bearer  abc ").as_deref(), Some("abc"));
         assert_eq!(mk("abc").as_deref(), Some("abc"));
         assert_eq!(mk("Bearer ").as_deref(), None);
+    }
+
+    #[test]
+    fn the_query_token_is_bare_and_percent_decoded() {
+        let mk = |uri: &str| {
+            let (parts, _) = http::Request::builder()
+                .uri(uri)
+                .body(())
+                .unwrap()
+                .into_parts();
+            query_token(&parts)
+        };
+        assert_eq!(
+            mk("/socket.io/?EIO=3&token=a.b.c").as_deref(),
+            Some("a.b.c")
+        );
+        assert_eq!(mk("/socket.io/?token=Bearer%20abc").as_deref(), Some("abc"));
+        assert_eq!(mk("/socket.io/?token=Bearer+abc").as_deref(), Some("abc"));
+        assert_eq!(mk("/socket.io/?token=%20"), None);
+        assert_eq!(mk("/socket.io/?access_token=x"), None);
+        assert_eq!(mk("/socket.io/"), None);
+    }
+
+    #[test]
+    fn the_combined_readers_look_in_their_order() {
+        let (parts, _) = http::Request::builder()
+            .uri("/socket.io/?EIO=3&transport=websocket&token=q")
+            .header("authorization", "Bearer h")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let (query_only, _) = http::Request::builder()
+            .uri("/socket.io/?EIO=3&token=q")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let auth = serde_json::json!({ "token": "a" });
+        assert_eq!(
+            header_auth_or_query_token(&parts, Some(&auth)).as_deref(),
+            Some("h")
+        );
+        assert_eq!(
+            auth_header_or_query_token(&parts, Some(&auth)).as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            auth_header_or_query_token(&parts, None).as_deref(),
+            Some("h")
+        );
+        for read in [header_auth_or_query_token, auth_header_or_query_token] {
+            assert_eq!(read(&query_only, None).as_deref(), Some("q"));
+            assert_eq!(
+                read(&query_only, Some(&serde_json::json!({}))).as_deref(),
+                Some("q")
+            );
+        }
     }
 
     #[test]

@@ -55,7 +55,7 @@ async fn check<D: Dialect, A: Adapter>(
             // The user's room first: what changes after this reaches it.
             s.join(user_room(actor.id()));
             if let Some(admission) = handshake.admission {
-                let command = (admission.command)(parts)?;
+                let command = (admission.command)(parts, auth.as_ref())?;
                 let outcome = state
                     .service
                     .execute(&actor, command)

@@ -5,13 +5,15 @@
 //! the dialect's table and the core (`worker.rs`, `payload.rs`) and carries
 //! out the answers on the socket (`outs.rs`); domain events are rendered
 //! onto the dialect's rooms (`delivery.rs`). Nothing here knows one dialect
-//! from another.
+//! from another. Clients of the Socket.IO v2 protocol (Engine.IO 3) and of
+//! v3/v4 (Engine.IO 4) are served alike; a listener with no dialect on `/`
+//! gets [`attach_v2_root`] for the v2 clients.
 
 use serde_json::Value;
-use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{SocketRef, TryData};
 use socketioxide::handler::ConnectHandler;
+use socketioxide::{ProtocolVersion, SocketIo};
 use socketioxide_core::adapter::DefinedAdapter;
 use std::sync::Arc;
 
@@ -55,4 +57,21 @@ pub fn attach<D: Dialect, A: Adapter + DefinedAdapter>(
     let init = io.ns(dialect.namespace(), connect.with(auth));
     delivery::subscribe(io, dialect, state, bus);
     init
+}
+
+/// The root namespace `/` of a listener whose dialects serve only others
+/// (Dozaar's `/chat`). A Socket.IO v2 client (protocol 4, Engine.IO 3:
+/// socketioxide's [`ProtocolVersion::V4`]) is put in `/` as soon as its
+/// connection opens, before it asks for its namespace, and socketioxide
+/// closes a v2 connection on a listener that has no `/`. Nothing happens
+/// there. A v3/v4 client that asks for it is refused as before, with
+/// `Invalid namespace`.
+pub fn attach_v2_root<A: Adapter + DefinedAdapter>(io: &SocketIo<A>) -> A::InitRes {
+    let only_v2 = |s: SocketRef<A>| async move {
+        match s.protocol() {
+            ProtocolVersion::V4 => Ok(()),
+            ProtocolVersion::V5 => Err("Invalid namespace"),
+        }
+    };
+    io.ns("/", (async || {}).with(only_v2))
 }

@@ -357,3 +357,28 @@ proptest! {
         decodes_or_refuses(&Dozaar, &event, &payload)?;
     }
 }
+
+#[test]
+fn the_token_is_the_header_else_auth_token_else_the_query() {
+    let token = Dozaar.handshake().token;
+    let all = request("/socket.io/?token=q", &[("authorization", "Bearer h")]);
+    assert_eq!(
+        token(&all, Some(&json!({"token": "a"}))).as_deref(),
+        Some("h")
+    );
+    let no_header = request("/socket.io/?token=q", &[]);
+    assert_eq!(
+        token(&no_header, Some(&json!({"token": "Bearer a"}))).as_deref(),
+        Some("a")
+    );
+    // A Socket.IO v2 client has no auth object: the handshake request's
+    // query, or its namespace's (`io(url + '/chat', { query: { token } })`),
+    // which arrives as the auth object.
+    assert_eq!(token(&no_header, None).as_deref(), Some("q"));
+    let v2 = request("/socket.io/?EIO=3&transport=polling", &[]);
+    assert_eq!(
+        token(&v2, Some(&json!({"token": "n"}))).as_deref(),
+        Some("n")
+    );
+    assert_eq!(token(&v2, None), None);
+}

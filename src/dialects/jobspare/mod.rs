@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, Handshake, Out, Receipt, auth_token, conversation_room, iso8601, parse,
-    unknown_event, user_room,
+    Delivery, Dialect, Handshake, Out, Receipt, auth_header_or_query_token, conversation_room,
+    iso8601, parse, unknown_event, user_room,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome, SendMessage};
 use crate::core::event::{ConversationIds, DeliveredMessage, DomainEvent};
@@ -35,7 +35,7 @@ impl Dialect for JobSpare {
                     json!({ "userId": actor.id(), "success": true }),
                 )
             }),
-            ..Handshake::new(|_parts, auth| auth_token(auth))
+            ..Handshake::new(auth_header_or_query_token)
         }
     }
 

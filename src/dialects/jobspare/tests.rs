@@ -36,14 +36,18 @@ fn pair(p: &str) -> ConversationTarget {
 }
 
 #[test]
-fn the_token_is_auth_token_and_a_socket_is_greeted() {
+fn the_token_is_auth_token_else_the_header_else_the_query_and_a_socket_is_greeted() {
     let handshake = JobSpare.handshake();
-    let header = request("/socket.io/", &[("authorization", "Bearer h")]);
-    assert_eq!((handshake.token)(&header, None), None);
+    let header = request("/socket.io/?token=q", &[("authorization", "Bearer h")]);
     assert_eq!(
         (handshake.token)(&header, Some(&json!({"token": "Bearer t"}))).as_deref(),
         Some("t")
     );
+    // A Socket.IO v2 client has no auth object: its header, or its query.
+    assert_eq!((handshake.token)(&header, None).as_deref(), Some("h"));
+    let query = request("/socket.io/?EIO=3&transport=websocket&token=q", &[]);
+    assert_eq!((handshake.token)(&query, None).as_deref(), Some("q"));
+    assert_eq!((handshake.token)(&request("/socket.io/", &[]), None), None);
     let greeting = handshake.greeting.expect("JobSpare greets its sockets");
     assert_eq!(
         greeting(&actor("alice")),

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::{
     Delivery, Dialect, Handshake, Language, Out, Receipt, conversation_room,
-    header_else_auth_token, parse, unknown_event,
+    header_auth_or_query_token, parse, unknown_event,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome};
 use crate::core::event::DomainEvent;
@@ -235,7 +235,7 @@ fn handshake() -> Handshake {
             errors: |parts, event, error| errors(language(parts), event, error),
             refusal: |parts, message| language(parts).refusal(message),
         }),
-        ..Handshake::new(header_else_auth_token)
+        ..Handshake::new(header_auth_or_query_token)
     }
 }
 

@@ -45,6 +45,15 @@ fn the_token_is_the_raw_authorization_header() {
         Some("x")
     );
     assert_eq!(token(&none, None), None);
+    // A Socket.IO v2 client that cannot set a header (a browser's WebSocket)
+    // puts it in the query: the handshake request's, or on `/message` its
+    // namespace's, which arrives as the auth object.
+    for token in [VChat.handshake().token, VChatMessage.handshake().token] {
+        let query = request("/socket.io/?EIO=3&transport=websocket&token=q", &[]);
+        assert_eq!(token(&query, None).as_deref(), Some("q"));
+        let both = request("/socket.io/?token=q", &[("authorization", "abc.def")]);
+        assert_eq!(token(&both, None).as_deref(), Some("abc.def"));
+    }
 }
 
 #[test]

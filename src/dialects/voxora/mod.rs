@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Admission, Delivery, Dialect, Handshake, Out, Receipt, auth_token, authorization_header,
+    Admission, Delivery, Dialect, Handshake, Out, Receipt, auth_header_or_query_token,
     conversation_room, iso8601, parse, query_param, unknown_event, user_room, user_rooms,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome, SendMessage};
@@ -39,11 +39,11 @@ impl Dialect for Voxora {
     fn handshake(&self) -> Handshake {
         Handshake {
             admission: Some(Admission {
-                command: |_parts| Ok(Command::Rooms),
+                command: |_parts, _auth| Ok(Command::Rooms),
                 refusal: CoreError::to_string,
             }),
             upload_event: Some(UPLOAD_EVENT),
-            ..Handshake::new(token)
+            ..Handshake::new(auth_header_or_query_token)
         }
     }
 
@@ -84,7 +84,7 @@ impl Dialect for Department {
                 },
             }),
             upload_event: Some(UPLOAD_EVENT),
-            ..Handshake::new(token)
+            ..Handshake::new(auth_header_or_query_token)
         }
     }
 
@@ -110,16 +110,15 @@ pub fn department_room(department_id: i64) -> String {
     format!("dept_{department_id}")
 }
 
-/// The handshake's token: `auth.token`, else the `Authorization` header.
-fn token(parts: &http::request::Parts, auth: Option<&Value>) -> Option<String> {
-    auth_token(auth).or_else(|| authorization_header(parts))
-}
-
-/// `/department`'s admission: the department in the query, of which the
-/// user must be an agent.
-fn agent_of(parts: &http::request::Parts) -> Result<Command, String> {
-    let department = query_param(parts, "departmentId")
-        .and_then(|v| RowRef::from_json(&Value::String(v)).ok())
+/// `/department`'s admission: the department of which the user must be an
+/// agent, named by `departmentId` in the auth object (where a Socket.IO v2
+/// client's namespace query arrives) or else in the query.
+fn agent_of(parts: &http::request::Parts, auth: Option<&Value>) -> Result<Command, String> {
+    let department = auth
+        .and_then(|a| a.get("departmentId"))
+        .cloned()
+        .or_else(|| query_param(parts, "departmentId").map(Value::String))
+        .and_then(|v| RowRef::from_json(&v).ok())
         .ok_or_else(|| "departmentId is required: not an agent of this department".to_owned())?;
     Ok(Command::AgentOf { department })
 }

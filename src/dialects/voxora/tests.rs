@@ -42,29 +42,38 @@ fn department(id: i64) -> DepartmentRow {
 }
 
 #[test]
-fn the_token_is_auth_token_else_the_header() {
-    let token = Voxora.handshake().token;
-    let header = request("/socket.io/", &[("authorization", "Bearer h")]);
-    assert_eq!(
-        token(&header, Some(&json!({"token": "t"}))).as_deref(),
-        Some("t")
-    );
-    assert_eq!(token(&header, Some(&json!({}))).as_deref(), Some("h"));
-    assert_eq!(token(&request("/socket.io/", &[]), None), None);
+fn the_token_is_auth_token_else_the_header_else_the_query() {
+    for token in [Voxora.handshake().token, Department.handshake().token] {
+        let header = request("/socket.io/?token=q", &[("authorization", "Bearer h")]);
+        assert_eq!(
+            token(&header, Some(&json!({"token": "t"}))).as_deref(),
+            Some("t")
+        );
+        assert_eq!(token(&header, Some(&json!({}))).as_deref(), Some("h"));
+        // A Socket.IO v2 client's query: the handshake request's, and (on
+        // `/department`) its namespace's, which arrives as the auth object.
+        let query = request("/socket.io/?EIO=3&departmentId=4&token=q", &[]);
+        assert_eq!(token(&query, None).as_deref(), Some("q"));
+        assert_eq!(
+            token(&query, Some(&json!({"departmentId": "4", "token": "n"}))).as_deref(),
+            Some("n")
+        );
+        assert_eq!(token(&request("/socket.io/", &[]), None), None);
+    }
 }
 
 #[test]
 fn a_socket_is_admitted_to_its_rooms_and_agents_to_their_department() {
     let any = request("/socket.io/", &[]);
     let main = Voxora.handshake().admission.expect("an admission");
-    assert_eq!((main.command)(&any), Ok(Command::Rooms));
+    assert_eq!((main.command)(&any, None), Ok(Command::Rooms));
     assert_eq!(
         (main.refusal)(&CoreError::NotFound("user")),
         "user not found"
     );
 
     let agents = Department.handshake().admission.expect("an admission");
-    let of = |uri| (agents.command)(&request(uri, &[]));
+    let of = |uri| (agents.command)(&request(uri, &[]), None);
     assert_eq!(
         of("/socket.io/?departmentId=4"),
         Ok(Command::AgentOf { department: row(4) })
@@ -72,6 +81,28 @@ fn a_socket_is_admitted_to_its_rooms_and_agents_to_their_department() {
     let missing = Err("departmentId is required: not an agent of this department".to_owned());
     assert_eq!(of("/socket.io/"), missing);
     assert_eq!(of("/socket.io/?departmentId=sales"), missing);
+    // A Socket.IO v2 client's namespace query (the auth object) names the
+    // department too, and wins over the connection's query.
+    let in_auth = |uri, auth: Value| (agents.command)(&request(uri, &[]), Some(&auth));
+    assert_eq!(
+        in_auth(
+            "/socket.io/?EIO=3",
+            json!({"departmentId": "5", "token": "t"})
+        ),
+        Ok(Command::AgentOf { department: row(5) })
+    );
+    assert_eq!(
+        in_auth("/socket.io/?departmentId=4", json!({"departmentId": 5})),
+        Ok(Command::AgentOf { department: row(5) })
+    );
+    assert_eq!(
+        in_auth("/socket.io/?departmentId=4", json!({"token": "t"})),
+        Ok(Command::AgentOf { department: row(4) })
+    );
+    assert_eq!(
+        in_auth("/socket.io/", json!({"departmentId": "sales"})),
+        missing
+    );
     assert_eq!(
         (agents.refusal)(&CoreError::NotFound("department")),
         "not an agent of this department"
