@@ -10,6 +10,7 @@
 
 import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import {
   startServer, user, conversation, connect, connectUser, close, closeAll,
   waitFor, received, expectNone, emitAck, mark, sleep, uid, drain,
@@ -41,7 +42,8 @@ const MESSAGE_FIELDS = [
 
 /** Every event the V Chat dialect sends, for "nothing leaked" checks. */
 const SERVER_EVENTS = [
-  'update_one_room', 'user_online_changed', 'user_typing_changed', 'all_messages', 'new_message', 'error',
+  'update_one_room', 'all_rooms', 'kick_from_group', 'user_online_changed', 'user_typing_changed',
+  'all_messages', 'new_message', 'error',
 ];
 
 // --- clients ----------------------------------------------------------------
@@ -180,6 +182,8 @@ function failed(res, status, code, what) {
   assert.equal(typeof res.body.error, 'string', `${what} error text: ${JSON.stringify(res.body)}`);
   assert.ok(res.body.error.length > 0);
   if (code) assert.equal(res.body.code, code, `${what}: ${JSON.stringify(res.body)}`);
+  // The SDK shows `data` of any answer above 300 (CustomDio.throwIfNoSuccess).
+  assert.equal(res.body.data, res.body.error, `${what}: data is the error text: ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
@@ -195,6 +199,99 @@ async function messages(server, u, roomId, query = '') {
   const data = okData(res, `GET messages of ${roomId}`);
   assert.ok(Array.isArray(data), `messages are a list: ${JSON.stringify(res.body)}`);
   return data;
+}
+
+// --- the SDK's parsers ------------------------------------------------------
+//
+// The V Chat Flutter SDK v1 (hatemragab/v_chat_sdk at 38463f07) parses
+// what confab sends with Dart casts that throw on a wrong type (`as String`,
+// `as int`, `as Map`) and an enum lookup that throws on an unknown name.
+// These are those `fromMap`s, field for field.
+
+/** `MessageType`'s names (`enumType` throws on any other). */
+const SDK_MESSAGE_TYPES = [
+  'text', 'voice', 'image', 'video', 'file', 'reply', 'allDeleted', 'location', 'forward', 'create',
+  'join', 'leave', 'upgrade', 'downgrade', 'info', 'kick', 'add',
+];
+
+const isInt = (v) => Number.isInteger(v);
+const isStr = (v) => typeof v === 'string';
+const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const optStr = (v) => v === null || v === undefined || isStr(v);
+
+function cast(ok, what, value, map) {
+  assert.ok(ok, `the SDK's ${what} cast throws on ${JSON.stringify(value)} in ${JSON.stringify(map)}`);
+}
+
+/** `VChatMessageAttachment.fromMap`: every field a `String?`. */
+function sdkAttachment(m) {
+  cast(isMap(m), 'messageAttachment as Map', m, m);
+  for (const k of ['imageUrl', 'playUrl', 'fileSize', 'fileDuration', 'width', 'height', 'lat', 'lang', 'linkTitle', 'linkDescription', 'linkDataUrl']) {
+    cast(optStr(m[k]), `${k} as String?`, m[k], m);
+  }
+  return m;
+}
+
+/** `VChatMessage.fromMap`. */
+function sdkMessage(m) {
+  cast(isMap(m), 'message as Map', m, m);
+  cast(isStr(m._id), '_id as String', m._id, m);
+  cast(SDK_MESSAGE_TYPES.includes(m.messageType), 'MessageType.enumType', m.messageType, m);
+  if (m.messageAttachment !== null && m.messageAttachment !== undefined) sdkAttachment(m.messageAttachment);
+  cast(isInt(m.createdAt), 'createdAt as int', m.createdAt, m);
+  for (const k of ['content', 'senderId', 'senderName', 'senderImageThumb', 'roomId']) cast(isStr(m[k]), `${k} as String`, m[k], m);
+  return m;
+}
+
+/** `VChatGroupChatInfo.fromMap`. */
+function sdkGroupSetting(g) {
+  cast(isMap(g), 'groupSetting as Map', g, g);
+  cast(isStr(g.name), 'name as String', g.name, g);
+  cast(isInt(g.roomMembersCount), 'roomMembersCount as int', g.roomMembersCount, g);
+  cast(typeof g.isGroupCreator === 'boolean', 'isGroupCreator as bool', g.isGroupCreator, g);
+  cast(isStr(g.imageThumb), 'imageThumb as String', g.imageThumb, g);
+  assert.ok(['admin', 'member'].includes(g.role), `role: ${g.role}`);
+  return g;
+}
+
+/** `VChatRoom.fromMap` (and `lastMessage`'s `VChatMessage.fromMap`). */
+function sdkRoom(r) {
+  cast(isMap(r), 'room as Map', r, r);
+  cast(isStr(r._id), '_id as String', r._id, r);
+  cast(optStr(r.blockerId), 'blockerId as String?', r.blockerId, r);
+  cast(isInt(r.updatedAt), 'updatedAt as int', r.updatedAt, r);
+  if (r.groupSetting !== null && r.groupSetting !== undefined) sdkGroupSetting(r.groupSetting);
+  cast(isStr(r.creatorId), 'creatorId as String', r.creatorId, r);
+  for (const k of ['ifPeerReadMyLastMessage', 'isMute', 'isOnline', 'unReadCount', 'roomMembersCount']) cast(isInt(r[k]), `${k} as int`, r[k], r);
+  for (const k of ['title', 'thumbImage']) cast(isStr(r[k]), `${k} as String`, r[k], r);
+  for (const k of ['peerId', 'peerEmail']) cast(optStr(r[k]), `${k} as String?`, r[k], r);
+  sdkMessage(r.lastMessage);
+  // toLocalMap: `groupSetting!` for a group.
+  if (r.roomType !== 'single') assert.ok(isMap(r.groupSetting), `a group has groupSetting: ${JSON.stringify(r)}`);
+  return r;
+}
+
+/** `VChatRoomTyping.fromMap`. */
+function sdkTyping(t) {
+  cast(isMap(t), 'data as Map', t, t);
+  assert.ok(['stop', 'typing', 'recording'].includes(t.status), `RoomTypingType.enumType: ${t.status}`);
+  cast(optStr(t.name), 'name as String?', t.name, t);
+  cast(isStr(t.roomId), 'roomId as String', t.roomId, t);
+  return t;
+}
+
+/** `VChatUser.fromMap`. */
+function sdkUserMap(u) {
+  cast(isMap(u), 'data as Map', u, u);
+  for (const k of ['_id', 'name', 'imageThumb', 'email', 'accessToken']) cast(isStr(u[k]), `${k} as String`, u[k], u);
+  return u;
+}
+
+/** `VChatGroupUser.fromMap`. */
+function sdkGroupUser(u) {
+  cast(isMap(u), 'member as Map', u, u);
+  for (const k of ['_id', 'email', 'name', 'imageThumb']) cast(isStr(u[k]), `${k} as String`, u[k], u);
+  return u;
 }
 
 // --- shapes -----------------------------------------------------------------
@@ -230,8 +327,109 @@ function checkRoomFields(r) {
   assert.equal(typeof r.unReadCount, 'number');
   assert.equal(typeof r.roomMembersCount, 'number');
   assert.ok([0, 1].includes(r.isMute), `isMute is 0 or 1: ${r.isMute}`);
-  assert.ok(r.lastMessage === null || typeof r.lastMessage === 'object');
-  if (r.lastMessage) for (const k of MESSAGE_FIELDS) assert.ok(k in r.lastMessage, `lastMessage has ${k}`);
+  // Never null: the SDK's VChatRoom.fromMap casts it to a map.
+  assert.ok(r.lastMessage && typeof r.lastMessage === 'object', `lastMessage is a map: ${JSON.stringify(r)}`);
+  for (const k of MESSAGE_FIELDS) assert.ok(k in r.lastMessage, `lastMessage has ${k}`);
+  sdkRoom(r);
+}
+
+// --- the SDK as a client ---------------------------------------------------
+
+/** The app's `passwordHashKey` (VChatController.init). */
+const HASH_KEY = 'e2e-password-hash-key';
+/** A WAV header: a voice note the upload pipeline knows. */
+const WAV = Buffer.concat([Buffer.from('RIFF'), Buffer.from([36, 0, 0, 0]), Buffer.from('WAVEfmt '), Buffer.alloc(28)]);
+/** An MP4 `ftyp` box: a video the upload pipeline knows. */
+const MP4 = Buffer.concat([
+  Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom'), Buffer.from([0, 0, 2, 0]), Buffer.from('isomiso2'), Buffer.alloc(32),
+]);
+
+/** `VChatController._getHashedPassword`: sha512("<passwordHashKey>_<email>") in hex. */
+function sdkPassword(email) {
+  return createHash('sha512').update(`${HASH_KEY}_${email}`).digest('hex');
+}
+
+/**
+ * `CustomDio.send`/`uploadFile`: base `/api/v1/`, `authorization: Bearer
+ * <token>` (`Bearer xxx` logged out), `Accept-Language`, a JSON body or a
+ * form; resolves `{status, body}`.
+ */
+async function sdk(server, method, path, { token, body, form, query, lang = 'en' } = {}) {
+  const headers = { authorization: `Bearer ${token ?? 'xxx'}`, 'accept-language': lang };
+  let payload;
+  if (form) payload = form;
+  else if (body !== undefined) {
+    headers['content-type'] = 'application/json; charset=utf-8';
+    payload = JSON.stringify(body);
+  }
+  const qs = query ? `?${new URLSearchParams(query)}` : '';
+  const res = await fetch(`${server.urls.vchat}/api/v1/${path}${qs}`, { method, headers, body: payload });
+  const text = await res.text();
+  let parsed = text;
+  try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  return { status: res.status, body: parsed };
+}
+
+/** A form as `CustomDio.uploadFile`/`FileUtils.uploadFile` build it: `files` as `file`, then the fields. */
+function sdkForm(fields, files = []) {
+  const form = new FormData();
+  for (const [name, bytes, type] of files) form.append('file', new Blob([bytes], { type }), name);
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  return form;
+}
+
+/** `VChatMessageAttachment.toMap` as the SDK sends it: every field `toString()`ed. */
+function sdkAttachmentField(fields) {
+  const all = ['imageUrl', 'playUrl', 'fileSize', 'fileDuration', 'width', 'height', 'lat', 'lang', 'linkTitle', 'linkDescription', 'linkDataUrl'];
+  return JSON.stringify(Object.fromEntries(all.map((k) => [k, String(fields[k] ?? null)])));
+}
+
+/**
+ * `VChatController.register` with `VChatRegisterDto{name, email}` and no
+ * picture: `user/register {name, email, password, fcmToken, platform}`.
+ * Resolves `{id, name, email, token, user}` (usable as the harness's users).
+ */
+async function sdkUser(server, prefix = 'sdk', { fcmToken = "you don't use firebase on flutter app ", name } = {}) {
+  const email = `${uid(prefix)}@example.com`;
+  const res = await sdk(server, 'POST', 'user/register', {
+    body: { name: name ?? `${prefix} name`, email, password: sdkPassword(email), fcmToken, platform: 'Android' },
+  });
+  const u = sdkUserMap(okData(res, `register ${email}`));
+  return { id: u._id, name: u.name, email, token: u.accessToken, user: u };
+}
+
+/**
+ * `SocketService.initSockedEvents`: `emitWithAck("join", "join")`; the
+ * rooms of the acknowledgement, each parsed. A callback, as both
+ * socket.io-client 2.x and 4.x take it.
+ */
+function sdkJoin(socket, timeoutMs = 5000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no acknowledgement of join')), timeoutMs);
+    socket.emit('join', 'join', (data) => {
+      clearTimeout(timer);
+      try {
+        assert.ok(Array.isArray(data?.data), `join ack data is a list: ${JSON.stringify(data)}`);
+        resolve(data.data.map(sdkRoom));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+/** The SDK's `/` socket, joined. */
+async function sdkHome(server, u, opts = {}) {
+  const socket = await vc(server, u, opts);
+  await sdkJoin(socket);
+  return socket;
+}
+
+/** `MessageSocket`: `/message`, `emit("join", roomId)`, the decoded all_messages. */
+async function sdkOpen(server, u, roomId) {
+  const socket = await msgSocket(server, u, { headers: { Authorization: u.token } });
+  await view(socket, roomId);
+  return socket;
 }
 
 // --- errors -----------------------------------------------------------------
@@ -389,15 +587,22 @@ describe('vchat dialect', () => {
       assert.equal(g.isMute, 0);
       assert.equal(g.blockerId, null);
       assert.ok(g.groupSetting && typeof g.groupSetting === 'object', `groupSetting: ${JSON.stringify(g.groupSetting)}`);
-      assert.equal(g.groupSetting.title, 'Team');
-      assert.equal(g.groupSetting.creatorId, a.id);
-      assert.equal(g.groupSetting.membersCount, 3);
+      // VChatGroupChatInfo.fromMap's fields, for the caller.
+      assert.deepEqual(g.groupSetting, {
+        name: 'Team', imageThumb: 'default_group_image.png', roomMembersCount: 3, role: 'admin', isGroupCreator: true,
+      });
 
-      // A room without messages.
+      // A room without messages: a stand-in last message the SDK can parse.
       assert.equal(q.roomType, 'single');
       assert.equal(q.title, c.name);
       assert.equal(q.peerId, c.id);
-      assert.equal(q.lastMessage, null);
+      assert.deepEqual(
+        { ...q.lastMessage },
+        {
+          _id: '0', messageType: 'text', messageAttachment: null, createdAt: q.lastMessage.createdAt, content: '',
+          senderId: a.id, senderName: a.name, senderImageThumb: 'default_user_image.png', roomId: qid,
+        },
+      );
       assert.equal(q.unReadCount, 0);
 
       // Bob's view of the same rooms: Alice is the peer, online, and her messages are unread.
@@ -805,7 +1010,7 @@ describe('vchat dialect', () => {
       assert.equal(g.roomType, 'group');
       assert.equal(g.title, 'Crew');
       assert.equal(g.roomMembersCount, 3);
-      assert.equal(g.groupSetting.title, 'Crew');
+      assert.equal(g.groupSetting.name, 'Crew');
       assert.equal(g.peerId, null);
 
       const listOf = async (u) => {
@@ -854,9 +1059,9 @@ describe('vchat dialect', () => {
       const data = okData(await api(server, 'POST', `/api/v1/rooms/${rid}/messages/attachment`, { token: a.token, form }), 'attachment');
       assert.equal(data.messageType, 'image');
       assert.ok(data.messageAttachment && typeof data.messageAttachment === 'object', JSON.stringify(data));
-      assert.equal(typeof data.messageAttachment.url, 'string');
-      assert.ok(data.messageAttachment.url.startsWith('/uploads/'), `url ${data.messageAttachment.url}`);
-      assert.ok('type' in data.messageAttachment);
+      // Relative to the SDK's messagesMediaBaseUrl.
+      assert.equal(typeof data.messageAttachment.imageUrl, 'string');
+      assert.ok(!data.messageAttachment.imageUrl.startsWith('/'), `imageUrl ${data.messageAttachment.imageUrl}`);
       assert.equal(data.content, 'look');
       assert.equal(data.senderId, a.id);
       assert.equal(data.roomId, rid);
@@ -864,8 +1069,8 @@ describe('vchat dialect', () => {
       const m = await newMessage(mb, 'look');
       assert.equal(m._id, data._id);
       assert.equal(m.messageType, 'image');
-      assert.equal(m.messageAttachment.url, data.messageAttachment.url);
-      const served = await fetch(`${server.urls.vchat}${data.messageAttachment.url}`);
+      assert.equal(m.messageAttachment.imageUrl, data.messageAttachment.imageUrl);
+      const served = await fetch(`${server.urls.vchat}/api/v1/public/messages/${data.messageAttachment.imageUrl}`);
       assert.equal(served.status, 200);
       await served.arrayBuffer();
 
@@ -897,6 +1102,311 @@ describe('vchat dialect', () => {
       assert.doesNotMatch(en.error, ARABIC, `English: ${en.error}`);
       const anon = failed(await api(server, 'GET', '/api/v1/rooms', { lang: 'ar' }), 401, 'UNAUTHENTICATED', 'no token, ar');
       assert.match(anon.error, ARABIC, `Arabic: ${anon.error}`);
+    });
+  });
+
+  describe('the V Chat Flutter SDK v1', () => {
+    it('gives every room a lastMessage the SDK parses, also a room without messages (join, update_one_room, GET room)', async () => {
+      const [a, b, c] = [await sdkUser(server, 'alice'), await sdkUser(server, 'bob'), await sdkUser(server, 'carol')];
+      const sb = await sdkHome(server, b);
+      const since = mark(sb);
+      // createSingleChat with a blank message: a room without messages.
+      const single = sdkRoom(okData(await sdk(server, 'POST', 'room/single', { token: a.token, body: { peerEmail: b.email, message: '' } }), 'room/single'));
+      assert.equal(single.lastMessage._id, '0');
+      assert.equal(single.lastMessage.messageType, 'text');
+      assert.equal(single.lastMessage.content, '');
+      assert.equal(single.lastMessage.senderId, a.id);
+      assert.equal(single.lastMessage.roomId, single._id);
+      // Bob's socket is told of the new room, as a map VChatRoom.fromMap takes.
+      const told = sdkRoom(await roomUpdate(sb, single._id));
+      assert.equal(told.lastMessage._id, '0');
+      assert.equal(told.peerId, a.id);
+      assert.equal(told.title, a.name);
+
+      // createGroupChat: a form with the group's picture, the emails as a JSON string.
+      const form = sdkForm({ peerEmails: JSON.stringify([b.email, c.email]), title: 'Quiet group' }, [['group.png', PNG_1X1, 'image/png']]);
+      const group = sdkRoom(okData(await sdk(server, 'POST', 'room/group', { token: a.token, form }), 'room/group'));
+      assert.equal(group.roomType, 'group');
+      assert.equal(group.lastMessage.messageType, 'create', 'the SDK shows "… created the group"');
+      assert.equal(group.lastMessage.senderName, a.name);
+      assert.equal(group.roomMembersCount, 3);
+      assert.equal(group.thumbImage, 'default_group_image.png');
+
+      const rooms = await sdkJoin(await vc(server, c));
+      assert.deepEqual(rooms.map((r) => r._id), [group._id]);
+      // RoomsApiProvider.loadMore(page): join sent page 0.
+      const page0 = okData(await sdk(server, 'GET', 'room', { token: b.token, query: { page: 0 } }), 'GET room page 0');
+      assert.deepEqual(page0.map(sdkRoom).map((r) => r._id).sort(), [single._id, group._id].sort());
+      assert.deepEqual(okData(await sdk(server, 'GET', 'room', { token: b.token, query: { page: 1 } }), 'GET room page 1'), []);
+      // MessageProvider.loadMoreMessages from the stand-in: nothing before it.
+      assert.deepEqual(okData(await sdk(server, 'GET', 'message', { token: b.token, query: { lastId: '0', roomId: single._id } }), 'load more'), []);
+      failed(await sdk(server, 'GET', 'message', { token: c.token, query: { lastId: '0', roomId: single._id } }), 404, 'NOT_FOUND', 'a stranger loads more');
+      failed(await sdk(server, 'GET', 'room', { query: { page: 0 } }), 401, 'UNAUTHENTICATED', 'GET room logged out');
+      await expectNone(sb, 'update_one_room', { since, predicate: (r) => r.lastMessage === null, ms: 0 });
+    });
+
+    it('shows groupSetting as VChatGroupChatInfo for the caller; roles and the title change through the SDK calls', async () => {
+      const [a, b, c, d] = [await sdkUser(server, 'alice'), await sdkUser(server, 'bob'), await sdkUser(server, 'carol'), await sdkUser(server, 'dave')];
+      const group = okData(await sdk(server, 'POST', 'room/group', { token: a.token, form: sdkForm({ peerEmails: JSON.stringify([b.email, c.email]), title: 'Crew' }) }), 'group');
+      const gid = group._id;
+      assert.deepEqual(group.groupSetting, { name: 'Crew', imageThumb: 'default_group_image.png', roomMembersCount: 3, role: 'admin', isGroupCreator: true });
+      const sb = await sdkHome(server, b);
+      const sc = await sdkHome(server, c);
+      const [bView] = await sdkJoin(sb);
+      assert.deepEqual(bView.groupSetting, { name: 'Crew', imageThumb: 'default_group_image.png', roomMembersCount: 3, role: 'member', isGroupCreator: false });
+
+      // upgradeGroupUser: Bob becomes an admin, and his view says so.
+      okData(await sdk(server, 'POST', 'room/update-member-state', { token: a.token, body: { roomId: gid, peerId: b.id, state: 'admin' } }), 'upgrade');
+      assert.equal((await roomUpdate(sb, gid, (r) => r.groupSetting?.role === 'admin')).groupSetting.isGroupCreator, false);
+      // A plain member may not; a bad state and a stranger are refused.
+      const since = mark(sb, sc);
+      failed(await sdk(server, 'POST', 'room/update-member-state', { token: c.token, body: { roomId: gid, peerId: b.id, state: 'member' } }), 403, 'FORBIDDEN', 'a member downgrades an admin');
+      failed(await sdk(server, 'POST', 'room/update-member-state', { token: a.token, body: { roomId: gid, peerId: c.id, state: 'owner' } }), 400, 'INVALID_PAYLOAD', 'state owner');
+      failed(await sdk(server, 'POST', 'room/update-member-state', { token: a.token, body: { roomId: gid, peerId: c.id } }), 400, 'INVALID_PAYLOAD', 'no state');
+      failed(await sdk(server, 'POST', 'room/update-member-state', { token: d.token, body: { roomId: gid, peerId: c.id, state: 'admin' } }), 404, 'NOT_FOUND', 'a stranger');
+
+      // updateGroupChatTitle by the new admin: every member sees it.
+      const renamed = sdkRoom(okData(await sdk(server, 'POST', 'room/update-group-info', { token: b.token, body: { roomId: gid, groupName: 'Renamed' } }), 'rename'));
+      assert.equal(renamed.title, 'Renamed');
+      assert.equal(renamed.groupSetting.name, 'Renamed');
+      assert.equal((await roomUpdate(sc, gid, (r) => r.title === 'Renamed')).groupSetting.name, 'Renamed');
+      failed(await sdk(server, 'POST', 'room/update-group-info', { token: c.token, body: { roomId: gid, groupName: 'Mine' } }), 403, 'FORBIDDEN', 'a member renames');
+      failed(await sdk(server, 'POST', 'room/update-group-info', { token: a.token, form: sdkForm({ roomId: gid }, [['g.png', PNG_1X1, 'image/png']]) }), 400, 'INVALID_PAYLOAD', 'a group picture');
+      await expectNone([sb, sc], 'update_one_room', { since, predicate: (r) => r.title === 'Mine', ms: 0 });
+      assert.equal((await sdkJoin(sc))[0].groupSetting.role, 'member');
+
+      // getGroupMembers: VChatGroupUser for each, with its role.
+      const members = okData(await sdk(server, 'GET', 'room/group-members', { token: c.token, query: { lastIndex: 1, roomId: gid } }), 'members').map(sdkGroupUser);
+      assert.deepEqual(members.map((m) => [m._id, m.role]).sort(), [[a.id, 'admin'], [b.id, 'admin'], [c.id, 'member']].sort());
+      assert.equal(members.find((m) => m._id === b.id).email, b.email);
+      assert.deepEqual(okData(await sdk(server, 'GET', 'room/group-members', { token: c.token, query: { lastIndex: 2, roomId: gid } }), 'members page 2'), []);
+      failed(await sdk(server, 'GET', 'room/group-members', { token: d.token, query: { lastIndex: 1, roomId: gid } }), 404, 'NOT_FOUND', 'a stranger lists members');
+    });
+
+    it('takes the SDK\'s typing_changed {status, name, roomId} and tells the other members user_typing_changed', async () => {
+      const [a, b, c] = [await sdkUser(server, 'alice'), await sdkUser(server, 'bob'), await sdkUser(server, 'carol')];
+      const room = okData(await sdk(server, 'POST', 'room/single', { token: a.token, body: { peerEmail: b.email, message: 'hi' } }), 'room');
+      const sa = await sdkHome(server, a);
+      const sb = await sdkHome(server, b);
+      const since = mark(sa);
+      // MessageCubit.emitTypingChange: VChatRoomTyping.toMap.
+      for (const status of ['typing', 'recording', 'stop']) {
+        sa.emit('typing_changed', { status, name: a.name, roomId: room._id });
+        const t = sdkTyping(await waitFor(sb, 'user_typing_changed', (x) => x?.status === status));
+        assert.deepEqual({ ...t }, { status, name: a.name, roomId: room._id });
+      }
+      await expectNone(sa, 'user_typing_changed', { since, ms: 200 });
+
+      // Bad input and a stranger: an error event, nothing relayed, still connected.
+      const sc = await sdkHome(server, c);
+      const before = mark(sb);
+      await refusedEvent(sa, 'typing_changed', { status: 'busy', name: a.name, roomId: room._id }, 'INVALID_PAYLOAD');
+      await refusedEvent(sa, 'typing_changed', { name: a.name, roomId: room._id }, 'INVALID_PAYLOAD');
+      await refusedEvent(sc, 'typing_changed', { status: 'typing', name: c.name, roomId: room._id }, 'NOT_FOUND');
+      await expectNone(sb, 'user_typing_changed', { since: before, ms: 200 });
+      assert.ok(sa.connected && sc.connected);
+      sa.emit('typing_changed', { status: 'typing', name: a.name, roomId: room._id });
+      await waitFor(sb, 'user_typing_changed', (x) => x?.status === 'typing');
+    });
+
+    it('sends kick_from_group and all_rooms to a member who is removed or leaves', async () => {
+      const [a, b, c, d] = [await sdkUser(server, 'alice'), await sdkUser(server, 'bob'), await sdkUser(server, 'carol'), await sdkUser(server, 'dave')];
+      const other = okData(await sdk(server, 'POST', 'room/single', { token: a.token, body: { peerEmail: c.email, message: 'stay' } }), 'single');
+      const group = okData(await sdk(server, 'POST', 'room/group', { token: a.token, form: sdkForm({ peerEmails: JSON.stringify([b.email, c.email]), title: 'Kicks' }) }), 'group');
+      const gid = group._id;
+      const sa = await sdkHome(server, a);
+      const sb = await sdkHome(server, b);
+      const sc = await sdkHome(server, c);
+
+      // Unauthorized and bad kicks change nothing.
+      const since = mark(sa, sb, sc);
+      failed(await sdk(server, 'POST', 'room/kick-member', { token: b.token, body: { roomId: gid, peerId: c.id } }), 403, 'FORBIDDEN', 'a member kicks');
+      failed(await sdk(server, 'POST', 'room/kick-member', { token: d.token, body: { roomId: gid, peerId: c.id } }), 404, 'NOT_FOUND', 'a stranger kicks');
+      failed(await sdk(server, 'POST', 'room/kick-member', { token: a.token, body: { roomId: gid } }), 400, 'INVALID_PAYLOAD', 'no peerId');
+      await expectNone([sa, sb, sc], ['kick_from_group', 'all_rooms'], { since, ms: 200 });
+
+      // kickUserFromGroup: Carol's sockets hear it, and get her rooms without the group.
+      okData(await sdk(server, 'POST', 'room/kick-member', { token: a.token, body: { roomId: gid, peerId: c.id } }), 'kick');
+      assert.equal(await waitFor(sc, 'kick_from_group'), gid, 'kick_from_group carries the room id as a string');
+      const left = (await waitFor(sc, 'all_rooms')).map(sdkRoom);
+      assert.deepEqual(left.map((r) => r._id), [other._id]);
+      assert.equal((await roomUpdate(sb, gid, (r) => r.roomMembersCount === 2)).roomMembersCount, 2);
+      await expectNone([sa, sb], ['kick_from_group', 'all_rooms'], { since, ms: 100 });
+      failed(await sdk(server, 'GET', 'room/group-members', { token: c.token, query: { lastIndex: 1, roomId: gid } }), 404, 'NOT_FOUND', 'the kicked member');
+
+      // leaveGroupChat: the same for Bob.
+      assert.equal(okData(await sdk(server, 'POST', 'room/leave-group-chat', { token: b.token, body: { groupId: gid } }), 'leave'), null);
+      assert.equal(await waitFor(sb, 'kick_from_group'), gid);
+      assert.deepEqual(await waitFor(sb, 'all_rooms'), []);
+      failed(await sdk(server, 'POST', 'room/leave-group-chat', { token: a.token, body: { groupId: other._id } }), 403, 'FORBIDDEN', 'leave a single room');
+    });
+
+    it('serves attachments and pictures under the base paths the SDK prefixes, and the default pictures', async () => {
+      for (const name of ['default_user_image.png', 'default_group_image.png']) {
+        const res = await fetch(`${server.urls.vchat}/api/v1/public/profile/${name}`);
+        assert.equal(res.status, 200, name);
+        assert.equal(res.headers.get('content-type'), 'image/png');
+        const bytes = Buffer.from(await res.arrayBuffer());
+        assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${name} is a PNG`);
+      }
+      for (const path of ['profile/nope.png', 'messages/nope.png', 'messages/default_user_image.png', 'profile/chat-messages/images/missing.webp']) {
+        const res = await fetch(`${server.urls.vchat}/api/v1/public/${path}`);
+        assert.equal(res.status, 404, path);
+        await res.arrayBuffer();
+      }
+
+      const [a, b, c] = [await sdkUser(server, 'alice'), await sdkUser(server, 'bob'), await sdkUser(server, 'carol')];
+      const room = okData(await sdk(server, 'POST', 'room/single', { token: a.token, body: { peerEmail: b.email, message: 'files' } }), 'room');
+      const mb = await sdkOpen(server, b, room._id);
+      const served = async (base, name, type) => {
+        const res = await fetch(`${server.urls.vchat}/api/v1/public/${base}/${name}`);
+        assert.equal(res.status, 200, `${base}/${name}`);
+        if (type) assert.equal(res.headers.get('content-type'), type);
+        await res.arrayBuffer();
+      };
+      // MessageCubit.sendImage / sendVoiceNote / sendFile / sendVideo.
+      const sends = [
+        ['image', 'This content image 📷', [['dot.png', PNG_1X1, 'image/png']], { fileSize: '70 B', width: '1', height: '1' }, 'imageUrl', 'image/webp'],
+        ['voice', 'This content voice 🎤', [['note.wav', WAV, 'audio/wav']], { fileSize: '44 B', fileDuration: '00:01' }, 'playUrl'],
+        ['file', 'This content file 📁', [['doc.pdf', Buffer.from('%PDF-1.4 a document'), 'application/pdf']], { fileSize: '19 B', linkTitle: 'doc.pdf' }, 'playUrl'],
+        ['video', 'This content video 📽', [['thumb.png', PNG_1X1, 'image/png'], ['clip.mp4', MP4, 'video/mp4']], { fileSize: '1 KB', fileDuration: '00:01', width: '1', height: '1' }, 'playUrl'],
+      ];
+      for (const [type, content, files, meta, field, mime] of sends) {
+        const form = sdkForm({ roomId: room._id, content, type, attachment: sdkAttachmentField(meta) }, files);
+        okData(await sdk(server, 'POST', 'message/single', { token: a.token, form }), `send ${type}`);
+        const m = sdkMessage(await newMessage(mb, content));
+        assert.equal(m.messageType, type);
+        const name = m.messageAttachment?.[field];
+        assert.equal(typeof name, 'string', `${type}: ${field} in ${JSON.stringify(m)}`);
+        assert.ok(!name.startsWith('/') && !name.startsWith('http'), `${field} is relative: ${name}`);
+        await served('messages', name, mime);
+        if (type === 'video') assert.ok(name.endsWith('.mp4'), `the video, not its thumbnail: ${name}`);
+      }
+
+      // Refused: an unknown type, a text with a file, a file to a stranger's room; nothing stored.
+      const count = (await messages(server, a, room._id)).length;
+      const since = mark(mb);
+      failed(await sdk(server, 'POST', 'message/single', { token: a.token, form: sdkForm({ roomId: room._id, content: 'x', type: 'sticker' }, [['dot.png', PNG_1X1, 'image/png']]) }), 400, 'INVALID_PAYLOAD', 'type sticker');
+      failed(await sdk(server, 'POST', 'message/single', { token: a.token, form: sdkForm({ roomId: room._id, content: 'x', type: 'text' }, [['dot.png', PNG_1X1, 'image/png']]) }), 400, 'INVALID_PAYLOAD', 'text with a file');
+      failed(await sdk(server, 'POST', 'message/single', { token: a.token, form: sdkForm({ roomId: room._id, content: 'x', type: 'image' }, [['doc.pdf', Buffer.from('%PDF-1.4'), 'application/pdf']]) }), 400, undefined, 'a PDF as an image');
+      failed(await sdk(server, 'POST', 'message/single', { token: c.token, form: sdkForm({ roomId: room._id, content: 'x', type: 'image' }, [['dot.png', PNG_1X1, 'image/png']]) }), 404, 'NOT_FOUND', 'a stranger\'s room');
+      failed(await sdk(server, 'POST', 'message/single', { body: { type: 'text', roomId: room._id, content: 'x' } }), 401, 'UNAUTHENTICATED', 'logged out');
+      assert.equal((await messages(server, a, room._id)).length, count);
+      await expectNone(mb, 'new_message', { since, ms: 100 });
+
+      // updateUserImage: the answer is the new picture's name; rooms and messages show it.
+      const sb = await sdkHome(server, b);
+      const thumb = okData(await sdk(server, 'PATCH', 'user', { token: a.token, form: sdkForm({ platform: 'Android' }, [['me.png', PNG_1X1, 'image/png']]) }), 'PATCH user picture');
+      assert.equal(typeof thumb, 'string');
+      assert.notEqual(thumb, 'default_user_image.png');
+      await served('profile', thumb, 'image/webp');
+      okData(await sdk(server, 'POST', 'message/single', { token: a.token, body: { type: 'text', roomId: room._id, content: 'new face' } }), 'text');
+      assert.equal(sdkMessage(await newMessage(mb, 'new face')).senderImageThumb, thumb);
+      assert.equal((await roomUpdate(sb, room._id, (r) => r.lastMessage.content === 'new face')).thumbImage, thumb);
+      failed(await sdk(server, 'PATCH', 'user', { token: a.token, form: sdkForm({}, [['doc.pdf', Buffer.from('%PDF-1.4'), 'application/pdf']]) }), 400, undefined, 'a PDF as a picture');
+    });
+
+    it('registers and logs in as the SDK does, with the push token it carries, and answers VChatUser', async () => {
+      const email = `${uid('reg')}@example.com`;
+      const password = sdkPassword(email);
+      const fcmToken = `fcm-${uid('token')}`;
+      const reg = await sdk(server, 'POST', 'user/register', { body: { name: 'Reg User', email, password, fcmToken, platform: 'Android' } });
+      const u = sdkUserMap(okData(reg, 'register'));
+      assert.equal(u.name, 'Reg User');
+      assert.equal(u.email, email);
+      assert.equal(u.imageThumb, 'default_user_image.png');
+      assert.match(u.accessToken, JWT);
+      // The raw token opens the SDK's sockets.
+      assert.deepEqual(await sdkJoin(await vc(server, { token: u.accessToken })), []);
+      // The push token is the user's device now.
+      const removeDevice = (token) => fetch(`${server.urls.vchat}/api/devices/${encodeURIComponent(token)}`, { method: 'DELETE', headers: { authorization: `Bearer ${u.accessToken}` } });
+      assert.equal((await removeDevice(fcmToken)).status, 204);
+
+      // login: the same user, and the token registered again.
+      const login = sdkUserMap(okData(await sdk(server, 'POST', 'user/login', { body: { email, password, fcmToken, platform: 'Ios' } }), 'login'));
+      assert.equal(login._id, u._id);
+      assert.equal(login.email, email);
+      // logOut: PATCH user {fcmToken: "Out"} removes it.
+      okData(await sdk(server, 'PATCH', 'user', { token: login.accessToken, body: { fcmToken: 'Out' } }), 'log out');
+      assert.equal((await removeDevice(fcmToken)).status, 404);
+      // updateUserName, updateUserLanguage.
+      assert.equal(okData(await sdk(server, 'PATCH', 'user', { token: login.accessToken, body: { name: 'Renamed', platform: 'Android' } }), 'rename'), 'Renamed');
+      okData(await sdk(server, 'PATCH', 'user', { token: login.accessToken, body: { appLanguage: 'ar' } }), 'language');
+
+      // Errors carry their text in `data`, in the caller's language.
+      failed(await sdk(server, 'POST', 'user/login', { body: { email, password: 'wrong password' } }), 401, 'UNAUTHENTICATED', 'wrong password');
+      failed(await sdk(server, 'POST', 'user/register', { body: { name: 'Again', email, password, fcmToken, platform: 'Android' } }), 409, 'CONFLICT', 'taken');
+      failed(await sdk(server, 'POST', 'user/register', { body: { name: 'Bad', email: 'a b', password, platform: 'Android' } }), 400, 'INVALID_PAYLOAD', 'bad email');
+      failed(await sdk(server, 'POST', 'user/register', { body: { email: `${uid('x')}@example.com`, password } }), 400, 'INVALID_PAYLOAD', 'no name');
+      const ar = failed(await sdk(server, 'POST', 'user/login', { body: { email, password: 'wrong password' }, lang: 'ar' }), 401, 'UNAUTHENTICATED', 'wrong password, ar');
+      assert.match(ar.data, ARABIC);
+      failed(await sdk(server, 'PATCH', 'user', { body: { name: 'x' } }), 401, 'UNAUTHENTICATED', 'PATCH logged out');
+      failed(await sdk(server, 'PATCH', 'user', { token: login.accessToken, body: { name: '   ' } }), 400, 'INVALID_PAYLOAD', 'blank name');
+
+      // register with a picture: a form without platform.
+      const withPicture = `${uid('pic')}@example.com`;
+      const form = sdkForm({ name: 'Pic', email: withPicture, password: sdkPassword(withPicture), fcmToken: 'null' }, [['me.png', PNG_1X1, 'image/png']]);
+      const p = sdkUserMap(okData(await sdk(server, 'POST', 'user/register', { form }), 'register with a picture'));
+      assert.notEqual(p.imageThumb, 'default_user_image.png');
+      const pic = await fetch(`${server.urls.vchat}/api/v1/public/profile/${p.imageThumb}`);
+      assert.equal(pic.status, 200);
+      await pic.arrayBuffer();
+
+      // getUserEmail: for a contact, not for a stranger.
+      const other = await sdkUser(server, 'other');
+      failed(await sdk(server, 'GET', `user/${u._id}`, { token: other.token }), 404, 'NOT_FOUND', 'a stranger\'s email');
+      okData(await sdk(server, 'POST', 'room/single', { token: other.token, body: { peerEmail: email, message: 'hello' } }), 'room');
+      const seen = okData(await sdk(server, 'GET', `user/${u._id}`, { token: other.token }), 'a contact');
+      assert.equal(seen.email, email);
+      assert.equal(seen.name, 'Renamed');
+    });
+
+    it('answers the SDK\'s room and message calls: single rooms by email, mute, block, members, text and load more', async () => {
+      const [a, b, c, d] = [await sdkUser(server, 'alice'), await sdkUser(server, 'bob'), await sdkUser(server, 'carol'), await sdkUser(server, 'dave')];
+      const sb = await sdkHome(server, b);
+      assert.equal(okData(await sdk(server, 'POST', 'room/check-if-there-room', { token: a.token, body: { peerEmail: b.email } }), 'no room yet'), null);
+      const room = sdkRoom(okData(await sdk(server, 'POST', 'room/single', { token: a.token, body: { peerEmail: b.email, message: 'first' } }), 'createSingleChat'));
+      assert.equal(room.lastMessage.content, 'first');
+      assert.equal(room.peerEmail, b.email);
+      assert.equal((await roomUpdate(sb, room._id, (r) => r.lastMessage.content === 'first')).unReadCount, 1);
+      assert.equal(okData(await sdk(server, 'POST', 'room/single', { token: a.token, body: { peerEmail: b.email, message: '' } }), 'again')._id, room._id);
+      assert.equal(okData(await sdk(server, 'POST', 'room/check-if-there-room', { token: a.token, body: { peerEmail: b.email } }), 'the room')._id, room._id);
+      failed(await sdk(server, 'POST', 'room/single', { token: a.token, body: { peerEmail: 'nobody@example.com', message: 'x' } }), 404, 'NOT_FOUND', 'unknown email');
+      failed(await sdk(server, 'POST', 'room/single', { token: a.token, body: { peerEmail: a.email, message: 'x' } }), 400, 'INVALID_PAYLOAD', 'chat with yourself');
+      failed(await sdk(server, 'POST', 'room/single', { token: a.token, body: { message: 'x' } }), 400, 'INVALID_PAYLOAD', 'no peerEmail');
+
+      // sendTextMessage, with the room open on /message.
+      const mb = await sdkOpen(server, b, room._id);
+      okData(await sdk(server, 'POST', 'message/single', { token: a.token, body: { type: 'text', roomId: room._id, content: 'second' } }), 'text');
+      const second = sdkMessage(await newMessage(mb, 'second'));
+      failed(await sdk(server, 'POST', 'message/single', { token: c.token, body: { type: 'text', roomId: room._id, content: 'intruder' } }), 404, 'NOT_FOUND', 'a stranger writes');
+      failed(await sdk(server, 'POST', 'message/single', { token: a.token, body: { type: 'text', roomId: room._id, content: '  ' } }), 400, 'INVALID_PAYLOAD', 'blank text');
+      // loadMoreMessages: before the oldest the client has.
+      const older = okData(await sdk(server, 'GET', 'message', { token: b.token, query: { lastId: second._id, roomId: room._id } }), 'load more').map(sdkMessage);
+      assert.deepEqual(older.map((m) => m.content), ['first']);
+
+      // changeNotifaictions toggles isMute; blockOrUnBlock toggles blockerId.
+      assert.equal(okData(await sdk(server, 'POST', 'room/chat-notification', { token: b.token, body: { roomId: room._id } }), 'mute').isMute, 1);
+      await roomUpdate(sb, room._id, (r) => r.isMute === 1);
+      assert.equal(okData(await sdk(server, 'POST', 'room/chat-notification', { token: b.token, body: { roomId: room._id } }), 'unmute').isMute, 0);
+      failed(await sdk(server, 'POST', 'room/chat-notification', { token: c.token, body: { roomId: room._id } }), 404, 'NOT_FOUND', 'a stranger mutes');
+      assert.equal(okData(await sdk(server, 'POST', 'room/ban-chat-user', { token: b.token, body: { peerId: a.id } }), 'block').blockerId, b.id);
+      await roomUpdate(sb, room._id, (r) => r.blockerId === b.id);
+      failed(await sdk(server, 'POST', 'message/single', { token: a.token, body: { type: 'text', roomId: room._id, content: 'blocked' } }), 403, 'FORBIDDEN', 'blocked');
+      failed(await sdk(server, 'POST', 'room/ban-chat-user', { token: a.token, body: { peerId: b.id } }), 409, 'CONFLICT', 'blocked back');
+      assert.equal(okData(await sdk(server, 'POST', 'room/ban-chat-user', { token: b.token, body: { peerId: a.id } }), 'unblock').blockerId, null);
+      okData(await sdk(server, 'POST', 'message/single', { token: a.token, body: { type: 'text', roomId: room._id, content: 'free again' } }), 'after unblock');
+      await newMessage(mb, 'free again');
+
+      // addMembersToGroupChat by email.
+      const group = okData(await sdk(server, 'POST', 'room/group', { token: a.token, form: sdkForm({ peerEmails: JSON.stringify([b.email]), title: 'Grow' }) }), 'group');
+      const sc = await sdkHome(server, c);
+      failed(await sdk(server, 'POST', 'room/add-member', { token: b.token, body: { roomId: group._id, peersId: [c.email] } }), 403, 'FORBIDDEN', 'a member adds');
+      failed(await sdk(server, 'POST', 'room/add-member', { token: a.token, body: { roomId: group._id, peersId: 'not a list' } }), 400, 'INVALID_PAYLOAD', 'not a list');
+      failed(await sdk(server, 'POST', 'room/add-member', { token: d.token, body: { roomId: group._id, peersId: [c.email] } }), 404, 'NOT_FOUND', 'a stranger adds');
+      const grown = okData(await sdk(server, 'POST', 'room/add-member', { token: a.token, body: { roomId: group._id, peersId: [c.email] } }), 'add member');
+      assert.equal(grown.roomMembersCount, 3);
+      assert.equal(sdkRoom(await roomUpdate(sc, group._id)).groupSetting.role, 'member');
     });
   });
 

@@ -118,7 +118,7 @@ pub enum DomainEvent {
         members: Vec<UserId>,
     },
     /// What `audience` sees of a conversation changed without a message
-    /// (a mute or unmute).
+    /// (a mute or unmute, a member's role, a group's title).
     RoomChanged {
         conversation: ConversationIds,
         audience: Vec<UserId>,

@@ -80,6 +80,48 @@ pub fn may_remove_member(
     }
 }
 
+/// In a group, an owner sets any other member's role to admin or member;
+/// an admin makes a plain member an admin. Nobody becomes owner this way.
+pub fn may_set_role(
+    kind: ConversationKind,
+    actor: &Member,
+    target: &Member,
+    role: Role,
+) -> Result<(), CoreError> {
+    if kind != ConversationKind::Group {
+        return Err(CoreError::Forbidden(
+            "roles exist only in a group conversation",
+        ));
+    }
+    if role == Role::Owner {
+        return Err(CoreError::invalid("a member can be made admin or member"));
+    }
+    if target.role == Role::Owner {
+        return Err(CoreError::Forbidden("the owner's role cannot be changed"));
+    }
+    match (actor.role, target.role, role) {
+        (Role::Owner, _, _) | (Role::Admin, Role::Member, _) => Ok(()),
+        _ => Err(CoreError::Forbidden(
+            "only an owner or admin can change roles, and only the owner demotes an admin",
+        )),
+    }
+}
+
+/// Only a group has a title an owner or admin may change.
+pub fn may_rename(kind: ConversationKind, actor: &Member) -> Result<(), CoreError> {
+    if kind != ConversationKind::Group {
+        return Err(CoreError::Forbidden(
+            "only a group conversation has a title to change",
+        ));
+    }
+    if !actor.role.can_moderate() {
+        return Err(CoreError::Forbidden(
+            "only an owner or admin can change the title",
+        ));
+    }
+    Ok(())
+}
+
 /// No messages in a direct conversation whose two users are blocked (by
 /// either of them). Groups are not affected.
 pub fn may_message(
@@ -241,6 +283,26 @@ mod tests {
         let members = vec![member("a", Role::Owner)];
         let err = require_member(&members, &UserId::parse("b").unwrap()).unwrap_err();
         assert!(matches!(err, CoreError::NotFound("conversation")));
+    }
+
+    #[test]
+    fn role_and_title_rules_follow_roles() {
+        let owner = member("o", Role::Owner);
+        let admin = member("a", Role::Admin);
+        let other_admin = member("b", Role::Admin);
+        let plain = member("m", Role::Member);
+        let (g, d) = (ConversationKind::Group, ConversationKind::Direct);
+        assert!(may_set_role(g, &owner, &plain, Role::Admin).is_ok());
+        assert!(may_set_role(g, &owner, &admin, Role::Member).is_ok());
+        assert!(may_set_role(g, &admin, &plain, Role::Admin).is_ok());
+        assert!(may_set_role(g, &admin, &other_admin, Role::Member).is_err());
+        assert!(may_set_role(g, &plain, &admin, Role::Member).is_err());
+        assert!(may_set_role(g, &admin, &owner, Role::Member).is_err());
+        assert!(may_set_role(g, &owner, &plain, Role::Owner).is_err());
+        assert!(may_set_role(d, &owner, &plain, Role::Admin).is_err());
+        assert!(may_rename(g, &admin).is_ok());
+        assert!(may_rename(g, &plain).is_err());
+        assert!(may_rename(d, &owner).is_err());
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::friendships::routes())
         .merge(api::devices::routes())
         .merge(departments::routes())
-        .merge(vchat::routes())
+        .merge(vchat::routes(&state))
         .route("/api/chat/getChatHeaderAsync", get(syarah::get_chat_header))
         .method_not_allowed_fallback(error::method_not_allowed)
         .route("/api", any(error::no_route))

@@ -186,7 +186,7 @@ impl UploadError {
     }
 }
 
-fn body_error(e: MultipartError) -> MediaError {
+pub(crate) fn body_error(e: MultipartError) -> MediaError {
     MediaError::Body {
         too_large: e.status() == StatusCode::PAYLOAD_TOO_LARGE,
         message: e.body_text(),

@@ -64,6 +64,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<User>;
     /// Looks a password user up by username, case-insensitively.
     async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>>;
+    /// The user whose username (case-insensitively) or else email is
+    /// `login`; a username match wins, then the oldest user.
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
     /// The users that exist among `ids`, in no particular order.
     async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
@@ -119,6 +122,11 @@ pub trait Store: Send + Sync + 'static {
         user: &UserId,
         muted: bool,
     ) -> StoreResult<bool>;
+    /// Sets a member's role; false if nothing changed (already so, or not a
+    /// member).
+    async fn set_role(&self, conversation_id: i64, user: &UserId, role: Role) -> StoreResult<bool>;
+    /// Sets a conversation's title; false if nothing changed.
+    async fn set_title(&self, conversation_id: i64, title: &str) -> StoreResult<bool>;
     /// Removes a member; false if it was not one.
     async fn remove_member(&self, conversation_id: i64, user: &UserId) -> StoreResult<bool>;
     /// The conversations of `user`, most recently active first, each with its

@@ -1,6 +1,6 @@
 //! Conversations: direct ones (one per pair of users, created on first use)
-//! and groups; who is a member and may add or remove one; muting; and how
-//! a client names a conversation.
+//! and groups; who is a member and may add or remove one; muting; roles
+//! and titles; and how a client names a conversation.
 
 use super::{Result, Service, user_ids, validate_title};
 use crate::core::command::{Actor, ConversationTarget, Outcome};
@@ -172,6 +172,56 @@ impl Service {
             });
         }
         Ok(conversation)
+    }
+
+    /// Mutes the conversation for the actor if it was not, else unmutes it;
+    /// returns whether it is muted now.
+    pub async fn toggle_muted(&self, actor: &Actor, r: ConversationRef) -> Result<bool> {
+        let (_, members) = self.membership(actor, r).await?;
+        let muted = !policy::require_member(&members, actor.id())?.muted;
+        self.set_muted(actor, r, muted).await?;
+        Ok(muted)
+    }
+
+    /// Makes a group member an admin or a plain member (see
+    /// [`policy::may_set_role`]); the member's view of the group changes.
+    pub async fn set_role(
+        &self,
+        actor: &Actor,
+        r: ConversationRef,
+        user: &UserId,
+        role: Role,
+    ) -> Result<()> {
+        let (conversation, members) = self.membership(actor, r).await?;
+        let me = policy::require_member(&members, actor.id())?;
+        let target = members
+            .iter()
+            .find(|m| &m.user_id == user)
+            .ok_or(CoreError::NotFound("member"))?;
+        policy::may_set_role(conversation.kind, me, target, role)?;
+        if self.store.set_role(conversation.id, user, role).await? {
+            self.publisher.publish(DomainEvent::RoomChanged {
+                conversation: (&conversation).into(),
+                audience: vec![user.clone()],
+            });
+        }
+        Ok(())
+    }
+
+    /// Changes a group's title (an owner or admin); every member's view of
+    /// the group changes.
+    pub async fn set_title(&self, actor: &Actor, r: ConversationRef, title: &str) -> Result<()> {
+        let (conversation, members) = self.membership(actor, r).await?;
+        let me = policy::require_member(&members, actor.id())?;
+        policy::may_rename(conversation.kind, me)?;
+        let title = validate_title(title)?;
+        if self.store.set_title(conversation.id, &title).await? {
+            self.publisher.publish(DomainEvent::RoomChanged {
+                conversation: (&conversation).into(),
+                audience: user_ids(&members),
+            });
+        }
+        Ok(())
     }
 
     /// Removes a member (or lets the actor leave). Returns whether it was one.

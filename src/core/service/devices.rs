@@ -1,5 +1,5 @@
 //! Push devices: the tokens of a user's devices, registered and removed by
-//! their owner.
+//! their owner (one by one, or all at once on log out).
 
 use super::{Result, Service};
 use crate::core::command::Actor;
@@ -33,6 +33,21 @@ impl Service {
     pub async fn remove_device(&self, actor: &Actor, token: &str) -> Result<bool> {
         validate_device_token(token)?;
         Ok(self.store.remove_device(actor.id(), token).await?)
+    }
+
+    /// Removes every push token of `actor` (a log out); how many there were.
+    pub async fn remove_devices(&self, actor: &Actor) -> Result<usize> {
+        let devices = self
+            .store
+            .devices_of(std::slice::from_ref(actor.id()))
+            .await?;
+        let mut removed = 0;
+        for d in devices {
+            if self.store.remove_device(actor.id(), &d.token).await? {
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 }
 

@@ -58,6 +58,21 @@ impl Service {
         Ok(())
     }
 
+    /// Lifts the actor's block of `other` if there is one, else blocks
+    /// `other`; returns whether `other` is blocked by the actor now.
+    pub async fn toggle_block(&self, actor: &Actor, other: &UserId) -> Result<bool> {
+        let existing = self.store.friendship(actor.id(), other).await?;
+        let blocked_by_me = existing.is_some_and(|f| {
+            f.status == FriendshipStatus::Blocked && f.blocked_by.as_ref() == Some(actor.id())
+        });
+        if blocked_by_me {
+            self.unblock(actor, other).await?;
+        } else {
+            self.block(actor, other).await?;
+        }
+        Ok(!blocked_by_me)
+    }
+
     /// Stores and publishes a friendship if it changed.
     async fn put_friendship(
         &self,

@@ -1,7 +1,10 @@
 //! Users: provisioned from verified tokens, or registered with a password
-//! and logged in.
+//! and logged in; found by login name; their profiles changed by
+//! themselves and shown to their contacts.
 
 use super::{Result, Service, validate_name};
+use crate::core::command::Actor;
+use crate::core::ids::validate_attachment_url;
 use crate::core::{CoreError, Profile, User, UserId, now_millis, password};
 
 impl Service {
@@ -19,19 +22,31 @@ impl Service {
         password: &str,
         display_name: Option<String>,
     ) -> Result<User> {
+        let profile = Profile {
+            display_name,
+            ..Profile::default()
+        };
+        self.register_profile(id, username, password, profile).await
+    }
+
+    /// Registers a password user with a display name, an email and an
+    /// avatar; `id` is generated unless given.
+    pub async fn register_profile(
+        &self,
+        id: Option<UserId>,
+        username: &str,
+        password: &str,
+        profile: Profile,
+    ) -> Result<User> {
         validate_username(username)?;
         password::validate_password(password).map_err(CoreError::invalid)?;
-        let display_name = display_name.map(|n| validate_name(&n)).transpose()?;
+        let profile = validate_profile(profile)?;
         let pw = password.to_owned();
         let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
             .await
             .map_err(|_| CoreError::invalid("password hashing failed"))?
             .map_err(|_| CoreError::invalid("password hashing failed"))?;
         let id = id.unwrap_or_else(|| UserId::from_trusted(uuid::Uuid::new_v4().to_string()));
-        let profile = Profile {
-            display_name,
-            ..Profile::default()
-        };
         self.store
             .create_password_user(&id, username, &profile, &hash, now_millis())
             .await
@@ -66,6 +81,62 @@ impl Service {
             .await?
             .ok_or(CoreError::NotFound("user"))
     }
+
+    /// The user a client names by login: a username (case-insensitively),
+    /// else an email, else a user id; placeholders are not found.
+    pub async fn find_user(&self, login: &str) -> Result<User> {
+        if let Some(u) = self.store.user_by_login(login).await? {
+            return Ok(u);
+        }
+        let by_id = match UserId::parse(login) {
+            Ok(id) => self.store.user(&id).await?,
+            Err(_) => None,
+        };
+        by_id
+            .filter(|u| !u.placeholder)
+            .ok_or(CoreError::NotFound("user"))
+    }
+
+    /// `id`'s profile, for the actor or a user who shares a conversation
+    /// with the actor; anyone else is not found.
+    pub async fn contact(&self, actor: &Actor, id: &UserId) -> Result<User> {
+        if id != actor.id() && !self.store.contacts(actor.id()).await?.contains(id) {
+            return Err(CoreError::NotFound("user"));
+        }
+        self.user(id).await
+    }
+
+    /// Changes the actor's display name, email or avatar (each `None` is
+    /// left as it is).
+    pub async fn update_profile(&self, actor: &Actor, profile: Profile) -> Result<User> {
+        let profile = validate_profile(profile)?;
+        Ok(self
+            .store
+            .upsert_user(actor.id(), &profile, now_millis())
+            .await?)
+    }
+}
+
+/// A profile's name (see `validate_name`), email (at most 254 visible
+/// characters) and avatar (an attachment URL) checked.
+fn validate_profile(p: Profile) -> Result<Profile> {
+    let email = p.email.map(|e| e.trim().to_owned());
+    if email
+        .as_deref()
+        .is_some_and(|e| e.is_empty() || e.len() > 254 || !e.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        return Err(CoreError::invalid(
+            "email must be 1 to 254 visible ASCII characters",
+        ));
+    }
+    if let Some(a) = &p.avatar_url {
+        validate_attachment_url(a)?;
+    }
+    Ok(Profile {
+        display_name: p.display_name.map(|n| validate_name(&n)).transpose()?,
+        avatar_url: p.avatar_url,
+        email,
+    })
 }
 
 /// A login name: 3 to 64 characters of letters, digits, `.`, `_`, `-`,

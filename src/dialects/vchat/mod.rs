@@ -1,6 +1,8 @@
-//! The V Chat dialect (`seeds/vchat-api.txt`): the raw token in the
-//! `Authorization` header; namespace `/` holds the rooms list
-//! (`update_one_room`, `user_online_changed`, `user_typing_changed`) and
+//! The V Chat dialect (`seeds/vchat-api.txt`, and the V Chat Flutter SDK
+//! v1 where the seed shows only part): the raw token in the
+//! `Authorization` header; namespace `/` holds the rooms list (`join`,
+//! `typing`/`typing_changed` in; `update_one_room`, `all_rooms`,
+//! `kick_from_group`, `user_online_changed`, `user_typing_changed` out) and
 //! namespace `/message` the one open room (`all_messages`, `new_message`, as
 //! JSON strings). Error texts follow `accept-language` ([`Lang`]: English,
 //! Arabic); messages and rooms have the [`shapes`] the REST API shows too.
@@ -23,7 +25,10 @@ pub mod lang;
 pub mod shapes;
 
 pub use lang::Lang;
-pub use shapes::{DEFAULT_USER_IMAGE, message_json, page_json, room_json};
+pub use shapes::{
+    DEFAULT_GROUP_IMAGE, DEFAULT_USER_IMAGE, media_name, message_json, page_json, profile_image,
+    room_json,
+};
 
 /// Namespace `/`: the rooms list.
 pub struct VChat;
@@ -33,6 +38,20 @@ pub struct VChatMessage;
 
 /// Messages per page of `all_messages` and `load_more`.
 pub const PAGE: u32 = 30;
+
+/// Rooms per page: `join` and `all_rooms` send the first, the SDK's
+/// `GET room?page=n` asks for the others.
+pub const ROOMS_PAGE: u32 = 30;
+
+/// The first page of the actor's rooms, most recently active first.
+pub fn first_rooms() -> Command {
+    Command::Conversations {
+        catch_up: vec![],
+        direct_only: false,
+        skip: 0,
+        limit: ROOMS_PAGE,
+    }
+}
 
 impl Dialect for VChat {
     fn name(&self) -> &'static str {
@@ -49,13 +68,11 @@ impl Dialect for VChat {
 
     fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError> {
         Ok(match event {
-            "join" => Command::Conversations {
-                catch_up: vec![],
-                direct_only: false,
-                skip: 0,
-                limit: u32::MAX,
-            },
-            "typing" => {
+            "join" => first_rooms(),
+            // `typing` as the seed names it, `typing_changed` as the SDK
+            // sends it (`{status, name, roomId}`: the name shown is the
+            // one confab knows the user by).
+            "typing" | "typing_changed" => {
                 let p: TypingPayload = parse(payload)?;
                 Command::Typing {
                     conversation: ConversationTarget::Ref(p.room_id),
@@ -69,10 +86,14 @@ impl Dialect for VChat {
 
     fn encode(&self, actor: &Actor, event: &str, outcome: &Outcome) -> Vec<Out> {
         match outcome {
-            Outcome::Conversations { views, .. } => vec![Out::Ack(json!({
-                "success": true,
-                "data": views.iter().map(|v| room_json(v, actor.id())).collect::<Vec<_>>(),
-            }))],
+            Outcome::Conversations { views, .. } => {
+                let rooms: Vec<Value> = views.iter().map(|v| room_json(v, actor.id())).collect();
+                if event == "all_rooms" {
+                    vec![Out::Emit("all_rooms", Value::Array(rooms))]
+                } else {
+                    vec![Out::Ack(json!({ "success": true, "data": rooms }))]
+                }
+            }
             Outcome::Room(view) if event == "user_online_changed" => {
                 vec![online_changed(view, actor.id())]
             }
@@ -106,12 +127,12 @@ impl Dialect for VChat {
                 conversation,
                 members,
                 ..
-            }
-            | DomainEvent::MemberRemoved {
-                conversation,
-                members,
-                ..
             } => vec![room_update(conversation.id, members)],
+            DomainEvent::MemberRemoved {
+                conversation,
+                user,
+                members,
+            } => member_removed(conversation.id, user, members),
             DomainEvent::ConversationCreated {
                 conversation,
                 members,
@@ -319,6 +340,28 @@ fn room_update(conversation_id: i64, users: &[UserId]) -> Delivery {
         },
         event: "update_one_room",
     }
+}
+
+/// A member left or was removed: the others' view of the room changed; the
+/// removed member's sockets get `kick_from_group` (the room id: the SDK
+/// closes the room if it is open) and `all_rooms` (their list without it).
+fn member_removed(conversation_id: i64, removed: &UserId, members: &[UserId]) -> Vec<Delivery> {
+    let others: Vec<UserId> = members.iter().filter(|m| *m != removed).cloned().collect();
+    let removed = std::slice::from_ref(removed);
+    vec![
+        room_update(conversation_id, &others),
+        Delivery::to_users(
+            removed,
+            None,
+            "kick_from_group",
+            Value::String(conversation_id.to_string()),
+        ),
+        Delivery::PerUser {
+            users: removed.to_vec(),
+            command: first_rooms(),
+            event: "all_rooms",
+        },
+    ]
 }
 
 /// The direct room of `a` and `b`, for each of them.

@@ -6,13 +6,16 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use super::*;
-use crate::core::views::HistoryPage;
-use crate::core::{ConversationKind, Friendship, FriendshipStatus, Message};
+use crate::core::views::{ConversationView, HistoryPage};
+use crate::core::{
+    Conversation, ConversationKind, ConversationSummary, Friendship, FriendshipStatus, Member,
+    Message, MessageKind, Role, User,
+};
 use crate::dialects::testing::*;
 
-const EVENTS: &[&str] = &["join", "typing", "load_more"];
+const EVENTS: &[&str] = &["join", "typing", "typing_changed", "load_more"];
 
-const KEYS: &[&str] = &["roomId", "status", "beforeMessageId"];
+const KEYS: &[&str] = &["roomId", "status", "name", "beforeMessageId"];
 
 fn typing_in(room: i64, typing: bool, recording: bool) -> Command {
     Command::Typing {
@@ -106,8 +109,26 @@ fn client_events_decode_to_commands() {
                     catch_up: vec![],
                     direct_only: false,
                     skip: 0,
-                    limit: u32::MAX,
+                    limit: ROOMS_PAGE,
                 },
+            ),
+            // The SDK's `emitWithAck("join", "join")`.
+            ("join", json!("join"), first_rooms()),
+            // The SDK's `typing_changed` (`VChatRoomTyping.toMap`).
+            (
+                "typing_changed",
+                json!({"status": "typing", "name": "Alice", "roomId": "5"}),
+                typing_in(5, true, false),
+            ),
+            (
+                "typing_changed",
+                json!({"status": "recording", "name": "Alice", "roomId": "5"}),
+                typing_in(5, true, true),
+            ),
+            (
+                "typing_changed",
+                json!({"status": "stop", "name": null, "roomId": "5"}),
+                typing_in(5, false, false),
             ),
             (
                 "typing",
@@ -160,6 +181,16 @@ fn bad_payloads_are_invalid() {
                 "typing",
                 json!({"status": "typing"}),
                 "missing field `roomId`",
+            ),
+            (
+                "typing_changed",
+                json!({"status": "busy", "name": "Alice", "roomId": "5"}),
+                "unknown variant `busy`",
+            ),
+            (
+                "typing_changed",
+                json!({"name": "Alice", "roomId": "5"}),
+                "missing field `status`",
             ),
             (
                 "load_more",
@@ -253,7 +284,22 @@ fn domain_events_render_to_room_updates_and_emits() {
                 vec![room_update(members())],
             ),
             (read_by_bob(), vec![room_update(members())]),
-            (bob_removed(), vec![room_update(members())]),
+            (
+                bob_removed(),
+                vec![
+                    room_update(vec![user("alice")]),
+                    Delivery::to_rooms(
+                        vec!["u:bob".into()],
+                        "kick_from_group",
+                        Value::String("3".into()),
+                    ),
+                    Delivery::PerUser {
+                        users: vec![user("bob")],
+                        command: first_rooms(),
+                        event: "all_rooms",
+                    },
+                ],
+            ),
             (
                 DomainEvent::RoomChanged {
                     conversation: ids(),
@@ -346,13 +392,18 @@ fn domain_events_render_to_room_updates_and_emits() {
 
 #[test]
 fn an_image_shows_its_attachment_until_deleted() {
-    let image = message_json(&image_message(), "Alice", Some("/a.png"));
+    let picture = "/uploads/chat-messages/images/a.webp";
+    let image = message_json(&image_message(), "Alice", Some(picture));
     assert_eq!(image["messageType"], "image");
+    // Relative to the SDK's `/api/v1/public/messages/` and `/profile/`.
     assert_eq!(
         image["messageAttachment"],
-        json!({"url": "/uploads/image/x.webp", "type": "image"})
+        json!({"imageUrl": "image/x.webp"})
     );
-    assert_eq!(image["senderImageThumb"], "/a.png");
+    assert_eq!(image["senderImageThumb"], "chat-messages/images/a.webp");
+    // A picture confab does not serve shows the default one.
+    let elsewhere = message_json(&image_message(), "Alice", Some("https://cdn/a.png"));
+    assert_eq!(elsewhere["senderImageThumb"], DEFAULT_USER_IMAGE);
     let deleted = Message {
         deleted_at: Some(AT),
         ..image_message()
@@ -361,6 +412,168 @@ fn an_image_shows_its_attachment_until_deleted() {
     assert_eq!(deleted["messageType"], "text");
     assert_eq!(deleted["messageAttachment"], Value::Null);
     assert_eq!(deleted["content"], "");
+}
+
+#[test]
+fn voice_video_and_files_are_played_from_their_relative_url() {
+    for (kind, message_type) in [
+        (MessageKind::Audio, "voice"),
+        (MessageKind::Video, "video"),
+        (MessageKind::File, "file"),
+    ] {
+        let m = Message {
+            kind,
+            attachments: vec!["/uploads/chat-messages/videos/v.mp4".into()],
+            ..message()
+        };
+        let m = message_json(&m, "Alice", None);
+        assert_eq!(m["messageType"], message_type);
+        assert_eq!(
+            m["messageAttachment"],
+            json!({"playUrl": "chat-messages/videos/v.mp4"})
+        );
+    }
+}
+
+fn member(id: &str, role: Role) -> Member {
+    Member {
+        conversation_id: 3,
+        user_id: user(id),
+        role,
+        joined_at: AT,
+        last_read_seq: 0,
+        last_delivered_seq: 0,
+        muted: false,
+    }
+}
+
+fn profile(id: &str, avatar: Option<&str>) -> User {
+    User {
+        id: user(id),
+        username: None,
+        display_name: (id == "alice").then(|| "Alice".to_owned()),
+        avatar_url: avatar.map(str::to_owned),
+        email: Some(format!("{id}@example.com")),
+        placeholder: false,
+        created_at: AT,
+        last_seen_at: None,
+    }
+}
+
+fn view(kind: ConversationKind, members: Vec<Member>, last: Option<Message>) -> ConversationView {
+    let users = members
+        .iter()
+        .map(|m| profile(m.user_id.as_str(), None))
+        .collect();
+    ConversationView {
+        summary: ConversationSummary {
+            conversation: Conversation {
+                title: (kind == ConversationKind::Group).then(|| "Team".to_owned()),
+                ..conversation(kind, None)
+            },
+            members,
+            last_message: last,
+            unread_count: 0,
+        },
+        users,
+        online: vec![],
+        friendship: None,
+        catch_up: vec![],
+    }
+}
+
+#[test]
+fn a_room_without_messages_has_the_stand_in_last_message_the_sdk_parses() {
+    let single = view(
+        ConversationKind::Direct,
+        vec![member("alice", Role::Owner), member("bob", Role::Member)],
+        None,
+    );
+    let room = room_json(&single, &user("bob"));
+    assert_eq!(
+        room["lastMessage"],
+        json!({
+            "_id": "0",
+            "messageType": "text",
+            "messageAttachment": null,
+            "createdAt": AT,
+            "content": "",
+            "senderId": "alice",
+            "senderName": "Alice",
+            "senderImageThumb": DEFAULT_USER_IMAGE,
+            "roomId": "3",
+        })
+    );
+    assert_eq!(room["thumbImage"], DEFAULT_USER_IMAGE);
+    assert_eq!(room["peerEmail"], "alice@example.com");
+    assert_eq!(room["groupSetting"], Value::Null);
+    assert_eq!(room["ifPeerReadMyLastMessage"], 0);
+
+    let group = view(
+        ConversationKind::Group,
+        vec![
+            member("alice", Role::Owner),
+            member("bob", Role::Admin),
+            member("carol", Role::Member),
+        ],
+        None,
+    );
+    let room = room_json(&group, &user("carol"));
+    assert_eq!(room["lastMessage"]["messageType"], "create");
+    assert_eq!(room["lastMessage"]["senderName"], "Alice");
+    assert_eq!(room["thumbImage"], DEFAULT_GROUP_IMAGE);
+}
+
+#[test]
+fn group_setting_is_what_vchat_group_chat_info_reads_for_the_caller() {
+    let group = view(
+        ConversationKind::Group,
+        vec![
+            member("alice", Role::Owner),
+            member("bob", Role::Admin),
+            member("carol", Role::Member),
+        ],
+        Some(message()),
+    );
+    let setting = |me: &str| room_json(&group, &user(me))["groupSetting"].clone();
+    let expected = |role: &str, creator: bool| {
+        json!({
+            "name": "Team",
+            "imageThumb": DEFAULT_GROUP_IMAGE,
+            "roomMembersCount": 3,
+            "role": role,
+            "isGroupCreator": creator,
+        })
+    };
+    assert_eq!(setting("alice"), expected("admin", true));
+    assert_eq!(setting("bob"), expected("admin", false));
+    assert_eq!(setting("carol"), expected("member", false));
+    assert_eq!(room_json(&group, &user("carol"))["lastMessage"]["_id"], "7");
+}
+
+#[test]
+fn all_rooms_is_emitted_with_the_rooms_list() {
+    let outcome = Outcome::Conversations {
+        me: user("bob"),
+        views: vec![view(
+            ConversationKind::Direct,
+            vec![member("alice", Role::Owner), member("bob", Role::Member)],
+            Some(message()),
+        )],
+        total: 1,
+        direct_only: false,
+    };
+    let outs = VChat.encode(&actor("bob"), "all_rooms", &outcome);
+    let [Out::Emit("all_rooms", Value::Array(rooms))] = &outs[..] else {
+        panic!("{outs:?}")
+    };
+    assert_eq!(rooms[0]["_id"], "3");
+    let outs = VChat.encode(&actor("bob"), "join", &outcome);
+    let [Out::Ack(ack)] = &outs[..] else {
+        panic!("{outs:?}")
+    };
+    assert_eq!(ack["success"], true);
+    assert_eq!(ack["data"][0]["peerId"], "alice");
 }
 
 proptest! {

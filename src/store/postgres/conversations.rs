@@ -195,6 +195,44 @@ pub(super) async fn set_muted(
     Ok(changed == 1)
 }
 
+pub(super) async fn set_role(
+    pool: &PgPool,
+    conversation_id: i64,
+    user: &UserId,
+    role: Role,
+) -> StoreResult<bool> {
+    let changed = execute(
+        pool,
+        query(
+            "UPDATE members SET role = $1 \
+             WHERE conversation_id = $2 AND user_id = $3 AND role <> $1",
+        )
+        .bind(role.as_str())
+        .bind(conversation_id)
+        .bind(user.as_str()),
+    )
+    .await?;
+    Ok(changed == 1)
+}
+
+pub(super) async fn set_title(
+    pool: &PgPool,
+    conversation_id: i64,
+    title: &str,
+) -> StoreResult<bool> {
+    let changed = execute(
+        pool,
+        query(
+            "UPDATE conversations SET title = $1 \
+             WHERE id = $2 AND title IS DISTINCT FROM $1",
+        )
+        .bind(title)
+        .bind(conversation_id),
+    )
+    .await?;
+    Ok(changed == 1)
+}
+
 pub(super) async fn remove_member(
     pool: &PgPool,
     conversation_id: i64,

@@ -134,6 +134,10 @@ impl Store for PostgresStore {
         users::credentials(&self.pool, username).await
     }
 
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
+        users::user_by_login(&self.pool, login).await
+    }
+
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>> {
         users::user(&self.pool, id).await
     }
@@ -210,6 +214,14 @@ impl Store for PostgresStore {
         muted: bool,
     ) -> StoreResult<bool> {
         conversations::set_muted(&self.pool, conversation_id, user, muted).await
+    }
+
+    async fn set_role(&self, conversation_id: i64, user: &UserId, role: Role) -> StoreResult<bool> {
+        conversations::set_role(&self.pool, conversation_id, user, role).await
+    }
+
+    async fn set_title(&self, conversation_id: i64, title: &str) -> StoreResult<bool> {
+        conversations::set_title(&self.pool, conversation_id, title).await
     }
 
     async fn remove_member(&self, conversation_id: i64, user: &UserId) -> StoreResult<bool> {

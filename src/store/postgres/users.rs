@@ -97,6 +97,24 @@ pub(super) async fn credentials(pool: &PgPool, username: &str) -> StoreResult<Op
     .await
 }
 
+pub(super) async fn user_by_login(pool: &PgPool, login: &str) -> StoreResult<Option<User>> {
+    // The username comparison is `credentials`' (and its index's).
+    optional(
+        pool,
+        query(concat!(
+            "SELECT ",
+            user_cols!(),
+            " FROM users \
+             WHERE lower(username) = lower($1 COLLATE \"C\") OR email = $1 \
+             ORDER BY lower(username) = lower($1 COLLATE \"C\") DESC NULLS LAST, created_at, id \
+             LIMIT 1"
+        ))
+        .bind(login),
+        rows::user,
+    )
+    .await
+}
+
 pub(super) async fn user(pool: &PgPool, id: &UserId) -> StoreResult<Option<User>> {
     optional(
         pool,

@@ -177,6 +177,35 @@ pub(super) fn set_muted(
     Ok(changed == 1)
 }
 
+pub(super) fn set_role(
+    db: &Pool,
+    conversation_id: i64,
+    user: &UserId,
+    role: Role,
+) -> StoreResult<bool> {
+    let changed = db.write(|tx| {
+        execute(
+            tx,
+            "UPDATE members SET role = ?1 \
+             WHERE conversation_id = ?2 AND user_id = ?3 AND role <> ?1",
+            rusqlite::params![role.as_str(), conversation_id, user.as_str()],
+        )
+    })?;
+    Ok(changed == 1)
+}
+
+pub(super) fn set_title(db: &Pool, conversation_id: i64, title: &str) -> StoreResult<bool> {
+    let changed = db.write(|tx| {
+        execute(
+            tx,
+            "UPDATE conversations SET title = ?1 \
+             WHERE id = ?2 AND title IS NOT ?1",
+            rusqlite::params![title, conversation_id],
+        )
+    })?;
+    Ok(changed == 1)
+}
+
 pub(super) fn remove_member(db: &Pool, conversation_id: i64, user: &UserId) -> StoreResult<bool> {
     let removed = db.write(|tx| {
         execute(

@@ -129,6 +129,10 @@ impl Store for SqliteStore {
         users::credentials(&self.db, username)
     }
 
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
+        users::user_by_login(&self.db, login)
+    }
+
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>> {
         users::user(&self.db, id)
     }
@@ -205,6 +209,14 @@ impl Store for SqliteStore {
         muted: bool,
     ) -> StoreResult<bool> {
         conversations::set_muted(&self.db, conversation_id, user, muted)
+    }
+
+    async fn set_role(&self, conversation_id: i64, user: &UserId, role: Role) -> StoreResult<bool> {
+        conversations::set_role(&self.db, conversation_id, user, role)
+    }
+
+    async fn set_title(&self, conversation_id: i64, title: &str) -> StoreResult<bool> {
+        conversations::set_title(&self.db, conversation_id, title)
     }
 
     async fn remove_member(&self, conversation_id: i64, user: &UserId) -> StoreResult<bool> {

@@ -101,6 +101,22 @@ pub(super) fn credentials(db: &Pool, username: &str) -> StoreResult<Option<Crede
     })
 }
 
+pub(super) fn user_by_login(db: &Pool, login: &str) -> StoreResult<Option<User>> {
+    db.read(|conn| {
+        optional(
+            conn,
+            concat!(
+                "SELECT ",
+                user_cols!(),
+                " FROM users WHERE username = ?1 OR email = ?1 \
+                 ORDER BY username = ?1 DESC, created_at, id LIMIT 1"
+            ),
+            [login],
+            rows::user,
+        )
+    })
+}
+
 pub(super) fn user(db: &Pool, id: &UserId) -> StoreResult<Option<User>> {
     db.read(|conn| {
         optional(

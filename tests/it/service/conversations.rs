@@ -1,8 +1,8 @@
 //! Conversations: a direct pair created once, members added and removed by
-//! admins.
+//! admins, roles and titles changed by them, mute toggled by a member.
 
 use confab::core::event::DomainEvent;
-use confab::core::{ConversationKind, CoreError, ErrorCode, RowRef};
+use confab::core::{ConversationKind, CoreError, ErrorCode, Role, RowRef};
 
 use super::{group_conversation, recorded_service};
 use crate::helpers::{provisioned_actor, text_message, user_id, user_ids};
@@ -61,4 +61,45 @@ async fn members_are_added_by_admins_and_removed_members_lose_access() {
             .iter()
             .any(|e| matches!(e, DomainEvent::MemberRemoved { .. }))
     );
+}
+
+#[tokio::test]
+async fn roles_and_titles_change_by_admins_and_tell_who_sees_the_change() {
+    let (svc, rec) = recorded_service().await;
+    let owner = provisioned_actor(&svc, "owner").await;
+    let bob = provisioned_actor(&svc, "bob").await;
+    let carol = provisioned_actor(&svc, "carol").await;
+    let g = group_conversation(&svc, &owner, &["bob", "carol"]).await;
+    let r = RowRef::Id(g.id);
+    rec.take();
+    assert!(matches!(
+        svc.set_role(&bob, r, &carol.user.id, Role::Admin).await,
+        Err(CoreError::Forbidden(_))
+    ));
+    assert!(matches!(
+        svc.set_title(&bob, r, "Mine").await,
+        Err(CoreError::Forbidden(_))
+    ));
+    assert!(rec.take().is_empty(), "nothing changed, nothing told");
+
+    svc.set_role(&owner, r, &bob.user.id, Role::Admin)
+        .await
+        .expect("promote");
+    let told = rec.take();
+    assert!(
+        matches!(&told[..], [DomainEvent::RoomChanged { audience, .. }] if *audience == vec![bob.user.id.clone()]),
+        "{told:?}"
+    );
+    svc.set_title(&bob, r, "Renamed")
+        .await
+        .expect("an admin renames");
+    let told = rec.take();
+    assert!(
+        matches!(&told[..], [DomainEvent::RoomChanged { audience, .. }] if audience.len() == 3),
+        "{told:?}"
+    );
+    let c = svc.conversation(&carol, r).await.expect("carol's view");
+    assert_eq!(c.conversation.title.as_deref(), Some("Renamed"));
+    assert!(svc.toggle_muted(&carol, r).await.expect("mute"));
+    assert!(!svc.toggle_muted(&carol, r).await.expect("unmute"));
 }

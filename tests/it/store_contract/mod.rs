@@ -52,6 +52,8 @@ macro_rules! with_all_cases {
             a_department_starts_with_its_creator_as_admin_and_keeps_agents,
             support_conversations_belong_to_their_department,
             a_member_mutes_and_unmutes_a_conversation_for_itself,
+            a_user_is_found_by_username_then_by_email,
+            roles_and_titles_change_and_say_whether_they_did,
         );
     };
 }

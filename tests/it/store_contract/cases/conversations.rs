@@ -1,9 +1,9 @@
 //! Conversations: direct pairs, groups, members and their roles, the
-//! list of a user's conversations, contacts, muting.
+//! list of a user's conversations, contacts, muting, roles and titles.
 
 use std::collections::HashSet;
 
-use confab::core::{ConversationKind, ConversationSummary, Role, UserId};
+use confab::core::{ConversationKind, ConversationRef, ConversationSummary, Role, UserId};
 use confab::store::DynStore;
 
 use super::{group, send, sorted, text, users};
@@ -336,4 +336,39 @@ pub async fn a_member_mutes_and_unmutes_a_conversation_for_itself(s: DynStore) {
     assert!(!s.set_muted(g, &ids[2], true).await.expect("not a member"));
     assert!(s.set_muted(g, &ids[1], false).await.expect("unmute"));
     assert!(!muted(s.clone(), ids[1].clone()).await);
+}
+
+pub async fn roles_and_titles_change_and_say_whether_they_did(s: DynStore) {
+    let ids = users(&s, &["alice", "bob", "carol"]).await;
+    let g = group(&s, &ids[0], &ids[1..2], 10).await;
+    let role = |s: DynStore, u: UserId| async move {
+        s.member(g, &u).await.expect("member").expect("some").role
+    };
+    assert_eq!(role(s.clone(), ids[1].clone()).await, Role::Member);
+    assert!(s.set_role(g, &ids[1], Role::Admin).await.expect("promote"));
+    assert!(!s.set_role(g, &ids[1], Role::Admin).await.expect("again"));
+    assert_eq!(role(s.clone(), ids[1].clone()).await, Role::Admin);
+    assert!(
+        !s.set_role(g, &ids[2], Role::Admin)
+            .await
+            .expect("not a member")
+    );
+    assert!(s.set_role(g, &ids[1], Role::Member).await.expect("demote"));
+    assert_eq!(role(s.clone(), ids[1].clone()).await, Role::Member);
+
+    let title = |s: DynStore| async move {
+        s.conversation(ConversationRef::Id(g))
+            .await
+            .expect("conversation")
+            .expect("some")
+            .title
+    };
+    assert!(s.set_title(g, "Renamed").await.expect("rename"));
+    assert!(!s.set_title(g, "Renamed").await.expect("again"));
+    assert_eq!(title(s.clone()).await.as_deref(), Some("Renamed"));
+    assert!(
+        !s.set_title(g + 1000, "Nowhere")
+            .await
+            .expect("no such conversation")
+    );
 }

@@ -130,3 +130,27 @@ pub async fn password_user_conflicts_on_username_case_insensitively(s: DynStore)
         .expect("upsert");
     assert!(s.credentials("tok").await.expect("credentials").is_none());
 }
+
+pub async fn a_user_is_found_by_username_then_by_email(s: DynStore) {
+    let (u1, u2, u3) = (user_id("u1"), user_id("u2"), user_id("u3"));
+    let by_name = s
+        .create_password_user(&u1, "Alice@x.io", &Profile::default(), "hash", 10)
+        .await
+        .expect("register");
+    // Another user whose email is that login name: the username wins.
+    s.upsert_user(&u2, &profile(None, None, Some("alice@x.io")), 20)
+        .await
+        .expect("u2");
+    s.upsert_user(&u3, &profile(None, None, Some("carol@x.io")), 30)
+        .await
+        .expect("u3");
+    let found = |login: &'static str| {
+        let s = s.clone();
+        async move { s.user_by_login(login).await.expect("lookup").map(|u| u.id) }
+    };
+    assert_eq!(found("ALICE@x.io").await, Some(by_name.id.clone()));
+    assert_eq!(found("alice@x.io").await, Some(by_name.id));
+    assert_eq!(found("carol@x.io").await, Some(u3));
+    assert_eq!(found("nobody@x.io").await, None);
+    assert_eq!(found("u2").await, None, "not by id");
+}

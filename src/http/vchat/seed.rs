@@ -1,31 +1,27 @@
-//! V Chat's REST API under `/api/v1`: accounts with raw tokens, rooms
-//! (single and group, block, mute, leave) and messages, in V Chat's
-//! `{success, data}` envelope, error texts in the caller's language
-//! (`accept-language`: Arabic or English). The rooms and messages are the
-//! same as every dialect's; the shapes are `dialects::vchat`'s.
+//! The seed's routes of V Chat's REST API: accounts with raw tokens
+//! (`/api/v1/auth/…`, `/api/v1/user/me`), rooms (`/api/v1/rooms/…`: single
+//! and group, block, mute, leave) and their messages.
 
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{FromRequestParts, Multipart, State};
-use axum::http::StatusCode;
-use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
-use super::api::{row_ref, user_id};
-use super::auth::CurrentUser;
-use super::error::{ApiError, Json, Path, Query};
-use super::uploads::{UploadError, receive_file};
+use super::{Answer, VError, access_token, body, caller, created, ok, room, room_of};
 use crate::core::command::{Actor, SendMessage};
-use crate::core::views::ConversationView;
 use crate::core::{ConversationKind, ConversationRef, CoreError, RowRef, User};
-use crate::dialects::vchat::{DEFAULT_USER_IMAGE, Lang, PAGE, message_json, page_json, room_json};
+use crate::dialects::vchat::{Lang, PAGE, message_json, page_json, profile_image, room_json};
+use crate::http::api::user_id;
+use crate::http::auth::CurrentUser;
+use crate::http::error::{ApiError, Json, Path, Query};
+use crate::http::uploads::{UploadError, receive_file};
 use crate::state::AppState;
 
-/// The `/api/v1` routes.
-pub fn routes() -> Router<AppState> {
+/// The seed's `/api/v1` routes; `uploads` is the body limit of the one
+/// that takes a file.
+pub fn routes(uploads: DefaultBodyLimit) -> Router<AppState> {
     use axum::routing::{get, post};
     Router::new()
         .route("/api/v1/auth/register", post(register))
@@ -45,85 +41,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/v1/rooms/{roomId}/messages/attachment",
-            post(send_attachment),
+            post(send_attachment).layer(uploads),
         )
-}
-
-// --------------------------------------------------------------- envelope
-
-impl<S: Send + Sync> FromRequestParts<S> for Lang {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Lang::from_headers(&parts.headers))
-    }
-}
-
-/// A failure, answered as `{success: false, error, code}` in the caller's
-/// language with the status of its code.
-pub struct VError(Lang, ApiError);
-
-impl IntoResponse for VError {
-    fn into_response(self) -> Response {
-        let VError(lang, error) = self;
-        let (code, status, english) = error.parts();
-        let text = lang.text(code, english);
-        if status.is_server_error() {
-            tracing::error!(error = %error, "V Chat request failed");
-        }
-        let body = json!({ "success": false, "error": text, "code": code.as_str() });
-        (status, axum::Json(body)).into_response()
-    }
-}
-
-type Answer = Result<(StatusCode, axum::Json<Value>), VError>;
-
-fn ok(data: Value) -> Answer {
-    Ok((
-        StatusCode::OK,
-        axum::Json(json!({ "success": true, "data": data })),
-    ))
-}
-
-fn created(data: Value) -> Answer {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(json!({ "success": true, "data": data })),
-    ))
-}
-
-/// The caller, or the envelope's 401.
-fn caller(lang: Lang, user: Result<CurrentUser, ApiError>) -> Result<Actor, VError> {
-    user.map(|CurrentUser(a)| a).map_err(|e| VError(lang, e))
-}
-
-fn body<T>(lang: Lang, body: Result<Json<T>, ApiError>) -> Result<T, VError> {
-    body.map(|Json(b)| b).map_err(|e| VError(lang, e))
-}
-
-fn room(lang: Lang, id: &str) -> Result<RowRef, VError> {
-    row_ref(id).map_err(|e| VError(lang, e))
-}
-
-fn user_json(u: &User) -> Value {
-    json!({
-        "_id": u.id,
-        "fullName": u.name(),
-        "email": u.email.clone().or_else(|| u.username.clone()),
-        "userImage": u.avatar_url.as_deref().unwrap_or(DEFAULT_USER_IMAGE),
-    })
-}
-
-async fn room_of(state: &AppState, actor: &Actor, r: ConversationRef) -> Result<Value, CoreError> {
-    let view: ConversationView = state.service.conversation_view(actor, r).await?;
-    Ok(room_json(&view, actor.id()))
-}
-
-/// Runs `f`, mapping a core error into the envelope.
-macro_rules! try_core {
-    ($lang:expr, $e:expr) => {
-        $e.map_err(|e| VError($lang, ApiError::from(e)))?
-    };
 }
 
 // --------------------------------------------------------------- accounts
@@ -144,15 +63,17 @@ pub struct VLogin {
     pub password: String,
 }
 
+fn user_json(u: &User) -> Value {
+    json!({
+        "_id": u.id,
+        "fullName": u.name(),
+        "email": u.email.clone().or_else(|| u.username.clone()),
+        "userImage": profile_image(u.avatar_url.as_deref()),
+    })
+}
+
 fn session(state: &AppState, lang: Lang, user: &User) -> Result<Value, VError> {
-    let token = state
-        .keys
-        .issue(
-            user.id.as_str(),
-            Some(user.name()),
-            state.config.auth.token_ttl.as_duration(),
-        )
-        .map_err(|e| VError(lang, e.into()))?;
+    let token = access_token(state, lang, user)?;
     Ok(json!({ "accessToken": token, "user": user_json(user) }))
 }
 
