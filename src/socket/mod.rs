@@ -4,8 +4,9 @@
 //! socket's events are handled in order by one worker that runs them through
 //! the dialect's table and the core (`worker.rs`, `payload.rs`) and carries
 //! out the answers on the socket (`outs.rs`); domain events are rendered
-//! onto the dialect's rooms (`delivery.rs`). Nothing here knows one dialect
-//! from another.
+//! onto the dialect's rooms (`delivery.rs`), each socket sent a
+//! conversation under the name it gave it (`names.rs`). Nothing here knows
+//! one dialect from another.
 
 use serde_json::Value;
 use socketioxide::SocketIo;
@@ -21,6 +22,7 @@ use crate::state::AppState;
 
 mod delivery;
 mod handshake;
+mod names;
 mod outs;
 mod payload;
 mod worker;

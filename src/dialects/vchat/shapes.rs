@@ -31,7 +31,7 @@ pub fn message_json(m: &Message, sender_name: &str, sender_image: Option<&str>) 
         .attachments
         .first()
         .filter(|_| !deleted)
-        .map(|url| json!({ "url": url, "type": message_type(m.kind) }));
+        .map(|a| json!({ "url": a.url, "type": message_type(m.kind) }));
     let kind = if deleted {
         "text"
     } else {
