@@ -1,11 +1,11 @@
 //! Messages: sending (checked, rate limited, stored once per client id,
-//! then published), editing and deleting, history by cursor, and the read
-//! and delivery watermarks.
+//! then published, naming the socket it came through), editing and
+//! deleting, history by cursor, and the read (telling the messages it
+//! covers) and delivery watermarks.
 
 use super::{Result, Service, user_ids};
 use crate::core::command::{Actor, ConversationTarget, Outcome, SendMessage};
-use crate::core::event::MAX_READ_COVERED;
-use crate::core::event::{ConversationIds, DeliveredMessage, DomainEvent};
+use crate::core::event::{ConversationIds, DeliveredMessage, DomainEvent, MAX_READ_COVERED};
 use crate::core::ids::validate_attachment_url;
 use crate::core::ports::Inserted;
 use crate::core::{
