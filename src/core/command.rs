@@ -4,8 +4,8 @@
 use super::event::ConversationIds;
 use super::views::{ConversationView, FriendView, HistoryPage};
 use super::{
-    Conversation, ConversationRef, Department, Message, MessageKind, MessageRef, PresenceStatus,
-    RowRef, Upload, UserId, UserSummary,
+    Attachment, Conversation, ConversationRef, Department, Message, MessageKind, MessageRef,
+    PresenceStatus, RowRef, Upload, UserId, UserSummary,
 };
 
 /// The authenticated user behind a request.
@@ -24,7 +24,7 @@ impl Actor {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SendMessage {
     pub text: Option<String>,
-    pub attachments: Vec<String>,
+    pub attachments: Vec<Attachment>,
     pub client_id: Option<String>,
     /// What the client says it sends; `None` lets the core decide (text
     /// without attachments, else the kind of a recorded upload, else file).
@@ -200,4 +200,21 @@ pub enum Outcome {
     },
     /// A file stored by the upload pipeline.
     Uploaded(Upload),
+}
+
+impl Outcome {
+    /// The one conversation the outcome is about, if it is about one.
+    pub fn conversation_id(&self) -> Option<i64> {
+        match self {
+            Outcome::Joined { conversation, .. }
+            | Outcome::Left(conversation)
+            | Outcome::Typing { conversation, .. }
+            | Outcome::ConversationRead { conversation, .. } => Some(conversation.id),
+            Outcome::Sent { conversation, .. } => Some(conversation.id),
+            Outcome::Read { message, .. }
+            | Outcome::Edited(message)
+            | Outcome::Deleted(message) => Some(message.conversation_id),
+            _ => None,
+        }
+    }
 }

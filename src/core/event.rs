@@ -51,6 +51,9 @@ impl DeliveredMessage {
     }
 }
 
+/// At most this many messages are listed as covered by one read.
+pub const MAX_READ_COVERED: u32 = 1000;
+
 /// Serialized as JSON between the nodes of a cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DomainEvent {
@@ -64,6 +67,11 @@ pub enum DomainEvent {
         department: Option<i64>,
         /// Members who muted the conversation (no push for them).
         muted: Vec<UserId>,
+        /// The socket the message was sent through (its runtime key), if
+        /// it came through one: a dialect may leave that socket out of the
+        /// message's own broadcast, as it has its answer already.
+        #[serde(default)]
+        from_socket: Option<String>,
     },
     MessageEdited {
         message: Message,
@@ -82,6 +90,11 @@ pub enum DomainEvent {
         message: Message,
         at: Millis,
         members: Vec<UserId>,
+        /// The messages of the other members that the read covers (those
+        /// after the reader's previous watermark, up to `up_to_seq`),
+        /// oldest first; the newest [`MAX_READ_COVERED`] of them at most.
+        #[serde(default)]
+        covered: Vec<Uuid>,
     },
     /// The delivery watermarks of `recipients` moved forward to
     /// `up_to_seq`, because `message` was sent to their sockets.
@@ -139,6 +152,29 @@ pub enum DomainEvent {
     /// both users of the pair. (An unblock deletes the row and publishes
     /// nothing: the pair then has no friendship.)
     FriendshipChanged { friendship: Friendship },
+}
+
+impl DomainEvent {
+    /// The one conversation the event is about, if it is about one.
+    pub fn conversation_id(&self) -> Option<i64> {
+        match self {
+            DomainEvent::MessageCreated { conversation, .. }
+            | DomainEvent::MessagesRead { conversation, .. }
+            | DomainEvent::MessagesDelivered { conversation, .. }
+            | DomainEvent::Typing { conversation, .. }
+            | DomainEvent::MemberAdded { conversation, .. }
+            | DomainEvent::RoomChanged { conversation, .. }
+            | DomainEvent::MemberRemoved { conversation, .. } => Some(conversation.id),
+            DomainEvent::MessageEdited { message, .. }
+            | DomainEvent::MessageDeleted { message, .. } => Some(message.conversation_id),
+            DomainEvent::ConversationCreated { conversation, .. } => Some(conversation.id),
+            DomainEvent::Presence { .. }
+            | DomainEvent::Unblocked { .. }
+            | DomainEvent::AgentAdded { .. }
+            | DomainEvent::AgentRemoved { .. }
+            | DomainEvent::FriendshipChanged { .. } => None,
+        }
+    }
 }
 
 /// Where domain events go once stored: the fan-out.

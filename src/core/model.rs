@@ -207,7 +207,7 @@ pub struct Message {
     /// What the message carries: text, or the kind of its one attachment.
     pub kind: MessageKind,
     pub text: Option<String>,
-    pub attachments: Vec<String>,
+    pub attachments: Vec<Attachment>,
     pub client_id: Option<String>,
     pub created_at: Millis,
     pub edited_at: Option<Millis>,
@@ -215,6 +215,11 @@ pub struct Message {
 }
 
 impl Message {
+    /// Where the attachments are, in order (what most dialects show).
+    pub fn attachment_urls(&self) -> Vec<&str> {
+        self.attachments.iter().map(|a| a.url.as_str()).collect()
+    }
+
     /// The first `n` characters of the text (or a stand-in for attachments).
     pub fn preview(&self, n: usize) -> String {
         match &self.text {
@@ -222,6 +227,93 @@ impl Message {
             _ if !self.attachments.is_empty() => "[attachment]".to_owned(),
             _ => String::new(),
         }
+    }
+}
+
+/// A file a message carries: where it is, and what its sender said of it.
+/// Every dialect shows the URL; each shows the metadata it has fields for.
+/// (Read from JSON, a bare URL string is an attachment without metadata:
+/// the form events between the nodes of a cluster had before.)
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "AttachmentJson")]
+pub struct Attachment {
+    /// An http(s) URL, or a path on this server (`/uploads/…`).
+    pub url: String,
+    #[serde(flatten)]
+    pub meta: AttachmentMeta,
+}
+
+impl Attachment {
+    /// An attachment without metadata.
+    pub fn new(url: impl Into<String>) -> Self {
+        Attachment {
+            url: url.into(),
+            meta: AttachmentMeta::default(),
+        }
+    }
+}
+
+impl From<String> for Attachment {
+    fn from(url: String) -> Self {
+        Attachment::new(url)
+    }
+}
+
+impl From<&str> for Attachment {
+    fn from(url: &str) -> Self {
+        Attachment::new(url)
+    }
+}
+
+/// An attachment as JSON: an object, or a bare URL.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum AttachmentJson {
+    Url(String),
+    Object {
+        url: String,
+        #[serde(flatten)]
+        meta: AttachmentMeta,
+    },
+}
+
+impl From<AttachmentJson> for Attachment {
+    fn from(a: AttachmentJson) -> Self {
+        match a {
+            AttachmentJson::Url(url) => Attachment::new(url),
+            AttachmentJson::Object { url, meta } => Attachment { url, meta },
+        }
+    }
+}
+
+/// What a sender said of an attachment, as sent (checked by
+/// `ids::validate_attachment`); every field is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentMeta {
+    /// The file's name as the sender's user knew it (`photo.jpg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Media type (`image/jpeg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Of an image or a video, in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Of audio or a video, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+}
+
+impl AttachmentMeta {
+    /// Nothing was said of the attachment.
+    pub fn is_empty(&self) -> bool {
+        *self == AttachmentMeta::default()
     }
 }
 
@@ -331,7 +423,7 @@ pub struct NewMessage {
     pub sender_id: UserId,
     pub kind: MessageKind,
     pub text: Option<String>,
-    pub attachments: Vec<String>,
+    pub attachments: Vec<Attachment>,
     pub client_id: Option<String>,
     pub created_at: Millis,
 }
@@ -512,6 +604,32 @@ mod tests {
             edited_at: None,
             deleted_at: None,
         }
+    }
+
+    #[test]
+    fn an_attachment_is_json_with_only_what_its_sender_gave_or_a_bare_url() {
+        let photo = Attachment {
+            url: "/uploads/p.webp".into(),
+            meta: AttachmentMeta {
+                name: Some("photo.jpg".into()),
+                size: Some(245_678),
+                duration_ms: Some(1500),
+                ..AttachmentMeta::default()
+            },
+        };
+        let json = serde_json::json!({
+            "url": "/uploads/p.webp", "name": "photo.jpg", "size": 245_678, "durationMs": 1500
+        });
+        assert_eq!(serde_json::to_value(&photo).unwrap(), json);
+        assert_eq!(serde_json::from_value::<Attachment>(json).unwrap(), photo);
+        // Events of nodes from before attachments had metadata.
+        assert_eq!(
+            serde_json::from_value::<Vec<Attachment>>(serde_json::json!(["https://x/y.png"]))
+                .unwrap(),
+            vec![Attachment::new("https://x/y.png")]
+        );
+        assert!(Attachment::new("/a").meta.is_empty());
+        assert!(!photo.meta.is_empty());
     }
 
     #[test]

@@ -26,8 +26,8 @@ pub mod voxora;
 
 pub use shared::{
     auth_header_or_query_token, auth_token, authorization_header, conversation_room,
-    header_auth_or_query_token, iso8601, query_param, query_token, room_conversation, token_value,
-    user_room, user_rooms,
+    header_auth_or_query_token, iso8601, query_param, query_token, room_conversation, socket_room,
+    token_value, user_room, user_rooms,
 };
 
 /// A dialect: the table between its clients' events and the core, on one
@@ -73,6 +73,16 @@ pub struct Handshake {
     /// A socket that was sent a new message has read it: the socket shows
     /// the conversation open (V Chat's `/message`).
     pub reads_on_delivery: bool,
+    /// The payload field in which the dialect's clients name a
+    /// conversation, in the events they send and in those they get
+    /// (JobSpare's `conversationId`). The runtime remembers, per socket,
+    /// the form in which the socket last named each conversation (a pair in
+    /// its own order, a number, a UUID), and puts that form in this field
+    /// of what the socket is sent about that conversation: the answers to
+    /// its events and the events [`Dialect::render`]s from a domain event
+    /// about it. A socket that never named the conversation gets what the
+    /// dialect rendered.
+    pub conversation_field: Option<&'static str>,
 }
 
 impl Handshake {
@@ -86,6 +96,7 @@ impl Handshake {
             language: None,
             upload_event: None,
             reads_on_delivery: false,
+            conversation_field: None,
         }
     }
 }

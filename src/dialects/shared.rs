@@ -1,7 +1,7 @@
 //! What several dialects share beyond the table: the names of the rooms the
-//! runtime keeps, reading a token or a query parameter out of a handshake
-//! (wherever a Socket.IO v2, v3 or v4 client can put it), and the timestamp
-//! format most seeds show.
+//! runtime keeps (a user's, a socket's, a conversation's), reading a token or
+//! a query parameter out of a handshake (wherever a Socket.IO v2, v3 or v4
+//! client can put it), and the timestamp format most seeds show.
 
 use serde_json::Value;
 
@@ -19,6 +19,12 @@ pub fn user_rooms(users: &[UserId], except: Option<&UserId>) -> Vec<String> {
         .filter(|u| Some(*u) != except)
         .map(user_room)
         .collect()
+}
+
+/// The room of one socket alone, by its runtime key (the key a domain
+/// event names the socket by).
+pub fn socket_room(socket_key: &str) -> String {
+    format!("s:{socket_key}")
 }
 
 /// The room of the sockets that joined (are viewing) a conversation.

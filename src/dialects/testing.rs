@@ -215,7 +215,7 @@ pub fn image_message() -> Message {
     Message {
         kind: MessageKind::Image,
         text: Some("look".to_owned()),
-        attachments: vec!["/uploads/image/x.webp".to_owned()],
+        attachments: vec!["/uploads/image/x.webp".into()],
         ..message()
     }
 }
@@ -236,6 +236,7 @@ pub fn message_created(department: Option<i64>) -> DomainEvent {
         members: members(),
         department,
         muted: vec![],
+        from_socket: None,
     }
 }
 
@@ -264,6 +265,7 @@ pub fn read_by_bob() -> DomainEvent {
         message: message(),
         at: AT,
         members: members(),
+        covered: vec![message().uuid],
     }
 }
 

@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::core::{
-    ConversationKind, ConversationSummary, DeliveryStatus, Member, Message, MessageKind, Role, User,
+    Attachment, ConversationKind, ConversationSummary, DeliveryStatus, Member, Message,
+    MessageKind, Role, User,
 };
 
 /// A user as the API shows it.
@@ -165,6 +166,8 @@ pub struct MessageDto {
     /// Null for attachment-only and deleted messages.
     pub text: Option<String>,
     pub attachment_urls: Vec<String>,
+    /// The same attachments, each with what its sender said of it.
+    pub attachments: Vec<AttachmentDto>,
     /// The client id the sender gave, if any.
     pub client_id: Option<String>,
     pub created_at: i64,
@@ -175,6 +178,47 @@ pub struct MessageDto {
     /// (the minimum over them, from their delivery and read watermarks).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<DeliveryStatusDto>,
+}
+
+/// A message's attachment: its URL and what its sender said of it (the
+/// fields it gave none of are left out).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Attachment)]
+pub struct AttachmentDto {
+    /// An http(s) URL or a path on this server (`/uploads/…`).
+    pub url: String,
+    /// The file's name as its sender gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Size in bytes, as its sender gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Of an image or video, in pixels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Of audio or video, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+}
+
+impl From<&Attachment> for AttachmentDto {
+    fn from(a: &Attachment) -> Self {
+        let m = &a.meta;
+        AttachmentDto {
+            url: a.url.clone(),
+            name: m.name.clone(),
+            size: m.size,
+            content_type: m.content_type.clone(),
+            width: m.width,
+            height: m.height,
+            duration_ms: m.duration_ms,
+        }
+    }
 }
 
 /// How far a message got with the other members of its conversation.
@@ -208,7 +252,8 @@ impl From<&Message> for MessageDto {
             sender_id: m.sender_id.to_string(),
             kind: m.kind.into(),
             text: m.text.clone(),
-            attachment_urls: m.attachments.clone(),
+            attachment_urls: m.attachments.iter().map(|a| a.url.clone()).collect(),
+            attachments: m.attachments.iter().map(AttachmentDto::from).collect(),
             client_id: m.client_id.clone(),
             created_at: m.created_at,
             edited_at: m.edited_at,

@@ -1,6 +1,6 @@
 //! The HTTP side every listener serves next to its Socket.IO namespaces: the
 //! REST API under `/api` (see [`api`], [`auth`], [`departments`], [`uploads`]
-//! and the dialects' own [`vchat`] and [`syarah`] routes; the JSON shapes
+//! and the dialects' own [`vchat`], [`syarah`] and [`jobspare`] routes; the JSON shapes
 //! they share are in [`dto`]), probes ([`health`]) and the OpenAPI document
 //! ([`openapi`]).
 //!
@@ -26,6 +26,7 @@
 //! | POST | `/api/friendships/{userId}/accept`, `/reject` | answer a request |
 //! | POST, DELETE | `/api/friendships/{userId}/block` | block (200), unblock (204) |
 //! | POST | `/api/devices` | `{token, platform}`: 201 |
+//! | POST | `/api/chat/upload` | JobSpare's upload ([`jobspare`]) |
 //! | DELETE | `/api/devices/{token}` | 204 |
 //! | GET | `/healthz`, `/readyz`, `/openapi.json` | probes, the OpenAPI 3.1 document |
 //!
@@ -39,6 +40,7 @@ pub mod departments;
 pub mod dto;
 pub mod error;
 pub mod health;
+pub mod jobspare;
 pub mod openapi;
 pub mod syarah;
 pub mod uploads;
@@ -67,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::devices::routes())
         .merge(departments::routes())
         .merge(vchat::routes(&state))
+        .merge(jobspare::routes(&state))
         .route("/api/chat/getChatHeaderAsync", get(syarah::get_chat_header))
         .method_not_allowed_fallback(error::method_not_allowed)
         .route("/api", any(error::no_route))

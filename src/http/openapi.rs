@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorBody, ErrorDetail};
-use super::{api, auth, departments, dto, health, uploads, vchat};
+use super::{api, auth, departments, dto, health, jobspare, uploads, vchat};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -80,6 +80,7 @@ use super::{api, auth, departments, dto, health, uploads, vchat};
         health::readyz,
         uploads::upload_syarah,
         uploads::upload_native,
+        jobspare::upload,
     ),
     components(schemas(
         ErrorBody,
@@ -91,6 +92,7 @@ use super::{api, auth, departments, dto, health, uploads, vchat};
         dto::MessageKindDto,
         dto::MessageDto,
         dto::DeliveryStatusDto,
+        dto::AttachmentDto,
         dto::ConversationDto,
         departments::AgentRoleDto,
         departments::AgentDto,
@@ -137,6 +139,8 @@ use super::{api, auth, departments, dto, health, uploads, vchat};
         health::Readiness,
         uploads::SyarahEnvelope,
         uploads::UploadDto,
+        jobspare::JobSpareUpload,
+        jobspare::JobSpareFile,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -227,6 +231,7 @@ mod tests {
             ("/readyz", &["get"]),
             ("/api/chat/uploadFile", &["post"]),
             ("/api/uploads", &["post"]),
+            ("/api/chat/upload", &["post"]),
             ("/api/departments", &["get", "post"]),
             ("/api/departments/{id}", &["get"]),
             ("/api/departments/{id}/agents", &["post"]),

@@ -4,9 +4,10 @@
 //! |---|---|---|
 //! | POST | `/api/chat/uploadFile` | Syarah: form fields `file` and `messageType` (1 audio, 2 image, 3 file, 4 video) → 200 `{"success": true, "data": "/uploads/chat-messages/images/<id>.webp", "message": null}`; errors `{"success": false, "data": null, "message": "..."}` |
 //! | POST | `/api/uploads` | native: form fields `file` and `kind` (`audio`, `image`, `file`, `video` or 1–4) → 201 `{path, url, kind, contentType, size}`; errors `{"error": {"code", "message"}}` |
+//! | POST | `/api/chat/upload` | JobSpare's, routed by [`super::jobspare`] through this pipeline: form fields `file` and optional `messageType` (`image`, `file`) → 201 `{messageType, content: {fileUrl, fileName, fileSize}, url, contentType}`; errors as `/api/uploads` |
 //! | GET, HEAD | `/uploads/{*key}` | the stored file, streamed (single byte ranges supported) |
 //!
-//! Both POST routes need a Bearer token ([`CurrentUser`]); 401 without one.
+//! The POST routes need a Bearer token ([`CurrentUser`]); 401 without one.
 //! Their statuses: 400 (missing field, bad `messageType`, a file that is not
 //! what was declared, an undecodable or too large image, an empty file),
 //! 413 (over the type's size limit), 415 (not `multipart/form-data`, or an
@@ -23,7 +24,7 @@
 //! already sent to) attach it to a message.
 //!
 //! Body limits: the JSON API's `limits.http_body_bytes` does not apply to
-//! the two upload routes; they accept up to the largest per-type limit of
+//! the upload routes (JobSpare's too, [`body_limit`]); they accept up to the largest per-type limit of
 //! `[uploads]` plus [`FORM_SLACK`] bytes for the form's own framing.
 //!
 //! # Reading files needs no token
@@ -76,9 +77,7 @@ const MAX_SMALL_FIELD: usize = 1024;
 /// body limit).
 pub fn router(state: &AppState) -> Router<AppState> {
     let media = state.media.clone();
-    let body_limit = usize::try_from(media.largest_limit())
-        .unwrap_or(usize::MAX)
-        .saturating_add(FORM_SLACK);
+    let body_limit = body_limit(&media);
     let uploads = Router::new()
         .route("/api/chat/uploadFile", post(upload_syarah))
         .route("/api/uploads", post(upload_native))
@@ -88,6 +87,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(uploads)
         .route("/uploads/{*key}", get(serve))
         .layer(Extension(media))
+}
+
+/// The body limit of an upload route: the largest per-type limit and
+/// [`FORM_SLACK`].
+pub(crate) fn body_limit(media: &Media) -> usize {
+    usize::try_from(media.largest_limit())
+        .unwrap_or(usize::MAX)
+        .saturating_add(FORM_SLACK)
 }
 
 // ------------------------------------------------------------------ errors
@@ -155,7 +162,7 @@ impl UploadError {
     }
 
     /// The native error shape, `{"error": {"code", "message"}}`.
-    fn into_native(self) -> Response {
+    pub(crate) fn into_native(self) -> Response {
         match (self.parts(), self) {
             (_, UploadError::Api(e)) => e.into_response(),
             (Some((status, message)), _) => {
@@ -325,6 +332,19 @@ async fn upload(
     kind_field: &str,
 ) -> Result<Stored, UploadError> {
     let CurrentUser(actor) = user?;
+    let form = multipart_form(headers, form)?;
+    let (received, kind) = receive_form(media, form, kind_field).await?;
+    let (stored, _) = media
+        .keep(&state.service, actor.id(), received, kind)
+        .await?;
+    Ok(stored)
+}
+
+/// The request's `multipart/form-data` body.
+pub(crate) fn multipart_form(
+    headers: &HeaderMap,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Multipart, UploadError> {
     let multipart = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -333,12 +353,7 @@ async fn upload(
     if !multipart {
         return Err(UploadError::NotMultipart);
     }
-    let form = form.map_err(|e| UploadError::Form(e.body_text()))?;
-    let (received, kind) = receive_form(media, form, kind_field).await?;
-    let (stored, _) = media
-        .keep(&state.service, actor.id(), received, kind)
-        .await?;
-    Ok(stored)
+    form.map_err(|e| UploadError::Form(e.body_text()))
 }
 
 /// Reads the form: the file streamed to a temporary file, the kind field
@@ -354,6 +369,7 @@ async fn receive_form(
         None => (media.largest_limit(), None),
     };
     let (file, kind) = read_form(media, form, kind_field, limit).await?;
+    let file = file.map(|(file, _name)| file);
     let kind = kind.ok_or_else(|| UploadError::Form(format!("{kind_field} is required")))?;
     let kind = parse_kind(&kind).ok_or_else(|| {
         UploadError::Form(format!(
@@ -371,6 +387,17 @@ pub(crate) async fn receive_file(
     form: Multipart,
     text_field: &str,
 ) -> Result<(Received, Option<String>), UploadError> {
+    let (file, text) = receive_named_file(media, form, text_field).await?;
+    Ok((file.0, text))
+}
+
+/// [`receive_file`], with the file's name as the client gave it (the
+/// `filename` of its form part), if it gave one.
+pub(crate) async fn receive_named_file(
+    media: &Media,
+    form: Multipart,
+    text_field: &str,
+) -> Result<((Received, Option<String>), Option<String>), UploadError> {
     let (file, text) =
         read_form(media, form, text_field, |_| (media.largest_limit(), None)).await?;
     let file = file.ok_or_else(|| UploadError::Form("file is required".into()))?;
@@ -378,15 +405,16 @@ pub(crate) async fn receive_file(
 }
 
 /// The `file` field streamed to a temporary file (at most `limit` of the
-/// text field read so far) and the `text_field`; other fields are skipped.
+/// text field read so far), with its file name, and the `text_field`;
+/// other fields are skipped.
 async fn read_form(
     media: &Media,
     mut form: Multipart,
     text_field: &str,
     limit: impl Fn(Option<&str>) -> (u64, Option<MessageKind>),
-) -> Result<(Option<Received>, Option<String>), UploadError> {
+) -> Result<(Option<(Received, Option<String>)>, Option<String>), UploadError> {
     let mut text: Option<String> = None;
-    let mut file: Option<Received> = None;
+    let mut file: Option<(Received, Option<String>)> = None;
     while let Some(mut field) = form.next_field().await.map_err(body_error)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
@@ -394,8 +422,9 @@ async fn read_form(
                 return Err(UploadError::Form("only one file per upload".into()));
             }
             let (limit, kind) = limit(text.as_deref());
+            let name = field.file_name().map(str::to_owned);
             let body = field.map(|chunk| chunk.map_err(body_error));
-            file = Some(media.receive(body, limit, kind).await?);
+            file = Some((media.receive(body, limit, kind).await?, name));
         } else if name == text_field {
             if text.is_some() {
                 return Err(UploadError::Form(format!("{text_field} given twice")));
@@ -435,7 +464,7 @@ fn parse_kind(s: &str) -> Option<MessageKind> {
 /// `scheme://host/path` for the host the request was sent to; the path alone
 /// when the request names no host. The scheme is `X-Forwarded-Proto` when it
 /// is `http` or `https`, else `http`.
-fn absolute_url(uri: &Uri, headers: &HeaderMap, path: &str) -> String {
+pub(crate) fn absolute_url(uri: &Uri, headers: &HeaderMap, path: &str) -> String {
     let host = uri
         .authority()
         .map(|a| a.as_str().to_owned())

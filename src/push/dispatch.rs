@@ -287,6 +287,7 @@ mod tests {
             members,
             department: None,
             muted: vec![],
+            from_socket: None,
         }
     }
 
@@ -395,6 +396,7 @@ mod tests {
                 members: vec![id("alice"), id("bob")],
                 department: None,
                 muted: vec![],
+                from_socket: None,
             },
             Origin::Here,
         );

@@ -299,7 +299,7 @@ mod tests {
                 MessageKind::Image
             },
             text: text.map(str::to_owned),
-            attachments: attachments.iter().map(|a| (*a).to_owned()).collect(),
+            attachments: attachments.iter().map(|a| (*a).into()).collect(),
             client_id: None,
             created_at: 0,
             edited_at: None,

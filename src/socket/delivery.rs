@@ -1,9 +1,12 @@
 //! Domain events onto a dialect's sockets: a bus subscriber renders each
 //! event with the dialect's table, and one task per dialect emits the
 //! deliveries, in the order they were published, to this node's sockets
-//! (every node renders every event for its own). Beside the emits, in
-//! order too, the deliveries of new messages are recorded and the views
-//! that differ per user are built.
+//! (every node renders every event for its own). For a dialect whose
+//! clients name conversations their own way, an event about a conversation
+//! is emitted socket by socket, each naming it as that socket does
+//! (`names.rs`). Beside the emits, in order too, the deliveries of new
+//! messages are recorded (for the users whose sockets were sent them) and
+//! the views that differ per user are built.
 
 use serde_json::Value;
 use socketioxide::SocketIo;
@@ -12,6 +15,7 @@ use socketioxide::operators::BroadcastOperators;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
+use super::names::{Names, renamed};
 use crate::core::command::{Actor, Command};
 use crate::core::event::DomainEvent;
 use crate::core::{RowRef, UserId};
@@ -31,16 +35,20 @@ pub(super) fn subscribe<D: Dialect, A: Adapter>(
     bus.subscribe(Arc::new(Sink { dialect, tx }));
 }
 
+/// A delivery, and the conversation its domain event is about.
+type Rendered = (Delivery, Option<i64>);
+
 /// Renders domain events for one dialect and hands them to its delivery task.
 struct Sink<D> {
     dialect: Arc<D>,
-    tx: mpsc::UnboundedSender<Delivery>,
+    tx: mpsc::UnboundedSender<Rendered>,
 }
 
 impl<D: Dialect> EventSink for Sink<D> {
     fn deliver(&self, event: &DomainEvent, _origin: Origin) {
+        let conversation = event.conversation_id();
         for d in self.dialect.render(event) {
-            let _ = self.tx.send(d);
+            let _ = self.tx.send((d, conversation));
         }
     }
 }
@@ -50,13 +58,14 @@ impl<D: Dialect> EventSink for Sink<D> {
 async fn deliver<D: Dialect, A: Adapter>(
     io: SocketIo<A>,
     dialect: Arc<D>,
-    mut rx: mpsc::UnboundedReceiver<Delivery>,
+    mut rx: mpsc::UnboundedReceiver<Rendered>,
     state: AppState,
 ) {
     let namespace = dialect.namespace();
-    let receipts = record_deliveries(state.clone(), dialect.handshake().reads_on_delivery);
+    let handshake = dialect.handshake();
+    let receipts = record_deliveries(state.clone(), handshake.reads_on_delivery);
     let views = build_views(io.clone(), dialect, state);
-    while let Some(d) = rx.recv().await {
+    while let Some((d, conversation)) = rx.recv().await {
         let Some(ns) = io.of(namespace) else { continue };
         let ns = ns.local();
         match d {
@@ -66,7 +75,11 @@ async fn deliver<D: Dialect, A: Adapter>(
                 event,
                 data,
                 receipt,
-            } => emit(ns, to, except, event, &data, receipt, &receipts).await,
+            } => {
+                let naming = handshake.conversation_field.zip(conversation);
+                let targets = (to, except);
+                emit(ns, targets, event, &data, receipt, naming, &receipts).await;
+            }
             Delivery::PerUser {
                 users,
                 command,
@@ -88,34 +101,53 @@ async fn deliver<D: Dialect, A: Adapter>(
     }
 }
 
-/// Emits to the sockets in any of `to` and none of `except`; with a
-/// receipt, the users those sockets belong to (but the sender) are queued
-/// on `receipts`.
+/// Emits to the sockets in any of `to` and none of `except`. With
+/// `naming` (a dialect's conversation field and the conversation the event
+/// is about), socket by socket, each naming the conversation as it does;
+/// else as one broadcast. With a receipt, the users those sockets belong
+/// to (but the sender) are queued on `receipts`.
 async fn emit<A: Adapter>(
     ns: BroadcastOperators<A>,
-    to: Vec<String>,
-    except: Vec<String>,
+    (to, except): (Vec<String>, Vec<String>),
     event: &'static str,
     data: &Value,
     receipt: Option<Receipt>,
+    naming: Option<(&'static str, i64)>,
     receipts: &mpsc::UnboundedSender<(Vec<Actor>, Receipt)>,
 ) {
     if to.is_empty() {
         return;
     }
-    let reached = receipt.as_ref().map(|_| {
-        ns.clone()
-            .to(to.clone())
-            .except(except.clone())
-            .sockets()
+    let targets = ns.to(to).except(except);
+    let reached = match naming {
+        Some((field, conversation)) => {
+            let mut reached = targets.sockets();
+            reached.retain(|s| {
+                let own = Names::of(s, conversation).and_then(|form| renamed(data, field, &form));
+                let sent = s.emit(event, own.as_ref().unwrap_or(data));
+                if let Err(e) = &sent {
+                    tracing::debug!(error = %e, event, "emit to socket failed");
+                }
+                sent.is_ok()
+            });
+            reached
+        }
+        None => {
+            let reached = match receipt {
+                Some(_) => targets.clone().sockets(),
+                None => vec![],
+            };
+            if let Err(e) = targets.emit(event, data).await {
+                tracing::debug!(error = %e, event, "broadcast failed for some sockets");
+            }
+            reached
+        }
+    };
+    if let Some(receipt) = receipt {
+        let mut actors: Vec<Actor> = reached
             .iter()
             .filter_map(|s| s.extensions.get::<Actor>())
-            .collect::<Vec<_>>()
-    });
-    if let Err(e) = ns.to(to).except(except).emit(event, data).await {
-        tracing::debug!(error = %e, event, "broadcast failed for some sockets");
-    }
-    if let (Some(receipt), Some(mut actors)) = (receipt, reached) {
+            .collect();
         actors.sort_by(|a, b| a.id().cmp(b.id()));
         actors.dedup_by(|a, b| a.id() == b.id());
         actors.retain(|a| *a.id() != receipt.message.sender);

@@ -4,10 +4,11 @@
 //! socket's events are handled in order by one worker that runs them through
 //! the dialect's table and the core (`worker.rs`, `payload.rs`) and carries
 //! out the answers on the socket (`outs.rs`); domain events are rendered
-//! onto the dialect's rooms (`delivery.rs`). Nothing here knows one dialect
-//! from another. Clients of the Socket.IO v2 protocol (Engine.IO 3) and of
-//! v3/v4 (Engine.IO 4) are served alike; a listener with no dialect on `/`
-//! gets [`attach_v2_root`] for the v2 clients.
+//! onto the dialect's rooms (`delivery.rs`), each socket sent a
+//! conversation under the name it gave it (`names.rs`). Nothing here knows
+//! one dialect from another. Clients of the Socket.IO v2 protocol (Engine.IO
+//! 3) and of v3/v4 (Engine.IO 4) are served alike; a listener with no dialect
+//! on `/` gets [`attach_v2_root`] for the v2 clients.
 
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
@@ -23,6 +24,7 @@ use crate::state::AppState;
 
 mod delivery;
 mod handshake;
+mod names;
 mod outs;
 mod payload;
 mod worker;

@@ -16,9 +16,9 @@ use uuid::Uuid;
 
 use crate::core::error::StoreError;
 use crate::core::{
-    Agent, AgentRole, Conversation, ConversationKind, ConversationSummary, Department, Device,
-    DevicePlatform, Friendship, FriendshipStatus, Member, Message, MessageKind, Millis, NewMessage,
-    Role, Upload, User, UserId,
+    Agent, AgentRole, Attachment, AttachmentMeta, Conversation, ConversationKind,
+    ConversationSummary, Department, Device, DevicePlatform, Friendship, FriendshipStatus, Member,
+    Message, MessageKind, Millis, NewMessage, Role, Upload, User, UserId,
 };
 use crate::store::{Credentials, StoreResult};
 
@@ -57,7 +57,8 @@ macro_rules! member_order {
 macro_rules! message_cols {
     () => {
         "m.id, m.uuid, m.conversation_id, c.uuid AS conversation_uuid, m.seq, m.sender_id, \
-         m.kind, m.text, m.attachments, m.client_id, m.created_at, m.edited_at, m.deleted_at"
+         m.kind, m.text, m.attachments, m.attachment_meta, m.client_id, m.created_at, \
+         m.edited_at, m.deleted_at"
     };
 }
 
@@ -261,12 +262,48 @@ pub(crate) fn message(row: &dyn Row) -> StoreResult<Message> {
         sender_id: row.user_id("sender_id")?,
         kind: message_kind(row.str("kind")?)?,
         text: row.opt_text("text")?,
-        attachments: row.strings("attachments")?,
+        attachments: attachments(row.strings("attachments")?, row.opt_str("attachment_meta")?)?,
         client_id: row.opt_text("client_id")?,
         created_at: row.int("created_at")?,
         edited_at: row.opt_int("edited_at")?,
         deleted_at: row.opt_int("deleted_at")?,
     })
+}
+
+/// A message's attachments from its two columns: `attachments`, the
+/// URLs, and `attachment_meta`, NULL when no attachment has metadata (as
+/// in rows stored before there was any), else a JSON array of one object
+/// per URL, in order.
+fn attachments(urls: Vec<String>, meta: Option<&str>) -> StoreResult<Vec<Attachment>> {
+    let meta: Vec<AttachmentMeta> = match meta {
+        Some(json) => serde_json::from_str(json)
+            .map_err(|e| StoreError::Corrupt(format!("attachment_meta {json:?}: {e}")))?,
+        None => Vec::new(),
+    };
+    let mut meta = meta.into_iter();
+    Ok(urls
+        .into_iter()
+        .map(|url| Attachment {
+            url,
+            meta: meta.next().unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// What a message's attachments are stored as: the URLs, for the
+/// `attachments` column, and the `attachment_meta` column (see
+/// [`attachments`]).
+pub(crate) fn attachment_columns(
+    attachments: &[Attachment],
+) -> StoreResult<(Vec<&str>, Option<String>)> {
+    let urls = attachments.iter().map(|a| a.url.as_str()).collect();
+    if attachments.iter().all(|a| a.meta.is_empty()) {
+        return Ok((urls, None));
+    }
+    let meta: Vec<&AttachmentMeta> = attachments.iter().map(|a| &a.meta).collect();
+    let json = serde_json::to_string(&meta)
+        .map_err(|e| StoreError::Backend(format!("encoding attachment metadata: {e}")))?;
+    Ok((urls, Some(json)))
 }
 
 /// The message that `m` became, stored as `id` and `uuid` with sequence

@@ -23,7 +23,7 @@ async fn a_jobspare_client_opens_a_pair_conversation_and_talks_with_a_dozaar_cli
         )
         .await;
     let joined = alice.expect("joined_conversation").await;
-    // Named as JobSpare apps name it: the sorted pair.
+    // Named as the socket named it.
     assert_eq!(joined["conversationId"], "alice_bob");
     let uuid = joined["uuid"].as_str().expect("uuid").to_owned();
 
@@ -52,5 +52,6 @@ async fn a_jobspare_client_opens_a_pair_conversation_and_talks_with_a_dozaar_cli
         .expect_where("new_message", |m| m["senderId"]["_id"] == "bob")
         .await;
     assert_eq!(got["content"]["text"], "hi alice");
-    assert_eq!(got["conversationId"], "alice_bob");
+    // Named as this socket last named it.
+    assert_eq!(got["conversationId"], "bob_alice");
 }

@@ -1,6 +1,7 @@
 //! confab on PostgreSQL when the database goes away: a send is refused with
 //! a clear error, nothing unstored is broadcast, `/readyz` says so, and
-//! everything works again once the database is back.
+//! everything works again once the database is back. And a database of an
+//! earlier schema, migrated on open, keeps its rows readable.
 
 use serde_json::json;
 use sqlx::Executor;
@@ -112,4 +113,49 @@ async fn when_the_database_goes_away_nothing_unstored_is_broadcast_and_it_recove
     assert_eq!(server.message_count("alice", conv.id).await, 2);
 
     drop(server);
+}
+
+#[tokio::test]
+async fn a_message_stored_before_attachment_metadata_reads_as_before() {
+    use confab::core::{Attachment, MessageRef};
+    let (_admin, _name, url, _guard) = scratch_database().await;
+    // The database as the first migration left it, with a message in it.
+    let first = tempfile::tempdir().expect("tempdir");
+    let file = "0001_init.sql";
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    std::fs::copy(migrations.join(file), first.path().join(file)).expect("copy 0001");
+    let pool = sqlx::PgPool::connect(&url).await.expect("connect");
+    sqlx::migrate::Migrator::new(first.path())
+        .await
+        .expect("migrator")
+        .run(&pool)
+        .await
+        .expect("0001");
+    pool.execute(
+        "INSERT INTO users (id, created_at) VALUES ('alice', 1); \
+         INSERT INTO conversations (uuid, kind, created_by, created_at, updated_at) \
+           VALUES ('01900000-0000-7000-8000-000000000001', 'group', 'alice', 1, 1); \
+         INSERT INTO messages (uuid, conversation_id, seq, sender_id, kind, attachments, created_at) \
+           VALUES ('01900000-0000-7000-8000-000000000002', 1, 1, 'alice', 'image', \
+           ARRAY['/uploads/a.webp', 'https://x.example/b.png'], 2);",
+    )
+    .await
+    .expect("a message of then");
+    pool.close().await;
+
+    let store = confab::store::open(&url)
+        .await
+        .expect("open migrates the rest");
+    let m = store
+        .message(MessageRef::Id(1))
+        .await
+        .expect("read")
+        .expect("the message");
+    assert_eq!(
+        m.attachments,
+        vec![
+            Attachment::new("/uploads/a.webp"),
+            Attachment::new("https://x.example/b.png"),
+        ]
+    );
 }

@@ -1,16 +1,18 @@
 //! Messages: sending (checked, rate limited, stored once per client id,
-//! then published), editing and deleting, history by cursor, and the read
-//! and delivery watermarks.
+//! then published, naming the socket it came through), editing and
+//! deleting, history by cursor, and the read (telling the messages it
+//! covers) and delivery watermarks.
 
 use super::{Result, Service, user_ids};
 use crate::core::command::{Actor, ConversationTarget, Outcome, SendMessage};
-use crate::core::event::{ConversationIds, DeliveredMessage, DomainEvent};
+use crate::core::event::{ConversationIds, DeliveredMessage, DomainEvent, MAX_READ_COVERED};
 use crate::core::ids::validate_attachment_url;
 use crate::core::ports::Inserted;
 use crate::core::{
-    ClientId, Conversation, ConversationRef, CoreError, Member, Message, MessageKind, MessageRef,
-    MessageText, NewMessage, Page, UserId, now_millis, policy,
+    Attachment, ClientId, Conversation, ConversationRef, CoreError, Member, Message, MessageKind,
+    MessageRef, MessageText, NewMessage, Page, UserId, now_millis, policy,
 };
+use uuid::Uuid;
 
 /// A message sent, and the conversation it is in.
 #[derive(Debug, Clone)]
@@ -91,6 +93,18 @@ impl Service {
         r: ConversationRef,
         msg: SendMessage,
     ) -> Result<Sent> {
+        self.send_from(actor, r, msg, None).await
+    }
+
+    /// [`Service::send_message`] through the socket `from_socket` (its
+    /// runtime key), if it came through one.
+    async fn send_from(
+        &self,
+        actor: &Actor,
+        r: ConversationRef,
+        msg: SendMessage,
+        from_socket: Option<&str>,
+    ) -> Result<Sent> {
         let text = match msg.text.as_deref() {
             Some(t) if !t.trim().is_empty() => {
                 Some(MessageText::parse(t, self.limits.max_text_chars)?.into_string())
@@ -103,8 +117,8 @@ impl Service {
                 self.limits.max_attachments
             )));
         }
-        for url in &msg.attachments {
-            validate_attachment_url(url)?;
+        for attachment in &msg.attachments {
+            validate_attachment(attachment)?;
         }
         if text.is_none() && msg.attachments.is_empty() {
             return Err(CoreError::invalid("a message needs text or attachments"));
@@ -117,14 +131,14 @@ impl Service {
             .map(|c| c.as_str().to_owned());
         let (conversation, members) = self.membership(actor, r).await?;
         self.check_not_blocked(&conversation, &members).await?;
-        self.check_attachments(actor, &conversation, &msg.attachments)
-            .await?;
+        let urls: Vec<String> = msg.attachments.iter().map(|a| a.url.clone()).collect();
+        self.check_attachments(actor, &conversation, &urls).await?;
         if let Err(wait) = self.rate.check(actor.id()).await {
             return Err(CoreError::RateLimited {
                 retry_after_ms: wait.as_millis() as u64,
             });
         }
-        let kind = self.message_kind(msg.kind, &msg.attachments).await?;
+        let kind = self.message_kind(msg.kind, &urls).await?;
         let inserted = self
             .store
             .insert_message(NewMessage {
@@ -153,6 +167,7 @@ impl Service {
                     members: members.clone(),
                     department: conversation.department_id,
                     muted,
+                    from_socket: from_socket.map(str::to_owned),
                 });
                 (message, true)
             }
@@ -166,15 +181,17 @@ impl Service {
         })
     }
 
-    /// Sends a message to the conversation a client named.
+    /// Sends a message to the conversation a client named, through the
+    /// socket `from_socket` if it came through one.
     pub(super) async fn send_to(
         &self,
         actor: &Actor,
         target: ConversationTarget,
         message: SendMessage,
+        from_socket: Option<&str>,
     ) -> Result<Outcome> {
         let r = self.resolve(actor, target).await?;
-        let sent = self.send_message(actor, r, message).await?;
+        let sent = self.send_from(actor, r, message, from_socket).await?;
         Ok(Outcome::Sent {
             message: sent.message,
             sender: actor.user.clone(),
@@ -277,6 +294,9 @@ impl Service {
             .await?
         {
             Some(up_to_seq) => {
+                let covered = self
+                    .read_covers(&message, actor.id(), previous, up_to_seq)
+                    .await;
                 self.publisher.publish(DomainEvent::MessagesRead {
                     conversation: (&conversation).into(),
                     reader: actor.id().clone(),
@@ -284,10 +304,41 @@ impl Service {
                     message: message.clone(),
                     at: now_millis(),
                     members: user_ids(&members),
+                    covered,
                 });
                 Ok((message, up_to_seq))
             }
             None => Ok((message, previous)),
+        }
+    }
+
+    /// The messages of others that a read moving `reader`'s watermark from
+    /// `from` to `to` covers (oldest first, the newest [`MAX_READ_COVERED`]
+    /// at most); `marked` is the message the reader marked. A read of one
+    /// message needs no lookup. Should the lookup fail (the read is stored
+    /// already), the read still tells of the marked message.
+    async fn read_covers(
+        &self,
+        marked: &Message,
+        reader: &UserId,
+        from: i64,
+        to: i64,
+    ) -> Vec<Uuid> {
+        let of_others = |m: &Message| (&m.sender_id != reader).then_some(m.uuid);
+        if to - from == 1 && marked.seq == to {
+            return of_others(marked).into_iter().collect();
+        }
+        let page = Page {
+            before_seq: Some(to.saturating_add(1)),
+            after_seq: Some(from),
+            limit: MAX_READ_COVERED,
+        };
+        match self.store.messages(marked.conversation_id, page).await {
+            Ok(messages) => messages.iter().filter_map(of_others).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not list the messages a read covers");
+                of_others(marked).into_iter().collect()
+            }
         }
     }
 
@@ -428,4 +479,33 @@ impl Service {
         }
         Ok(())
     }
+}
+
+/// An attachment: its URL (as [`validate_attachment_url`]) and what its
+/// sender said of it: a name of 1 to 255 characters without control
+/// characters, a media type `type/subtype` of at most 127 visible ASCII
+/// characters.
+fn validate_attachment(a: &Attachment) -> Result<()> {
+    validate_attachment_url(&a.url)?;
+    if let Some(name) = &a.meta.name
+        && (name.trim().is_empty()
+            || name.chars().count() > 255
+            || name.chars().any(char::is_control))
+    {
+        return Err(CoreError::invalid(
+            "an attachment's name must be 1 to 255 characters without control characters",
+        ));
+    }
+    if let Some(t) = &a.meta.content_type {
+        let ok = t.len() <= 127
+            && t.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+            && t.split_once('/')
+                .is_some_and(|(kind, sub)| !kind.is_empty() && !sub.is_empty());
+        if !ok {
+            return Err(CoreError::invalid(
+                "an attachment's content type must be a media type such as image/jpeg",
+            ));
+        }
+    }
+    Ok(())
 }

@@ -136,13 +136,28 @@ impl Service {
 
     /// Runs a command decoded by a dialect.
     pub async fn execute(&self, actor: &Actor, command: Command) -> Result<Outcome> {
+        self.execute_from(actor, command, None).await
+    }
+
+    /// Runs a command that came through the socket `from_socket` (the
+    /// runtime's key of it): the events it causes name that socket, so
+    /// that a dialect can tell it from the user's other sockets.
+    pub async fn execute_from(
+        &self,
+        actor: &Actor,
+        command: Command,
+        from_socket: Option<&str>,
+    ) -> Result<Outcome> {
         match command {
             Command::Join { conversation } => self.join_conversation(actor, conversation).await,
             Command::Leave { conversation } => self.leave_conversation(actor, conversation).await,
             Command::Send {
                 conversation,
                 message,
-            } => self.send_to(actor, conversation, message).await,
+            } => {
+                self.send_to(actor, conversation, message, from_socket)
+                    .await
+            }
             Command::Typing {
                 conversation,
                 typing,

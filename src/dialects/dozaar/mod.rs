@@ -112,7 +112,12 @@ fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
                 conversation: p.conversation_id.into(),
                 message: SendMessage {
                     text: p.message,
-                    attachments: p.attachment_urls.unwrap_or_default(),
+                    attachments: p
+                        .attachment_urls
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(Into::into)
+                        .collect(),
                     client_id: p.client_id,
                     kind: None,
                 },
@@ -161,7 +166,7 @@ pub fn message_json(m: &Message, sender: Option<&UserSummary>) -> Value {
         "conversationId": m.conversation_uuid,
         "senderId": m.sender_id,
         "message": m.text,
-        "attachmentUrls": m.attachments,
+        "attachmentUrls": m.attachment_urls(),
         "clientId": m.client_id,
         "seq": m.seq,
         "createdAt": iso8601(m.created_at),
@@ -288,6 +293,7 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
             message,
             at,
             members,
+            ..
         } => vec![Delivery::to_users(
             members,
             Some(reader),

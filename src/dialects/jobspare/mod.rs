@@ -1,19 +1,23 @@
 //! The JobSpare dialect (`seeds/jobspare-api.txt`): namespace `/`, a JWT in
 //! `auth.token`, snake_case events answered by emits, string ids, and
-//! `<userA>_<userB>` conversation ids that the core resolves. Decisions
-//! where the seed is silent are in `docs/dialects/jobspare.md`.
+//! `<userA>_<userB>` conversation ids that the core resolves (each socket
+//! is sent a conversation under the name it used: the runtime does that,
+//! from [`Handshake::conversation_field`]). New messages go to every
+//! socket of the members but the one that sent it. Decisions where the
+//! seed is silent are in `docs/dialects/jobspare.md`.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, Handshake, Out, Receipt, auth_header_or_query_token, conversation_room,
-    iso8601, parse, unknown_event, user_room,
+    Delivery, Dialect, Handshake, Out, Receipt, auth_header_or_query_token, iso8601, parse,
+    socket_room, unknown_event, user_room, user_rooms,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome, SendMessage};
 use crate::core::event::{ConversationIds, DeliveredMessage, DomainEvent};
 use crate::core::{
-    CoreError, Message, MessageKind, Millis, PresenceStatus, RowRef, UserId, UserSummary,
+    Attachment, AttachmentMeta, CoreError, Message, MessageKind, Millis, PresenceStatus, RowRef,
+    UserId, UserSummary,
 };
 
 pub struct JobSpare;
@@ -35,6 +39,7 @@ impl Dialect for JobSpare {
                     json!({ "userId": actor.id(), "success": true }),
                 )
             }),
+            conversation_field: Some("conversationId"),
             ..Handshake::new(auth_header_or_query_token)
         }
     }
@@ -79,6 +84,10 @@ struct Content {
     text: Option<String>,
     #[serde(default)]
     file_url: Option<String>,
+    #[serde(default)]
+    file_name: Option<String>,
+    #[serde(default)]
+    file_size: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -174,12 +183,24 @@ fn send_message(p: SendPayload) -> Result<Command, CoreError> {
             kind: Some(kind),
         }
     } else {
-        let url = p.content.file_url;
+        let url = p
+            .content
+            .file_url
+            .ok_or_else(|| CoreError::invalid("content.fileUrl is required"))?;
+        let size = match p.content.file_size {
+            None | Some(Value::Null) => None,
+            Some(size) => Some(size.as_u64().ok_or_else(|| {
+                CoreError::invalid("content.fileSize must be a whole number of bytes")
+            })?),
+        };
+        let meta = AttachmentMeta {
+            name: p.content.file_name.filter(|n| !n.is_empty()),
+            size,
+            ..AttachmentMeta::default()
+        };
         SendMessage {
             text,
-            attachments: vec![
-                url.ok_or_else(|| CoreError::invalid("content.fileUrl is required"))?,
-            ],
+            attachments: vec![Attachment { url, meta }],
             client_id: p.client_id,
             kind: Some(kind),
         }
@@ -223,7 +244,9 @@ fn receiver<'a>(members: &'a [UserId], sender: &UserId) -> Option<&'a UserId> {
 }
 
 /// A message as `new_message` shows it; `status` is `sent` when it is
-/// created (no other member has it yet).
+/// created (no other member has it yet). A file's `fileName` and
+/// `fileSize` are what its sender gave; without them, the last segment of
+/// its URL and null.
 pub fn message_json(
     m: &Message,
     sender: &UserSummary,
@@ -233,9 +256,19 @@ pub fn message_json(
     let content = if m.kind == MessageKind::Text {
         json!({ "text": m.text })
     } else {
-        let url = m.attachments.first();
-        let name = url.and_then(|u| u.rsplit('/').next()).map(str::to_owned);
-        json!({ "text": m.text, "fileUrl": url, "fileName": name, "fileSize": null })
+        let file = m.attachments.first();
+        let name = file.and_then(|a| {
+            a.meta
+                .name
+                .clone()
+                .or_else(|| a.url.rsplit('/').next().map(str::to_owned))
+        });
+        json!({
+            "text": m.text,
+            "fileUrl": file.map(|a| &a.url),
+            "fileName": name,
+            "fileSize": file.and_then(|a| a.meta.size),
+        })
     };
     json!({
         "_id": m.uuid.to_string(),
@@ -318,18 +351,22 @@ fn encode(outcome: &Outcome) -> Vec<Out> {
 
 fn render(event: &DomainEvent) -> Vec<Delivery> {
     match event {
+        // To every socket of the members, joined or not, but the one it
+        // was sent from (which has it in its acknowledgement).
         DomainEvent::MessageCreated {
             conversation,
             message,
             sender,
             members,
+            from_socket,
             ..
-        } => vec![Delivery::new_message(
-            vec![conversation_room(message.conversation_id)],
-            "new_message",
-            new_message_json(message, sender, conversation, members),
-            Receipt::new(message, *conversation, members),
-        )],
+        } => vec![Delivery::Emit {
+            to: user_rooms(members, None),
+            except: from_socket.iter().map(|s| socket_room(s)).collect(),
+            event: "new_message",
+            data: new_message_json(message, sender, conversation, members),
+            receipt: Some(Receipt::new(message, *conversation, members)),
+        }],
         DomainEvent::MessagesDelivered {
             conversation,
             message,
@@ -342,15 +379,16 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
             conversation,
             reader,
             up_to_seq,
-            message,
             at,
             members,
+            covered,
+            ..
         } => vec![Delivery::to_users(
             members,
             Some(reader),
             "message_read",
             json!({
-                "messageIds": [message.uuid.to_string()],
+                "messageIds": covered.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "readBy": reader,
                 "conversationId": conversation_name(conversation, members),
                 "upToSeq": up_to_seq,

@@ -26,13 +26,25 @@ const KEYS: &[&str] = &[
     "text",
     "fileUrl",
     "fileName",
+    "fileSize",
     "clientId",
     "messageIds",
     "userId",
 ];
 
+/// A message of alice's before [`message`].
+const EARLIER_UUID: &str = "0190a1b2-0000-7000-8000-000000000001";
+
 fn pair(p: &str) -> ConversationTarget {
     ConversationTarget::Pair(p.to_owned())
+}
+
+#[test]
+fn sockets_are_sent_conversations_under_the_names_they_use() {
+    assert_eq!(
+        JobSpare.handshake().conversation_field,
+        Some("conversationId")
+    );
 }
 
 #[test]
@@ -117,7 +129,14 @@ fn client_events_decode_to_commands() {
                     conversation: pair("a_b"),
                     message: SendMessage {
                         text: None,
-                        attachments: vec!["/uploads/x.jpg".into()],
+                        attachments: vec![Attachment {
+                            url: "/uploads/x.jpg".into(),
+                            meta: AttachmentMeta {
+                                name: Some("x.jpg".into()),
+                                size: Some(3),
+                                ..AttachmentMeta::default()
+                            },
+                        }],
                         client_id: None,
                         kind: Some(MessageKind::Image),
                     },
@@ -132,6 +151,20 @@ fn client_events_decode_to_commands() {
                     message: SendMessage {
                         text: Some("my cv".into()),
                         attachments: vec!["/uploads/cv.pdf".into()],
+                        client_id: None,
+                        kind: Some(MessageKind::File),
+                    },
+                },
+            ),
+            (
+                "send_message",
+                json!({"conversationId": "a_b", "messageType": "file",
+                       "content": {"fileUrl": "https://cdn.example/cv.pdf", "fileName": "", "fileSize": null}}),
+                Command::Send {
+                    conversation: pair("a_b"),
+                    message: SendMessage {
+                        text: None,
+                        attachments: vec!["https://cdn.example/cv.pdf".into()],
                         client_id: None,
                         kind: Some(MessageKind::File),
                     },
@@ -226,6 +259,30 @@ fn bad_payloads_are_invalid() {
                 "missing field `content`",
             ),
             (
+                "send_message",
+                json!({"conversationId": "a_b", "messageType": "file",
+                       "content": {"fileUrl": "/uploads/cv.pdf", "fileSize": "245678"}}),
+                "content.fileSize must be a whole number of bytes",
+            ),
+            (
+                "send_message",
+                json!({"conversationId": "a_b", "messageType": "file",
+                       "content": {"fileUrl": "/uploads/cv.pdf", "fileSize": -1}}),
+                "content.fileSize must be a whole number of bytes",
+            ),
+            (
+                "send_message",
+                json!({"conversationId": "a_b", "messageType": "file",
+                       "content": {"fileUrl": "/uploads/cv.pdf", "fileSize": 1.5}}),
+                "content.fileSize must be a whole number of bytes",
+            ),
+            (
+                "send_message",
+                json!({"conversationId": "a_b", "messageType": "file",
+                       "content": {"fileUrl": "/uploads/cv.pdf", "fileName": 7}}),
+                "invalid payload",
+            ),
+            (
                 "mark_as_read",
                 json!({"conversationId": "a_b", "messageIds": ["msg1"]}),
                 "invalid payload",
@@ -272,28 +329,82 @@ fn domain_events_render_to_emits() {
         at: AT,
         members: members(),
     };
+    let new_message = json!({
+        "_id": MESSAGE_UUID,
+        "id": 7,
+        "conversationId": "alice_bob",
+        "senderId": {"_id": "alice", "name": "Alice", "avatar": null},
+        "receiverId": "bob",
+        "messageType": "text",
+        "content": {"text": "hi"},
+        "status": "sent",
+        "seq": 5,
+        "timestamp": "2023-11-14T22:13:20.000Z",
+    });
+    let from_a_socket = match message_created(None) {
+        DomainEvent::MessageCreated {
+            conversation,
+            message,
+            sender,
+            members,
+            department,
+            muted,
+            ..
+        } => DomainEvent::MessageCreated {
+            conversation,
+            message,
+            sender,
+            members,
+            department,
+            muted,
+            from_socket: Some("/#abc".into()),
+        },
+        other => other,
+    };
+    let read_three = match read_by_bob() {
+        DomainEvent::MessagesRead {
+            conversation,
+            reader,
+            up_to_seq,
+            message,
+            at,
+            members,
+            ..
+        } => DomainEvent::MessagesRead {
+            conversation,
+            reader,
+            up_to_seq,
+            message,
+            at,
+            members,
+            covered: vec![uuid(EARLIER_UUID), uuid(MESSAGE_UUID)],
+        },
+        other => other,
+    };
     assert_renders(
         &JobSpare,
         vec![
+            // To every member's sockets, whether or not they joined.
             (
                 message_created(None),
-                vec![Delivery::new_message(
-                    vec!["c:3".into()],
-                    "new_message",
-                    json!({
-                        "_id": MESSAGE_UUID,
-                        "id": 7,
-                        "conversationId": "alice_bob",
-                        "senderId": {"_id": "alice", "name": "Alice", "avatar": null},
-                        "receiverId": "bob",
-                        "messageType": "text",
-                        "content": {"text": "hi"},
-                        "status": "sent",
-                        "seq": 5,
-                        "timestamp": "2023-11-14T22:13:20.000Z",
-                    }),
-                    receipt(),
-                )],
+                vec![Delivery::Emit {
+                    to: vec!["u:alice".into(), "u:bob".into()],
+                    except: vec![],
+                    event: "new_message",
+                    data: new_message.clone(),
+                    receipt: Some(receipt()),
+                }],
+            ),
+            // But the socket it was sent from.
+            (
+                from_a_socket,
+                vec![Delivery::Emit {
+                    to: vec!["u:alice".into(), "u:bob".into()],
+                    except: vec!["s:/#abc".into()],
+                    event: "new_message",
+                    data: new_message,
+                    receipt: Some(receipt()),
+                }],
             ),
             (
                 delivered,
@@ -339,6 +450,21 @@ fn domain_events_render_to_emits() {
                     receipt: None,
                 }],
             ),
+            // Every message the read covers.
+            (
+                read_three,
+                vec![Delivery::to_rooms(
+                    vec!["u:alice".into()],
+                    "message_read",
+                    json!({
+                        "messageIds": [EARLIER_UUID, MESSAGE_UUID],
+                        "readBy": "bob",
+                        "conversationId": "alice_bob",
+                        "upToSeq": 5,
+                        "readAt": "2023-11-14T22:13:20.000Z",
+                    }),
+                )],
+            ),
             (
                 presence(true),
                 vec![Delivery::to_rooms(
@@ -371,4 +497,27 @@ proptest! {
     fn decoding_arbitrary_json_never_panics(event in arb_event(EVENTS), payload in arb_json(KEYS)) {
         decodes_or_refuses(&JobSpare, &event, &payload)?;
     }
+}
+
+#[test]
+fn a_file_shows_the_name_and_size_its_sender_gave() {
+    let sender = summary("alice");
+    let mut m = image_message();
+    let content =
+        |m: &Message| message_json(m, &sender, "alice_bob", Some(&user("bob")))["content"].clone();
+    // Sent without them (by another dialect): the URL's last segment, no size.
+    assert_eq!(
+        content(&m),
+        json!({"text": "look", "fileUrl": "/uploads/image/x.webp", "fileName": "x.webp", "fileSize": null})
+    );
+    m.attachments[0].meta = AttachmentMeta {
+        name: Some("photo.jpg".into()),
+        size: Some(245_678),
+        content_type: Some("image/jpeg".into()),
+        ..AttachmentMeta::default()
+    };
+    assert_eq!(
+        content(&m),
+        json!({"text": "look", "fileUrl": "/uploads/image/x.webp", "fileName": "photo.jpg", "fileSize": 245_678})
+    );
 }

@@ -260,7 +260,7 @@ fn create_message(p: CreateMessage) -> Result<Command, CoreError> {
     } else {
         SendMessage {
             text: p.caption.filter(|c| !c.trim().is_empty()),
-            attachments: vec![p.message],
+            attachments: vec![p.message.into()],
             client_id: None,
             kind: Some(kind),
         }
@@ -328,7 +328,7 @@ fn summary_json(u: &UserSummary) -> Value {
 pub fn message_json(m: &Message, sender: Option<Value>) -> Value {
     let media = m.kind != MessageKind::Text;
     let (message, caption) = if media {
-        (m.attachments.first().cloned(), m.text.clone())
+        (m.attachments.first().map(|a| a.url.clone()), m.text.clone())
     } else {
         (m.text.clone(), None)
     };
@@ -340,7 +340,7 @@ pub fn message_json(m: &Message, sender: Option<Value>) -> Value {
         "message": message,
         "messageType": m.kind.as_code(),
         "caption": caption,
-        "attachmentUrls": m.attachments,
+        "attachmentUrls": m.attachment_urls(),
         "seq": m.seq,
         "creationTime": iso8601(m.created_at),
         "lastModificationTime": m.edited_at.map(iso8601),

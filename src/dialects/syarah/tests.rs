@@ -49,7 +49,7 @@ fn send(text: Option<&str>, attachments: &[&str], kind: MessageKind) -> Command 
         conversation: row(3).into(),
         message: SendMessage {
             text: text.map(str::to_owned),
-            attachments: attachments.iter().map(|a| (*a).to_owned()).collect(),
+            attachments: attachments.iter().map(|a| (*a).into()).collect(),
             client_id: None,
             kind: Some(kind),
         },

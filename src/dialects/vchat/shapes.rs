@@ -62,7 +62,7 @@ pub fn message_json(m: &Message, sender_name: &str, sender_image: Option<&str>) 
         .attachments
         .first()
         .filter(|_| !deleted)
-        .map(|url| attachment_json(m.kind, url));
+        .map(|a| attachment_json(m.kind, &a.url));
     let kind = if deleted {
         "text"
     } else {

@@ -167,8 +167,8 @@ fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
 fn send_message(p: SendPayload) -> Result<Command, CoreError> {
     let (kind, text, attachments) = match p.kind.as_deref().unwrap_or("text") {
         "text" => (MessageKind::Text, Some(p.content), vec![]),
-        "image" => (MessageKind::Image, None, vec![p.content]),
-        "file" => (MessageKind::File, None, vec![p.content]),
+        "image" => (MessageKind::Image, None, vec![p.content.into()]),
+        "file" => (MessageKind::File, None, vec![p.content.into()]),
         _ => return Err(CoreError::invalid("type must be text, image or file")),
     };
     Ok(Command::Send {
@@ -187,10 +187,11 @@ fn send_message(p: SendPayload) -> Result<Command, CoreError> {
 /// A message as `new_message` shows it: for images and files, `content` is
 /// the attachment's URL.
 pub fn message_json(m: &Message, sender: &UserSummary) -> Value {
+    let url = || m.attachments.first().map(|a| a.url.clone());
     let (kind, content) = match m.kind {
         MessageKind::Text => ("text", m.text.clone()),
-        MessageKind::Image => ("image", m.attachments.first().cloned()),
-        _ => ("file", m.attachments.first().cloned()),
+        MessageKind::Image => ("image", url()),
+        _ => ("file", url()),
     };
     let id = m.id.to_string();
     let created = iso8601(m.created_at);
@@ -203,7 +204,7 @@ pub fn message_json(m: &Message, sender: &UserSummary) -> Value {
         "sender": { "id": sender.id, "name": sender.name(), "avatar": sender.avatar_url },
         "content": content,
         "type": kind,
-        "attachments": m.attachments,
+        "attachments": m.attachment_urls(),
         "seq": m.seq,
         "clientId": m.client_id,
         "timestamp": created,

@@ -24,7 +24,7 @@ fn send(conversation: i64, text: Option<&str>, attachments: &[&str], kind: Messa
         conversation: ConversationTarget::Ref(row(conversation)),
         message: SendMessage {
             text: text.map(str::to_owned),
-            attachments: attachments.iter().map(|a| (*a).to_owned()).collect(),
+            attachments: attachments.iter().map(|a| (*a).into()).collect(),
             client_id: None,
             kind: Some(kind),
         },

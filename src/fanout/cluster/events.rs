@@ -151,7 +151,7 @@ pub(crate) fn receive_for_test(node: &str, bus: &std::sync::Weak<Bus>, payload: 
 mod tests {
     use super::*;
     use crate::core::event::ConversationIds;
-    use crate::core::{Message, MessageKind, UserId, UserSummary};
+    use crate::core::{Attachment, AttachmentMeta, Message, MessageKind, UserId, UserSummary};
     use crate::fanout::{EventSink, Origin};
     use parking_lot::Mutex;
 
@@ -182,7 +182,14 @@ mod tests {
                 sender_id: alice.clone(),
                 kind: MessageKind::Image,
                 text: Some("hé ✓".into()),
-                attachments: vec!["/uploads/a.webp".into()],
+                attachments: vec![Attachment {
+                    url: "/uploads/a.webp".into(),
+                    meta: AttachmentMeta {
+                        name: Some("a.png".into()),
+                        size: Some(245_678),
+                        ..AttachmentMeta::default()
+                    },
+                }],
                 client_id: Some("c-1".into()),
                 created_at: 1_700_000_000_000,
                 edited_at: Some(1_700_000_000_001),
@@ -197,6 +204,7 @@ mod tests {
             members: vec![alice, UserId::parse("bob").unwrap()],
             department: Some(4),
             muted: vec![],
+            from_socket: Some("/#abc".into()),
         }
     }
 

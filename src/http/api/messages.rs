@@ -176,7 +176,12 @@ pub async fn send_message(
             r,
             SendMessage {
                 text: body.text,
-                attachments: body.attachment_urls.unwrap_or_default(),
+                attachments: body
+                    .attachment_urls
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
                 client_id: body.client_id,
                 kind: body.kind.map(MessageKind::from),
             },

@@ -548,7 +548,7 @@ pub async fn send(
             .map_err(|e| VError(lang, UploadError::from(e).into_api()))?;
         SendMessage {
             text: b.content,
-            attachments: vec![stored.path()],
+            attachments: vec![stored.path().into()],
             kind: Some(kind),
             ..SendMessage::default()
         }

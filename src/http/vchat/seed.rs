@@ -439,7 +439,7 @@ pub async fn send_attachment(
         .map_err(|e| VError(lang, UploadError::from(e).into_api()))?;
     let message = SendMessage {
         text: caption,
-        attachments: vec![upload.path],
+        attachments: vec![upload.path.into()],
         kind: Some(upload.kind),
         ..SendMessage::default()
     };

@@ -63,13 +63,14 @@ pub(super) async fn insert_message(pool: &PgPool, m: NewMessage) -> StoreResult<
     .await?;
     let uuid = Uuid::now_v7();
 
+    let (urls, attachment_meta) = rows::attachment_columns(&m.attachments)?;
     let id = one(
         &mut *tx,
         query(
             "INSERT INTO messages \
-               (uuid, conversation_id, seq, sender_id, kind, text, attachments, client_id, \
-                created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+               (uuid, conversation_id, seq, sender_id, kind, text, attachments, \
+                attachment_meta, client_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              RETURNING id",
         )
         .bind(uuid.to_string())
@@ -78,7 +79,8 @@ pub(super) async fn insert_message(pool: &PgPool, m: NewMessage) -> StoreResult<
         .bind(m.sender_id.as_str())
         .bind(m.kind.as_str())
         .bind(m.text.as_deref())
-        .bind(&m.attachments)
+        .bind(&urls)
+        .bind(attachment_meta.as_deref())
         .bind(m.client_id.as_deref())
         .bind(m.created_at),
         |row| row.int("id"),
@@ -95,7 +97,7 @@ pub(super) async fn insert_message(pool: &PgPool, m: NewMessage) -> StoreResult<
             )
             .bind(m.conversation_id)
             .bind(id)
-            .bind(&m.attachments),
+            .bind(&urls),
         )
         .await?;
     }
@@ -199,7 +201,8 @@ pub(super) async fn delete_message(pool: &PgPool, id: i64, at: Millis) -> StoreR
         &mut *tx,
         query(
             "UPDATE messages \
-             SET text = NULL, attachments = '{}', deleted_at = COALESCE(deleted_at, $1) \
+             SET text = NULL, attachments = '{}', attachment_meta = NULL, \
+                 deleted_at = COALESCE(deleted_at, $1) \
              WHERE id = $2",
         )
         .bind(at)

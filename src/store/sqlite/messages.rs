@@ -99,7 +99,8 @@ pub(super) fn delete_message(db: &Pool, id: i64, at: Millis) -> StoreResult<Mess
         execute(
             tx,
             "UPDATE messages \
-             SET text = NULL, attachments = '[]', deleted_at = COALESCE(deleted_at, ?) \
+             SET text = NULL, attachments = '[]', attachment_meta = NULL, \
+                 deleted_at = COALESCE(deleted_at, ?) \
              WHERE id = ?",
             rusqlite::params![at, id],
         )?;
@@ -188,7 +189,8 @@ fn message_in(conn: &Connection, id: i64) -> StoreResult<Option<Message>> {
 /// `last_seq`/`updated_at`; `None` (nothing written) if its conversation
 /// does not exist.
 pub(super) fn insert(tx: &Connection, m: NewMessage) -> StoreResult<Option<Inserted>> {
-    let attachments = serde_json::to_string(&m.attachments)
+    let (urls, attachment_meta) = rows::attachment_columns(&m.attachments)?;
+    let attachments = serde_json::to_string(&urls)
         .map_err(|e| StoreError::Backend(format!("encoding attachments: {e}")))?;
 
     if let Some(client_id) = &m.client_id {
@@ -223,9 +225,9 @@ pub(super) fn insert(tx: &Connection, m: NewMessage) -> StoreResult<Option<Inser
     let id = one(
         tx,
         "INSERT INTO messages \
-           (uuid, conversation_id, seq, sender_id, kind, text, attachments, client_id, \
-            created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+           (uuid, conversation_id, seq, sender_id, kind, text, attachments, attachment_meta, \
+            client_id, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          RETURNING id",
         rusqlite::params![
             uuid.to_string(),
@@ -235,6 +237,7 @@ pub(super) fn insert(tx: &Connection, m: NewMessage) -> StoreResult<Option<Inser
             m.kind.as_str(),
             m.text.as_deref(),
             attachments,
+            attachment_meta,
             m.client_id.as_deref(),
             m.created_at
         ],

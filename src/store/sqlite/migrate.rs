@@ -25,6 +25,7 @@ const MIGRATIONS: &[(&str, &str)] = migration_files![
     "0002_friendships_devices_uploads.sql",
     "0003_departments.sql",
     "0004_member_mute.sql",
+    "0005_attachment_meta.sql",
 ];
 
 /// The table of applied migrations, as the sqlx migrator made it.
@@ -220,6 +221,7 @@ mod tests {
             (2, "friendships devices uploads"),
             (3, "departments"),
             (4, "member mute"),
+            (5, "attachment meta"),
         ];
         assert_eq!(
             first
@@ -298,11 +300,44 @@ mod tests {
         .expect("undo 0004");
         migrate(&mut conn).expect("migrate");
         let after = recorded(&conn);
-        assert_eq!(after.len(), 4);
+        assert_eq!(after.len(), migrations().len());
         assert_eq!(after[2].4, 1_234_567, "0003 untouched");
         assert_eq!(after[3].3, migrations()[3].checksum());
         conn.execute("UPDATE members SET muted = 1 WHERE 0", [])
             .expect("0004 applied");
+    }
+
+    #[test]
+    fn a_message_stored_before_attachment_metadata_reads_as_before() {
+        use crate::store::rows::{self, select_message};
+        let mut conn = Connection::open_in_memory().expect("open");
+        run_migrations(&mut conn, &migrations()[..4]).expect("0001 to 0004");
+        conn.execute_batch(
+            "INSERT INTO users (id, created_at) VALUES ('alice', 1); \
+             INSERT INTO conversations (uuid, kind, created_by, created_at, updated_at) \
+               VALUES ('01900000-0000-7000-8000-000000000001', 'group', 'alice', 1, 1); \
+             INSERT INTO messages (uuid, conversation_id, seq, sender_id, kind, attachments, \
+               created_at) \
+               VALUES ('01900000-0000-7000-8000-000000000002', 1, 1, 'alice', 'image', \
+               '[\"/uploads/a.webp\",\"https://x.example/b.png\"]', 2);",
+        )
+        .expect("a message of then");
+        migrate(&mut conn).expect("to now");
+        let m = optional(
+            &conn,
+            concat!(select_message!(), "WHERE m.id = 1"),
+            [],
+            rows::message,
+        )
+        .expect("read")
+        .expect("the message");
+        assert_eq!(
+            m.attachments,
+            vec![
+                crate::core::Attachment::new("/uploads/a.webp"),
+                crate::core::Attachment::new("https://x.example/b.png"),
+            ]
+        );
     }
 
     #[test]

@@ -186,7 +186,7 @@ async fn history_pages_by_cursor_and_refuses_a_foreign_cursor() {
 
 fn attach(url: &str, kind: Option<MessageKind>) -> SendMessage {
     SendMessage {
-        attachments: vec![url.to_owned()],
+        attachments: vec![url.into()],
         kind,
         ..Default::default()
     }
@@ -282,4 +282,105 @@ async fn uploads_are_attached_by_their_owner_or_forwarded_within_a_conversation(
         .await
         .expect("text");
     assert_eq!(m.kind, MessageKind::Text);
+}
+
+/// The `covered` of the one `MessagesRead` among `events`.
+fn covered(events: Vec<DomainEvent>) -> Vec<uuid::Uuid> {
+    let mut reads = events.into_iter().filter_map(|e| match e {
+        DomainEvent::MessagesRead { covered, .. } => Some(covered),
+        _ => None,
+    });
+    let covered = reads.next().expect("a read event");
+    assert!(reads.next().is_none(), "one read event");
+    covered
+}
+
+#[tokio::test]
+async fn a_read_tells_every_message_of_others_it_covers() {
+    let (svc, rec) = recorded_service().await;
+    let alice = provisioned_actor(&svc, "alice").await;
+    let bob = provisioned_actor(&svc, "bob").await;
+    let c = direct_conversation(&svc, &alice, "bob").await;
+    let r = RowRef::Id(c.id);
+    let mut sent = Vec::new();
+    for (who, text) in [(&alice, "a1"), (&bob, "b1"), (&alice, "a2"), (&alice, "a3")] {
+        sent.push(svc.send(who, r, text_message(text)).await.expect("send").0);
+    }
+    rec.take();
+    // Up to a2: a1 and a2 (bob's own b1 is not told).
+    svc.mark_read(&bob, RowRef::Id(sent[2].id))
+        .await
+        .expect("read");
+    assert_eq!(covered(rec.take()), vec![sent[0].uuid, sent[2].uuid]);
+    // Then only what is new: a3.
+    svc.mark_read(&bob, RowRef::Uuid(sent[3].uuid))
+        .await
+        .expect("read");
+    assert_eq!(covered(rec.take()), vec![sent[3].uuid]);
+    // Alice reading bob's b1 covers it.
+    svc.mark_read(&alice, RowRef::Id(sent[1].id))
+        .await
+        .expect("read");
+    assert_eq!(covered(rec.take()), vec![sent[1].uuid]);
+}
+
+#[tokio::test]
+async fn attachment_metadata_is_stored_as_sent_and_checked() {
+    use confab::core::{Attachment, AttachmentMeta};
+    let (svc, _) = recorded_service().await;
+    let alice = provisioned_actor(&svc, "alice").await;
+    let c = direct_conversation(&svc, &alice, "bob").await;
+    let with = |meta: AttachmentMeta| SendMessage {
+        attachments: vec![Attachment {
+            url: "https://cdn.example/cv.pdf".into(),
+            meta,
+        }],
+        kind: Some(MessageKind::File),
+        ..Default::default()
+    };
+    let meta = AttachmentMeta {
+        name: Some("My CV (2024).pdf".into()),
+        size: Some(245_678),
+        content_type: Some("application/pdf".into()),
+        ..AttachmentMeta::default()
+    };
+    let (m, _) = svc
+        .send(&alice, RowRef::Id(c.id), with(meta.clone()))
+        .await
+        .expect("send");
+    assert_eq!(m.attachments[0].meta, meta);
+    let (page, _) = svc
+        .history(&alice, RowRef::Id(c.id), None, None, None)
+        .await
+        .expect("history");
+    assert_eq!(page[0].attachments[0].meta, meta);
+    for bad in [
+        AttachmentMeta {
+            name: Some(" ".into()),
+            ..AttachmentMeta::default()
+        },
+        AttachmentMeta {
+            name: Some("x".repeat(256)),
+            ..AttachmentMeta::default()
+        },
+        AttachmentMeta {
+            name: Some("a\nb".into()),
+            ..AttachmentMeta::default()
+        },
+        AttachmentMeta {
+            content_type: Some("pdf".into()),
+            ..AttachmentMeta::default()
+        },
+    ] {
+        let err = svc
+            .send(&alice, RowRef::Id(c.id), with(bad.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidPayload, "{bad:?}");
+    }
+    let (page, _) = svc
+        .history(&alice, RowRef::Id(c.id), None, None, None)
+        .await
+        .expect("history");
+    assert_eq!(page.len(), 1, "nothing stored for a refused send");
 }

@@ -48,6 +48,7 @@ macro_rules! with_all_cases {
             a_device_token_belongs_to_one_user,
             uploads_are_recorded_once_by_path,
             message_kinds_and_attachments_are_stored,
+            attachment_metadata_is_stored_and_erased_by_a_delete,
             a_direct_conversation_is_looked_up_without_being_created,
             a_department_starts_with_its_creator_as_admin_and_keeps_agents,
             support_conversations_belong_to_their_department,

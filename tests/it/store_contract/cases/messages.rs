@@ -1,10 +1,12 @@
 //! Messages: sequence numbers under concurrency, client-id retries,
 //! history pages, edits and deletes, read and delivery watermarks, unread
-//! counts, kinds and attachments.
+//! counts, kinds and attachments with their metadata.
 
 use std::collections::HashSet;
 
-use confab::core::{ConversationRef, MessageKind, MessageRef, Page, UserId};
+use confab::core::{
+    Attachment, AttachmentMeta, ConversationRef, MessageKind, MessageRef, Page, UserId,
+};
 use confab::store::{DynStore, Inserted};
 
 use super::{group, page, send, seqs, text, users, with_client_id};
@@ -213,7 +215,7 @@ pub async fn edit_and_soft_delete(s: DynStore) {
     let ids = users(&s, &["a", "b"]).await;
     let conv = group(&s, &ids[0], &ids[1..], 10).await;
     let mut m = text(conv, &ids[0], "first", 100);
-    m.attachments = vec!["/media/x.webp".to_owned(), "https://e.x/y.png".to_owned()];
+    m.attachments = vec!["/media/x.webp".into(), "https://e.x/y.png".into()];
     let original = send(&s, m).await;
     assert_eq!(original.attachments.len(), 2);
     let second = send(&s, text(conv, &ids[1], "second", 110)).await;
@@ -370,7 +372,7 @@ pub async fn message_kinds_and_attachments_are_stored(s: DynStore) {
     let mut m = text(conv, &ids[0], "", 20);
     m.text = None;
     m.kind = MessageKind::Audio;
-    m.attachments = vec![path.to_owned()];
+    m.attachments = vec![path.into()];
     let sent = send(&s, m).await;
     assert_eq!(sent.kind, MessageKind::Audio);
     let stored = s
@@ -392,4 +394,63 @@ pub async fn message_kinds_and_attachments_are_stored(s: DynStore) {
     // A deleted message no longer lends its attachments.
     s.delete_message(sent.id, 40).await.expect("delete");
     assert!(!s.attachment_used_in(conv, path).await.expect("deleted"));
+}
+
+pub async fn attachment_metadata_is_stored_and_erased_by_a_delete(s: DynStore) {
+    let ids = users(&s, &["alice", "bob"]).await;
+    let conv = group(&s, &ids[0], &ids[1..], 10).await;
+    let photo = Attachment {
+        url: "/uploads/chat-messages/images/p.webp".into(),
+        meta: AttachmentMeta {
+            name: Some("photo (1).jpg".into()),
+            size: Some(245_678),
+            content_type: Some("image/jpeg".into()),
+            width: Some(640),
+            height: Some(480),
+            duration_ms: None,
+        },
+    };
+    let voice = Attachment {
+        url: "https://cdn.example.com/v.mp3".into(),
+        meta: AttachmentMeta {
+            duration_ms: Some(12_500),
+            ..AttachmentMeta::default()
+        },
+    };
+    let bare = Attachment::new("https://cdn.example.com/bare.pdf");
+    let mut m = text(conv, &ids[0], "three files", 20);
+    m.attachments = vec![photo.clone(), bare.clone(), voice.clone()];
+    let sent = send(&s, m).await;
+    let want = vec![photo, bare.clone(), voice];
+    assert_eq!(sent.attachments, want);
+    let stored = s
+        .message(MessageRef::Id(sent.id))
+        .await
+        .expect("message")
+        .expect("exists");
+    assert_eq!(stored.attachments, want);
+    // An attachment without metadata reads back as one (the form of rows
+    // stored before there was metadata).
+    let mut m = text(conv, &ids[1], "", 30);
+    m.attachments = vec![bare.clone()];
+    let plain = send(&s, m).await;
+    let list = s.conversations_of(&ids[0]).await.expect("list");
+    assert_eq!(
+        list[0].last_message.as_ref().map(|m| m.attachments.clone()),
+        Some(vec![bare])
+    );
+    let history = s.messages(conv, page(None, None, 10)).await.expect("page");
+    assert_eq!(history[0].attachments, want);
+    assert_eq!(history[1].attachments, plain.attachments);
+    // An edit keeps them; a delete erases them with the URLs.
+    let edited = s.edit_message(sent.id, "fixed", 40).await.expect("edit");
+    assert_eq!(edited.attachments, want);
+    let deleted = s.delete_message(sent.id, 50).await.expect("delete");
+    assert!(deleted.attachments.is_empty());
+    let after = s
+        .message(MessageRef::Id(sent.id))
+        .await
+        .expect("message")
+        .expect("exists");
+    assert!(after.attachments.is_empty());
 }
