@@ -5,7 +5,7 @@
 use super::{Result, Service, user_ids};
 use crate::core::command::{Actor, ConversationTarget, Outcome, SendMessage};
 use crate::core::event::{ConversationIds, DeliveredMessage, DomainEvent};
-use crate::core::ids::validate_attachment_url;
+use crate::core::ids::{is_attachment_url, validate_attachment_url};
 use crate::core::ports::Inserted;
 use crate::core::{
     ClientId, Conversation, ConversationRef, CoreError, Member, Message, MessageKind, MessageRef,
@@ -91,6 +91,18 @@ impl Service {
         r: ConversationRef,
         msg: SendMessage,
     ) -> Result<Sent> {
+        self.send_declared(actor, r, msg, None).await
+    }
+
+    /// [`Service::send_message`], with the kind the client declared when it
+    /// is not the message's own (see [`crate::core::Message::declared_kind`]).
+    async fn send_declared(
+        &self,
+        actor: &Actor,
+        r: ConversationRef,
+        msg: SendMessage,
+        declared_kind: Option<MessageKind>,
+    ) -> Result<Sent> {
         let text = match msg.text.as_deref() {
             Some(t) if !t.trim().is_empty() => {
                 Some(MessageText::parse(t, self.limits.max_text_chars)?.into_string())
@@ -131,6 +143,7 @@ impl Service {
                 conversation_id: conversation.id,
                 sender_id: actor.id().clone(),
                 kind,
+                declared_kind,
                 text,
                 attachments: msg.attachments,
                 client_id,
@@ -166,15 +179,17 @@ impl Service {
         })
     }
 
-    /// Sends a message to the conversation a client named.
+    /// Sends a message to the conversation a client named, with the kind
+    /// the client declared when it is not the message's own.
     pub(super) async fn send_to(
         &self,
         actor: &Actor,
         target: ConversationTarget,
         message: SendMessage,
+        declared_kind: Option<MessageKind>,
     ) -> Result<Outcome> {
         let r = self.resolve(actor, target).await?;
-        let sent = self.send_message(actor, r, message).await?;
+        let sent = self.send_declared(actor, r, message, declared_kind).await?;
         Ok(Outcome::Sent {
             message: sent.message,
             sender: actor.user.clone(),
@@ -246,6 +261,7 @@ impl Service {
             .await?;
         self.publisher.publish(DomainEvent::MessageEdited {
             message: edited.clone(),
+            sender: actor.user.clone(),
             members: user_ids(&members),
         });
         Ok(edited)
@@ -428,4 +444,31 @@ impl Service {
         }
         Ok(())
     }
+}
+
+/// What a client gave in one field that is either a file or text, as the
+/// message it is: an attachment URL is the file (of `kind`, captioned);
+/// anything else is a text message, with the kind the client declared
+/// beside it.
+pub(super) fn file_or_text(
+    body: String,
+    kind: MessageKind,
+    caption: Option<String>,
+) -> (SendMessage, Option<MessageKind>) {
+    if kind == MessageKind::Text || !is_attachment_url(&body) {
+        let declared = (kind != MessageKind::Text).then_some(kind);
+        let message = SendMessage {
+            text: Some(body),
+            kind: Some(MessageKind::Text),
+            ..SendMessage::default()
+        };
+        return (message, declared);
+    }
+    let message = SendMessage {
+        text: caption.filter(|c| !c.trim().is_empty()),
+        attachments: vec![body],
+        kind: Some(kind),
+        ..SendMessage::default()
+    };
+    (message, None)
 }

@@ -142,13 +142,23 @@ impl Service {
             Command::Send {
                 conversation,
                 message,
-            } => self.send_to(actor, conversation, message).await,
+            } => self.send_to(actor, conversation, message, None).await,
+            Command::SendFileOrText {
+                conversation,
+                body,
+                kind,
+                caption,
+            } => {
+                let (message, declared) = messages::file_or_text(body, kind, caption);
+                self.send_to(actor, conversation, message, declared).await
+            }
             Command::Typing {
                 conversation,
                 typing,
                 recording,
+                name,
             } => {
-                self.set_typing(actor, conversation, typing, recording)
+                self.set_typing(actor, conversation, typing, recording, name)
                     .await
             }
             Command::MarkRead { message } => self.read_up_to(actor, message).await,
@@ -166,8 +176,19 @@ impl Service {
                 before,
                 skip,
                 limit,
+                include_deleted: true,
             } => self
                 .history_page(actor, conversation, before, skip, limit)
+                .await
+                .map(Outcome::History),
+            Command::History {
+                conversation,
+                before,
+                skip,
+                limit,
+                include_deleted: false,
+            } => self
+                .live_history_page(actor, conversation, before, skip, limit)
                 .await
                 .map(Outcome::History),
             Command::Conversations {

@@ -122,6 +122,7 @@ fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
             conversation: conversation()?,
             typing: event == "typing:start",
             recording: false,
+            name: None,
         },
         "mark:read" => Command::MarkRead {
             message: message()?,
@@ -340,6 +341,7 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
         DomainEvent::MessagesDelivered { .. }
         | DomainEvent::ConversationCreated { .. }
         | DomainEvent::MemberAdded { .. }
+        | DomainEvent::RoomEntered { .. }
         | DomainEvent::FriendshipChanged { .. }
         | DomainEvent::AgentAdded { .. }
         | DomainEvent::AgentRemoved { .. }

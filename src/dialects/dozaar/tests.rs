@@ -90,6 +90,7 @@ fn client_events_decode_to_commands() {
                     conversation: conv.into(),
                     typing: true,
                     recording: false,
+                    name: None,
                 },
             ),
             (
@@ -99,6 +100,7 @@ fn client_events_decode_to_commands() {
                     conversation: conv.into(),
                     typing: false,
                     recording: false,
+                    name: None,
                 },
             ),
             (
@@ -252,6 +254,7 @@ fn domain_events_render_to_emits() {
             (
                 DomainEvent::MessageEdited {
                     message: edited,
+                    sender: summary("alice"),
                     members: members(),
                 },
                 vec![Delivery::to_rooms(

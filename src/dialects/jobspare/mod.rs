@@ -127,6 +127,7 @@ fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
             conversation: conversation()?,
             typing: event == "typing_start",
             recording: false,
+            name: None,
         },
         "get_online_status" => Command::OnlineStatus {
             users: vec![parse::<OnlineStatus>(payload)?.user_id],

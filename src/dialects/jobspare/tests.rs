@@ -156,6 +156,7 @@ fn client_events_decode_to_commands() {
                     conversation: pair("a_b"),
                     typing: true,
                     recording: false,
+                    name: None,
                 },
             ),
             (
@@ -165,6 +166,7 @@ fn client_events_decode_to_commands() {
                     conversation: pair("a_b"),
                     typing: false,
                     recording: false,
+                    name: None,
                 },
             ),
             (
@@ -325,6 +327,7 @@ fn domain_events_render_to_emits() {
                     user: summary("bob"),
                     typing: true,
                     recording: false,
+                    name: None,
                     members: vec![user("alice"), user("bob"), user("carol")],
                 },
                 vec![Delivery::Emit {

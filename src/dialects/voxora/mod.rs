@@ -153,6 +153,7 @@ fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
             conversation: conversation()?,
             typing: event == "typing_start",
             recording: false,
+            name: None,
         },
         "join_conversation" => Command::Join {
             conversation: conversation()?,

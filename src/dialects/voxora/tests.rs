@@ -126,6 +126,7 @@ fn client_events_decode_to_commands() {
                     conversation: ConversationTarget::Ref(row(3)),
                     typing: true,
                     recording: false,
+                    name: None,
                 },
             ),
             (
@@ -135,6 +136,7 @@ fn client_events_decode_to_commands() {
                     conversation: ConversationTarget::Ref(row(3)),
                     typing: false,
                     recording: false,
+                    name: None,
                 },
             ),
             (

@@ -181,6 +181,7 @@ mod tests {
                 seq: 2,
                 sender_id: alice.clone(),
                 kind: MessageKind::Image,
+                declared_kind: None,
                 text: Some("hé ✓".into()),
                 attachments: vec!["/uploads/a.webp".into()],
                 client_id: Some("c-1".into()),

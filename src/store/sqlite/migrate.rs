@@ -25,6 +25,7 @@ const MIGRATIONS: &[(&str, &str)] = migration_files![
     "0002_friendships_devices_uploads.sql",
     "0003_departments.sql",
     "0004_member_mute.sql",
+    "0005_message_declared_kind.sql",
 ];
 
 /// The table of applied migrations, as the sqlx migrator made it.
@@ -220,6 +221,7 @@ mod tests {
             (2, "friendships devices uploads"),
             (3, "departments"),
             (4, "member mute"),
+            (5, "message declared kind"),
         ];
         assert_eq!(
             first
@@ -298,9 +300,10 @@ mod tests {
         .expect("undo 0004");
         migrate(&mut conn).expect("migrate");
         let after = recorded(&conn);
-        assert_eq!(after.len(), 4);
+        assert_eq!(after.len(), migrations().len());
         assert_eq!(after[2].4, 1_234_567, "0003 untouched");
         assert_eq!(after[3].3, migrations()[3].checksum());
+        assert_eq!(after[4].4, 1_234_567, "0005 untouched");
         conn.execute("UPDATE members SET muted = 1 WHERE 0", [])
             .expect("0004 applied");
     }

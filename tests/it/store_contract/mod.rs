@@ -52,6 +52,8 @@ macro_rules! with_all_cases {
             a_department_starts_with_its_creator_as_admin_and_keeps_agents,
             support_conversations_belong_to_their_department,
             a_member_mutes_and_unmutes_a_conversation_for_itself,
+            a_declared_kind_is_stored_beside_the_kind,
+            live_history_leaves_deleted_messages_out_of_the_page_and_the_count,
         );
     };
 }
