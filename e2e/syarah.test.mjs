@@ -8,10 +8,201 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHmac } from 'node:crypto';
+import { io } from 'socket.io-client';
 import {
   startServer, user, conversation, history, connect, connectUser, closeAll,
-  waitFor, expectNone, emitAck, close, ROOT,
+  waitFor, expectNone, emitAck, close, ROOT, uid, sleep,
 } from './lib/server.mjs';
+
+/** The HS256 secret of the test server: tokens are signed as an app's backend would. */
+const SECRET = 'syarah-e2e-secret-of-at-least-32-bytes!';
+
+/** An HS256 JWT with `claims`, valid for an hour, as the app's backend issues it. */
+function sign(claims) {
+  const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const body = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ exp: Math.floor(Date.now() / 1000) + 3600, ...claims })}`;
+  return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
+}
+
+/** A user of the app: a GUID-like id, a name, an avatar, and the app's token for them. */
+function appUser(prefix) {
+  const id = uid(prefix);
+  const name = `${prefix[0].toUpperCase()}${prefix.slice(1)} ${id.slice(-4)}`;
+  const avatar = `https://cdn.example/avatars/${id}.jpg`;
+  return { id, name, avatar, token: sign({ sub: id, name, picture: avatar }) };
+}
+
+// The seed's sample client (syarah-api.txt, "Full Chat Integration
+// Example"), its calls unchanged: it connects with `query: { userId }` only
+// and sends the token inside the events that have one. Its `console.log`
+// lines go to `this.log`, so that a test reads what it would have printed
+// (the acknowledgements), and its overridable handlers record the events.
+class ChatClient {
+  constructor(serverUrl, userId, accessToken) {
+    this.userId = userId;
+    this.accessToken = accessToken;
+    this.socket = io(serverUrl, {
+      query: { userId }
+    });
+    this.setupEventListeners();
+  }
+
+  setupEventListeners() {
+    this.socket.on('connect', () => { this.log('Connected:', this.socket.id); });
+    this.socket.on('disconnect', () => { this.log('Disconnected'); });
+    this.socket.on('message', (data) => { this.log('New message:', data); this.onMessageReceived(data); });
+    this.socket.on('typing', (data) => { this.log(`${data.name} is typing`); this.onTyping(data); });
+    this.socket.on('clientStatus', (data) => { this.log('User status:', data); this.onUserStatusChanged(data); });
+    this.socket.on('onMemberJoin', (member) => { this.log('Member joined:', member); this.onMemberJoined(member); });
+    this.socket.on('messageUpdated', (message) => { this.log('Message updated:', message); this.onMessageUpdated(message); });
+    this.socket.on('messageDeleted', (messageId) => { this.log('Message deleted:', messageId); this.onMessageDeleted(messageId); });
+    this.socket.on('messageHasBeenRead', (chatHeaderId) => { this.log('Messages read:', chatHeaderId); this.onMessagesRead(chatHeaderId); });
+  }
+
+  joinRoom(chatHeaderId) {
+    this.socket.emit('joinRoom', {
+      chatHeaderId,
+      userId: this.userId,
+      socketId: this.socket.id,
+      accessToken: this.accessToken
+    }, (response) => {
+      this.log('Joined room:', response);
+    });
+  }
+
+  sendMessage(chatHeaderId, message, messageType = 1, caption = '') {
+    this.socket.emit('createMessage', {
+      message,
+      chatHeaderId,
+      accessToken: this.accessToken,
+      messageType,
+      caption: caption
+    });
+  }
+
+  getAllMessages(chatHeaderId, skipCount = 0, maxResultCount = 50) {
+    this.socket.emit('findAllMessages', {
+      chatHeaderId: chatHeaderId.toString(),
+      accessToken: this.accessToken,
+      skipCount,
+      maxResultCount
+    }, (response) => {
+      this.log('Messages:', response);
+      return response;
+    });
+  }
+
+  setTyping(chatHeaderId, isTyping, userName) {
+    this.socket.emit('roomTyping', {
+      isTyping,
+      name: userName,
+      chatHeaderId
+    });
+  }
+
+  updateMessage(messageId, chatHeaderId, newMessage, caption = '') {
+    this.socket.emit('updateMessage', {
+      id: messageId,
+      message: newMessage,
+      chatHeaderId,
+      accessToken: this.accessToken,
+      caption: caption
+    });
+  }
+
+  deleteMessage(messageId, chatHeaderId) {
+    this.socket.emit('removeMessage', {
+      id: messageId,
+      chatHeaderId,
+      accessToken: this.accessToken
+    });
+  }
+
+  markAsRead(chatHeaderId) {
+    this.socket.emit('readMessage', {
+      chatHeaderId
+    });
+  }
+
+  onMessageReceived(data) {}
+  onTyping(data) {}
+  onUserStatusChanged(data) {}
+  onMemberJoined(member) {}
+  onMessageUpdated(message) {}
+  onMessageDeleted(messageId) {}
+  onMessagesRead(chatHeaderId) {}
+
+  disconnect() {
+    this.socket.disconnect();
+  }
+}
+
+/** Every `ChatClient` a test made, disconnected after the suite. */
+const chatClients = new Set();
+
+/**
+ * The seed's `ChatClient` as an app uses it (overriding its handlers), with
+ * what it printed and received kept for the tests, and the `exception`
+ * events confab adds for refusals the client does not acknowledge.
+ */
+class RecordingChatClient extends ChatClient {
+  constructor(serverUrl, userId, accessToken) {
+    super(serverUrl, userId, accessToken);
+    chatClients.add(this);
+    this.socket.on('exception', (e) => this.log('exception', e));
+  }
+
+  log(label, data) {
+    (this.seen ??= []).push({ label, data, taken: false });
+    for (const w of this.waiters ?? []) w();
+  }
+
+  onMessageReceived(data) { this.log('message', data); }
+  onTyping(data) { this.log('typing', data); }
+  onMemberJoined(member) { this.log('onMemberJoin', member); }
+  onMessageUpdated(message) { this.log('messageUpdated', message); }
+  onMessageDeleted(messageId) { this.log('messageDeleted', messageId); }
+  onMessagesRead(chatHeaderId) { this.log('messageHasBeenRead', chatHeaderId); }
+
+  /** Resolves once connected. */
+  connected() {
+    return this.socket.connected ? Promise.resolve() : this.next('Connected:');
+  }
+
+  /** The first `label` not taken yet whose data satisfies `predicate`. */
+  next(label, predicate = () => true, timeoutMs = 5000) {
+    return new Promise((resolve, reject) => {
+      const look = () => {
+        const hit = (this.seen ?? []).find((e) => !e.taken && e.label === label && predicate(e.data));
+        if (!hit) return false;
+        hit.taken = true;
+        this.waiters.delete(look);
+        clearTimeout(timer);
+        resolve(hit.data);
+        return true;
+      };
+      (this.waiters ??= new Set()).add(look);
+      const timer = setTimeout(() => {
+        this.waiters.delete(look);
+        reject(new Error(`${this.userId}: no ${label} within ${timeoutMs} ms (saw: ${(this.seen ?? []).map((e) => e.label).join(', ')})`));
+      }, timeoutMs);
+      look();
+    });
+  }
+
+  /** Throws if a `label` arrives within `ms` (or arrived, untaken, before). */
+  async none(label, ms = 300) {
+    await sleep(ms);
+    const hit = (this.seen ?? []).find((e) => !e.taken && e.label === label);
+    if (hit) throw new Error(`${this.userId}: unexpected ${label}: ${JSON.stringify(hit.data)}`);
+  }
+
+  /** Marks everything seen so far as taken. */
+  drain() {
+    for (const e of this.seen ?? []) e.taken = true;
+  }
+}
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const SERVER_EVENTS = ['message', 'typing', 'messageUpdated', 'messageDeleted', 'messageHasBeenRead', 'onMemberJoin'];
@@ -48,11 +239,13 @@ describe('syarah dialect', () => {
         CONFAB_SYARAH_PORT: '0',
         CONFAB_LIMITS_MESSAGES_PER_MINUTE: '100000',
         CONFAB_TYPING_TTL_SECS: '2',
+        CONFAB_AUTH_JWT_SECRET: SECRET,
       },
     });
     assert.ok(server.urls.syarah, 'syarah listens');
   });
   after(async () => {
+    for (const c of chatClients) c.disconnect();
     await closeAll();
     await server.stop();
   });
@@ -160,10 +353,11 @@ describe('syarah dialect', () => {
 
     it('roomTyping tells the other viewers', async () => {
       const got = waitFor(sb, 'typing', (t) => t.isTyping === true);
-      await must(sa, 'roomTyping', { isTyping: true, name: 'spoofed', chatHeaderId: chatId });
+      await must(sa, 'roomTyping', { isTyping: true, name: 'Ally', chatHeaderId: chatId });
       const t = await got;
       assert.equal(t.chatHeaderId, chatId);
-      assert.equal(t.name, alice.name);
+      // The name the client sent (the seed's server echoes it).
+      assert.equal(t.name, 'Ally');
       const stop = waitFor(sb, 'typing', (x) => x.isTyping === false);
       await must(sa, 'roomTyping', { isTyping: false, name: alice.name, chatHeaderId: chatId });
       await stop;
@@ -415,6 +609,232 @@ describe('syarah dialect', () => {
       assert.equal(anonymous.body.success, false);
       const missing = await server.rest('GET', '/api/chat/getChatHeaderAsync', { token: a.token });
       assert.equal(missing.status, 400);
+    });
+  });
+
+  // Each test below drives the seed's own sample client (`ChatClient`),
+  // calling its methods as the seed's usage example does.
+  describe("the seed's ChatClient", () => {
+    /** Connected clients of `users`, each with only `query.userId` in its handshake. */
+    async function clients(...users) {
+      const made = users.map((u) => new RecordingChatClient(server.urls.syarah, u.id, u.token));
+      await Promise.all(made.map((c) => c.connected()));
+      return made;
+    }
+
+    /** The direct chat of `a` and `b`, as the app gets it (getChatHeaderAsync). */
+    async function chatOf(a, b) {
+      const r = await server.rest('GET', `/api/chat/getChatHeaderAsync?user1Id=${a.id}&user2Id=${b.id}`, { token: a.token });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return r.body.data.id;
+    }
+
+    /** `client.joinRoom(chatHeaderId)`, and its acknowledgement. */
+    async function joined(client, chatHeaderId) {
+      client.joinRoom(chatHeaderId);
+      const r = await client.next('Joined room:');
+      assert.equal(r.error, undefined, JSON.stringify(r));
+      return r;
+    }
+
+    /** `client.getAllMessages(...)`, and its acknowledgement. */
+    async function messages(client, ...args) {
+      client.getAllMessages(...args);
+      return client.next('Messages:');
+    }
+
+    /** The `exception` confab emits for `event`'s refusal. */
+    async function refusal(client, event, code) {
+      const e = await client.next('exception', (x) => x.event === event);
+      assert.equal(e.code, code, JSON.stringify(e));
+      assert.equal(typeof e.error, 'string');
+      return e;
+    }
+
+    /** A member's pair of clients in their direct chat, both in the room. */
+    async function inRoom() {
+      const a = appUser('alice');
+      const b = appUser('bob');
+      const chatId = await chatOf(a, b);
+      const [ca, cb] = await clients(a, b);
+      await joined(ca, chatId);
+      await joined(cb, chatId);
+      return { a, b, chatId, ca, cb };
+    }
+
+    it("sendMessage(chatHeaderId, 'Hello, world!') with its default messageType 1 is a text, echoed as type 1", async () => {
+      const { a, chatId, ca, cb } = await inRoom();
+      ca.sendMessage(chatId, 'Hello, world!');
+      const m = await cb.next('message', (d) => d.chatHeaderId === chatId);
+      assert.equal(m.chatMessage.message, 'Hello, world!');
+      assert.equal(m.chatMessage.messageType, 1);
+      assert.equal(m.chatMessage.caption, null);
+      assert.deepEqual(m.chatMessage.attachmentUrls, []);
+      assert.deepEqual(m.chatMessage.user, { id: a.id, name: a.name, avatar: a.avatar });
+      await ca.none('exception');
+      // Stored as text for every dialect, shown back to Syarah as sent.
+      const stored = (await history(server, a, chatId)).at(-1);
+      assert.equal(stored.kind, 'text');
+      assert.equal(stored.text, 'Hello, world!');
+      const page = await messages(cb, chatId);
+      assert.equal(page.items[0].message, 'Hello, world!');
+      assert.equal(page.items[0].messageType, 1);
+
+      // A path is still a file, checked as one; bad input is refused, nothing stored.
+      ca.sendMessage(chatId, '/uploads/chat-messages/images/nope.webp', 2);
+      await refusal(ca, 'createMessage', 'INVALID_PAYLOAD');
+      ca.sendMessage(chatId, '');
+      await refusal(ca, 'createMessage', 'INVALID_PAYLOAD');
+      ca.sendMessage(chatId, 'x'.repeat(10_001), 3);
+      await refusal(ca, 'createMessage', 'INVALID_PAYLOAD');
+      // Someone else's chat is not found.
+      const [cm] = await clients(appUser('mallory'));
+      cm.sendMessage(chatId, 'intrusion');
+      await refusal(cm, 'createMessage', 'NOT_FOUND');
+      await cb.none('message');
+      assert.equal((await history(server, a, chatId)).length, 1);
+      // The connection is alive.
+      ca.sendMessage(chatId, 'still here', 0);
+      assert.equal((await cb.next('message')).chatMessage.messageType, 0);
+    });
+
+    it('getAllMessages: each item carries user, and totalCount counts only what the list can return', async () => {
+      const { a, chatId, ca, cb } = await inRoom();
+      const ids = [];
+      for (const text of ['m0', 'm1', 'm2', 'm3']) {
+        ca.sendMessage(chatId, text, 0);
+        ids.push((await cb.next('message', (d) => d.chatMessage.message === text)).chatMessage.id);
+      }
+      ca.deleteMessage(ids[2], chatId);
+      await cb.next('messageDeleted', (id) => id === ids[2]);
+
+      const page = await messages(cb, chatId);
+      assert.equal(page.totalCount, 3);
+      assert.deepEqual(page.items.map((m) => m.message), ['m3', 'm1', 'm0']);
+      for (const item of page.items) {
+        assert.deepEqual(item.user, { id: a.id, name: a.name, avatar: a.avatar });
+      }
+      // Pages count the same messages: skipCount past them all is empty.
+      const second = await messages(cb, chatId, 1, 1);
+      assert.equal(second.totalCount, 3);
+      assert.deepEqual(second.items.map((m) => m.message), ['m1']);
+      assert.deepEqual((await messages(cb, chatId, 3, 50)).items, []);
+
+      // Bad input and someone else's chat are refused in the acknowledgement.
+      const bad = await messages(cb, 'abc');
+      assert.equal(bad.code, 'INVALID_PAYLOAD');
+      const [cm] = await clients(appUser('mallory'));
+      const foreign = await messages(cm, chatId);
+      assert.equal(foreign.code, 'NOT_FOUND');
+      assert.equal(foreign.items, undefined);
+    });
+
+    it('updateMessage: messageUpdated carries user like the live message event', async () => {
+      const { a, chatId, ca, cb } = await inRoom();
+      ca.sendMessage(chatId, 'tpyo', 0);
+      const { chatMessage: sent } = await cb.next('message', (d) => d.chatMessage.message === 'tpyo');
+      ca.updateMessage(sent.id, chatId, 'typo');
+      const updated = await cb.next('messageUpdated', (m) => m.id === sent.id);
+      assert.equal(updated.message, 'typo');
+      assert.deepEqual(updated.user, { id: a.id, name: a.name, avatar: a.avatar });
+      assert.deepEqual((await ca.next('messageUpdated')).user, updated.user);
+
+      // Only the author edits; an empty text is refused; nothing changes.
+      cb.updateMessage(sent.id, chatId, 'hijack');
+      await refusal(cb, 'updateMessage', 'FORBIDDEN');
+      ca.updateMessage(sent.id, chatId, '');
+      await refusal(ca, 'updateMessage', 'INVALID_PAYLOAD');
+      await cb.none('messageUpdated');
+      assert.equal((await history(server, a, chatId)).at(-1).text, 'typo');
+    });
+
+    it("joinRoom tells the room's other viewers onMemberJoin, with the member's name and avatar", async () => {
+      const a = appUser('alice');
+      const b = appUser('bob');
+      const c = appUser('carol');
+      const group = await conversation(server, a, [b, c]);
+      const [ca, cb, cc] = await clients(a, b, c);
+      await joined(cb, group.id);
+      // Carol is a member but has not opened the chat: she is not told.
+      await joined(ca, group.id);
+      const member = await cb.next('onMemberJoin', (m) => m.chatHeaderId === group.id);
+      assert.equal(member.userId, a.id);
+      assert.equal(member.name, a.name);
+      assert.equal(member.avatar, a.avatar);
+      assert.equal(member.role, 'owner');
+      assert.equal(member.isOnline, true);
+      assert.match(member.joinedAt, ISO);
+      await ca.none('onMemberJoin');
+      await cc.none('onMemberJoin');
+
+      // A bad id and a chat of others are refused, and nobody is told.
+      ca.joinRoom(0);
+      const bad = await ca.next('Joined room:');
+      assert.equal(bad.code, 'INVALID_PAYLOAD');
+      const [cm] = await clients(appUser('mallory'));
+      cm.joinRoom(group.id);
+      const foreign = await cm.next('Joined room:');
+      assert.equal(foreign.code, 'NOT_FOUND');
+      await cb.none('onMemberJoin');
+    });
+
+    it('setTyping(chatHeaderId, isTyping, userName): typing.name is the name sent', async () => {
+      const { b, chatId, ca, cb } = await inRoom();
+      ca.setTyping(chatId, true, 'Johnny A.');
+      const start = await cb.next('typing', (t) => t.isTyping === true);
+      assert.deepEqual(start, { name: 'Johnny A.', isTyping: true, chatHeaderId: chatId });
+      ca.setTyping(chatId, false, 'Johnny A.');
+      const stop = await cb.next('typing', (t) => t.isTyping === false);
+      assert.equal(stop.name, 'Johnny A.');
+
+      ca.setTyping(chatId, true, 'x'.repeat(101));
+      await refusal(ca, 'roomTyping', 'INVALID_PAYLOAD');
+      const [cm] = await clients(appUser('mallory'));
+      await messages(cm, chatId); // identifies Mallory's connection (refused: not her chat)
+      cm.setTyping(chatId, true, b.name);
+      await refusal(cm, 'roomTyping', 'NOT_FOUND');
+      await cb.none('typing');
+    });
+
+    it('a connection with only userId: roomTyping and readMessage answer a clear error until an event with accessToken identifies it', async () => {
+      const a = appUser('alice');
+      const b = appUser('bob');
+      const chatId = await chatOf(a, b);
+      const [ca, cb] = await clients(a, b);
+      await joined(cb, chatId);
+      cb.sendMessage(chatId, 'unread', 0);
+      await cb.next('message');
+
+      ca.setTyping(chatId, true, a.name);
+      const typing = await refusal(ca, 'roomTyping', 'UNAUTHENTICATED');
+      assert.match(typing.error, /not identified yet/);
+      assert.match(typing.error, /joinRoom/);
+      assert.match(typing.error, /auth\.accessToken/);
+      ca.markAsRead(chatId);
+      const read = await refusal(ca, 'readMessage', 'UNAUTHENTICATED');
+      assert.match(read.error, /not identified yet/);
+      await cb.none('typing');
+      await cb.none('messageHasBeenRead');
+
+      // The documented path: an event that carries accessToken first.
+      await joined(ca, chatId);
+      ca.setTyping(chatId, true, a.name);
+      assert.equal((await cb.next('typing')).name, a.name);
+      ca.markAsRead(chatId);
+      assert.equal(await cb.next('messageHasBeenRead'), chatId);
+      await ca.none('exception');
+
+      // Or a token in the handshake: identified from the start.
+      const s = await sy(server, a, { withToken: false, query: { userId: a.id, accessToken: a.token } });
+      assert.equal((await emitAck(s, 'readMessage', { chatHeaderId: chatId })).chatHeaderId, chatId);
+
+      // An event token of another user than userId is refused, saying why.
+      const [impostor] = [new RecordingChatClient(server.urls.syarah, a.id, b.token)];
+      await impostor.connected();
+      impostor.joinRoom(chatId);
+      const refused = await impostor.next('Joined room:');
+      assert.equal(refused.code, 'UNAUTHENTICATED');
+      assert.match(refused.error, /userId does not match the access token/);
     });
   });
 });

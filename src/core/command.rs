@@ -29,6 +29,9 @@ pub struct SendMessage {
     /// What the client says it sends; `None` lets the core decide (text
     /// without attachments, else the kind of a recorded upload, else file).
     pub kind: Option<MessageKind>,
+    /// The kind the client declared when it is not the message's own (a
+    /// text sent with a media type: see [`crate::core::Message::declared_kind`]).
+    pub declared_kind: Option<MessageKind>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,11 +48,25 @@ pub enum Command {
         conversation: ConversationTarget,
         message: SendMessage,
     },
+    /// Send what a client gave in one field that holds either a file or
+    /// text (Syarah's `message` with `messageType` 1–4): an attachment URL
+    /// is the file, of `kind`, with `caption` as its text; anything else
+    /// is a text message (the caption dropped), stored with `kind` as the
+    /// kind the client declared, so that it is shown back as sent.
+    SendFileOrText {
+        conversation: ConversationTarget,
+        body: String,
+        kind: MessageKind,
+        caption: Option<String>,
+    },
     Typing {
         conversation: ConversationTarget,
         typing: bool,
         /// Recording a voice message rather than typing (V Chat).
         recording: bool,
+        /// The name the client gave for who is typing (Syarah's
+        /// `roomTyping.name`), shown in place of the user's own.
+        name: Option<String>,
     },
     MarkRead {
         message: MessageRef,
@@ -70,12 +87,15 @@ pub enum Command {
         target: RoomTarget,
     },
     /// A page of history: `skip` back from the newest (or from before
-    /// `before`), then `limit` older messages.
+    /// `before`), then `limit` older messages. With `include_deleted`,
+    /// deleted messages are counted and returned (as tombstones); without,
+    /// the page and its total count only the messages not deleted.
     History {
         conversation: ConversationRef,
         before: Option<MessageRef>,
         skip: u32,
         limit: u32,
+        include_deleted: bool,
     },
     /// The actor's conversations; for each `(conversation, message)` in
     /// `catch_up`, what came after that message.

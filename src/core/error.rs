@@ -36,6 +36,9 @@ impl ErrorCode {
 pub enum CoreError {
     #[error("authentication required")]
     Unauthenticated,
+    /// A token was presented and refused (why, in the message).
+    #[error("access token refused: {0}")]
+    TokenRefused(String),
     #[error("{0}")]
     Forbidden(&'static str),
     /// Also used for things that exist but are not visible to the actor, so
@@ -58,7 +61,7 @@ pub enum CoreError {
 impl CoreError {
     pub fn code(&self) -> ErrorCode {
         match self {
-            CoreError::Unauthenticated => ErrorCode::Unauthenticated,
+            CoreError::Unauthenticated | CoreError::TokenRefused(_) => ErrorCode::Unauthenticated,
             CoreError::Forbidden(_) => ErrorCode::Forbidden,
             CoreError::NotFound(_) => ErrorCode::NotFound,
             CoreError::Invalid(_) => ErrorCode::InvalidPayload,

@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Conversation, ConversationKind, Friendship, Message, Millis, UserId, UserSummary};
+use super::{
+    Conversation, ConversationKind, Friendship, Member, Message, Millis, UserId, UserSummary,
+};
 
 /// How dialects name a conversation: both ids (each dialect shows one or
 /// the other), and whether it is a direct conversation (JobSpare names
@@ -75,6 +77,8 @@ pub enum DomainEvent {
     },
     MessageEdited {
         message: Message,
+        /// Its author (the only one who may edit it).
+        sender: UserSummary,
         members: Vec<UserId>,
     },
     MessageDeleted {
@@ -112,6 +116,10 @@ pub enum DomainEvent {
         typing: bool,
         /// Recording a voice message rather than typing (V Chat shows it).
         recording: bool,
+        /// The name the client gave for who is typing, if it gave one
+        /// (Syarah shows it in place of the user's own).
+        #[serde(default)]
+        name: Option<String>,
         members: Vec<UserId>,
     },
     Presence {
@@ -128,6 +136,14 @@ pub enum DomainEvent {
     MemberAdded {
         conversation: ConversationIds,
         user: UserId,
+        members: Vec<UserId>,
+    },
+    /// A member opened a conversation on a socket (`Command::OpenRoom`,
+    /// Syarah's `joinRoom`): the other viewers hear who came in.
+    RoomEntered {
+        conversation: ConversationIds,
+        member: Member,
+        user: UserSummary,
         members: Vec<UserId>,
     },
     /// What `audience` sees of a conversation changed without a message
@@ -164,6 +180,7 @@ impl DomainEvent {
             | DomainEvent::Typing { conversation, .. }
             | DomainEvent::MemberAdded { conversation, .. }
             | DomainEvent::RoomChanged { conversation, .. }
+            | DomainEvent::RoomEntered { conversation, .. }
             | DomainEvent::MemberRemoved { conversation, .. } => Some(conversation.id),
             DomainEvent::MessageEdited { message, .. }
             | DomainEvent::MessageDeleted { message, .. } => Some(message.conversation_id),

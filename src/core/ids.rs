@@ -159,13 +159,18 @@ impl ClientId {
     }
 }
 
-/// An attachment URL: http(s) or a path on this server, at most 2048 bytes.
-pub fn validate_attachment_url(s: &str) -> Result<(), CoreError> {
-    let ok = !s.is_empty()
+/// Whether `s` is an attachment URL: http(s) or a path on this server,
+/// without spaces, at most 2048 bytes.
+pub fn is_attachment_url(s: &str) -> bool {
+    !s.is_empty()
         && s.len() <= 2048
         && (s.starts_with("https://") || s.starts_with("http://") || s.starts_with('/'))
-        && !s.chars().any(|c| c.is_control() || c.is_whitespace());
-    if ok {
+        && !s.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// An attachment URL (see [`is_attachment_url`]), or an invalid payload.
+pub fn validate_attachment_url(s: &str) -> Result<(), CoreError> {
+    if is_attachment_url(s) {
         Ok(())
     } else {
         Err(CoreError::invalid(

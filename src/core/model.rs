@@ -179,7 +179,7 @@ pub struct Agent {
     pub added_at: Millis,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Member {
     pub conversation_id: i64,
@@ -206,6 +206,11 @@ pub struct Message {
     pub sender_id: UserId,
     /// What the message carries: text, or the kind of its one attachment.
     pub kind: MessageKind,
+    /// The kind its sender declared, when that is not `kind`: a text sent
+    /// as a media kind (Syarah's `messageType` 1–4 with text), shown back
+    /// as it was sent.
+    #[serde(default)]
+    pub declared_kind: Option<MessageKind>,
     pub text: Option<String>,
     pub attachments: Vec<Attachment>,
     pub client_id: Option<String>,
@@ -422,6 +427,8 @@ pub struct NewMessage {
     pub conversation_id: i64,
     pub sender_id: UserId,
     pub kind: MessageKind,
+    /// The kind the sender declared, when that is not `kind`.
+    pub declared_kind: Option<MessageKind>,
     pub text: Option<String>,
     pub attachments: Vec<Attachment>,
     pub client_id: Option<String>,
@@ -597,6 +604,7 @@ mod tests {
             seq,
             sender_id: UserId::parse("alice").expect("id"),
             kind: MessageKind::Text,
+            declared_kind: None,
             text: Some("x".into()),
             attachments: vec![],
             client_id: None,

@@ -17,6 +17,7 @@ struct Entry {
     generation: u64,
     conversation: ConversationIds,
     user: UserSummary,
+    name: Option<String>,
     members: Vec<UserId>,
 }
 
@@ -42,11 +43,13 @@ impl Typing {
     }
 
     /// Marks the user typing (or refreshes it) and tells the members; the
-    /// indicator stops by itself after the TTL.
+    /// indicator stops by itself after the TTL. `name` is the name the
+    /// client gave for who is typing, if any (its stop carries it too).
     pub fn start(
         self: &Arc<Self>,
         conversation: ConversationIds,
         user: UserSummary,
+        name: Option<String>,
         members: Vec<UserId>,
         recording: bool,
     ) {
@@ -61,6 +64,7 @@ impl Typing {
                     generation,
                     conversation,
                     user: user.clone(),
+                    name: name.clone(),
                     members: members.clone(),
                 },
             );
@@ -71,6 +75,7 @@ impl Typing {
             user,
             typing: true,
             recording,
+            name,
             members,
         });
         let this = Arc::downgrade(self);
@@ -120,6 +125,7 @@ impl Typing {
                     user: e.user,
                     typing: false,
                     recording: false,
+                    name: e.name,
                     members: e.members,
                 });
                 true
@@ -162,9 +168,9 @@ mod tests {
             uuid: uuid::Uuid::nil(),
             direct: false,
         };
-        t.start(conv, user(), vec![], false);
+        t.start(conv, user(), None, vec![], false);
         tokio::time::sleep(Duration::from_secs(6)).await;
-        t.start(conv, user(), vec![], false);
+        t.start(conv, user(), None, vec![], false);
         tokio::time::sleep(Duration::from_secs(6)).await;
         assert_eq!(typing_flags(&rec.take()), vec![true, true]);
         tokio::time::sleep(Duration::from_secs(5)).await;
@@ -180,9 +186,32 @@ mod tests {
             uuid: uuid::Uuid::nil(),
             direct: false,
         };
-        t.start(conv, user(), vec![], false);
+        t.start(conv, user(), None, vec![], false);
         assert!(t.stop(1, &user().id));
         assert!(!t.stop(1, &user().id));
         assert_eq!(typing_flags(&rec.take()), vec![true, false]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_expired_indicator_stops_with_the_name_it_started_with() {
+        let rec = Arc::new(Recorder::default());
+        let t = Typing::new(Duration::from_secs(10), rec.clone());
+        let conv = ConversationIds {
+            id: 1,
+            uuid: uuid::Uuid::nil(),
+            direct: false,
+        };
+        t.start(conv, user(), Some("John Doe".into()), vec![], false);
+        tokio::time::sleep(Duration::from_secs(11)).await;
+        let names: Vec<_> = rec
+            .take()
+            .into_iter()
+            .filter_map(|e| match e {
+                DomainEvent::Typing { typing, name, .. } => Some((typing, name)),
+                _ => None,
+            })
+            .collect();
+        let john = Some("John Doe".to_owned());
+        assert_eq!(names, vec![(true, john.clone()), (false, john)]);
     }
 }

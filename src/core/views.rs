@@ -56,7 +56,9 @@ pub struct HistoryPage {
     pub conversation: Conversation,
     /// Oldest first.
     pub messages: Vec<Message>,
-    /// Messages in the conversation (deleted ones included).
+    /// How many messages the page counts from: every message of the
+    /// conversation when deleted ones are included, else the ones not
+    /// deleted (older than the cursor, when there is one).
     pub total: i64,
     /// The profiles of the messages' senders.
     pub senders: Vec<User>,

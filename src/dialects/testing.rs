@@ -201,6 +201,7 @@ pub fn message() -> Message {
         seq: 5,
         sender_id: user("alice"),
         kind: MessageKind::Text,
+        declared_kind: None,
         text: Some("hi".to_owned()),
         attachments: vec![],
         client_id: None,
@@ -252,6 +253,7 @@ pub fn typing(user: &str, typing: bool, recording: bool) -> DomainEvent {
         user: summary(user),
         typing,
         recording,
+        name: None,
         members: members(),
     }
 }

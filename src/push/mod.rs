@@ -298,6 +298,7 @@ mod tests {
             } else {
                 MessageKind::Image
             },
+            declared_kind: None,
             text: text.map(str::to_owned),
             attachments: attachments.iter().map(|a| (*a).into()).collect(),
             client_id: None,

@@ -195,7 +195,7 @@ impl<D: Dialect> Worker<D> {
             .ok_or(CoreError::Unauthenticated)?;
         let actor = verify(&token, self.claimed.as_ref(), &self.state)
             .await
-            .map_err(|_| CoreError::Unauthenticated)?;
+            .map_err(CoreError::TokenRefused)?;
         request.socket.join(user_room(actor.id()));
         // The fan-out reads it to record deliveries to this socket.
         request.socket.extensions.insert(actor.clone());

@@ -57,7 +57,8 @@ macro_rules! member_order {
 macro_rules! message_cols {
     () => {
         "m.id, m.uuid, m.conversation_id, c.uuid AS conversation_uuid, m.seq, m.sender_id, \
-         m.kind, m.text, m.attachments, m.attachment_meta, m.client_id, m.created_at, \
+         m.kind, m.declared_kind, m.text, m.attachments, m.attachment_meta, m.client_id, \
+         m.created_at, \
          m.edited_at, m.deleted_at"
     };
 }
@@ -261,6 +262,11 @@ pub(crate) fn message(row: &dyn Row) -> StoreResult<Message> {
         seq: row.int("seq")?,
         sender_id: row.user_id("sender_id")?,
         kind: message_kind(row.str("kind")?)?,
+        declared_kind: row
+            .opt_text("declared_kind")?
+            .as_deref()
+            .map(message_kind)
+            .transpose()?,
         text: row.opt_text("text")?,
         attachments: attachments(row.strings("attachments")?, row.opt_str("attachment_meta")?)?,
         client_id: row.opt_text("client_id")?,
@@ -323,6 +329,7 @@ pub(crate) fn new_message(
         seq,
         sender_id: m.sender_id,
         kind: m.kind,
+        declared_kind: m.declared_kind,
         text: m.text,
         attachments: m.attachments,
         client_id: m.client_id,

@@ -183,6 +183,17 @@ pub trait Store: Send + Sync + 'static {
     /// A page of history, oldest first. Deleted messages are included (with
     /// `deleted_at` set and no text) so sequence numbers stay gap-free.
     async fn messages(&self, conversation_id: i64, page: Page) -> StoreResult<Vec<Message>>;
+    /// A page of the messages that are not deleted, oldest first: newest
+    /// first (below `before_seq` when given), `skip` of them skipped, then
+    /// `limit`; and how many not-deleted messages there are below
+    /// `before_seq` (all of them without it).
+    async fn live_messages(
+        &self,
+        conversation_id: i64,
+        before_seq: Option<i64>,
+        skip: u32,
+        limit: u32,
+    ) -> StoreResult<(Vec<Message>, i64)>;
     async fn edit_message(&self, id: i64, text: &str, at: Millis) -> StoreResult<Message>;
     /// Soft delete: the text and attachments are erased, the row stays.
     async fn delete_message(&self, id: i64, at: Millis) -> StoreResult<Message>;

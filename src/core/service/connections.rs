@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::{Result, Service, user_ids};
+use super::{Result, Service, user_ids, validate_name};
 use crate::core::command::{Actor, ConversationTarget, Outcome};
 use crate::core::event::DomainEvent;
 use crate::core::ports::Change;
@@ -128,20 +128,27 @@ impl Service {
     }
 
     /// Starts or stops the actor's typing indicator in a conversation (it
-    /// stops by itself after the TTL).
+    /// stops by itself after the TTL). `name` is the name the client gave
+    /// for who is typing: blank is none, else 1 to 100 characters.
     pub(super) async fn set_typing(
         &self,
         actor: &Actor,
         target: ConversationTarget,
         typing: bool,
         recording: bool,
+        name: Option<String>,
     ) -> Result<Outcome> {
+        let name = name
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| validate_name(&n))
+            .transpose()?;
         let r = self.resolve(actor, target).await?;
         let (conversation, members) = self.membership(actor, r).await?;
         if typing {
             self.typing.start(
                 (&conversation).into(),
                 actor.user.clone(),
+                name,
                 user_ids(&members),
                 recording,
             );

@@ -6,7 +6,7 @@
 use super::{Result, Service, user_ids};
 use crate::core::command::{Actor, ConversationTarget, Outcome, SendMessage};
 use crate::core::event::{ConversationIds, DeliveredMessage, DomainEvent, MAX_READ_COVERED};
-use crate::core::ids::validate_attachment_url;
+use crate::core::ids::{is_attachment_url, validate_attachment_url};
 use crate::core::ports::Inserted;
 use crate::core::{
     Attachment, ClientId, Conversation, ConversationRef, CoreError, Member, Message, MessageKind,
@@ -145,6 +145,7 @@ impl Service {
                 conversation_id: conversation.id,
                 sender_id: actor.id().clone(),
                 kind,
+                declared_kind: msg.declared_kind,
                 text,
                 attachments: msg.attachments,
                 client_id,
@@ -263,6 +264,7 @@ impl Service {
             .await?;
         self.publisher.publish(DomainEvent::MessageEdited {
             message: edited.clone(),
+            sender: actor.user.clone(),
             members: user_ids(&members),
         });
         Ok(edited)
@@ -508,4 +510,29 @@ fn validate_attachment(a: &Attachment) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// What a client gave in one field that is either a file or text, as the
+/// message it is: an attachment URL is the file (of `kind`, captioned);
+/// anything else is a text message, with the kind the client declared
+/// beside it.
+pub(super) fn file_or_text(
+    body: String,
+    kind: MessageKind,
+    caption: Option<String>,
+) -> SendMessage {
+    if kind == MessageKind::Text || !is_attachment_url(&body) {
+        return SendMessage {
+            text: Some(body),
+            kind: Some(MessageKind::Text),
+            declared_kind: (kind != MessageKind::Text).then_some(kind),
+            ..SendMessage::default()
+        };
+    }
+    SendMessage {
+        text: caption.filter(|c| !c.trim().is_empty()),
+        attachments: vec![body.into()],
+        kind: Some(kind),
+        ..SendMessage::default()
+    }
 }

@@ -158,12 +158,23 @@ impl Service {
                 self.send_to(actor, conversation, message, from_socket)
                     .await
             }
+            Command::SendFileOrText {
+                conversation,
+                body,
+                kind,
+                caption,
+            } => {
+                let message = messages::file_or_text(body, kind, caption);
+                self.send_to(actor, conversation, message, from_socket)
+                    .await
+            }
             Command::Typing {
                 conversation,
                 typing,
                 recording,
+                name,
             } => {
-                self.set_typing(actor, conversation, typing, recording)
+                self.set_typing(actor, conversation, typing, recording, name)
                     .await
             }
             Command::MarkRead { message } => self.read_up_to(actor, message).await,
@@ -181,8 +192,19 @@ impl Service {
                 before,
                 skip,
                 limit,
+                include_deleted: true,
             } => self
                 .history_page(actor, conversation, before, skip, limit)
+                .await
+                .map(Outcome::History),
+            Command::History {
+                conversation,
+                before,
+                skip,
+                limit,
+                include_deleted: false,
+            } => self
+                .live_history_page(actor, conversation, before, skip, limit)
                 .await
                 .map(Outcome::History),
             Command::Conversations {

@@ -2,16 +2,18 @@
 //! members' profiles, a conversation list with online state and offline
 //! catch-up, a page of history counted from the newest message, a friend
 //! list. Built from the store and the live state; every one is checked
-//! against membership.
+//! against membership. Opening a room also tells its other viewers who
+//! came in.
 
 use std::collections::HashMap;
 
-use super::{Result, Service};
+use super::{Result, Service, user_ids};
 use crate::core::command::{Actor, Outcome, RoomTarget};
+use crate::core::event::DomainEvent;
 use crate::core::views::{ConversationView, FriendView, HistoryPage};
 use crate::core::{
-    Conversation, ConversationKind, ConversationRef, ConversationSummary, CoreError, MessageRef,
-    Page, User, UserId,
+    Conversation, ConversationKind, ConversationRef, ConversationSummary, CoreError, Message,
+    MessageRef, Page, User, UserId,
 };
 
 /// Messages returned per room by an offline catch-up.
@@ -131,7 +133,8 @@ impl Service {
     }
 
     /// A page of history: `skip` messages back from the newest (or from
-    /// before `before`), then `limit` older ones.
+    /// before `before`), then `limit` older ones, deleted ones included;
+    /// its total is the conversation's message count.
     pub async fn history_page(
         &self,
         actor: &Actor,
@@ -140,23 +143,10 @@ impl Service {
         skip: u32,
         limit: u32,
     ) -> Result<HistoryPage> {
-        if limit == 0 || limit > self.limits.history_page_max {
-            return Err(CoreError::invalid(format!(
-                "maxResultCount must be between 1 and {}",
-                self.limits.history_page_max
-            )));
-        }
-        let summary = self.conversation(actor, r).await?;
-        let conversation = summary.conversation;
+        self.check_page_limit(limit)?;
+        let conversation = self.conversation(actor, r).await?.conversation;
         let top = match before {
-            Some(m) => match self.store.message(m).await? {
-                Some(m) if m.conversation_id == conversation.id => m.seq,
-                _ => {
-                    return Err(CoreError::invalid(
-                        "lastMessageId is not a message of this chat",
-                    ));
-                }
-            },
+            Some(m) => self.page_cursor(&conversation, m).await?,
             None => conversation.last_seq + 1,
         };
         let before_seq = top.saturating_sub(i64::from(skip));
@@ -174,16 +164,72 @@ impl Service {
                 )
                 .await?
         };
-        let mut ids: Vec<UserId> = messages.iter().map(|m| m.sender_id.clone()).collect();
-        ids.sort();
-        ids.dedup();
-        let senders = self.store.users(&ids).await?;
+        let senders = self.senders(&messages).await?;
         Ok(HistoryPage {
             total: conversation.last_seq,
             conversation,
             messages,
             senders,
         })
+    }
+
+    /// A page of the messages that are not deleted: `skip` of them back
+    /// from the newest (or from before `before`), then `limit` older ones;
+    /// its total is how many there are to page through (those older than
+    /// `before` when given).
+    pub async fn live_history_page(
+        &self,
+        actor: &Actor,
+        r: ConversationRef,
+        before: Option<MessageRef>,
+        skip: u32,
+        limit: u32,
+    ) -> Result<HistoryPage> {
+        self.check_page_limit(limit)?;
+        let conversation = self.conversation(actor, r).await?.conversation;
+        let before_seq = match before {
+            Some(m) => Some(self.page_cursor(&conversation, m).await?),
+            None => None,
+        };
+        let (messages, total) = self
+            .store
+            .live_messages(conversation.id, before_seq, skip, limit)
+            .await?;
+        let senders = self.senders(&messages).await?;
+        Ok(HistoryPage {
+            total,
+            conversation,
+            messages,
+            senders,
+        })
+    }
+
+    fn check_page_limit(&self, limit: u32) -> Result<()> {
+        if limit == 0 || limit > self.limits.history_page_max {
+            return Err(CoreError::invalid(format!(
+                "maxResultCount must be between 1 and {}",
+                self.limits.history_page_max
+            )));
+        }
+        Ok(())
+    }
+
+    /// The sequence number of `m`, which must be a message of `conversation`.
+    async fn page_cursor(&self, conversation: &Conversation, m: MessageRef) -> Result<i64> {
+        match self.store.message(m).await? {
+            Some(m) if m.conversation_id == conversation.id => Ok(m.seq),
+            _ => Err(CoreError::invalid(
+                "lastMessageId is not a message of this chat",
+            )),
+        }
+    }
+
+    /// The profiles of the senders of `messages`.
+    async fn senders(&self, messages: &[Message]) -> Result<Vec<User>> {
+        let mut ids: Vec<UserId> = messages.iter().map(|m| m.sender_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        Ok(self.store.users(&ids).await?)
     }
 
     /// The actor's accepted friends, with their direct conversation if any.
@@ -204,7 +250,8 @@ impl Service {
     }
 
     /// Joins a conversation's room and gets it whole: by id, or the direct
-    /// conversation with a peer (created on first use).
+    /// conversation with a peer (created on first use). The room's other
+    /// viewers hear who came in.
     pub(super) async fn open_room(&self, actor: &Actor, target: RoomTarget) -> Result<Outcome> {
         let (r, created) = match target {
             RoomTarget::Conversation(r) => (r, false),
@@ -215,9 +262,19 @@ impl Service {
                 (ConversationRef::Id(c.summary.conversation.id), c.created)
             }
         };
+        let view = self.conversation_view(actor, r).await?;
+        let members = &view.summary.members;
+        if let Some(me) = members.iter().find(|m| &m.user_id == actor.id()) {
+            self.publisher.publish(DomainEvent::RoomEntered {
+                conversation: (&view.summary.conversation).into(),
+                member: me.clone(),
+                user: actor.user.clone(),
+                members: user_ids(members),
+            });
+        }
         Ok(Outcome::RoomOpened {
             me: actor.id().clone(),
-            view: Box::new(self.conversation_view(actor, r).await?),
+            view: Box::new(view),
             created,
         })
     }

@@ -120,6 +120,7 @@ fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
                         .collect(),
                     client_id: p.client_id,
                     kind: None,
+                    declared_kind: None,
                 },
             }
         }
@@ -127,6 +128,7 @@ fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
             conversation: conversation()?,
             typing: event == "typing:start",
             recording: false,
+            name: None,
         },
         "mark:read" => Command::MarkRead {
             message: message()?,
@@ -346,6 +348,7 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
         DomainEvent::MessagesDelivered { .. }
         | DomainEvent::ConversationCreated { .. }
         | DomainEvent::MemberAdded { .. }
+        | DomainEvent::RoomEntered { .. }
         | DomainEvent::FriendshipChanged { .. }
         | DomainEvent::AgentAdded { .. }
         | DomainEvent::AgentRemoved { .. }

@@ -67,6 +67,7 @@ fn client_events_decode_to_commands() {
                         attachments: vec!["https://x/y.jpg".into()],
                         client_id: None,
                         kind: None,
+                        declared_kind: None,
                     },
                 },
             ),
@@ -80,6 +81,7 @@ fn client_events_decode_to_commands() {
                         attachments: vec![],
                         client_id: Some("c-1".into()),
                         kind: None,
+                        declared_kind: None,
                     },
                 },
             ),
@@ -90,6 +92,7 @@ fn client_events_decode_to_commands() {
                     conversation: conv.into(),
                     typing: true,
                     recording: false,
+                    name: None,
                 },
             ),
             (
@@ -99,6 +102,7 @@ fn client_events_decode_to_commands() {
                     conversation: conv.into(),
                     typing: false,
                     recording: false,
+                    name: None,
                 },
             ),
             (
@@ -252,6 +256,7 @@ fn domain_events_render_to_emits() {
             (
                 DomainEvent::MessageEdited {
                     message: edited,
+                    sender: summary("alice"),
                     members: members(),
                 },
                 vec![Delivery::to_rooms(

@@ -136,6 +136,7 @@ fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
             conversation: conversation()?,
             typing: event == "typing_start",
             recording: false,
+            name: None,
         },
         "get_online_status" => Command::OnlineStatus {
             users: vec![parse::<OnlineStatus>(payload)?.user_id],
@@ -181,6 +182,7 @@ fn send_message(p: SendPayload) -> Result<Command, CoreError> {
             attachments: vec![],
             client_id: p.client_id,
             kind: Some(kind),
+            declared_kind: None,
         }
     } else {
         let url = p
@@ -203,6 +205,7 @@ fn send_message(p: SendPayload) -> Result<Command, CoreError> {
             attachments: vec![Attachment { url, meta }],
             client_id: p.client_id,
             kind: Some(kind),
+            declared_kind: None,
         }
     };
     Ok(Command::Send {

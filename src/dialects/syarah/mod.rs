@@ -24,6 +24,9 @@ pub struct Syarah;
 const DEFAULT_PAGE: u32 = 50;
 /// Largest page a client may ask for; larger asks are clamped.
 const MAX_PAGE: u32 = 100;
+/// The events whose payload carries no token in the seed: they work once
+/// the connection is identified (by its handshake or an earlier event).
+const TOKENLESS_EVENTS: &[&str] = &["roomTyping", "readMessage"];
 
 impl Dialect for Syarah {
     fn name(&self) -> &'static str {
@@ -51,12 +54,18 @@ impl Dialect for Syarah {
         decode(event, payload)
     }
 
-    fn encode(&self, _actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
-        encode(outcome)
+    fn encode(&self, actor: &Actor, _event: &str, outcome: &Outcome) -> Vec<Out> {
+        encode(actor, outcome)
     }
 
     fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out> {
         let message = match error {
+            CoreError::Unauthenticated if TOKENLESS_EVENTS.contains(&event) => format!(
+                "this connection is not identified yet: {event} carries no token, so connect with \
+                 auth.accessToken (or the accessToken query parameter, or an Authorization header), \
+                 or first send an event with accessToken such as joinRoom; \
+                 you may also send accessToken in the event"
+            ),
             CoreError::Unauthenticated => {
                 "an access token is required: connect with auth.accessToken or send accessToken in the event".to_owned()
             }
@@ -157,6 +166,8 @@ struct ChatHeader {
 struct RoomTyping {
     is_typing: bool,
     chat_header_id: RowRef,
+    #[serde(default)]
+    name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -190,6 +201,7 @@ fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
                 before: p.last_message_id,
                 skip,
                 limit,
+                include_deleted: false,
             }
         }
         "findAllChatHeaders" if payload.is_null() => {
@@ -212,6 +224,7 @@ fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
                 conversation: p.chat_header_id.into(),
                 typing: p.is_typing,
                 recording: false,
+                name: p.name,
             }
         }
         "updateMessage" => {
@@ -242,32 +255,31 @@ fn page(skip: Option<u32>, max: Option<u32>) -> (u32, u32) {
     )
 }
 
-/// A text, or (`messageType` 1 to 4) a media path in `message` with an
-/// optional caption.
+/// A text (`messageType` 0 or none), or (1 to 4) `message` that is a
+/// media path with an optional caption, or text (the core tells which).
 fn create_message(p: CreateMessage) -> Result<Command, CoreError> {
     let kind = match p.message_type {
         None => MessageKind::Text,
         Some(code) => MessageKind::from_code(code)
             .ok_or_else(|| CoreError::invalid("messageType must be 0 to 4"))?,
     };
-    let message = if kind == MessageKind::Text {
-        SendMessage {
-            text: Some(p.message),
-            attachments: vec![],
-            client_id: None,
-            kind: Some(kind),
+    let conversation = p.chat_header_id.into();
+    Ok(if kind == MessageKind::Text {
+        Command::Send {
+            conversation,
+            message: SendMessage {
+                text: Some(p.message),
+                kind: Some(kind),
+                ..SendMessage::default()
+            },
         }
     } else {
-        SendMessage {
-            text: p.caption.filter(|c| !c.trim().is_empty()),
-            attachments: vec![p.message.into()],
-            client_id: None,
-            kind: Some(kind),
+        Command::SendFileOrText {
+            conversation,
+            body: p.message,
+            kind,
+            caption: p.caption,
         }
-    };
-    Ok(Command::Send {
-        conversation: p.chat_header_id.into(),
-        message,
     })
 }
 
@@ -324,7 +336,8 @@ fn summary_json(u: &UserSummary) -> Value {
 }
 
 /// A message as Syarah clients show it: media keep their path in `message`
-/// and their text in `caption`.
+/// and their text in `caption`; `messageType` is the type it was sent with
+/// (a text sent as type 1–4 keeps it).
 pub fn message_json(m: &Message, sender: Option<Value>) -> Value {
     let media = m.kind != MessageKind::Text;
     let (message, caption) = if media {
@@ -338,7 +351,7 @@ pub fn message_json(m: &Message, sender: Option<Value>) -> Value {
         "chatHeaderId": m.conversation_id,
         "userId": m.sender_id,
         "message": message,
-        "messageType": m.kind.as_code(),
+        "messageType": m.declared_kind.unwrap_or(m.kind).as_code(),
         "caption": caption,
         "attachmentUrls": m.attachment_urls(),
         "seq": m.seq,
@@ -418,7 +431,7 @@ fn friend_json(f: &FriendView) -> Value {
 
 // --------------------------------------------------------------- encoding
 
-fn encode(outcome: &Outcome) -> Vec<Out> {
+fn encode(actor: &Actor, outcome: &Outcome) -> Vec<Out> {
     match outcome {
         Outcome::Sent {
             message, sender, ..
@@ -455,7 +468,8 @@ fn encode(outcome: &Outcome) -> Vec<Out> {
         } => vec![Out::Ack(
             json!({ "chatHeaderId": conversation.id, "isTyping": typing }),
         )],
-        Outcome::Edited(m) => vec![Out::Ack(message_json(m, None))],
+        // Only its author edits a message.
+        Outcome::Edited(m) => vec![Out::Ack(message_json(m, Some(summary_json(&actor.user))))],
         Outcome::Deleted(m) => vec![Out::Ack(json!({ "deleted": [m.id] }))],
         Outcome::DeletedMany(ms) => vec![Out::Ack(
             json!({ "deleted": ms.iter().map(|m| m.id).collect::<Vec<_>>() }),
@@ -485,14 +499,17 @@ fn encode(outcome: &Outcome) -> Vec<Out> {
     }
 }
 
-/// `findAllMessages`' page: newest first, deleted messages left out.
+/// `findAllMessages`' page (of the messages not deleted): newest first,
+/// each with its sender like the live `message` event.
 fn history(page: &HistoryPage) -> Value {
     let items: Vec<Value> = page
         .messages
         .iter()
         .rev()
-        .filter(|m| m.deleted_at.is_none())
-        .map(|m| message_json(m, None))
+        .map(|m| {
+            let sender = page.senders.iter().find(|u| u.id == m.sender_id);
+            message_json(m, sender.map(user_json))
+        })
         .collect();
     json!({ "totalCount": page.total, "items": items })
 }
@@ -545,10 +562,12 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
             }),
             Receipt::new(message, *conversation, members),
         )],
-        DomainEvent::MessageEdited { message, .. } => vec![Delivery::to_conversation(
+        DomainEvent::MessageEdited {
+            message, sender, ..
+        } => vec![Delivery::to_conversation(
             message.conversation_id,
             "messageUpdated",
-            message_json(message, None),
+            message_json(message, Some(summary_json(sender))),
         )],
         DomainEvent::MessageDeleted { message, .. } => vec![Delivery::to_conversation(
             message.conversation_id,
@@ -570,12 +589,17 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
             conversation,
             user,
             typing,
+            name,
             ..
         } => vec![Delivery::to_others_viewing(
             conversation.id,
             &user.id,
             "typing",
-            json!({ "name": user.name(), "isTyping": typing, "chatHeaderId": conversation.id }),
+            json!({
+                "name": name.as_deref().unwrap_or(user.name()),
+                "isTyping": typing,
+                "chatHeaderId": conversation.id,
+            }),
         )],
         DomainEvent::Presence {
             user,
@@ -597,6 +621,26 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
             Some(user),
             "onMemberJoin",
             json!({ "chatHeaderId": conversation.id, "userId": user }),
+        )],
+        DomainEvent::RoomEntered {
+            conversation,
+            member,
+            user,
+            ..
+        } => vec![Delivery::to_others_viewing(
+            conversation.id,
+            &user.id,
+            "onMemberJoin",
+            json!({
+                "chatHeaderId": conversation.id,
+                "userId": user.id,
+                "name": user.name(),
+                "avatar": user.avatar_url,
+                "role": member.role.as_str(),
+                "isOnline": true,
+                "joinedAt": iso8601(member.joined_at),
+                "lastReadSeq": member.last_read_seq,
+            }),
         )],
         DomainEvent::MemberRemoved {
             conversation, user, ..

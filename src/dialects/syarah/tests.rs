@@ -52,7 +52,17 @@ fn send(text: Option<&str>, attachments: &[&str], kind: MessageKind) -> Command 
             attachments: attachments.iter().map(|a| (*a).into()).collect(),
             client_id: None,
             kind: Some(kind),
+            declared_kind: None,
         },
+    }
+}
+
+fn file_or_text(body: &str, kind: MessageKind, caption: Option<&str>) -> Command {
+    Command::SendFileOrText {
+        conversation: row(3).into(),
+        body: body.to_owned(),
+        kind,
+        caption: caption.map(str::to_owned),
     }
 }
 
@@ -135,15 +145,22 @@ fn client_events_decode_to_commands() {
                 json!({"message": "hi", "chatHeaderId": "3", "messageType": 0, "caption": "ignored"}),
                 send(Some("hi"), &[], MessageKind::Text),
             ),
+            // Types 1–4: the core tells a file path from text.
             (
                 "createMessage",
                 json!({"message": "/uploads/a.jpg", "chatHeaderId": 3, "messageType": 2, "caption": "look"}),
-                send(Some("look"), &["/uploads/a.jpg"], MessageKind::Image),
+                file_or_text("/uploads/a.jpg", MessageKind::Image, Some("look")),
             ),
             (
                 "createMessage",
                 json!({"message": "/uploads/a.m4a", "chatHeaderId": 3, "messageType": 1, "caption": " "}),
-                send(None, &["/uploads/a.m4a"], MessageKind::Audio),
+                file_or_text("/uploads/a.m4a", MessageKind::Audio, Some(" ")),
+            ),
+            // The seed's ChatClient.sendMessage(456, 'Hello, world!'): type 1 by default.
+            (
+                "createMessage",
+                json!({"message": "Hello, world!", "chatHeaderId": 3, "accessToken": "t", "messageType": 1, "caption": ""}),
+                file_or_text("Hello, world!", MessageKind::Audio, Some("")),
             ),
             (
                 "findAllMessages",
@@ -153,6 +170,7 @@ fn client_events_decode_to_commands() {
                     before: Some(row(7)),
                     skip: 10,
                     limit: 100,
+                    include_deleted: false,
                 },
             ),
             (
@@ -163,6 +181,7 @@ fn client_events_decode_to_commands() {
                     before: Some(row(7)),
                     skip: 0,
                     limit: 50,
+                    include_deleted: false,
                 },
             ),
             (
@@ -218,6 +237,17 @@ fn client_events_decode_to_commands() {
                     conversation: row(3).into(),
                     typing: true,
                     recording: false,
+                    name: None,
+                },
+            ),
+            (
+                "roomTyping",
+                json!({"isTyping": false, "name": "John Doe", "chatHeaderId": 3}),
+                Command::Typing {
+                    conversation: row(3).into(),
+                    typing: false,
+                    recording: false,
+                    name: Some("John Doe".into()),
                 },
             ),
             (
@@ -316,6 +346,11 @@ fn bad_payloads_are_invalid() {
                 "missing field `isTyping`",
             ),
             (
+                "roomTyping",
+                json!({"isTyping": true, "name": 7, "chatHeaderId": 3}),
+                "invalid payload",
+            ),
+            (
                 "updateMessage",
                 json!({"id": "abc", "message": "x"}),
                 "invalid payload",
@@ -360,11 +395,67 @@ fn errors_are_acknowledged_and_emitted_as_exception() {
 }
 
 #[test]
-fn history_is_newest_first_without_deleted_messages() {
-    let deleted = Message {
+fn an_unidentified_connection_is_told_how_to_identify_itself() {
+    // The seed's roomTyping and readMessage carry no token: the error says
+    // the connection must be identified first, and how.
+    for event in ["roomTyping", "readMessage"] {
+        let outs = Syarah.encode_error(event, &CoreError::Unauthenticated);
+        let [Out::Ack(ack), Out::Emit("exception", emitted)] = &outs[..] else {
+            panic!("{outs:?}")
+        };
+        assert_eq!(ack["code"], "UNAUTHENTICATED");
+        let error = ack["error"].as_str().expect("error text");
+        assert!(
+            error.starts_with("this connection is not identified yet"),
+            "{error}"
+        );
+        assert!(
+            error.contains(&format!("{event} carries no token")),
+            "{error}"
+        );
+        assert!(
+            error.contains("auth.accessToken") && error.contains("joinRoom"),
+            "{error}"
+        );
+        assert_eq!(emitted["event"], event);
+        assert_eq!(emitted["error"], ack["error"]);
+    }
+    // Other events carry their own token.
+    let outs = Syarah.encode_error("getMyChats", &CoreError::Unauthenticated);
+    assert!(matches!(&outs[0], Out::Ack(v)
+        if v["error"].as_str().is_some_and(|e| e.starts_with("an access token is required"))));
+    // A token that was refused says why.
+    let refused = CoreError::TokenRefused("userId does not match the access token".into());
+    assert_eq!(
+        Syarah.encode_error("joinRoom", &refused)[0],
+        Out::Ack(json!({
+            "error": "access token refused: userId does not match the access token",
+            "code": "UNAUTHENTICATED",
+        }))
+    );
+}
+
+/// A stored user with a display name and an avatar.
+fn profile(id: &str, name: &str, avatar: Option<&str>) -> crate::core::User {
+    crate::core::User {
+        id: user(id),
+        username: None,
+        display_name: Some(name.into()),
+        avatar_url: avatar.map(str::to_owned),
+        email: None,
+        placeholder: false,
+        created_at: AT,
+        last_seen_at: None,
+    }
+}
+
+#[test]
+fn history_is_newest_first_with_each_sender_and_the_core_s_total() {
+    // The core pages the messages that are not deleted and counts them.
+    let from_bob = Message {
         id: 8,
         seq: 6,
-        deleted_at: Some(AT),
+        sender_id: user("bob"),
         ..message()
     };
     let newest = Message {
@@ -374,22 +465,68 @@ fn history_is_newest_first_without_deleted_messages() {
     };
     let page = HistoryPage {
         conversation: conversation(ConversationKind::Direct, None),
-        messages: vec![message(), deleted, newest],
-        total: 7,
-        senders: vec![],
+        messages: vec![message(), from_bob, newest],
+        total: 5,
+        senders: vec![
+            profile("alice", "Alice", Some("/a.png")),
+            profile("bob", "Bob", None),
+        ],
     };
     let outs = Syarah.encode(&actor("alice"), "findAllMessages", &Outcome::History(page));
     let [Out::Ack(v)] = &outs[..] else {
         panic!("{outs:?}")
     };
-    assert_eq!(v["totalCount"], 7);
-    let ids: Vec<_> = v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].clone())
-        .collect();
-    assert_eq!(ids, vec![json!(9), json!(7)]);
+    assert_eq!(v["totalCount"], 5);
+    let items = v["items"].as_array().expect("items");
+    let ids: Vec<_> = items.iter().map(|m| m["id"].clone()).collect();
+    assert_eq!(ids, vec![json!(9), json!(8), json!(7)]);
+    // Each item carries `user` as the live `message` event does.
+    assert_eq!(
+        items[0]["user"],
+        json!({"id": "alice", "name": "Alice", "avatar": "/a.png"})
+    );
+    assert_eq!(
+        items[1]["user"],
+        json!({"id": "bob", "name": "Bob", "avatar": null})
+    );
+}
+
+#[test]
+fn a_text_sent_as_a_media_type_is_shown_back_with_its_type() {
+    let sent = Message {
+        declared_kind: Some(MessageKind::Audio),
+        text: Some("Hello, world!".into()),
+        ..message()
+    };
+    let outcome = Outcome::Sent {
+        message: sent,
+        sender: summary("alice"),
+        created: true,
+        conversation: ids(),
+        members: members(),
+    };
+    let outs = Syarah.encode(&actor("alice"), "createMessage", &outcome);
+    let [Out::Ack(v)] = &outs[..] else {
+        panic!("{outs:?}")
+    };
+    assert_eq!(v["messageType"], 1);
+    assert_eq!(v["message"], "Hello, world!");
+    assert_eq!(v["caption"], json!(null));
+    assert_eq!(v["attachmentUrls"], json!([]));
+}
+
+#[test]
+fn an_edit_is_acknowledged_with_its_author() {
+    let edited = Message {
+        edited_at: Some(AT),
+        ..message()
+    };
+    let outs = Syarah.encode(&actor("alice"), "updateMessage", &Outcome::Edited(edited));
+    let [Out::Ack(v)] = &outs[..] else {
+        panic!("{outs:?}")
+    };
+    assert_eq!(v["user"]["id"], "alice");
+    assert_eq!(v["user"]["name"], summary("alice").name());
 }
 
 #[test]
@@ -477,6 +614,24 @@ fn domain_events_render_to_emits() {
         user: user("carol"),
         members: vec![user("alice"), user("bob"), user("carol")],
     };
+    let bob_entered = DomainEvent::RoomEntered {
+        conversation: ids(),
+        member: Member {
+            conversation_id: 3,
+            user_id: user("bob"),
+            role: Role::Member,
+            joined_at: AT,
+            last_read_seq: 4,
+            last_delivered_seq: 5,
+            muted: false,
+        },
+        user: UserSummary {
+            display_name: Some("Bobby".into()),
+            avatar_url: Some("/b.png".into()),
+            ..summary("bob")
+        },
+        members: members(),
+    };
     assert_renders(
         &Syarah,
         vec![
@@ -492,6 +647,7 @@ fn domain_events_render_to_emits() {
             (
                 DomainEvent::MessageEdited {
                     message: edited_image,
+                    sender: summary("alice"),
                     members: members(),
                 },
                 vec![Delivery::to_rooms(
@@ -510,7 +666,7 @@ fn domain_events_render_to_emits() {
                         "creationTime": "2023-11-14T22:13:20.000Z",
                         "lastModificationTime": "2023-11-14T22:13:20.000Z",
                         "isDeleted": false,
-                        "user": null,
+                        "user": {"id": "alice", "name": "Alice", "avatar": null},
                     }),
                 )],
             ),
@@ -540,6 +696,42 @@ fn domain_events_render_to_emits() {
                     except: vec!["u:alice".into()],
                     event: "typing",
                     data: json!({"name": "Alice", "isTyping": true, "chatHeaderId": 3}),
+                    receipt: None,
+                }],
+            ),
+            (
+                DomainEvent::Typing {
+                    conversation: ids(),
+                    user: summary("alice"),
+                    typing: false,
+                    recording: false,
+                    name: Some("John Doe".into()),
+                    members: members(),
+                },
+                vec![Delivery::Emit {
+                    to: vec!["c:3".into()],
+                    except: vec!["u:alice".into()],
+                    event: "typing",
+                    data: json!({"name": "John Doe", "isTyping": false, "chatHeaderId": 3}),
+                    receipt: None,
+                }],
+            ),
+            (
+                bob_entered,
+                vec![Delivery::Emit {
+                    to: vec!["c:3".into()],
+                    except: vec!["u:bob".into()],
+                    event: "onMemberJoin",
+                    data: json!({
+                        "chatHeaderId": 3,
+                        "userId": "bob",
+                        "name": "Bobby",
+                        "avatar": "/b.png",
+                        "role": "member",
+                        "isOnline": true,
+                        "joinedAt": "2023-11-14T22:13:20.000Z",
+                        "lastReadSeq": 4,
+                    }),
                     receipt: None,
                 }],
             ),

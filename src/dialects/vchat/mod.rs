@@ -78,6 +78,7 @@ impl Dialect for VChat {
                     conversation: ConversationTarget::Ref(p.room_id),
                     typing: p.status != TypingStatus::Stop,
                     recording: p.status == TypingStatus::Recording,
+                    name: None,
                 }
             }
             other => return Err(unknown_event(other)),
@@ -114,7 +115,9 @@ impl Dialect for VChat {
                 ..
             } => vec![room_update(conversation.id, members)],
             // The last message may have changed.
-            DomainEvent::MessageEdited { message, members }
+            DomainEvent::MessageEdited {
+                message, members, ..
+            }
             | DomainEvent::MessageDeleted { message, members } => {
                 vec![room_update(message.conversation_id, members)]
             }
@@ -159,6 +162,7 @@ impl Dialect for VChat {
                 typing,
                 recording,
                 members,
+                ..
             } => vec![typing_changed(
                 conversation.id,
                 user,
@@ -200,6 +204,7 @@ impl Dialect for VChatMessage {
                     before: Some(p.before_message_id),
                     skip: 0,
                     limit: PAGE,
+                    include_deleted: true,
                 }
             }
             other => return Err(unknown_event(other)),

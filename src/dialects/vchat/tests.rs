@@ -22,6 +22,7 @@ fn typing_in(room: i64, typing: bool, recording: bool) -> Command {
         conversation: ConversationTarget::Ref(row(room)),
         typing,
         recording,
+        name: None,
     }
 }
 
@@ -161,6 +162,7 @@ fn client_events_decode_to_commands() {
                     before: Some(row(40)),
                     skip: 0,
                     limit: PAGE,
+                    include_deleted: true,
                 },
             ),
         ],

@@ -152,6 +152,7 @@ fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
             conversation: conversation()?,
             typing: event == "typing_start",
             recording: false,
+            name: None,
         },
         "join_conversation" => Command::Join {
             conversation: conversation()?,
@@ -178,6 +179,7 @@ fn send_message(p: SendPayload) -> Result<Command, CoreError> {
             attachments,
             client_id: p.client_id,
             kind: Some(kind),
+            declared_kind: None,
         },
     })
 }

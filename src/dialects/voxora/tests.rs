@@ -27,6 +27,7 @@ fn send(conversation: i64, text: Option<&str>, attachments: &[&str], kind: Messa
             attachments: attachments.iter().map(|a| (*a).into()).collect(),
             client_id: None,
             kind: Some(kind),
+            declared_kind: None,
         },
     }
 }
@@ -147,6 +148,7 @@ fn client_events_decode_to_commands() {
                         attachments: vec![],
                         client_id: Some("c-1".into()),
                         kind: Some(MessageKind::Text),
+                        declared_kind: None,
                     },
                 },
             ),
@@ -157,6 +159,7 @@ fn client_events_decode_to_commands() {
                     conversation: ConversationTarget::Ref(row(3)),
                     typing: true,
                     recording: false,
+                    name: None,
                 },
             ),
             (
@@ -166,6 +169,7 @@ fn client_events_decode_to_commands() {
                     conversation: ConversationTarget::Ref(row(3)),
                     typing: false,
                     recording: false,
+                    name: None,
                 },
             ),
             (

@@ -181,6 +181,7 @@ mod tests {
                 seq: 2,
                 sender_id: alice.clone(),
                 kind: MessageKind::Image,
+                declared_kind: None,
                 text: Some("hé ✓".into()),
                 attachments: vec![Attachment {
                     url: "/uploads/a.webp".into(),

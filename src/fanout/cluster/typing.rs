@@ -42,6 +42,7 @@ impl EventSink for RemoteTyping {
             conversation,
             user,
             typing,
+            name,
             members,
             ..
         } = event
@@ -66,6 +67,7 @@ impl EventSink for RemoteTyping {
             user: user.clone(),
             typing: false,
             recording: false,
+            name: name.clone(),
             members: members.clone(),
         };
         tokio::spawn(async move {
@@ -117,6 +119,7 @@ mod tests {
             },
             typing,
             recording: false,
+            name: None,
             members: vec![],
         }
     }

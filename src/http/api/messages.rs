@@ -184,6 +184,7 @@ pub async fn send_message(
                     .collect(),
                 client_id: body.client_id,
                 kind: body.kind.map(MessageKind::from),
+                declared_kind: None,
             },
         )
         .await?;

@@ -12,7 +12,7 @@ use super::error::DbResult;
 use super::statements::{all, execute, id_array, one, optional};
 use crate::core::error::StoreError;
 use crate::core::ids::RowRef;
-use crate::core::{Message, MessageRef, Millis, NewMessage, Page, UserId};
+use crate::core::{Message, MessageKind, MessageRef, Millis, NewMessage, Page, UserId};
 use crate::store::rows::{self, select_message};
 use crate::store::{Inserted, StoreResult};
 
@@ -68,9 +68,9 @@ pub(super) async fn insert_message(pool: &PgPool, m: NewMessage) -> StoreResult<
         &mut *tx,
         query(
             "INSERT INTO messages \
-               (uuid, conversation_id, seq, sender_id, kind, text, attachments, \
+               (uuid, conversation_id, seq, sender_id, kind, declared_kind, text, attachments, \
                 attachment_meta, client_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              RETURNING id",
         )
         .bind(uuid.to_string())
@@ -78,6 +78,7 @@ pub(super) async fn insert_message(pool: &PgPool, m: NewMessage) -> StoreResult<
         .bind(seq)
         .bind(m.sender_id.as_str())
         .bind(m.kind.as_str())
+        .bind(m.declared_kind.map(MessageKind::as_str))
         .bind(m.text.as_deref())
         .bind(&urls)
         .bind(attachment_meta.as_deref())
@@ -164,6 +165,46 @@ pub(super) async fn messages(
             Ok(messages)
         }
     }
+}
+
+pub(super) async fn live_messages(
+    pool: &PgPool,
+    conversation_id: i64,
+    before_seq: Option<i64>,
+    skip: u32,
+    limit: u32,
+) -> StoreResult<(Vec<Message>, i64)> {
+    let before = before_seq.unwrap_or(i64::MAX);
+    let total = one(
+        pool,
+        query(
+            "SELECT COUNT(*) AS total FROM messages \
+             WHERE conversation_id = $1 AND seq < $2 AND deleted_at IS NULL",
+        )
+        .bind(conversation_id)
+        .bind(before),
+        |row| row.int("total"),
+    )
+    .await?;
+    if limit == 0 {
+        return Ok((Vec::new(), total));
+    }
+    let mut messages = all(
+        pool,
+        query(concat!(
+            select_message!(),
+            "WHERE m.conversation_id = $1 AND m.seq < $2 AND m.deleted_at IS NULL \
+             ORDER BY m.seq DESC LIMIT $3 OFFSET $4"
+        ))
+        .bind(conversation_id)
+        .bind(before)
+        .bind(i64::from(limit))
+        .bind(i64::from(skip)),
+        rows::message,
+    )
+    .await?;
+    messages.reverse();
+    Ok((messages, total))
 }
 
 pub(super) async fn edit_message(

@@ -307,6 +307,16 @@ impl Store for PostgresStore {
         messages::messages(&self.pool, conversation_id, page).await
     }
 
+    async fn live_messages(
+        &self,
+        conversation_id: i64,
+        before_seq: Option<i64>,
+        skip: u32,
+        limit: u32,
+    ) -> StoreResult<(Vec<Message>, i64)> {
+        messages::live_messages(&self.pool, conversation_id, before_seq, skip, limit).await
+    }
+
     async fn edit_message(&self, id: i64, text: &str, at: Millis) -> StoreResult<Message> {
         messages::edit_message(&self.pool, id, text, at).await
     }

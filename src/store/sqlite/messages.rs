@@ -12,7 +12,7 @@ use super::pool::Pool;
 use super::statements::{all, execute, ids_json, one, optional};
 use crate::core::error::StoreError;
 use crate::core::ids::RowRef;
-use crate::core::{Message, MessageRef, Millis, NewMessage, Page, UserId};
+use crate::core::{Message, MessageKind, MessageRef, Millis, NewMessage, Page, UserId};
 use crate::store::rows::{self, select_message};
 use crate::store::{Inserted, StoreResult};
 
@@ -75,6 +75,40 @@ pub(super) fn messages(db: &Pool, conversation_id: i64, page: Page) -> StoreResu
             messages.reverse();
             Ok(messages)
         }
+    })
+}
+
+pub(super) fn live_messages(
+    db: &Pool,
+    conversation_id: i64,
+    before_seq: Option<i64>,
+    skip: u32,
+    limit: u32,
+) -> StoreResult<(Vec<Message>, i64)> {
+    let before = before_seq.unwrap_or(i64::MAX);
+    db.read(|conn| {
+        let total = one(
+            conn,
+            "SELECT COUNT(*) AS total FROM messages \
+             WHERE conversation_id = ? AND seq < ? AND deleted_at IS NULL",
+            rusqlite::params![conversation_id, before],
+            |row| row.int("total"),
+        )?;
+        if limit == 0 {
+            return Ok((Vec::new(), total));
+        }
+        let mut messages = all(
+            conn,
+            concat!(
+                select_message!(),
+                "WHERE m.conversation_id = ? AND m.seq < ? AND m.deleted_at IS NULL \
+                 ORDER BY m.seq DESC LIMIT ? OFFSET ?"
+            ),
+            rusqlite::params![conversation_id, before, i64::from(limit), i64::from(skip)],
+            rows::message,
+        )?;
+        messages.reverse();
+        Ok((messages, total))
     })
 }
 
@@ -225,9 +259,10 @@ pub(super) fn insert(tx: &Connection, m: NewMessage) -> StoreResult<Option<Inser
     let id = one(
         tx,
         "INSERT INTO messages \
-           (uuid, conversation_id, seq, sender_id, kind, text, attachments, attachment_meta, \
+           (uuid, conversation_id, seq, sender_id, kind, declared_kind, text, attachments, \
+            attachment_meta, \
             client_id, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          RETURNING id",
         rusqlite::params![
             uuid.to_string(),
@@ -235,6 +270,7 @@ pub(super) fn insert(tx: &Connection, m: NewMessage) -> StoreResult<Option<Inser
             seq,
             m.sender_id.as_str(),
             m.kind.as_str(),
+            m.declared_kind.map(MessageKind::as_str),
             m.text.as_deref(),
             attachments,
             attachment_meta,

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(&str, &str)] = migration_files![
     "0003_departments.sql",
     "0004_member_mute.sql",
     "0005_attachment_meta.sql",
+    "0006_message_declared_kind.sql",
 ];
 
 /// The table of applied migrations, as the sqlx migrator made it.
@@ -222,6 +223,7 @@ mod tests {
             (3, "departments"),
             (4, "member mute"),
             (5, "attachment meta"),
+            (6, "message declared kind"),
         ];
         assert_eq!(
             first
@@ -303,6 +305,7 @@ mod tests {
         assert_eq!(after.len(), migrations().len());
         assert_eq!(after[2].4, 1_234_567, "0003 untouched");
         assert_eq!(after[3].3, migrations()[3].checksum());
+        assert_eq!(after[4].4, 1_234_567, "0005 untouched");
         conn.execute("UPDATE members SET muted = 1 WHERE 0", [])
             .expect("0004 applied");
     }

@@ -302,6 +302,16 @@ impl Store for SqliteStore {
         messages::messages(&self.db, conversation_id, page)
     }
 
+    async fn live_messages(
+        &self,
+        conversation_id: i64,
+        before_seq: Option<i64>,
+        skip: u32,
+        limit: u32,
+    ) -> StoreResult<(Vec<Message>, i64)> {
+        messages::live_messages(&self.db, conversation_id, before_seq, skip, limit)
+    }
+
     async fn edit_message(&self, id: i64, text: &str, at: Millis) -> StoreResult<Message> {
         messages::edit_message(&self.db, id, text, at)
     }

@@ -1,6 +1,8 @@
 //! Conversations: a direct pair created once, members added and removed by
-//! admins, roles and titles changed by them, mute toggled by a member.
+//! admins, roles and titles changed by them, mute toggled by a member, a room
+//! opened (its viewers told), typing in it.
 
+use confab::core::command::{Command, Outcome, RoomTarget};
 use confab::core::event::DomainEvent;
 use confab::core::{ConversationKind, CoreError, ErrorCode, Role, RowRef};
 
@@ -102,4 +104,104 @@ async fn roles_and_titles_change_by_admins_and_tell_who_sees_the_change() {
     assert_eq!(c.conversation.title.as_deref(), Some("Renamed"));
     assert!(svc.toggle_muted(&carol, r).await.expect("mute"));
     assert!(!svc.toggle_muted(&carol, r).await.expect("unmute"));
+}
+
+#[tokio::test]
+async fn opening_a_room_tells_its_viewers_who_came_in() {
+    let (svc, rec) = recorded_service().await;
+    provisioned_actor(&svc, "alice").await;
+    let bob = provisioned_actor(&svc, "bob").await;
+    let opened = svc
+        .execute(
+            &bob,
+            Command::OpenRoom {
+                target: RoomTarget::Peer(user_id("alice")),
+            },
+        )
+        .await
+        .expect("open");
+    let Outcome::RoomOpened { view, .. } = opened else {
+        panic!("{opened:?}")
+    };
+    let chat = view.summary.conversation.id;
+    let entered: Vec<_> = rec
+        .take()
+        .into_iter()
+        .filter_map(|e| match e {
+            DomainEvent::RoomEntered {
+                conversation,
+                member,
+                user,
+                members,
+            } => Some((conversation.id, member.user_id, user, members.len())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(entered, vec![(chat, user_id("bob"), bob.user.clone(), 2)]);
+    // A non-member opens nothing, and nobody hears of it.
+    let mallory = provisioned_actor(&svc, "mallory").await;
+    let err = svc
+        .execute(
+            &mallory,
+            Command::OpenRoom {
+                target: RoomTarget::Conversation(RowRef::Id(chat)),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotFound);
+    assert!(rec.take().is_empty());
+}
+
+#[tokio::test]
+async fn typing_carries_the_name_the_client_gave() {
+    let (svc, rec) = recorded_service().await;
+    let alice = provisioned_actor(&svc, "alice").await;
+    let c = svc
+        .create_conversation(&alice, ConversationKind::Direct, user_ids(&["bob"]), None)
+        .await
+        .expect("direct")
+        .summary
+        .conversation;
+    let typing = |typing: bool, name: Option<&str>| Command::Typing {
+        conversation: RowRef::Id(c.id).into(),
+        typing,
+        recording: false,
+        name: name.map(str::to_owned),
+    };
+    let names = |events: Vec<DomainEvent>| -> Vec<(bool, Option<String>)> {
+        events
+            .into_iter()
+            .filter_map(|e| match e {
+                DomainEvent::Typing { typing, name, .. } => Some((typing, name)),
+                _ => None,
+            })
+            .collect()
+    };
+    svc.execute(&alice, typing(true, Some(" John Doe ")))
+        .await
+        .expect("start");
+    svc.execute(&alice, typing(false, Some("John Doe")))
+        .await
+        .expect("stop");
+    assert_eq!(
+        names(rec.take()),
+        vec![
+            (true, Some("John Doe".to_owned())),
+            (false, Some("John Doe".to_owned()))
+        ]
+    );
+    // A blank name is none; a bad one is refused and nothing is told.
+    svc.execute(&alice, typing(true, Some("  ")))
+        .await
+        .expect("blank");
+    assert_eq!(names(rec.take()), vec![(true, None)]);
+    for bad in ["x".repeat(101), "a\u{0}b".to_owned()] {
+        let err = svc
+            .execute(&alice, typing(true, Some(&bad)))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidPayload);
+    }
+    assert!(names(rec.take()).is_empty());
 }

@@ -1,11 +1,12 @@
 //! Messages: edits and deletes, publishing once stored, the read
 //! watermark, history pages, attachments.
 
-use confab::core::command::SendMessage;
+use confab::core::command::{Command, Outcome, SendMessage};
 use confab::core::event::DomainEvent;
 use confab::core::{CoreError, ErrorCode, MessageKind, RowRef, Upload};
 
 use super::{direct_conversation, group_conversation, recorded_service};
+use crate::helpers::fixtures::named_actor;
 use crate::helpers::{provisioned_actor, text_message};
 
 #[tokio::test]
@@ -383,4 +384,164 @@ async fn attachment_metadata_is_stored_as_sent_and_checked() {
         .await
         .expect("history");
     assert_eq!(page.len(), 1, "nothing stored for a refused send");
+}
+
+/// What Syarah's `createMessage` with `messageType` 1–4 asks of the core.
+fn file_or_text(chat: i64, body: &str, kind: MessageKind, caption: Option<&str>) -> Command {
+    Command::SendFileOrText {
+        conversation: RowRef::Id(chat).into(),
+        body: body.to_owned(),
+        kind,
+        caption: caption.map(str::to_owned),
+    }
+}
+
+#[tokio::test]
+async fn a_field_that_is_a_file_or_text_is_sent_as_what_it_is() {
+    let (svc, rec) = recorded_service().await;
+    let alice = provisioned_actor(&svc, "alice").await;
+    let c = direct_conversation(&svc, &alice, "bob").await;
+    let sent = |outcome: Outcome| match outcome {
+        Outcome::Sent { message, .. } => message,
+        other => panic!("{other:?}"),
+    };
+    // Not a URL or a server path: a text, its declared kind kept.
+    let m = sent(
+        svc.execute(
+            &alice,
+            file_or_text(c.id, "Hello, world!", MessageKind::Audio, Some("")),
+        )
+        .await
+        .expect("text"),
+    );
+    assert_eq!(m.kind, MessageKind::Text);
+    assert_eq!(m.declared_kind, Some(MessageKind::Audio));
+    assert_eq!(m.text.as_deref(), Some("Hello, world!"));
+    assert!(m.attachments.is_empty());
+    assert!(rec.take().iter().any(|e| matches!(e,
+        DomainEvent::MessageCreated { message, .. } if message.declared_kind == Some(MessageKind::Audio))));
+    // A URL is the file, with its caption.
+    let m = sent(
+        svc.execute(
+            &alice,
+            file_or_text(
+                c.id,
+                "https://cdn.example/v.mp4",
+                MessageKind::Video,
+                Some("look"),
+            ),
+        )
+        .await
+        .expect("file"),
+    );
+    assert_eq!(m.kind, MessageKind::Video);
+    assert_eq!(m.declared_kind, None);
+    assert_eq!(m.attachment_urls(), vec!["https://cdn.example/v.mp4"]);
+    assert_eq!(m.text.as_deref(), Some("look"));
+    // A path keeps today's rule: an unknown upload is refused.
+    let err = svc
+        .execute(
+            &alice,
+            file_or_text(
+                c.id,
+                "/uploads/chat-messages/images/nope.webp",
+                MessageKind::Image,
+                None,
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidPayload);
+    // Text keeps the text rules; nothing is stored for a refusal.
+    for bad in ["", "   ", &"x".repeat(10_001)] {
+        let err = svc
+            .execute(&alice, file_or_text(c.id, bad, MessageKind::File, None))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidPayload);
+    }
+    // Only a member sends.
+    let mallory = provisioned_actor(&svc, "mallory").await;
+    let err = svc
+        .execute(&mallory, file_or_text(c.id, "hi", MessageKind::Audio, None))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotFound);
+    rec.take();
+    let (history, _) = svc
+        .history(&alice, RowRef::Id(c.id), None, None, None)
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 2);
+}
+
+#[tokio::test]
+async fn live_history_counts_and_pages_only_messages_not_deleted() {
+    let (svc, _) = recorded_service().await;
+    let alice = provisioned_actor(&svc, "alice").await;
+    let c = direct_conversation(&svc, &alice, "bob").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let (m, _) = svc
+            .send(&alice, RowRef::Id(c.id), text_message(&format!("m{i}")))
+            .await
+            .expect("send");
+        ids.push(m.id);
+    }
+    svc.delete(&alice, RowRef::Id(ids[3]))
+        .await
+        .expect("delete");
+    let page = |skip, include_deleted| Command::History {
+        conversation: RowRef::Id(c.id),
+        before: None,
+        skip,
+        limit: 2,
+        include_deleted,
+    };
+    let texts = |outcome: Outcome| match outcome {
+        Outcome::History(p) => (
+            p.total,
+            p.messages
+                .iter()
+                .map(|m| m.text.clone().unwrap_or_default())
+                .collect::<Vec<_>>(),
+        ),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        texts(svc.execute(&alice, page(0, false)).await.expect("live")),
+        (4, vec!["m2".to_owned(), "m4".to_owned()])
+    );
+    assert_eq!(
+        texts(svc.execute(&alice, page(2, false)).await.expect("live")),
+        (4, vec!["m0".to_owned(), "m1".to_owned()])
+    );
+    // With deleted ones (V Chat), the tombstone is counted and returned.
+    assert_eq!(
+        texts(svc.execute(&alice, page(0, true)).await.expect("all")),
+        (5, vec![String::new(), "m4".to_owned()])
+    );
+    let mallory = provisioned_actor(&svc, "mallory").await;
+    let err = svc.execute(&mallory, page(0, false)).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotFound);
+}
+
+#[tokio::test]
+async fn an_edit_tells_who_wrote_the_message() {
+    let (svc, rec) = recorded_service().await;
+    let alice = named_actor(&svc, "alice", "Alice").await;
+    let c = direct_conversation(&svc, &alice, "bob").await;
+    let (m, _) = svc
+        .send(&alice, RowRef::Id(c.id), text_message("tpyo"))
+        .await
+        .expect("send");
+    rec.take();
+    svc.edit(&alice, RowRef::Id(m.id), "typo")
+        .await
+        .expect("edit");
+    let events = rec.take();
+    let Some(DomainEvent::MessageEdited { sender, .. }) = events.first() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(sender, &alice.user);
 }

@@ -55,6 +55,8 @@ macro_rules! with_all_cases {
             a_member_mutes_and_unmutes_a_conversation_for_itself,
             a_user_is_found_by_username_then_by_email,
             roles_and_titles_change_and_say_whether_they_did,
+            a_declared_kind_is_stored_beside_the_kind,
+            live_history_leaves_deleted_messages_out_of_the_page_and_the_count,
         );
     };
 }

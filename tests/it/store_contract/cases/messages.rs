@@ -454,3 +454,62 @@ pub async fn attachment_metadata_is_stored_and_erased_by_a_delete(s: DynStore) {
         .expect("exists");
     assert!(after.attachments.is_empty());
 }
+
+pub async fn a_declared_kind_is_stored_beside_the_kind(s: DynStore) {
+    let ids = users(&s, &["alice", "bob"]).await;
+    let conv = group(&s, &ids[0], &ids[1..], 10).await;
+    let mut m = text(conv, &ids[0], "Hello, world!", 20);
+    m.declared_kind = Some(MessageKind::Audio);
+    let sent = send(&s, m).await;
+    assert_eq!(sent.kind, MessageKind::Text);
+    assert_eq!(sent.declared_kind, Some(MessageKind::Audio));
+    let stored = s
+        .message(MessageRef::Id(sent.id))
+        .await
+        .expect("message")
+        .expect("exists");
+    assert_eq!(stored, sent);
+    let plain = send(&s, text(conv, &ids[1], "hi", 30)).await;
+    assert_eq!(plain.declared_kind, None);
+    let history = s
+        .messages(conv, page(None, None, 10))
+        .await
+        .expect("history");
+    assert_eq!(history[0].declared_kind, Some(MessageKind::Audio));
+    assert_eq!(history[1].declared_kind, None);
+}
+
+pub async fn live_history_leaves_deleted_messages_out_of_the_page_and_the_count(s: DynStore) {
+    let ids = users(&s, &["a", "b"]).await;
+    let conv = group(&s, &ids[0], &ids[1..], 10).await;
+    let mut sent = Vec::new();
+    for i in 0..8i64 {
+        sent.push(send(&s, text(conv, &ids[0], &format!("m{i}"), 100 + i)).await);
+    }
+    // Seqs 1..=8; 7 and 4 deleted: 6 live ones (8, 6, 5, 3, 2, 1).
+    for seq in [7, 4] {
+        s.delete_message(sent[seq - 1].id, 200)
+            .await
+            .expect("delete");
+    }
+    let (page, total) = s.live_messages(conv, None, 0, 3).await.expect("page");
+    assert_eq!(total, 6);
+    assert_eq!(seqs(&page), vec![5, 6, 8], "oldest first");
+    let (page, total) = s.live_messages(conv, None, 3, 3).await.expect("page");
+    assert_eq!(total, 6);
+    assert_eq!(seqs(&page), vec![1, 2, 3]);
+    let (page, _) = s.live_messages(conv, None, 6, 3).await.expect("page");
+    assert!(page.is_empty());
+    // Below a cursor: only the live ones older than it, counted too.
+    let (page, total) = s.live_messages(conv, Some(6), 1, 10).await.expect("page");
+    assert_eq!(total, 4);
+    assert_eq!(seqs(&page), vec![1, 2, 3]);
+    let (page, total) = s.live_messages(conv, Some(6), 0, 0).await.expect("count");
+    assert_eq!((page.len(), total), (0, 4));
+    // Another conversation counts nothing of this one.
+    let other = group(&s, &ids[0], &ids[1..], 10).await;
+    assert_eq!(
+        s.live_messages(other, None, 0, 10).await.expect("empty"),
+        (vec![], 0)
+    );
+}

@@ -35,6 +35,7 @@ pub fn text(conversation_id: i64, sender: &UserId, body: &str, at: Millis) -> Ne
         conversation_id,
         sender_id: sender.clone(),
         kind: MessageKind::Text,
+        declared_kind: None,
         text: Some(body.to_owned()),
         attachments: Vec::new(),
         client_id: None,
