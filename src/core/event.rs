@@ -64,6 +64,11 @@ pub enum DomainEvent {
         department: Option<i64>,
         /// Members who muted the conversation (no push for them).
         muted: Vec<UserId>,
+        /// The socket the message was sent through (its runtime key), if
+        /// it came through one: a dialect may leave that socket out of the
+        /// message's own broadcast, as it has its answer already.
+        #[serde(default)]
+        from_socket: Option<String>,
     },
     MessageEdited {
         message: Message,
@@ -101,12 +106,19 @@ pub enum DomainEvent {
         recording: bool,
         members: Vec<UserId>,
     },
+    /// `user` came online or went offline `at` (for an offline user, when
+    /// its last socket closed).
     Presence {
         user: UserId,
         online: bool,
         at: Millis,
-        /// Users who share a conversation with `user`.
+        /// The user's contacts: users who share a conversation with `user`
+        /// or are its accepted friends.
         audience: Vec<UserId>,
+        /// Every user with a socket may hear it, not only `audience`
+        /// (`presence.visible_to = "everyone"`).
+        #[serde(default)]
+        everyone: bool,
     },
     ConversationCreated {
         conversation: Conversation,

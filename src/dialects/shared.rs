@@ -1,5 +1,6 @@
 //! What several dialects share beyond the table: the names of the rooms the
-//! runtime keeps, reading a token or a query parameter out of a handshake,
+//! runtime keeps (a user's, a socket's, a conversation's, everyone's),
+//! reading a token or a query parameter out of a handshake,
 //! and the timestamp format most seeds show.
 
 use serde_json::Value;
@@ -11,6 +12,16 @@ pub fn user_room(user: &UserId) -> String {
     format!("u:{user}")
 }
 
+/// The room of every socket whose user is known (a token proved it), in
+/// each dialect's namespace: presence goes there when everyone may see it.
+pub const EVERYONE_ROOM: &str = "everyone";
+
+/// The rooms a socket joins once its user is known: the user's own and
+/// [`EVERYONE_ROOM`].
+pub fn identified_rooms(user: &UserId) -> Vec<String> {
+    vec![user_room(user), EVERYONE_ROOM.to_owned()]
+}
+
 /// The personal rooms of `users`, but for `except`.
 pub fn user_rooms(users: &[UserId], except: Option<&UserId>) -> Vec<String> {
     users
@@ -18,6 +29,12 @@ pub fn user_rooms(users: &[UserId], except: Option<&UserId>) -> Vec<String> {
         .filter(|u| Some(*u) != except)
         .map(user_room)
         .collect()
+}
+
+/// The room of one socket alone, by its runtime key (the key a domain
+/// event names the socket by).
+pub fn socket_room(socket_key: &str) -> String {
+    format!("s:{socket_key}")
 }
 
 /// The room of the sockets that joined (are viewing) a conversation.

@@ -236,6 +236,7 @@ pub fn message_created(department: Option<i64>) -> DomainEvent {
         members: members(),
         department,
         muted: vec![],
+        from_socket: None,
     }
 }
 
@@ -267,13 +268,26 @@ pub fn read_by_bob() -> DomainEvent {
     }
 }
 
-/// `alice` comes online or goes offline; `bob` hears it.
+/// `alice` comes online or goes offline; `bob`, her contact, hears it.
 pub fn presence(online: bool) -> DomainEvent {
     DomainEvent::Presence {
         user: user("alice"),
         online,
         at: AT,
         audience: vec![user("bob")],
+        everyone: false,
+    }
+}
+
+/// `alice` comes online or goes offline, and everyone may hear it (`bob`
+/// is her contact).
+pub fn presence_to_everyone(online: bool) -> DomainEvent {
+    DomainEvent::Presence {
+        user: user("alice"),
+        online,
+        at: AT,
+        audience: vec![user("bob")],
+        everyone: true,
     }
 }
 

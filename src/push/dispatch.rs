@@ -287,6 +287,7 @@ mod tests {
             members,
             department: None,
             muted: vec![],
+            from_socket: None,
         }
     }
 
@@ -323,6 +324,7 @@ mod tests {
                 online: true,
                 at: 0,
                 audience: vec![id("alice")],
+                everyone: true,
             },
             Origin::Here,
         );
@@ -395,6 +397,7 @@ mod tests {
                 members: vec![id("alice"), id("bob")],
                 department: None,
                 muted: vec![],
+                from_socket: None,
             },
             Origin::Here,
         );

@@ -1,8 +1,9 @@
 //! One ordered queue per socket: socketioxide spawns a task per incoming
 //! event, so a socket's events (and then its close) are queued and handled
 //! one after the other by the socket's worker, which decodes each through
-//! the dialect, runs it through the core and answers with the dialect's
-//! outs.
+//! the dialect, runs it through the core (as coming through this socket:
+//! the events it causes name the socket by its key, and each socket is in
+//! a room of its own, [`socket_room`]) and answers with the dialect's outs.
 
 use futures::FutureExt;
 use http::request::Parts;
@@ -17,7 +18,7 @@ use super::outs::{Viewer, apply};
 use super::payload::{Payload, no_arguments};
 use crate::core::command::{Actor, Outcome};
 use crate::core::{CoreError, UserId};
-use crate::dialects::{Dialect, Out, user_room};
+use crate::dialects::{Dialect, Out, identified_rooms, socket_room};
 use crate::state::AppState;
 
 /// Events of one socket waiting to be handled, in order. A client that has
@@ -117,12 +118,14 @@ pub(super) fn start<D: Dialect, A: Adapter>(s: SocketRef<A>, dialect: Arc<D>, st
             tracing::debug!(error = %e, event, "emit to socket failed");
         }
     }
+    let socket_key = socket_key(&s);
+    s.join(socket_room(&socket_key));
     let worker = Worker {
         dialect,
         state,
         actor,
         claimed,
-        socket_key: socket_key(&s),
+        socket_key,
     };
     tokio::spawn(worker.run(rx));
 }
@@ -191,7 +194,7 @@ impl<D: Dialect> Worker<D> {
         let actor = verify(&token, self.claimed.as_ref(), &self.state)
             .await
             .map_err(|_| CoreError::Unauthenticated)?;
-        request.socket.join(user_room(actor.id()));
+        request.socket.join(identified_rooms(actor.id()));
         // The fan-out reads it to record deliveries to this socket.
         request.socket.extensions.insert(actor.clone());
         self.state.service.connected(&actor).await;
@@ -202,7 +205,10 @@ impl<D: Dialect> Worker<D> {
     async fn handle<A: Adapter>(&mut self, request: &Request<A>) -> Vec<Out> {
         let dialect = self.dialect.clone();
         let result = match self.identify(request).await {
-            Ok(actor) => execute(request, dialect.as_ref(), &self.state, &actor).await,
+            Ok(actor) => {
+                let socket_key = self.socket_key.as_str();
+                execute(request, dialect.as_ref(), &self.state, &actor, socket_key).await
+            }
             Err(e) => Err(e),
         };
         match result {
@@ -223,12 +229,14 @@ impl<D: Dialect> Worker<D> {
 }
 
 /// Runs one client event: a binary upload through the upload pipeline, any
-/// other event decoded by the dialect and run through the core.
+/// other event decoded by the dialect and run through the core as coming
+/// from the socket `socket_key`.
 async fn execute<D: Dialect, A: Adapter>(
     request: &Request<A>,
     dialect: &D,
     state: &AppState,
     actor: &Actor,
+    socket_key: &str,
 ) -> Result<Vec<Out>, CoreError> {
     let payload = request
         .payload
@@ -254,7 +262,10 @@ async fn execute<D: Dialect, A: Adapter>(
         )));
     };
     let command = dialect.decode(&request.event, payload)?;
-    let outcome = state.service.execute(actor, command).await?;
+    let outcome = state
+        .service
+        .execute_from(actor, command, Some(socket_key))
+        .await?;
     Ok(dialect.encode(actor, &request.event, &outcome))
 }
 

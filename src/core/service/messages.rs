@@ -91,6 +91,18 @@ impl Service {
         r: ConversationRef,
         msg: SendMessage,
     ) -> Result<Sent> {
+        self.send_from(actor, r, msg, None).await
+    }
+
+    /// [`Service::send_message`] through the socket `from_socket` (its
+    /// runtime key), if it came through one.
+    async fn send_from(
+        &self,
+        actor: &Actor,
+        r: ConversationRef,
+        msg: SendMessage,
+        from_socket: Option<&str>,
+    ) -> Result<Sent> {
         let text = match msg.text.as_deref() {
             Some(t) if !t.trim().is_empty() => {
                 Some(MessageText::parse(t, self.limits.max_text_chars)?.into_string())
@@ -153,6 +165,7 @@ impl Service {
                     members: members.clone(),
                     department: conversation.department_id,
                     muted,
+                    from_socket: from_socket.map(str::to_owned),
                 });
                 (message, true)
             }
@@ -166,15 +179,17 @@ impl Service {
         })
     }
 
-    /// Sends a message to the conversation a client named.
+    /// Sends a message to the conversation a client named, through the
+    /// socket `from_socket` if it came through one.
     pub(super) async fn send_to(
         &self,
         actor: &Actor,
         target: ConversationTarget,
         message: SendMessage,
+        from_socket: Option<&str>,
     ) -> Result<Outcome> {
         let r = self.resolve(actor, target).await?;
-        let sent = self.send_message(actor, r, message).await?;
+        let sent = self.send_from(actor, r, message, from_socket).await?;
         Ok(Outcome::Sent {
             message: sent.message,
             sender: actor.user.clone(),

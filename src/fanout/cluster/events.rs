@@ -197,6 +197,7 @@ mod tests {
             members: vec![alice, UserId::parse("bob").unwrap()],
             department: Some(4),
             muted: vec![],
+            from_socket: Some("/#abc".into()),
         }
     }
 
