@@ -480,6 +480,23 @@ describe('dozaar', () => {
     });
   });
 
+  describe('packet limit', () => {
+    for (const transports of [['websocket'], ['polling']]) {
+      it(`takes packets up to 64 KiB and closes the connection on a bigger one (${transports[0]})`, async () => {
+        const { conv, sa } = await trio(srv, { transports });
+        // Under the limit: read, and refused for its text (over 10,000 characters).
+        const under = 'x'.repeat(60_000);
+        await refused(sa, 'send:message', { conversationId: conv.uuid, message: under }, 'INVALID_PAYLOAD');
+        await assertAlive(sa);
+        // Over limits.max_payload_bytes (65,536): the connection is closed.
+        const closed = new Promise((r) => sa.once('disconnect', r));
+        sa.emit('send:message', { conversationId: conv.uuid, message: 'y'.repeat(70_000) });
+        const reason = await closed;
+        assert.match(String(reason), /transport (close|error)/);
+      });
+    }
+  });
+
   describe('typing', () => {
     it('tells the other members in the room user:typing and user:stopped_typing', async () => {
       const { alice, conv, sa, sb } = await trio(srv);
@@ -634,14 +651,17 @@ describe('dozaar', () => {
       assert.equal(after.statuses[1].isOnline, true, 'a user sees themself online');
     });
 
-    it('reports a user who shares no conversation as offline', async () => {
+    it('reports anyone\'s status by default, a user who shares no conversation included', async () => {
       const { alice, carol, sa, sc } = await trio(srv);
       assert.ok(sc.connected);
       const s = await ok(sa, 'get:online_status', { userIds: [carol.id, 'nobody-at-all'] });
       assert.equal(s.statuses.length, 2);
-      for (const st of s.statuses) assert.equal(st.isOnline, false);
+      assert.equal(s.statuses[0].isOnline, true, 'presence.visible_to = "everyone"');
+      assert.equal(typeof s.statuses[0].lastSeen, 'number');
+      assert.equal(s.statuses[1].isOnline, false);
+      assert.equal(s.statuses[1].lastSeen, null);
       const back = await ok(sc, 'get:online_status', { userIds: [alice.id] });
-      assert.equal(back.statuses[0].isOnline, false);
+      assert.equal(back.statuses[0].isOnline, true);
     });
 
     it('refuses invalid payloads with INVALID_PAYLOAD and stays usable', async () => {
@@ -683,8 +703,32 @@ describe('dozaar', () => {
       assert.equal(typeof off.timestamp, 'number');
       await sleep(200);
       assert.equal(received(sb, 'user:offline', isAlice).length, 1);
-      assert.equal(received(sc, 'user:online', isAlice).length + received(sc, 'user:offline', isAlice).length, 0,
-        'a user who shares no conversation hears nothing');
+      assert.equal(received(sc, 'user:online', isAlice).length, 1, 'everyone hears it by default, strangers too');
+      assert.equal(received(sc, 'user:offline', isAlice).length, 1);
+    });
+
+    it('stays online through a reload within the grace: no user:offline, no second user:online', async () => {
+      const [alice, bob] = await Promise.all([user(srv, 'alice'), user(srv, 'bob')]);
+      const sb = await connectUser(srv, bob);
+      const isAlice = (p) => p.userId === alice.id;
+      const online = waitFor(sb, 'user:online', isAlice);
+      const tab = await connectUser(srv, alice);
+      await online;
+      const since = mark(sb);
+      const closedAt = Date.now();
+      await close(tab);
+      // Between the old page and the new one she is still online.
+      const between = await ok(sb, 'get:online_status', { userIds: [alice.id] });
+      assert.equal(between.statuses[0].isOnline, true);
+      const again = await connectUser(srv, alice);
+      await expectNone(sb, ['user:online', 'user:offline'], { predicate: isAlice, since, ms: 2500 });
+      const offline = waitFor(sb, 'user:offline', isAlice, 7000);
+      await close(again);
+      const off = await offline;
+      assert.ok(off.timestamp >= closedAt, 'the time her last socket closed');
+      const after = await ok(sb, 'get:online_status', { userIds: [alice.id] });
+      assert.equal(after.statuses[0].isOnline, false);
+      assert.equal(after.statuses[0].lastSeen, off.timestamp, 'last seen when the last socket closed');
     });
   });
 
@@ -837,5 +881,83 @@ describe('dozaar with the rate limit lifted and a 1 s typing TTL', () => {
     await sleep(600);
     assert.equal(received(sb, 'user:stopped_typing').length, 0, 'refreshed before the TTL ran out');
     await waitFor(sb, 'user:stopped_typing', () => true, 3000);
+  });
+});
+
+describe('dozaar with presence for contacts only and an allowlist of attachments kept elsewhere', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({
+      env: {
+        CONFAB_PRESENCE_VISIBLE_TO: 'contacts',
+        CONFAB_PRESENCE_OFFLINE_GRACE_MS: '0',
+        CONFAB_ATTACHMENTS_URL_PREFIXES: 'https://cdn.example.com/,https://old.example.com/media/',
+        CONFAB_ATTACHMENTS_PATH_PREFIXES: '/uploads/chat/',
+      },
+    });
+  });
+  after(async () => {
+    await closeAll();
+    await srv?.stop();
+  });
+  afterEach(async () => {
+    await closeAll();
+  });
+
+  it('reports a user who shares no conversation as offline', async () => {
+    const { alice, carol, sa, sc } = await trio(srv);
+    assert.ok(sc.connected);
+    const s = await ok(sa, 'get:online_status', { userIds: [carol.id, 'nobody-at-all'] });
+    assert.equal(s.statuses.length, 2);
+    for (const st of s.statuses) assert.equal(st.isOnline, false);
+    for (const st of s.statuses) assert.equal(st.lastSeen, null);
+    const back = await ok(sc, 'get:online_status', { userIds: [alice.id] });
+    assert.equal(back.statuses[0].isOnline, false);
+  });
+
+  it('tells presence to those who share a conversation or an accepted friendship, and nobody else', async () => {
+    const [alice, bob, carol, fred] = await Promise.all([
+      user(srv, 'alice'), user(srv, 'bob'), user(srv, 'carol'), user(srv, 'fred'),
+    ]);
+    await conversation(srv, bob, [alice]);
+    const asked = await srv.rest('POST', '/api/friendships', { token: alice.token, body: { userId: fred.id } });
+    assert.ok(asked.status < 300, JSON.stringify(asked.body));
+    const accepted = await srv.rest('POST', `/api/friendships/${alice.id}/accept`, { token: fred.token });
+    assert.ok(accepted.status < 300, JSON.stringify(accepted.body));
+    const [sb, sc, sf] = await Promise.all([connectUser(srv, bob), connectUser(srv, carol), connectUser(srv, fred)]);
+    const isAlice = (p) => p.userId === alice.id;
+    const since = mark(sc);
+    const atBob = waitFor(sb, 'user:online', isAlice);
+    const atFred = waitFor(sf, 'user:online', isAlice);
+    const tab = await connectUser(srv, alice);
+    await atBob;
+    await atFred;
+    const st = await ok(sf, 'get:online_status', { userIds: [alice.id] });
+    assert.equal(st.statuses[0].isOnline, true, 'a friend may ask');
+    const offAtFred = waitFor(sf, 'user:offline', isAlice);
+    await close(tab);
+    await offAtFred;
+    await waitFor(sb, 'user:offline', isAlice);
+    await expectNone(sc, ['user:online', 'user:offline'], { predicate: isAlice, since });
+  });
+
+  it('sends attachments under an allowed prefix without an upload, and refuses the rest', async () => {
+    const { alice, conv, sa, sb } = await trio(srv);
+    const urls = ['https://cdn.example.com/a.png', 'https://old.example.com/media/v.mp4', '/uploads/chat/2022/b.jpg'];
+    const got = waitFor(sb, 'new:message', (m) => m.message === 'from before');
+    const m = await send(sa, conv, 'from before', { attachmentUrls: urls });
+    assert.deepEqual(m.attachmentUrls, urls);
+    assert.deepEqual((await got).attachmentUrls, urls);
+    for (const bad of [
+      'https://cdn.example.com.evil.com/a.png',
+      'https://old.example.com/media/../secret',
+      'https://old.example.com/mediaX/a.png',
+      '/uploads/chat/..%2Fchat-messages/images/x.webp',
+      '/uploads/chat-messages/images/not-uploaded.webp',
+    ]) {
+      await refused(sa, 'send:message', { conversationId: conv.uuid, message: 'x', attachmentUrls: [urls[0], bad] }, 'INVALID_PAYLOAD');
+    }
+    assert.equal((await history(srv, alice, conv.id)).length, 1, 'nothing refused was stored');
+    await assertAlive(sa);
   });
 });

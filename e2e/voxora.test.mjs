@@ -8,13 +8,15 @@ import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, user, conversation, history, connect, close, closeAll,
-  waitFor, received, expectNone, emitAck, mark,
+  waitFor, received, expectNone, emitAck, mark, sleep,
 } from './lib/server.mjs';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const NUMERIC = /^\d+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UNKNOWN_UUID = '123e4567-e89b-12d3-a456-426614174000';
+/** The default `presence.offline_grace_ms`, which the main server keeps. */
+const GRACE_MS = 2000;
 
 /** A valid 1×1 RGBA PNG. */
 const PNG_1X1 = Buffer.from(
@@ -170,18 +172,25 @@ describe('voxora dialect', () => {
       const s2 = await connect(server, { url: server.urls.voxora, auth: { token: `Bearer ${a.token}` } });
       const s3 = await connect(server, { url: server.urls.voxora, token: a.token, via: 'header' });
       for (const s of [s1, s2, s3]) assert.ok(s.connected);
-      await expectNone([s1, s2, s3], SERVER_EVENTS, { since: new Map([[s1, 0], [s2, 0], [s3, 0]]) });
+      // Other users' presence may reach every socket (presence.visible_to
+      // "everyone"); nothing else comes, and nothing of Alice's own.
+      const since = new Map([[s1, 0], [s2, 0], [s3, 0]]);
+      await expectNone([s1, s2, s3], CAUSED_EVENTS, { since });
+      await expectNone([s1, s2, s3], ['user_online', 'user_offline'], { predicate: (x) => x.userId === a.id, since, ms: 0 });
     });
   });
 
   describe('send_message', () => {
-    it('delivers new_message to the other member and the sender without joining, then message_delivered to the sender only', async () => {
+    it('delivers new_message to the other member and the sender without joining, then message_delivered to the sending socket only', async () => {
       const [a, b] = await Promise.all([user(server, 'alice'), user(server, 'bob')]);
       const conv = await conversation(server, a, [b]);
       const sa = await vx(server, a);
       const sb = await vx(server, b);
+      // Alice's second tab hears the message, not the sending tab's receipt.
+      const sa2 = await vx(server, a);
       const toB = waitFor(sb, 'new_message', (m) => m.content === 'Hello!');
       const toA = waitFor(sa, 'new_message', (m) => m.content === 'Hello!');
+      const toA2 = waitFor(sa2, 'new_message', (m) => m.content === 'Hello!');
       const ack = await send(sa, String(conv.id), 'Hello!');
       const m = await toB;
       checkMessage(m, { conv, sender: a, content: 'Hello!' });
@@ -198,7 +207,9 @@ describe('voxora dialect', () => {
       const iNew = sa.received.findIndex((e) => e.event === 'new_message' && e.data._id === m._id);
       const iDelivered = sa.received.findIndex((e) => e.event === 'message_delivered' && e.data === m._id);
       assert.ok(iNew >= 0 && iNew < iDelivered, 'new_message comes before message_delivered');
-      await expectNone(sb, 'message_delivered', { since: new Map([[sb, 0]]) });
+      assert.equal((await toA2)._id, m._id);
+      await expectNone([sb, sa2], 'message_delivered', { since: new Map([[sb, 0], [sa2, 0]]) });
+      assert.equal(received(sa, 'message_delivered').length, 1, 'once');
       // Stored.
       const h = await history(server, a, conv.id);
       assert.equal(h.length, 1);
@@ -359,10 +370,45 @@ describe('voxora dialect', () => {
       const m = await waitFor(sa, 'new_message', (x) => x.content === 'welcome back');
       assert.equal(m.conversationId, cid);
     });
+
+    it('join_conversation and leave_conversation take the bare id the Voxora code sends; a bad or foreign one is refused', async () => {
+      const [a, b, c, d] = await Promise.all([
+        user(server, 'alice'), user(server, 'bob'), user(server, 'carol'), user(server, 'dave'),
+      ]);
+      const conv = await conversation(server, a, [b]);
+      const cid = String(conv.id);
+      const sa = await vx(server, a);
+      const sb = await vx(server, b);
+      // As apps/web and apps/widget emit it: socket.emit('join_conversation', conversationId).
+      sa.emit('join_conversation', cid);
+      const joined = await waitFor(sb, 'user_joined', (x) => x.userId === a.id);
+      assert.equal(joined.conversationId, cid);
+      const left = await emitAck(sa, 'leave_conversation', cid);
+      assert.deepEqual(left, { ok: true, conversationId: cid });
+      const since = mark(sa);
+      await send(sb, cid, 'after a bare leave');
+      await expectNone(sa, 'new_message', { since });
+      // The number and the UUID work bare too.
+      assert.deepEqual(await emitAck(sa, 'join_conversation', conv.id), { ok: true, conversationId: cid });
+      assert.deepEqual(await emitAck(sa, 'leave_conversation', conv.uuid), { ok: true, conversationId: cid });
+
+      // Bad input: a clear error, the socket still usable.
+      for (const bad of ['not-an-id', '', -3, true]) {
+        await refused(sa, 'join_conversation', bad, 'INVALID_PAYLOAD');
+      }
+      // Someone else's conversation, bare: not found, and its members hear nothing.
+      const foreign = await conversation(server, c, [d]);
+      const sc = await vx(server, c);
+      const quiet = mark(sc);
+      await refused(sa, 'join_conversation', String(foreign.id), 'NOT_FOUND');
+      await refused(sa, 'leave_conversation', String(foreign.id), 'NOT_FOUND');
+      await expectNone(sc, CAUSED_EVENTS, { since: quiet });
+      assert.deepEqual(await emitAck(sa, 'join_conversation', cid), { ok: true, conversationId: cid });
+    });
   });
 
   describe('presence', () => {
-    it('sends user_online when a user sharing a conversation connects and user_offline after its last socket closes', async () => {
+    it('sends user_online when a user connects and user_offline after its last socket closes, to everyone by default', async () => {
       const [a, b, c] = await Promise.all([user(server, 'alice'), user(server, 'bob'), user(server, 'carol')]);
       await conversation(server, a, [b]);
       const sa = await vx(server, a);
@@ -371,8 +417,9 @@ describe('voxora dialect', () => {
       const sb1 = await vx(server, b);
       const online = await waitFor(sa, 'user_online', (x) => x.userId === b.id);
       assert.equal(online.userId, b.id);
-      // Carol shares nothing with Bob.
-      await expectNone(sc, ['user_online', 'user_offline'], { since });
+      // Carol shares nothing with Bob, and hears it all the same (as the
+      // seed's server does: presence.visible_to = "everyone").
+      await waitFor(sc, 'user_online', (x) => x.userId === b.id);
       // A second socket is not a new arrival; closing one of two is not a departure.
       const beforeSecond = mark(sa);
       const sb2 = await vx(server, b);
@@ -383,7 +430,40 @@ describe('voxora dialect', () => {
       await close(sb2);
       const offline = await waitFor(sa, 'user_offline', (x) => x.userId === b.id);
       assert.equal(offline.userId, b.id);
-      await expectNone(sc, ['user_online', 'user_offline'], { since, ms: 0 });
+      await waitFor(sc, 'user_offline', (x) => x.userId === b.id);
+      // Nobody hears of their own presence.
+      await expectNone([sb1, sb2], ['user_online', 'user_offline'], { predicate: (x) => x.userId === b.id, since: new Map([[sb1, 0], [sb2, 0]]), ms: 0 });
+    });
+
+    it('does not flap offline and online when a page reloads within the grace; offline comes once the grace is over', async () => {
+      const [a, b, c] = await Promise.all([user(server, 'alice'), user(server, 'bob'), user(server, 'carol')]);
+      const conv = await conversation(server, a, [b]);
+      const sa = await vx(server, a);
+      const sc = await vx(server, c);
+      const sb = await vx(server, b);
+      await waitFor(sa, 'user_online', (x) => x.userId === b.id);
+      await waitFor(sc, 'user_online', (x) => x.userId === b.id);
+      // A reload: the page's socket closes, the new page's opens.
+      const since = mark(sa, sc);
+      await close(sb);
+      const reloaded = await vx(server, b);
+      await expectNone([sa, sc], ['user_online', 'user_offline'], {
+        predicate: (x) => x.userId === b.id, since, ms: GRACE_MS + 500,
+      });
+      // Still the same user on the new page.
+      const back = waitFor(sa, 'new_message', (x) => x.content === 'reloaded');
+      await send(reloaded, String(conv.id), 'reloaded');
+      await back;
+      // The tab closes for good: offline, once the grace is over.
+      const offline = waitFor(sa, 'user_offline', (x) => x.userId === b.id, GRACE_MS + 5000);
+      const closedAt = Date.now();
+      await close(reloaded);
+      await offline;
+      const took = Date.now() - closedAt;
+      assert.ok(took >= GRACE_MS - 100, `offline after ${took} ms, within the ${GRACE_MS} ms grace`);
+      await sleep(200);
+      assert.equal(received(sa, 'user_offline', (x) => x.userId === b.id).length, 1);
+      assert.equal(received(sa, 'user_online', (x) => x.userId === b.id).length, 1);
     });
   });
 
@@ -415,6 +495,27 @@ describe('voxora dialect', () => {
       assert.equal(served.status, 200);
       assert.equal(served.headers.get('content-type'), 'image/webp');
       await served.arrayBuffer();
+    });
+
+    it('refuses a file over uploads.socket_max_bytes (1 MiB) with message_error, keeps the connection, and takes one of exactly 1 MiB', async () => {
+      const [a, b] = await Promise.all([user(server, 'alice'), user(server, 'bob')]);
+      const conv = await conversation(server, a, [b]);
+      const sa = await vx(server, a);
+      const MiB = 1024 * 1024;
+      // Bigger than the limit, yet within the packet the listener takes
+      // (room for framing): refused as a file, not as a packet.
+      const tooBig = Buffer.alloc(MiB + 1, 7);
+      const over = await emitAck(sa, 'file_upload', tooBig, 20_000);
+      assert.equal(over.code, 'INVALID_PAYLOAD', JSON.stringify(over));
+      assert.match(over.error, /larger than the 1048576 bytes allowed/);
+      const e = await waitFor(sa, 'message_error', (x) => x.event === 'file_upload');
+      assert.equal(e.code, 'INVALID_PAYLOAD');
+      assert.ok(sa.connected, 'the connection stays open');
+      const fits = await emitAck(sa, 'file_upload', Buffer.alloc(MiB, 7), 20_000);
+      assert.equal(fits.error, undefined, JSON.stringify(fits));
+      assert.equal(fits.size, MiB);
+      assert.equal(fits.type, 'file');
+      await send(sa, String(conv.id), fits.url, { type: 'file' });
     });
 
     it('sniffs a non-image file, refuses a payload that is not binary, and does not let a stranger send the upload', async () => {
@@ -508,6 +609,35 @@ describe('voxora dialect', () => {
       assert.equal(r.senderId, b.id);
       const h = await history(server, v, conv.id);
       assert.deepEqual(h.map((x) => x.text), ['help', 'How can I help?']);
+    });
+
+    it('tells a /department socket that sends message_delivered, after new_message, and only that socket', async () => {
+      const [k, v] = await Promise.all([user(server, 'keeper'), user(server, 'visitor')]);
+      const dept = await department(server, k, 'Returns');
+      const conv = await openSupport(server, v, dept, { title: 'Broken', text: 'it broke' });
+      const claimed = await server.rest('POST', `/api/departments/${dept.id}/conversations/${conv.id}/claim`, { token: k.token });
+      assert.ok([200, 201].includes(claimed.status), JSON.stringify(claimed.body));
+      const sDept = await vxDept(server, k, dept.id);
+      const sRoot = await vx(server, k);
+      const sv = await vx(server, v);
+      const since = mark(sRoot, sv);
+      const ack = await send(sDept, String(conv.id), 'On it');
+      const heard = await waitFor(sv, 'new_message', (x) => x.content === 'On it');
+      assert.equal(heard._id, ack._id);
+      const delivered = await waitFor(sDept, 'message_delivered', (x) => x === ack._id);
+      assert.equal(delivered, ack._id);
+      const iNew = sDept.received.findIndex((x) => x.event === 'new_message' && x.data._id === ack._id);
+      const iDelivered = sDept.received.findIndex((x) => x.event === 'message_delivered' && x.data === ack._id);
+      assert.ok(iNew >= 0 && iNew < iDelivered, 'new_message (to the department room) comes first');
+      // The agent's socket on / is in the room: it hears the message, not the receipt.
+      await waitFor(sRoot, 'new_message', (x) => x._id === ack._id);
+      await expectNone([sRoot, sv], 'message_delivered', { since });
+
+      // And the other way: sent on /, the /department socket is not told.
+      const quiet = mark(sDept);
+      const ack2 = await send(sRoot, String(conv.id), 'Done');
+      assert.equal(await waitFor(sRoot, 'message_delivered', (x) => x === ack2._id), ack2._id);
+      await expectNone(sDept, 'message_delivered', { since: quiet });
     });
 
     it('refuses a non-agent, an unknown department and a missing departmentId on /department', async () => {
@@ -713,5 +843,96 @@ describe('voxora with a rate limit of 5 messages a minute', () => {
     sa.emit('typing_start', { conversationId: cid });
     const t = await waitFor(sb, 'user_typing', (x) => x.isTyping === true);
     assert.equal(t.userId, a.id);
+  });
+});
+
+describe('voxora with presence for contacts only and a short grace', () => {
+  let server;
+  before(async () => {
+    server = await startServer({
+      env: { CONFAB_PRESENCE_VISIBLE_TO: 'contacts', CONFAB_PRESENCE_OFFLINE_GRACE_MS: '300' },
+    });
+  });
+  after(async () => {
+    await closeAll();
+    await server.stop();
+  });
+
+  it('tells those who share a conversation or an accepted friendship, and nobody else', async () => {
+    const [a, b, c, f, p] = await Promise.all([
+      user(server, 'alice'), user(server, 'bob'), user(server, 'carol'), user(server, 'fred'), user(server, 'pat'),
+    ]);
+    await conversation(server, a, [b]);
+    // Fred is Bob's friend (accepted); Pat only asked.
+    assert.equal((await server.rest('POST', '/api/friendships', { token: b.token, body: { userId: f.id } })).status < 300, true);
+    const accepted = await server.rest('POST', `/api/friendships/${b.id}/accept`, { token: f.token });
+    assert.ok(accepted.status < 300, JSON.stringify(accepted.body));
+    assert.equal((await server.rest('POST', '/api/friendships', { token: p.token, body: { userId: b.id } })).status < 300, true);
+    const [sa, sc, sf, sp] = await Promise.all([vx(server, a), vx(server, c), vx(server, f), vx(server, p)]);
+    const since = mark(sa, sc, sf, sp);
+    const sb = await vx(server, b);
+    await waitFor(sa, 'user_online', (x) => x.userId === b.id);
+    await waitFor(sf, 'user_online', (x) => x.userId === b.id);
+    await close(sb);
+    await waitFor(sa, 'user_offline', (x) => x.userId === b.id);
+    await waitFor(sf, 'user_offline', (x) => x.userId === b.id);
+    // Carol shares nothing with Bob; Pat's request is not a friendship.
+    await expectNone([sc, sp], ['user_online', 'user_offline'], { predicate: (x) => x.userId === b.id, since });
+  });
+});
+
+describe('voxora with an allowlist of attachments kept elsewhere', () => {
+  let server;
+  before(async () => {
+    server = await startServer({
+      env: {
+        CONFAB_ATTACHMENTS_URL_PREFIXES: 'https://cdn.example.com/',
+        CONFAB_ATTACHMENTS_PATH_PREFIXES: '/uploads/chat/',
+      },
+    });
+  });
+  after(async () => {
+    await closeAll();
+    await server.stop();
+  });
+
+  it('sends files under an allowed URL or path prefix without an upload, and refuses the rest, storing nothing', async () => {
+    const [a, b] = await Promise.all([user(server, 'alice'), user(server, 'bob')]);
+    const conv = await conversation(server, a, [b]);
+    const cid = String(conv.id);
+    const sa = await vx(server, a);
+    const sb = await vx(server, b);
+    for (const [content, type] of [
+      ['/uploads/chat/2023/old-photo.jpg', 'image'],
+      ['https://cdn.example.com/files/manual.pdf', 'file'],
+    ]) {
+      const got = waitFor(sb, 'new_message', (m) => m.content === content);
+      const ack = await send(sa, cid, content, { type });
+      assert.equal(ack.content, content);
+      assert.deepEqual(ack.attachments, [content]);
+      assert.equal((await got).type, type);
+    }
+    // Confab's own uploads keep their rule.
+    const up = await emitAck(sa, 'file_upload', PNG_1X1, 10_000);
+    const uploaded = waitFor(sb, 'new_message', (m) => m.content === up.url);
+    await send(sa, cid, up.url, { type: 'image' });
+    await uploaded;
+
+    const since = mark(sb);
+    for (const content of [
+      'https://cdn.example.com.evil.com/a.png',
+      'https://cdn.example.com@evil.com/a.png',
+      'https://elsewhere.example/a.png',
+      '/uploads/chat/../chat-messages/images/x.webp',
+      '/uploads/chat/%2e%2e/chat-messages/images/x.webp',
+      '/uploads/chatter/x.jpg',
+      '/uploads/chat-messages/images/not-uploaded.webp',
+      '/static/logo.png',
+    ]) {
+      await refused(sa, 'send_message', { conversationId: cid, content, type: 'image' }, 'INVALID_PAYLOAD');
+    }
+    await expectNone(sb, 'new_message', { since });
+    assert.equal((await history(server, a, conv.id)).length, 3, 'nothing refused was stored');
+    assert.ok(sa.connected);
   });
 });

@@ -40,6 +40,8 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("opening the store: {0}")]
     Store(#[from] StoreError),
     #[error("loading the signing keys: {0}")]
@@ -136,6 +138,10 @@ pub fn limits(config: &Config) -> Limits {
         messages_per_minute: config.limits.messages_per_minute,
         history_page_max: config.limits.history_page_max,
         typing_ttl: Duration::from_secs(config.typing_ttl_secs),
+        presence: config.presence.visible_to,
+        offline_grace: Duration::from_millis(config.presence.offline_grace_ms),
+        // Checked when the config was loaded, and by `start`.
+        attachments: config.attachments.allowlist().unwrap_or_default(),
         ..Limits::default()
     }
 }
@@ -150,6 +156,7 @@ pub fn prepare_data_dir(config: &Config) -> Result<(), StartError> {
 
 /// Opens everything and starts one listener per enabled dialect.
 pub async fn start(config: Config) -> Result<Running, StartError> {
+    config.attachments.validate()?;
     prepare_data_dir(&config)?;
     let store = store::open(&config.database_url()).await?;
     let keys = JwtKeys::load(&config.auth, &config.data_dir)?;

@@ -24,12 +24,14 @@
 //!
 //! # Layout
 //! [`Config`] and its top-level keys are here; each table has a module of
-//! its own (`auth`, `limits`, `socket`, `dialects`, `uploads`, `push`) with
+//! its own (`auth`, `limits`, `socket`, `presence`, `dialects`, `uploads`,
+//! `attachments`, `push`) with
 //! its struct, defaults and checks. `load` merges the layers, `keys` finds
 //! the keys in the defaults and sets one from a string, `env` maps the
 //! environment variables, `duration` parses durations and `error` holds
 //! [`ConfigError`]. Everything public is re-exported here.
 
+mod attachments;
 mod auth;
 mod dialects;
 mod duration;
@@ -38,6 +40,7 @@ mod error;
 mod keys;
 mod limits;
 mod load;
+mod presence;
 mod push;
 mod socket;
 mod uploads;
@@ -47,6 +50,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use attachments::AttachmentsConfig;
 pub use auth::{AuthConfig, MAX_LEEWAY_SECS};
 pub use dialects::{DialectAuthConfig, DialectConfig, DialectsConfig};
 pub use duration::{DurationParseError, DurationStr};
@@ -55,6 +59,7 @@ pub use error::ConfigError;
 use error::{invalid, require_positive};
 pub use limits::LimitsConfig;
 pub use load::DEFAULT_CONFIG_FILE;
+pub use presence::{MAX_OFFLINE_GRACE_MS, PresenceConfig, Visibility};
 pub use push::PushConfig;
 pub use socket::SocketConfig;
 pub use uploads::{MAX_SOCKET_UPLOAD, MAX_WEBP_SIDE, UploadsConfig};
@@ -86,8 +91,10 @@ pub struct Config {
     /// seconds is dead, and its users go offline (heartbeats every third of
     /// it, at most every 10 s).
     pub presence_ttl_secs: u64,
+    pub presence: PresenceConfig,
     pub dialects: DialectsConfig,
     pub uploads: UploadsConfig,
+    pub attachments: AttachmentsConfig,
     pub push: PushConfig,
     /// Notes produced while loading (e.g. unknown `CONFAB_*` variables), to be
     /// logged once logging is set up. Not a config key.
@@ -108,8 +115,10 @@ impl Default for Config {
             socket: SocketConfig::default(),
             typing_ttl_secs: 10,
             presence_ttl_secs: 300,
+            presence: PresenceConfig::default(),
             dialects: DialectsConfig::default(),
             uploads: UploadsConfig::default(),
+            attachments: AttachmentsConfig::default(),
             push: PushConfig::default(),
             warnings: Vec::new(),
         }
@@ -182,7 +191,9 @@ impl Config {
             ("typing_ttl_secs", self.typing_ttl_secs),
             ("presence_ttl_secs", self.presence_ttl_secs),
         ])?;
+        self.presence.validate()?;
         self.uploads.validate()?;
+        self.attachments.validate()?;
         self.socket.validate()?;
         self.push.validate()?;
         self.dialects.validate()

@@ -341,6 +341,61 @@ fn debug_output_hides_the_jwt_secret() {
     assert!(text.contains("redacted"));
 }
 
+#[test]
+fn presence_and_attachment_keys_come_from_the_environment_and_are_checked() {
+    let c = load(
+        None,
+        &[
+            ("CONFAB_PRESENCE_VISIBLE_TO", "contacts"),
+            ("CONFAB_PRESENCE_OFFLINE_GRACE_MS", "0"),
+            (
+                "CONFAB_ATTACHMENTS_URL_PREFIXES",
+                "https://cdn.example.com, https://old.example.com/files/",
+            ),
+            ("CONFAB_ATTACHMENTS_PATH_PREFIXES", "/uploads/chat/"),
+        ],
+        &[],
+    )
+    .expect("load");
+    assert_eq!(c.presence.visible_to, Visibility::Contacts);
+    assert_eq!(c.presence.offline_grace_ms, 0);
+    assert_eq!(
+        c.attachments.url_prefixes,
+        ["https://cdn.example.com", "https://old.example.com/files/"]
+    );
+    let allowed = c.attachments.allowlist().expect("valid prefixes");
+    assert!(allowed.allows_url("https://cdn.example.com/a.png"));
+    assert!(allowed.allows_path("/uploads/chat/a.png"));
+    assert_eq!(PresenceConfig::default().offline_grace_ms, 2000);
+    assert_eq!(PresenceConfig::default().visible_to, Visibility::Everyone);
+
+    for (var, value, key) in [
+        (
+            "CONFAB_PRESENCE_VISIBLE_TO",
+            "friends",
+            "presence.visible_to",
+        ),
+        (
+            "CONFAB_PRESENCE_OFFLINE_GRACE_MS",
+            "60001",
+            "presence.offline_grace_ms",
+        ),
+        (
+            "CONFAB_ATTACHMENTS_URL_PREFIXES",
+            "cdn.example.com",
+            "attachments.url_prefixes",
+        ),
+        (
+            "CONFAB_ATTACHMENTS_PATH_PREFIXES",
+            "/uploads/",
+            "attachments.path_prefixes",
+        ),
+    ] {
+        let e = err_text(load(None, &[(var, value)], &[]));
+        assert!(e.contains(key), "{var}={value}: {e}");
+    }
+}
+
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
 }

@@ -122,12 +122,19 @@ pub enum DomainEvent {
         name: Option<String>,
         members: Vec<UserId>,
     },
+    /// `user` came online or went offline `at` (for an offline user, when
+    /// its last socket closed).
     Presence {
         user: UserId,
         online: bool,
         at: Millis,
-        /// Users who share a conversation with `user`.
+        /// The user's contacts: users who share a conversation with `user`
+        /// or are its accepted friends.
         audience: Vec<UserId>,
+        /// Every user with a socket may hear it, not only `audience`
+        /// (`presence.visible_to = "everyone"`).
+        #[serde(default)]
+        everyone: bool,
     },
     ConversationCreated {
         conversation: Conversation,

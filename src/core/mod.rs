@@ -3,7 +3,7 @@
 //! hashing, and the [`Service`] that checks, then persists, then publishes.
 //! It also holds the live state that belongs to connections rather than to
 //! the store ([`presence`], [`viewing`], [`typing`]) and the per-user
-//! [`rate`] limit.
+//! [`rate`] limit, and the [`allowlist`] of attachments kept elsewhere.
 //!
 //! The core owns its ports, the traits through which it reaches what lies
 //! outside it ([`ports`]): the [`Store`](ports::Store) (implemented by
@@ -13,6 +13,7 @@
 //! (implemented on Redis by `crate::fanout::cluster`). It imports none of
 //! their implementations: no Socket.IO, SQL, HTTP or Redis in here.
 
+pub mod allowlist;
 pub mod command;
 pub mod error;
 pub mod event;

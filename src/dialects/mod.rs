@@ -25,9 +25,9 @@ pub mod vchat;
 pub mod voxora;
 
 pub use shared::{
-    auth_header_or_query_token, auth_token, authorization_header, conversation_room,
-    header_auth_or_query_token, iso8601, query_param, query_token, room_conversation, socket_room,
-    token_value, user_room, user_rooms,
+    EVERYONE_ROOM, auth_header_or_query_token, auth_token, authorization_header, conversation_room,
+    header_auth_or_query_token, identified_rooms, iso8601, query_param, query_token,
+    room_conversation, socket_room, token_value, user_room, user_rooms,
 };
 
 /// A dialect: the table between its clients' events and the core, on one
@@ -246,6 +246,29 @@ impl Delivery {
             event,
             data,
             receipt: None,
+        }
+    }
+
+    /// A user's presence (`DomainEvent::Presence`): to every identified
+    /// socket but the user's own when `everyone` may see it, else to the
+    /// sockets of `audience`.
+    pub fn presence(
+        user: &UserId,
+        everyone: bool,
+        audience: &[UserId],
+        event: &'static str,
+        data: Value,
+    ) -> Self {
+        if everyone {
+            Delivery::Emit {
+                to: vec![EVERYONE_ROOM.to_owned()],
+                except: vec![user_room(user)],
+                event,
+                data,
+                receipt: None,
+            }
+        } else {
+            Delivery::to_users(audience, None, event, data)
         }
     }
 

@@ -1,7 +1,8 @@
 //! What several dialects share beyond the table: the names of the rooms the
-//! runtime keeps (a user's, a socket's, a conversation's), reading a token or
-//! a query parameter out of a handshake (wherever a Socket.IO v2, v3 or v4
-//! client can put it), and the timestamp format most seeds show.
+//! runtime keeps (a user's, a socket's, a conversation's, everyone's),
+//! reading a token or a query parameter out of a handshake (wherever a
+//! Socket.IO v2, v3 or v4 client can put it), and the timestamp format most
+//! seeds show.
 
 use serde_json::Value;
 
@@ -10,6 +11,16 @@ use crate::core::UserId;
 /// The room of every socket of one user, in each dialect's namespace.
 pub fn user_room(user: &UserId) -> String {
     format!("u:{user}")
+}
+
+/// The room of every socket whose user is known (a token proved it), in
+/// each dialect's namespace: presence goes there when everyone may see it.
+pub const EVERYONE_ROOM: &str = "everyone";
+
+/// The rooms a socket joins once its user is known: the user's own and
+/// [`EVERYONE_ROOM`].
+pub fn identified_rooms(user: &UserId) -> Vec<String> {
+    vec![user_room(user), EVERYONE_ROOM.to_owned()]
 }
 
 /// The personal rooms of `users`, but for `except`.

@@ -271,13 +271,26 @@ pub fn read_by_bob() -> DomainEvent {
     }
 }
 
-/// `alice` comes online or goes offline; `bob` hears it.
+/// `alice` comes online or goes offline; `bob`, her contact, hears it.
 pub fn presence(online: bool) -> DomainEvent {
     DomainEvent::Presence {
         user: user("alice"),
         online,
         at: AT,
         audience: vec![user("bob")],
+        everyone: false,
+    }
+}
+
+/// `alice` comes online or goes offline, and everyone may hear it (`bob`
+/// is her contact).
+pub fn presence_to_everyone(online: bool) -> DomainEvent {
+    DomainEvent::Presence {
+        user: user("alice"),
+        online,
+        at: AT,
+        audience: vec![user("bob")],
+        everyone: true,
     }
 }
 

@@ -431,7 +431,8 @@ impl Media {
     }
 
     /// Keeps a file that arrived whole (a socket's binary event), as the
-    /// kind its bytes show.
+    /// kind its bytes show, of at most `uploads.socket_max_bytes` (the
+    /// listener's packets may be a little larger: room for their framing).
     pub async fn keep_bytes(
         &self,
         service: &Service,
@@ -439,8 +440,12 @@ impl Media {
         bytes: Bytes,
     ) -> Result<Upload, KeepError> {
         let kind = kind_of(&bytes[..bytes.len().min(sniff::SNIFF_LEN)]);
+        let (limit, limit_of) = match self.config.socket_max_bytes {
+            whole if whole < self.limit(kind) => (whole, None),
+            _ => (self.limit(kind), Some(kind)),
+        };
         let body = futures::stream::once(async move { Ok(bytes) });
-        let received = self.receive(body, self.limit(kind), Some(kind)).await?;
+        let received = self.receive(body, limit, limit_of).await?;
         Ok(self.keep(service, owner, received, kind).await?.1)
     }
 

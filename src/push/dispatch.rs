@@ -324,6 +324,7 @@ mod tests {
                 online: true,
                 at: 0,
                 audience: vec![id("alice")],
+                everyone: true,
             },
             Origin::Here,
         );

@@ -9,7 +9,7 @@ use socketioxide::extract::SocketRef;
 
 use crate::core::command::Actor;
 use crate::core::{Profile, UserId};
-use crate::dialects::{Dialect, Handshake, Out, user_room};
+use crate::dialects::{Dialect, Handshake, Out, identified_rooms};
 use crate::state::AppState;
 
 /// The user a dialect's client only claimed to be, before any token proved it.
@@ -53,7 +53,7 @@ async fn check<D: Dialect, A: Adapter>(
         Some(token) => {
             let actor = verify(&token, claimed.as_ref(), state).await?;
             // The user's room first: what changes after this reaches it.
-            s.join(user_room(actor.id()));
+            s.join(identified_rooms(actor.id()));
             if let Some(admission) = handshake.admission {
                 let command = (admission.command)(parts, auth.as_ref())?;
                 let outcome = state

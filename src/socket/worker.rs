@@ -19,7 +19,7 @@ use super::outs::{Viewer, apply};
 use super::payload::{Payload, no_arguments};
 use crate::core::command::{Actor, Outcome};
 use crate::core::{CoreError, UserId};
-use crate::dialects::{Dialect, Out, socket_room, user_room};
+use crate::dialects::{Dialect, Out, identified_rooms, socket_room};
 use crate::state::AppState;
 
 /// Events of one socket waiting to be handled, in order. A client that has
@@ -196,7 +196,7 @@ impl<D: Dialect> Worker<D> {
         let actor = verify(&token, self.claimed.as_ref(), &self.state)
             .await
             .map_err(CoreError::TokenRefused)?;
-        request.socket.join(user_room(actor.id()));
+        request.socket.join(identified_rooms(actor.id()));
         // The fan-out reads it to record deliveries to this socket.
         request.socket.extensions.insert(actor.clone());
         self.state.service.connected(&actor).await;

@@ -249,8 +249,28 @@ async fn mark_read_tells_the_other_members_and_clears_unread() {
 }
 
 #[tokio::test]
-async fn online_status_shows_contacts_and_hides_strangers() {
+async fn online_status_shows_everyone_by_default() {
     let server = spawn_server().await;
+    let _stranger = dozaar_client_of(&server, "stranger").await;
+    let mut alice = dozaar_client_of(&server, "alice").await;
+    alice
+        .emit(
+            "get:online_status",
+            json!({ "userIds": ["stranger", "nobody"] }),
+        )
+        .await;
+    let s = alice.expect("online:status").await;
+    assert_eq!(s["statuses"][0]["isOnline"], true);
+    assert!(s["statuses"][0]["lastSeen"].is_i64());
+    assert_eq!(s["statuses"][1]["isOnline"], false);
+}
+
+#[tokio::test]
+async fn online_status_shows_contacts_and_hides_strangers() {
+    let server = spawn_server_with(|c| {
+        c.presence.visible_to = confab::config::Visibility::Contacts;
+    })
+    .await;
     server.direct_conversation("alice", "bob").await;
     let _bob = dozaar_client_of(&server, "bob").await;
     let _stranger = dozaar_client_of(&server, "stranger").await;

@@ -1,5 +1,6 @@
 //! The cluster's Redis side against a real Redis (`CONFAB_TEST_REDIS_URL`,
-//! default `redis://127.0.0.1:6379`): claims held across nodes, a dead
+//! default `redis://127.0.0.1:6379`): claims held across nodes (and
+//! presence's grace across them), a dead
 //! node's claims reaped, claims written again after Redis forgot them, and
 //! the rate limit shared by nodes. Every key a test makes names a fresh id,
 //! so tests share the server safely. (Two whole server processes are tested
@@ -71,6 +72,57 @@ async fn a_key_is_held_while_any_node_claims_it() {
     assert_eq!(
         ca.held(&[key, other]).await.expect("held"),
         vec![false, false]
+    );
+}
+
+#[tokio::test]
+async fn a_reload_onto_another_node_within_the_grace_is_neither_offline_nor_online() {
+    use confab::core::ports::ClaimStore;
+    use confab::core::presence::{Closed, Presence};
+    let grace = Duration::from_millis(300);
+    let presence_on = |cluster: &Arc<Cluster>| {
+        let (claims, _) = Claims::start(cluster.clone());
+        let claims: Arc<dyn ClaimStore> = Arc::new(claims);
+        Presence::clustered(Some(claims), grace)
+    };
+    let (a, b) = (presence_on(&node(30).await), presence_on(&node(30).await));
+    let user = user_id(&fresh("reloader"));
+    assert!(
+        a.connect(&user).await,
+        "the first socket anywhere is an arrival"
+    );
+    let Closed::Last(on_a) = a.disconnect(&user) else {
+        panic!("her only socket on node A");
+    };
+    // The new page's socket lands on node B within node A's grace.
+    assert!(
+        !b.connect(&user).await,
+        "node A still holds her: no arrival"
+    );
+    assert_eq!(
+        a.settle(&on_a).await,
+        None,
+        "node B holds her: no departure"
+    );
+    assert!(
+        a.online_among(std::slice::from_ref(&user))
+            .await
+            .contains(&user)
+    );
+    // Her last socket closes: offline once node B's grace is over.
+    let Closed::Last(on_b) = b.disconnect(&user) else {
+        panic!("her only socket on node B");
+    };
+    assert!(
+        a.online_among(std::slice::from_ref(&user))
+            .await
+            .contains(&user)
+    );
+    assert_eq!(b.settle(&on_b).await, Some(on_b.since));
+    assert!(
+        !a.online_among(std::slice::from_ref(&user))
+            .await
+            .contains(&user)
     );
 }
 

@@ -1,6 +1,8 @@
 //! Connections: sockets opening and closing bring users online and take
-//! them offline (on this node, and in a cluster on any node), what each
-//! actor may see of who is online, and typing indicators.
+//! them offline (on this node, and in a cluster on any node; offline only
+//! once the grace of [`crate::core::presence`] is over), who hears of it and
+//! what each actor may see of who is online ([`Visibility`]), and typing
+//! indicators.
 
 use std::sync::Arc;
 
@@ -10,8 +12,8 @@ use super::{Result, Service, user_ids, validate_name};
 use crate::core::command::{Actor, ConversationTarget, Outcome};
 use crate::core::event::DomainEvent;
 use crate::core::ports::Change;
-use crate::core::presence::{self, Closed};
-use crate::core::{CoreError, PresenceStatus, UserId, now_millis};
+use crate::core::presence::{self, Closed, Visibility};
+use crate::core::{CoreError, FriendshipStatus, Millis, PresenceStatus, UserId, now_millis};
 
 impl Service {
     /// Tells of presence changes the cluster made rather than a socket here:
@@ -25,12 +27,12 @@ impl Service {
                 match change {
                     Change::Vacated(key) => {
                         if let Some(user) = presence::claimed_user(&key) {
-                            this.went_offline(&user).await;
+                            this.went_offline(&user, now_millis()).await;
                         }
                     }
                     Change::Claimed(key) => {
                         if let Some(user) = presence::claimed_user(&key) {
-                            this.publish_presence(&user, true).await;
+                            this.publish_presence(&user, true, now_millis()).await;
                         }
                     }
                 }
@@ -38,53 +40,80 @@ impl Service {
         });
     }
 
-    /// A socket of `actor` opened; the first one brings the user online.
+    /// A socket of `actor` opened; the first one brings the user online
+    /// (one within the grace of the user's departure does not: the user
+    /// never went offline).
     pub async fn connected(&self, actor: &Actor) {
         if self.presence.connect(actor.id()).await {
-            self.publish_presence(actor.id(), true).await;
+            self.publish_presence(actor.id(), true, now_millis()).await;
         }
     }
 
     /// A socket of `actor` closed: the user's last one on this node ends
-    /// their typing here; their last one anywhere takes them offline.
+    /// their typing here at once; if no socket of the user comes back
+    /// within the grace (`limits.offline_grace`), and none is open on
+    /// another node, the user goes offline, last seen when this socket
+    /// closed. Returns once that is settled.
     pub async fn disconnected(&self, actor: &Actor) {
-        if let Closed::Last { offline } = self.presence.disconnect(actor.id()).await {
+        if let Closed::Last(departure) = self.presence.disconnect(actor.id()) {
             self.typing.stop_all(actor.id());
-            if offline {
-                self.went_offline(actor.id()).await;
+            if let Some(since) = self.presence.settle(&departure).await {
+                self.went_offline(actor.id(), since).await;
             }
         }
     }
 
     /// This node is stopping: its users who have no socket elsewhere go
-    /// offline now, and their contacts are told.
+    /// offline now, and those who may see it are told.
     pub async fn leave_cluster(&self) {
-        for user in self.presence.leave().await {
-            self.went_offline(&user).await;
+        for (user, since) in self.presence.leave().await {
+            self.went_offline(&user, since).await;
         }
     }
 
-    async fn went_offline(&self, user: &UserId) {
-        if let Err(e) = self.store.set_last_seen(user, now_millis()).await {
+    async fn went_offline(&self, user: &UserId, since: Millis) {
+        if let Err(e) = self.store.set_last_seen(user, since).await {
             tracing::warn!(error = %e, "could not store last-seen time");
         }
-        self.publish_presence(user, false).await;
+        self.publish_presence(user, false, since).await;
     }
 
-    async fn publish_presence(&self, user: &UserId, online: bool) {
-        match self.store.contacts(user).await {
+    /// Tells of `user` coming online or going offline at `at`: to everyone,
+    /// or to the user's contacts, as `limits.presence` says. The contacts
+    /// are the event's audience either way (V Chat tells them in their
+    /// rooms).
+    async fn publish_presence(&self, user: &UserId, online: bool, at: Millis) {
+        match self.contacts(user).await {
             Ok(audience) => self.publisher.publish(DomainEvent::Presence {
                 user: user.clone(),
                 online,
-                at: now_millis(),
+                at,
                 audience,
+                everyone: self.limits.presence == Visibility::Everyone,
             }),
             Err(e) => tracing::warn!(error = %e, "could not load contacts for presence"),
         }
     }
 
-    /// Online state of `users` as `actor` may see it: real for the actor and
-    /// users sharing a conversation with it, offline for everyone else.
+    /// A user's contacts: the users who share a conversation with the user
+    /// and the user's accepted friends, sorted.
+    async fn contacts(&self, user: &UserId) -> Result<Vec<UserId>> {
+        let mut contacts = self.store.contacts(user).await?;
+        let friendships = self.store.friendships_of(user).await?;
+        contacts.extend(
+            friendships
+                .iter()
+                .filter(|f| f.status == FriendshipStatus::Accepted)
+                .map(|f| f.other(user).clone()),
+        );
+        contacts.sort();
+        contacts.dedup();
+        Ok(contacts)
+    }
+
+    /// Online state of `users` as `actor` may see it (`limits.presence`):
+    /// real for the actor and those it may see, offline with no last-seen
+    /// time for the others.
     pub async fn online_status(
         &self,
         actor: &Actor,
@@ -96,10 +125,13 @@ impl Service {
                 self.limits.max_batch
             )));
         }
-        let contacts = self.store.contacts(actor.id()).await?;
+        let contacts = match self.limits.presence {
+            Visibility::Everyone => vec![],
+            Visibility::Contacts => self.contacts(actor.id()).await?,
+        };
         let visible: Vec<UserId> = users
             .iter()
-            .filter(|u| *u == actor.id() || contacts.contains(u))
+            .filter(|u| self.limits.presence.allows(actor.id(), u, &contacts))
             .cloned()
             .collect();
         let stored = self.store.users(&visible).await?;

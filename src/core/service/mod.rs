@@ -19,10 +19,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::allowlist::Allowlist;
 use super::command::{Actor, Command, Outcome};
 use super::event::Publisher;
 use super::ports::{DynStore, Shared};
-use super::presence::Presence;
+use super::presence::{Presence, Visibility};
 use super::rate::RateLimiter;
 use super::typing::Typing;
 use super::viewing::Viewing;
@@ -43,7 +44,7 @@ pub use messages::Sent;
 
 type Result<T> = std::result::Result<T, CoreError>;
 
-/// The limits the core enforces.
+/// The limits the core enforces, and its settings.
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub max_text_chars: usize,
@@ -53,6 +54,13 @@ pub struct Limits {
     pub typing_ttl: Duration,
     /// At most this many users in one online-status query or group creation.
     pub max_batch: usize,
+    /// Who hears of a user's presence and may ask for it.
+    pub presence: Visibility,
+    /// How long a user whose last socket closed stays online: a socket that
+    /// comes back within it (a page reload) is no departure and no arrival.
+    pub offline_grace: Duration,
+    /// What may be attached without having been uploaded here.
+    pub attachments: Allowlist,
 }
 
 impl Default for Limits {
@@ -64,6 +72,9 @@ impl Default for Limits {
             history_page_max: 100,
             typing_ttl: Duration::from_secs(10),
             max_batch: 500,
+            presence: Visibility::Everyone,
+            offline_grace: Duration::from_secs(2),
+            attachments: Allowlist::default(),
         }
     }
 }
@@ -104,7 +115,7 @@ impl Service {
         let service = Arc::new(Service {
             typing: Typing::new(limits.typing_ttl, publisher.clone()),
             rate: RateLimiter::per_minute(limits.messages_per_minute).across(rate),
-            presence: Arc::new(Presence::clustered(claims.clone())),
+            presence: Arc::new(Presence::clustered(claims.clone(), limits.offline_grace)),
             viewing: Arc::new(Viewing::clustered(claims)),
             store,
             publisher,

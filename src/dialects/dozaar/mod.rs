@@ -332,9 +332,11 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
             online,
             at,
             audience,
-        } => vec![Delivery::to_users(
+            everyone,
+        } => vec![Delivery::presence(
+            user,
+            *everyone,
             audience,
-            None,
             if *online {
                 "user:online"
             } else {

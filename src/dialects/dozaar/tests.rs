@@ -339,6 +339,16 @@ fn domain_events_render_to_emits() {
                 )],
             ),
             (
+                presence_to_everyone(true),
+                vec![Delivery::Emit {
+                    to: vec!["everyone".into()],
+                    except: vec!["u:alice".into()],
+                    event: "user:online",
+                    data: json!({"userId": "alice", "timestamp": AT}),
+                    receipt: None,
+                }],
+            ),
+            (
                 bob_removed(),
                 vec![Delivery::Leave {
                     of: "u:bob".into(),

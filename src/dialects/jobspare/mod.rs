@@ -419,9 +419,11 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
             online,
             at,
             audience,
-        } => vec![Delivery::to_users(
+            everyone,
+        } => vec![Delivery::presence(
+            user,
+            *everyone,
             audience,
-            None,
             "user_online_status",
             json!({
                 "userId": user,

@@ -490,6 +490,16 @@ fn domain_events_render_to_emits() {
                 )],
             ),
             (
+                presence_to_everyone(false),
+                vec![Delivery::Emit {
+                    to: vec!["everyone".into()],
+                    except: vec!["u:alice".into()],
+                    event: "user_online_status",
+                    data: json!({"userId": "alice", "isOnline": false, "lastSeen": "2023-11-14T22:13:20.000Z"}),
+                    receipt: None,
+                }],
+            ),
+            (
                 bob_removed(),
                 vec![Delivery::Leave {
                     of: "u:bob".into(),

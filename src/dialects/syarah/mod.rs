@@ -605,10 +605,12 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
             user,
             online,
             audience,
+            everyone,
             ..
-        } => vec![Delivery::to_users(
+        } => vec![Delivery::presence(
+            user,
+            *everyone,
             audience,
-            None,
             "clientStatus",
             json!({ "userId": user, "clientType": "user", "activeNow": online }),
         )],

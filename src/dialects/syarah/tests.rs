@@ -744,6 +744,16 @@ fn domain_events_render_to_emits() {
                 )],
             ),
             (
+                presence_to_everyone(true),
+                vec![Delivery::Emit {
+                    to: vec!["everyone".into()],
+                    except: vec!["u:alice".into()],
+                    event: "clientStatus",
+                    data: json!({"userId": "alice", "clientType": "user", "activeNow": true}),
+                    receipt: None,
+                }],
+            ),
+            (
                 carol_added,
                 vec![Delivery::to_rooms(
                     vec!["u:alice".into(), "u:bob".into()],

@@ -332,6 +332,11 @@ fn domain_events_render_to_room_updates_and_emits() {
                 presence(true),
                 vec![direct_room("bob", "alice", "user_online_changed")],
             ),
+            // A room's peer is a contact: everyone or not, the same rooms.
+            (
+                presence_to_everyone(false),
+                vec![direct_room("bob", "alice", "user_online_changed")],
+            ),
             (
                 typing("alice", true, true),
                 vec![Delivery::to_rooms(

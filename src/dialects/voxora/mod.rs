@@ -2,15 +2,19 @@
 //! `/` with a JWT in `auth.token`; on connect a socket is in the rooms of
 //! its user's conversations and departments. Namespace `/department` (with
 //! `departmentId` in the query) is for that department's agents. Ids are
-//! numeric strings. Decisions where the seed is silent are in
-//! `docs/dialects/voxora.md`.
+//! numeric strings (`join_conversation` and `leave_conversation` take one
+//! bare, as the Voxora code sends it, or in `{conversationId}`). A new
+//! message goes to its conversation's room, then `message_delivered` to the
+//! socket that sent it alone (in either namespace). Decisions where the
+//! seed is silent are in `docs/dialects/voxora.md`.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
     Admission, Delivery, Dialect, Handshake, Out, Receipt, auth_header_or_query_token,
-    conversation_room, iso8601, parse, query_param, unknown_event, user_room, user_rooms,
+    conversation_room, iso8601, parse, query_param, socket_room, unknown_event, user_room,
+    user_rooms,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome, SendMessage};
 use crate::core::event::{ConversationIds, DomainEvent};
@@ -155,13 +159,26 @@ fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
             name: None,
         },
         "join_conversation" => Command::Join {
-            conversation: conversation()?,
+            conversation: conversation_or_id(payload)?,
         },
         "leave_conversation" => Command::Leave {
-            conversation: conversation()?,
+            conversation: conversation_or_id(payload)?,
         },
         other => return Err(unknown_event(other)),
     })
+}
+
+/// The conversation of `join_conversation` and `leave_conversation`: the
+/// seed's `{conversationId}`, or the bare id the Voxora code sends
+/// (`socket.emit('join_conversation', conversationId)`), a string or a
+/// number.
+fn conversation_or_id(payload: &Value) -> Result<ConversationTarget, CoreError> {
+    let id = match payload {
+        Value::String(_) | Value::Number(_) => RowRef::from_json(payload)
+            .map_err(|_| CoreError::invalid("invalid payload: not a conversation id"))?,
+        _ => parse::<ConversationPayload>(payload)?.conversation_id,
+    };
+    Ok(ConversationTarget::Ref(id))
 }
 
 /// A text, or an image or file whose URL is the `content`.
@@ -246,8 +263,20 @@ fn encode(actor: &Actor, outcome: &Outcome) -> Vec<Out> {
             .map(|d| Out::Join(department_room(d.id)))
             .collect(),
         Outcome::Sent {
-            message, sender, ..
+            message,
+            sender,
+            created: true,
+            ..
         } => vec![Out::Ack(message_json(message, sender))],
+        // A retry with a known clientId stored nothing and told nobody: the
+        // retrying socket gets what the first send gave its socket.
+        Outcome::Sent {
+            message, sender, ..
+        } => vec![
+            Out::Emit("new_message", message_json(message, sender)),
+            Out::Emit("message_delivered", delivered_json(message)),
+            Out::Ack(message_json(message, sender)),
+        ],
         Outcome::Joined {
             conversation: c, ..
         } => vec![
@@ -300,8 +329,16 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
             sender,
             department,
             members,
+            from_socket,
             ..
-        } => new_message(*conversation, message, sender, *department, members),
+        } => new_message(
+            *conversation,
+            message,
+            sender,
+            *department,
+            members,
+            from_socket.as_deref(),
+        ),
         DomainEvent::Typing {
             conversation,
             user,
@@ -322,10 +359,12 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
             user,
             online,
             audience,
+            everyone,
             ..
-        } => vec![Delivery::to_users(
+        } => vec![Delivery::presence(
+            user,
+            *everyone,
             audience,
-            None,
             if *online {
                 "user_online"
             } else {
@@ -363,34 +402,50 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
 }
 
 /// A new message: `new_message` to its conversation's room (and its
-/// department's agents), then `message_delivered` to its sender.
+/// department's agents), then `message_delivered` to the socket it was sent
+/// through.
 fn new_message(
     conversation: ConversationIds,
     message: &Message,
     sender: &UserSummary,
     department: Option<i64>,
     members: &[UserId],
+    from_socket: Option<&str>,
 ) -> Vec<Delivery> {
     let mut to = vec![conversation_room(message.conversation_id)];
     to.extend(department.map(department_room));
-    vec![
-        Delivery::new_message(
-            to,
-            "new_message",
-            message_json(message, sender),
-            Receipt::new(message, conversation, members),
-        ),
-        // After the room heard of it, as the seed's server does.
+    let mut out = vec![Delivery::new_message(
+        to,
+        "new_message",
+        message_json(message, sender),
+        Receipt::new(message, conversation, members),
+    )];
+    out.extend(delivered(message, from_socket));
+    out
+}
+
+/// `message_delivered` to the socket a message was sent through (none for
+/// a message sent over REST), after the room heard of it, as the seed's
+/// server does (`socket.emit`). Rendered in both namespaces: the socket is
+/// in one of them.
+fn delivered(message: &Message, from_socket: Option<&str>) -> Option<Delivery> {
+    from_socket.map(|socket| {
         Delivery::to_rooms(
-            vec![user_room(&sender.id)],
+            vec![socket_room(socket)],
             "message_delivered",
-            json!(message.id.to_string()),
-        ),
-    ]
+            delivered_json(message),
+        )
+    })
+}
+
+/// The payload of `message_delivered`: the message id, a string.
+fn delivered_json(message: &Message) -> Value {
+    json!(message.id.to_string())
 }
 
 /// What the agents of a department hear: new support conversations and
-/// their messages.
+/// their messages; and what a `/department` socket that sent a message is
+/// told (`message_delivered`).
 fn render_department(event: &DomainEvent) -> Vec<Delivery> {
     match event {
         DomainEvent::ConversationCreated { conversation, .. } => match conversation.department_id {
@@ -404,13 +459,20 @@ fn render_department(event: &DomainEvent) -> Vec<Delivery> {
         DomainEvent::MessageCreated {
             message,
             sender,
-            department: Some(d),
+            department,
+            from_socket,
             ..
-        } => vec![Delivery::to_rooms(
-            vec![department_room(*d)],
-            "new_message",
-            message_json(message, sender),
-        )],
+        } => department
+            .map(|d| {
+                Delivery::to_rooms(
+                    vec![department_room(d)],
+                    "new_message",
+                    message_json(message, sender),
+                )
+            })
+            .into_iter()
+            .chain(delivered(message, from_socket.as_deref()))
+            .collect(),
         DomainEvent::AgentRemoved { department, user } => vec![Delivery::Leave {
             of: user_room(user),
             room: department_room(*department),

@@ -32,6 +32,30 @@ fn send(conversation: i64, text: Option<&str>, attachments: &[&str], kind: Messa
     }
 }
 
+/// `event` (a new message) as sent through the socket `socket`.
+fn through(event: DomainEvent, socket: &str) -> DomainEvent {
+    match event {
+        DomainEvent::MessageCreated {
+            conversation,
+            message,
+            sender,
+            members,
+            department,
+            muted,
+            ..
+        } => DomainEvent::MessageCreated {
+            conversation,
+            message,
+            sender,
+            members,
+            department,
+            muted,
+            from_socket: Some(socket.to_owned()),
+        },
+        other => other,
+    }
+}
+
 fn department(id: i64) -> DepartmentRow {
     DepartmentRow {
         id,
@@ -188,6 +212,37 @@ fn client_events_decode_to_commands() {
                     ),
                 },
             ),
+            // The bare id the Voxora code sends, as a string or a number.
+            (
+                "join_conversation",
+                json!("3"),
+                Command::Join {
+                    conversation: ConversationTarget::Ref(row(3)),
+                },
+            ),
+            (
+                "join_conversation",
+                json!(3),
+                Command::Join {
+                    conversation: ConversationTarget::Ref(row(3)),
+                },
+            ),
+            (
+                "join_conversation",
+                json!(CONVERSATION_UUID),
+                Command::Join {
+                    conversation: ConversationTarget::Ref(
+                        RowRef::parse(CONVERSATION_UUID).unwrap(),
+                    ),
+                },
+            ),
+            (
+                "leave_conversation",
+                json!("12"),
+                Command::Leave {
+                    conversation: ConversationTarget::Ref(row(12)),
+                },
+            ),
         ],
     );
 }
@@ -219,6 +274,19 @@ fn bad_payloads_are_invalid() {
                 "invalid payload",
             ),
             ("join_conversation", json!(null), "invalid payload"),
+            (
+                "join_conversation",
+                json!("sales"),
+                "invalid payload: not a conversation id",
+            ),
+            (
+                "leave_conversation",
+                json!(-1),
+                "invalid payload: not a conversation id",
+            ),
+            ("leave_conversation", json!(true), "invalid payload"),
+            // Only the rooms take a bare id.
+            ("typing_start", json!("3"), "invalid payload"),
             ("file_upload", json!({}), "unknown event \"file_upload\""),
             ("nope", json!({}), "unknown event \"nope\""),
         ],
@@ -243,6 +311,31 @@ fn a_rate_limited_send_is_told_with_rate_limit_exceeded() {
                 json!({"error": "conversation not found", "code": "NOT_FOUND", "event": "send_message"})
             ),
             Out::Ack(json!({"error": "conversation not found", "code": "NOT_FOUND"})),
+        ]
+    );
+}
+
+#[test]
+fn a_send_is_acknowledged_with_the_message_and_a_retry_is_told_again() {
+    let alice = actor("alice");
+    let sent = |created| Outcome::Sent {
+        message: message(),
+        sender: summary("alice"),
+        created,
+        conversation: ids(),
+        members: members(),
+    };
+    let m = message_json(&message(), &summary("alice"));
+    // message_delivered comes through the fan-out, after new_message.
+    assert_eq!(encode(&alice, &sent(true)), vec![Out::Ack(m.clone())]);
+    // A retry with the same clientId stored nothing and published nothing:
+    // the retrying socket is told here, in the same order.
+    assert_eq!(
+        encode(&alice, &sent(false)),
+        vec![
+            Out::Emit("new_message", m.clone()),
+            Out::Emit("message_delivered", json!("7")),
+            Out::Ack(m),
         ]
     );
 }
@@ -344,8 +437,9 @@ fn domain_events_render_to_emits_and_rooms() {
     assert_renders(
         &Voxora,
         vec![
+            // message_delivered to the sending socket alone, after the room.
             (
-                message_created(Some(2)),
+                through(message_created(Some(2)), "/#s1"),
                 vec![
                     Delivery::new_message(
                         vec!["c:3".into(), "dept_2".into()],
@@ -353,8 +447,18 @@ fn domain_events_render_to_emits_and_rooms() {
                         new_message.clone(),
                         receipt(),
                     ),
-                    Delivery::to_rooms(vec!["u:alice".into()], "message_delivered", json!("7")),
+                    Delivery::to_rooms(vec!["s:/#s1".into()], "message_delivered", json!("7")),
                 ],
+            ),
+            // Sent over REST: no socket to tell.
+            (
+                message_created(Some(2)),
+                vec![Delivery::new_message(
+                    vec!["c:3".into(), "dept_2".into()],
+                    "new_message",
+                    new_message.clone(),
+                    receipt(),
+                )],
             ),
             (
                 typing("alice", true, false),
@@ -381,6 +485,27 @@ fn domain_events_render_to_emits_and_rooms() {
                     "user_offline",
                     json!({"userId": "alice"}),
                 )],
+            ),
+            // Everyone may see it: every identified socket but hers.
+            (
+                presence_to_everyone(true),
+                vec![Delivery::Emit {
+                    to: vec!["everyone".into()],
+                    except: vec!["u:alice".into()],
+                    event: "user_online",
+                    data: json!({"userId": "alice"}),
+                    receipt: None,
+                }],
+            ),
+            (
+                presence_to_everyone(false),
+                vec![Delivery::Emit {
+                    to: vec!["everyone".into()],
+                    except: vec!["u:alice".into()],
+                    event: "user_offline",
+                    data: json!({"userId": "alice"}),
+                    receipt: None,
+                }],
             ),
             (
                 created.clone(),
@@ -435,10 +560,33 @@ fn domain_events_render_to_emits_and_rooms() {
                 vec![Delivery::to_rooms(
                     vec!["dept_2".into()],
                     "new_message",
-                    new_message,
+                    new_message.clone(),
                 )],
             ),
             (message_created(None), vec![]),
+            // Sent through a /department socket: it is told, after the
+            // department room (a socket key names its namespace: the one
+            // of `/` is not in this namespace's rooms).
+            (
+                through(message_created(Some(2)), "/department#s2"),
+                vec![
+                    Delivery::to_rooms(vec!["dept_2".into()], "new_message", new_message),
+                    Delivery::to_rooms(
+                        vec!["s:/department#s2".into()],
+                        "message_delivered",
+                        json!("7"),
+                    ),
+                ],
+            ),
+            (
+                through(message_created(None), "/department#s2"),
+                vec![Delivery::to_rooms(
+                    vec!["s:/department#s2".into()],
+                    "message_delivered",
+                    json!("7"),
+                )],
+            ),
+            (presence_to_everyone(true), vec![]),
             (
                 created,
                 vec![Delivery::to_rooms(

@@ -1,6 +1,7 @@
 //! The core's rules, exercised through the service over a real SQLite store,
 //! with every domain event it publishes recorded.
 
+mod attachments;
 mod conversations;
 mod departments;
 mod friendships;
@@ -36,9 +37,14 @@ impl Recorder {
 /// A service on the default limits over a fresh in-memory SQLite store, and
 /// the recorder of what it publishes.
 async fn recorded_service() -> (Arc<Service>, Arc<Recorder>) {
+    recorded_service_with(Limits::default()).await
+}
+
+/// [`recorded_service`] on `limits`.
+async fn recorded_service_with(limits: Limits) -> (Arc<Service>, Arc<Recorder>) {
     let store = confab::store::open("sqlite::memory:").await.expect("store");
     let rec = Arc::new(Recorder::default());
-    (Service::new(store, rec.clone(), Limits::default()), rec)
+    (Service::new(store, rec.clone(), limits), rec)
 }
 
 /// The direct conversation of `creator` and `other`, untitled.
