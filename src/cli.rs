@@ -6,6 +6,7 @@
 //!   migrate
 //!   token   --user ID [--name NAME] [--ttl 24h]
 //!   user add --username NAME [--password P] [--name DISPLAY] [--id ID]
+//!   health  [--ready] [--url URL] [--timeout 5s]
 //! ```
 //!
 //! `--config` (env `CONFAB_CONFIG`) and `--data-dir` (env `CONFAB_DATA_DIR`)
@@ -14,12 +15,13 @@
 //! [`Cli::flag_overrides`] for [`crate::config::Config::load`].
 
 use std::io::BufRead;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::DurationStr;
+use crate::config::{Config, DurationStr};
 
 /// confab: a real-time chat server that speaks several Socket.IO chat APIs at once.
 #[derive(Debug, Clone, Parser)]
@@ -50,6 +52,10 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Ask the server on this machine whether it is up (GET /healthz, or
+    /// /readyz with --ready); exit 0 if it answers 2xx, else 1. For health
+    /// checks of containers and service managers.
+    Health(HealthArgs),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
@@ -104,6 +110,73 @@ pub struct UserAddArgs {
     /// User id; generated when left out.
     #[arg(long, value_name = "ID", value_parser = parse_user_id)]
     pub id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct HealthArgs {
+    /// Ask /readyz (the store answers) instead of /healthz (the process answers).
+    #[arg(long)]
+    pub ready: bool,
+    /// Base URL of the listener to ask, e.g. http://127.0.0.1:3001. Default:
+    /// the first enabled dialect's port on this machine, from the config.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// How long to wait for the answer.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub timeout: DurationStr,
+}
+
+impl HealthArgs {
+    /// The URL to GET: `--url` (or the first enabled dialect's listener on
+    /// this machine, as `config` places it) with `/healthz` or `/readyz`.
+    pub fn probe_url(&self, config: &Config) -> Result<String, String> {
+        let path = if self.ready { "/readyz" } else { "/healthz" };
+        if let Some(url) = &self.url {
+            return Ok(format!("{}{path}", url.trim_end_matches('/')));
+        }
+        let (name, dialect) = config
+            .dialects
+            .enabled()
+            .next()
+            .ok_or("no dialect is enabled: nothing to ask; give --url")?;
+        if dialect.port == 0 {
+            return Err(format!(
+                "dialects.{name}.port is 0 (any free port): give --url"
+            ));
+        }
+        let ip = match config.bind {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        Ok(format!(
+            "http://{}{path}",
+            SocketAddr::new(ip, dialect.port)
+        ))
+    }
+}
+
+/// GETs `url` directly (no proxy) within `timeout`: the status and body when
+/// the answer is 2xx, else why not.
+pub async fn probe(url: &str, timeout: Duration) -> Result<String, String> {
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {:#}", anyhow::Error::new(e)))?;
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    let line = format!("{url}: {status} {}", body.trim());
+    if status.is_success() {
+        Ok(line)
+    } else {
+        Err(line)
+    }
 }
 
 fn parse_user_id(s: &str) -> Result<String, String> {
@@ -300,6 +373,39 @@ mod tests {
             add.password_or_read_line(&mut input).expect("read"),
             "given-pw"
         );
+    }
+
+    fn health(args: &[&str]) -> HealthArgs {
+        match parse(args).command() {
+            Command::Health(h) => h,
+            other => panic!("not health: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn health_asks_the_first_enabled_listener_on_this_machine() {
+        let mut config = Config::default();
+        let h = health(&["health"]);
+        assert_eq!(h.timeout.as_secs(), 5);
+        assert_eq!(
+            h.probe_url(&config).as_deref(),
+            Ok("http://127.0.0.1:3001/healthz")
+        );
+        config.dialects.dozaar.enabled = false;
+        config.bind = "::".parse().expect("ip");
+        assert_eq!(
+            health(&["health", "--ready"]).probe_url(&config).as_deref(),
+            Ok("http://[::1]:3005/readyz")
+        );
+        config.bind = "10.0.0.7".parse().expect("ip");
+        config.dialects.syarah.port = 0;
+        assert!(h.probe_url(&config).is_err());
+        let h = health(&["health", "--url", "http://node-b:4000/", "--timeout", "1s"]);
+        assert_eq!(
+            h.probe_url(&config).as_deref(),
+            Ok("http://node-b:4000/healthz")
+        );
+        assert_eq!(h.timeout.as_secs(), 1);
     }
 
     #[test]

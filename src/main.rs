@@ -2,7 +2,7 @@
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use confab::cli::{Cli, Command, TokenArgs, UserAddArgs, UserCommand};
+use confab::cli::{self, Cli, Command, TokenArgs, UserAddArgs, UserCommand};
 use confab::config::{self, Config};
 use confab::core::UserId;
 use confab::{app, auth, core, store};
@@ -68,6 +68,14 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("confab: user {} added with id {}", username, user.id);
+            Ok(())
+        }
+        Command::Health(args) => {
+            let url = args.probe_url(&config).map_err(anyhow::Error::msg)?;
+            let answer = cli::probe(&url, args.timeout.as_duration())
+                .await
+                .map_err(anyhow::Error::msg)?;
+            println!("{answer}");
             Ok(())
         }
     }

@@ -7,6 +7,7 @@ mod auth;
 mod conversations;
 mod devices;
 mod friendships;
+mod health_probe;
 mod messages;
 mod router;
 
