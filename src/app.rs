@@ -176,6 +176,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         media: Arc::new(crate::media::Media::new(&config)),
         config: Arc::new(config),
         cluster: cluster.clone(),
+        census: Default::default(),
     };
     let link = match &cluster {
         Some(cluster) => {

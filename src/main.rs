@@ -5,7 +5,8 @@ use clap::Parser;
 use confab::cli::{self, Cli, Command, TokenArgs, UserAddArgs, UserCommand};
 use confab::config::{self, Config};
 use confab::core::UserId;
-use confab::{app, auth, core, store};
+use confab::{app, auth, core, store, telemetry};
+use std::sync::Arc;
 
 /// glibc's `malloc` and `malloc_consolidate` took about a fifth of the fan-out
 /// profile; mimalloc's per-thread free lists suit the many
@@ -83,6 +84,11 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
+    // Installed before the start, so that what it records is counted.
+    let admin = match config.admin.listen_addr() {
+        Some(addr) => Some((addr, telemetry::recorder::install()?)),
+        None => None,
+    };
     let running = app::start(config).await?;
     if running.listeners.is_empty() {
         bail!("no dialect is enabled: set dialects.<name>.enabled = true");
@@ -94,6 +100,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             addr.to_string()
         };
         println!("confab: {dialect} listening on http://{host}");
+    }
+    if let Some((addr, handle)) = admin {
+        let census = running.state.census.clone();
+        let (local, _) = telemetry::admin::serve(addr, handle, Arc::new(move || census.record()))
+            .await
+            .with_context(|| {
+                format!(
+                    "admin listener on {addr}: set admin.listen (CONFAB_ADMIN_LISTEN) to move it"
+                )
+            })?;
+        println!("confab: metrics on http://{local}/metrics");
     }
     println!(
         "confab: data in {}; get a token with `confab --data-dir {} token --user alice`, \

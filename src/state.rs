@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::core::Service;
 use crate::fanout::cluster::Cluster;
 use crate::media::Media;
+use crate::telemetry::census::Census;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,6 +21,8 @@ pub struct AppState {
     pub media: Arc<Media>,
     /// Set on a node of a cluster.
     pub cluster: Option<Arc<Cluster>>,
+    /// The sockets open, counted for the metrics.
+    pub census: Census,
 }
 
 impl AppState {
