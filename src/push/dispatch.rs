@@ -24,6 +24,7 @@ use crate::core::ports::DynStore;
 use crate::core::service::Service;
 use crate::core::viewing::Viewing;
 use crate::fanout::{EventSink, Origin};
+use crate::telemetry::names;
 
 /// Counters of the push pipeline since start.
 #[derive(Debug, Default)]
@@ -124,8 +125,10 @@ impl PushSink {
         match self.tx.try_send(job) {
             Ok(()) => {
                 PushStats::bump(&self.stats.queued);
+                metrics::gauge!(names::PUSH_QUEUE).increment(1.0);
             }
             Err(e) => {
+                metrics::counter!(names::PUSH_DROPPED).increment(1);
                 let full = matches!(e, mpsc::error::TrySendError::Full(_));
                 let dropped = PushStats::bump(&self.stats.dropped) + 1;
                 let job = e.into_inner();
@@ -190,6 +193,7 @@ async fn worker(
         let Some(job) = job else {
             return;
         };
+        metrics::gauge!(names::PUSH_QUEUE).decrement(1.0);
         if viewing
             .is_viewing(&job.recipient, job.conversation_id)
             .await
@@ -200,6 +204,7 @@ async fn worker(
             Ok(d) => d,
             Err(e) => {
                 PushStats::bump(&stats.failed);
+                metrics::counter!(names::PUSH_FAILURES, "channel" => "devices").increment(1);
                 tracing::warn!(recipient = %job.recipient, error = %e, "push: loading devices failed");
                 continue;
             }
@@ -215,9 +220,12 @@ async fn worker(
             match result {
                 Ok(()) => {
                     PushStats::bump(&stats.sent);
+                    metrics::counter!(names::PUSH_SENT, "channel" => sender.name()).increment(1);
                 }
                 Err(e) => {
                     PushStats::bump(&stats.failed);
+                    metrics::counter!(names::PUSH_FAILURES, "channel" => sender.name())
+                        .increment(1);
                     tracing::warn!(
                         sender = sender.name(),
                         recipient = %push.recipient,

@@ -13,8 +13,10 @@ use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::operators::BroadcastOperators;
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::mpsc;
 
+use super::measure;
 use super::names::{Names, renamed};
 use crate::core::command::{Actor, Command};
 use crate::core::event::DomainEvent;
@@ -35,8 +37,9 @@ pub(super) fn subscribe<D: Dialect, A: Adapter>(
     bus.subscribe(Arc::new(Sink { dialect, tx }));
 }
 
-/// A delivery, and the conversation its domain event is about.
-type Rendered = (Delivery, Option<i64>);
+/// A delivery, the conversation its domain event is about, and for a new
+/// message sent through this node, when the send arrived.
+type Rendered = (Delivery, Option<i64>, Option<Instant>);
 
 /// Renders domain events for one dialect and hands them to its delivery task.
 struct Sink<D> {
@@ -47,8 +50,12 @@ struct Sink<D> {
 impl<D: Dialect> EventSink for Sink<D> {
     fn deliver(&self, event: &DomainEvent, _origin: Origin) {
         let conversation = event.conversation_id();
+        let arrived = match event {
+            DomainEvent::MessageCreated { .. } => measure::arrival(),
+            _ => None,
+        };
         for d in self.dialect.render(event) {
-            let _ = self.tx.send((d, conversation));
+            let _ = self.tx.send((d, conversation, arrived));
         }
     }
 }
@@ -61,11 +68,11 @@ async fn deliver<D: Dialect, A: Adapter>(
     mut rx: mpsc::UnboundedReceiver<Rendered>,
     state: AppState,
 ) {
-    let namespace = dialect.namespace();
+    let (name, namespace) = (dialect.name(), dialect.namespace());
     let handshake = dialect.handshake();
     let receipts = record_deliveries(state.clone(), handshake.reads_on_delivery);
     let views = build_views(io.clone(), dialect, state);
-    while let Some((d, conversation)) = rx.recv().await {
+    while let Some((d, conversation, arrived)) = rx.recv().await {
         let Some(ns) = io.of(namespace) else { continue };
         let ns = ns.local();
         match d {
@@ -78,7 +85,12 @@ async fn deliver<D: Dialect, A: Adapter>(
             } => {
                 let naming = handshake.conversation_field.zip(conversation);
                 let targets = (to, except);
-                emit(ns, targets, event, &data, receipt, naming, &receipts).await;
+                measure::event_out(name, event);
+                let new_message = receipt.is_some();
+                let reached = emit(ns, targets, event, &data, receipt, naming, &receipts).await;
+                if new_message {
+                    measure::delivered(name, reached, arrived);
+                }
             }
             Delivery::PerUser {
                 users,
@@ -105,7 +117,8 @@ async fn deliver<D: Dialect, A: Adapter>(
 /// `naming` (a dialect's conversation field and the conversation the event
 /// is about), socket by socket, each naming the conversation as it does;
 /// else as one broadcast. With a receipt, the users those sockets belong
-/// to (but the sender) are queued on `receipts`.
+/// to (but the sender) are queued on `receipts`, and the number of those
+/// sockets is returned (0 without a receipt).
 async fn emit<A: Adapter>(
     ns: BroadcastOperators<A>,
     (to, except): (Vec<String>, Vec<String>),
@@ -114,9 +127,9 @@ async fn emit<A: Adapter>(
     receipt: Option<Receipt>,
     naming: Option<(&'static str, i64)>,
     receipts: &mpsc::UnboundedSender<(Vec<Actor>, Receipt)>,
-) {
+) -> usize {
     if to.is_empty() {
-        return;
+        return 0;
     }
     let targets = ns.to(to).except(except);
     let reached = match naming {
@@ -143,18 +156,21 @@ async fn emit<A: Adapter>(
             reached
         }
     };
-    if let Some(receipt) = receipt {
-        let mut actors: Vec<Actor> = reached
-            .iter()
-            .filter_map(|s| s.extensions.get::<Actor>())
-            .collect();
-        actors.sort_by(|a, b| a.id().cmp(b.id()));
-        actors.dedup_by(|a, b| a.id() == b.id());
-        actors.retain(|a| *a.id() != receipt.message.sender);
-        if !actors.is_empty() {
-            let _ = receipts.send((actors, receipt));
-        }
+    let Some(receipt) = receipt else {
+        return 0;
+    };
+    let mut actors: Vec<Actor> = reached
+        .iter()
+        .filter_map(|s| s.extensions.get::<Actor>())
+        .filter(|a| *a.id() != receipt.message.sender)
+        .collect();
+    let sockets = actors.len();
+    actors.sort_by(|a, b| a.id().cmp(b.id()));
+    actors.dedup_by(|a, b| a.id() == b.id());
+    if !actors.is_empty() {
+        let _ = receipts.send((actors, receipt));
     }
+    sockets
 }
 
 /// Records, in order beside the fan-out, that new messages reached their
@@ -235,9 +251,11 @@ async fn per_user<D: Dialect, A: Adapter>(
             }
         };
         for out in dialect.encode(&actor, event, &outcome) {
-            if let Out::Emit(event, data) = out
-                && let Err(e) = ns.clone().to(room.clone()).emit(event, &data).await
-            {
+            let Out::Emit(event, data) = out else {
+                continue;
+            };
+            measure::event_out(dialect.name(), event);
+            if let Err(e) = ns.clone().to(room.clone()).emit(event, &data).await {
                 tracing::debug!(error = %e, event, "emit to a user's sockets failed");
             }
         }

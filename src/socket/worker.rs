@@ -11,9 +11,11 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Event, SocketRef, TryData};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::mpsc;
 
 use super::handshake::{Claimed, verify};
+use super::measure;
 use super::names::{Names, rename_outs};
 use super::outs::{Viewer, apply};
 use super::payload::{Payload, no_arguments};
@@ -38,6 +40,8 @@ struct Request<A: Adapter> {
     event: String,
     payload: Result<Payload, String>,
     ack: AckSender<A>,
+    /// When it arrived, before it waited in the queue.
+    arrived: Instant,
 }
 
 /// The queue of a socket's events, from the handshake to its worker.
@@ -70,11 +74,13 @@ pub(super) fn queue<D: Dialect, A: Adapter>(s: &SocketRef<A>, dialect: Arc<D>) {
                   Event(event): Event,
                   TryData(payload): TryData<Payload>,
                   ack: AckSender<A>| {
+                measure::event_in(dialect.as_ref(), &event);
                 let request = Request {
                     socket,
                     event,
                     payload: payload.or_else(no_arguments),
                     ack,
+                    arrived: Instant::now(),
                 };
                 if let Err(
                     mpsc::error::TrySendError::Full(Job::Event(r))
@@ -84,8 +90,9 @@ pub(super) fn queue<D: Dialect, A: Adapter>(s: &SocketRef<A>, dialect: Arc<D>) {
                     let error = CoreError::RateLimited {
                         retry_after_ms: 1000,
                     };
+                    measure::refused(dialect.name(), &error);
                     let outs = failure(dialect.as_ref(), r.socket.req_parts(), &r.event, &error);
-                    apply(&r.socket, Some(r.ack), outs, None, false);
+                    apply(dialect.name(), &r.socket, Some(r.ack), outs, None, false);
                 }
                 async {}
             },
@@ -115,10 +122,12 @@ pub(super) fn start<D: Dialect, A: Adapter>(s: SocketRef<A>, dialect: Arc<D>, st
     };
     if let (Some(actor), Some(greeting)) = (&actor, dialect.handshake().greeting) {
         let (event, data) = greeting(actor);
+        measure::event_out(dialect.name(), event);
         if let Err(e) = s.emit(event, &data) {
             tracing::debug!(error = %e, event, "emit to socket failed");
         }
     }
+    measure::connected(dialect.name());
     let socket_key = socket_key(&s);
     s.join(socket_room(&socket_key));
     Names::attach(&s);
@@ -150,16 +159,17 @@ impl<D: Dialect> Worker<D> {
         while let Some(Job::Event(request)) = rx.recv().await {
             // Boxed, so that an idle socket's task holds only what waiting
             // for its next event needs, not the largest command's state.
-            let handled = AssertUnwindSafe(Box::pin(self.handle(&request)))
-                .catch_unwind()
-                .await;
+            let handling = measure::arrived(request.arrived, self.handle(&request));
+            let handled = AssertUnwindSafe(Box::pin(handling)).catch_unwind().await;
             let outs = handled.unwrap_or_else(|_| {
                 tracing::error!(event = %request.event, "handler panicked");
+                let error = CoreError::Internal("handler panicked".into());
+                measure::refused(self.dialect.name(), &error);
                 failure(
                     self.dialect.as_ref(),
                     request.socket.req_parts(),
                     &request.event,
-                    &CoreError::Internal("handler panicked".into()),
+                    &error,
                 )
             });
             let viewer = self.actor.as_ref().map(|a| Viewer {
@@ -168,7 +178,15 @@ impl<D: Dialect> Worker<D> {
                 socket_key: &self.socket_key,
             });
             let cluster_up = self.state.cluster_up();
-            apply(&request.socket, Some(request.ack), outs, viewer, cluster_up);
+            let dialect = self.dialect.name();
+            apply(
+                dialect,
+                &request.socket,
+                Some(request.ack),
+                outs,
+                viewer,
+                cluster_up,
+            );
         }
         if let Some(actor) = &self.actor {
             self.state
@@ -219,6 +237,7 @@ impl<D: Dialect> Worker<D> {
                 if matches!(e, CoreError::Internal(_) | CoreError::Unavailable(_)) {
                     tracing::error!(error = ?e, event = %request.event, "request failed");
                 }
+                measure::refused(dialect.name(), &e);
                 failure(
                     dialect.as_ref(),
                     request.socket.req_parts(),
