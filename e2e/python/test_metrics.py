@@ -1,0 +1,162 @@
+"""Black-box test of confab's Prometheus metrics: the real binary with its admin
+listener on a random port, driven through the Dozaar dialect with
+python-socketio, and `/metrics` read with prometheus_client's text-format
+parser.
+
+Run with `pytest e2e/python` after `cargo build --bin confab` (or run
+everything with `scripts/test`).
+"""
+
+import asyncio
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from test_dozaar import Client, Server, new_conversation, new_user
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = Server(extra_env={"CONFAB_ADMIN_LISTEN": "127.0.0.1:0"})
+    yield srv
+    srv.stop()
+
+
+def scrape(server):
+    """Every sample of /metrics, by (name, sorted labels)."""
+    with urllib.request.urlopen(server.metrics_url, timeout=10) as res:
+        assert res.status == 200
+        assert res.headers["Content-Type"].startswith("text/plain")
+        text = res.read().decode()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return samples
+
+
+def value(samples, name, **labels):
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def delta(before, after, name, **labels):
+    return value(after, name, **labels) - value(before, name, **labels)
+
+
+def bucket(samples, name, le, **labels):
+    """A histogram's cumulative bucket `le` (however the bound is written)."""
+    for (n, ls), v in samples.items():
+        ls = dict(ls)
+        bound = ls.pop("le", None)
+        if n == name + "_bucket" and ls == labels and bound is not None and float(bound) == le:
+            return v
+    return 0.0
+
+
+def scrape_until(server, before, want, timeout=5.0):
+    """Scrapes until every `(name, labels, amount)` of `want` moved by its
+    amount since `before` (the emits and their counts run beside the acks),
+    and returns the last scrape."""
+    deadline = time.monotonic() + timeout
+    while True:
+        after = scrape(server)
+        missing = [
+            (name, labels, amount, delta(before, after, name, **labels))
+            for name, labels, amount in want
+            if delta(before, after, name, **labels) != amount
+        ]
+        if not missing or time.monotonic() > deadline:
+            assert not missing, f"(name, labels, wanted, moved): {missing}"
+            return after
+        time.sleep(0.05)
+
+
+def test_the_admin_listener_is_bound_where_configured(server):
+    url = urllib.parse.urlparse(server.metrics_url)
+    assert url.hostname == "127.0.0.1"
+    assert url.port and url.port not in {
+        urllib.parse.urlparse(u).port for u in server.urls.values()
+    }
+    assert url.path == "/metrics"
+
+
+def test_metrics_are_not_served_on_the_dialect_ports(server):
+    for dialect, base in server.urls.items():
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + "/metrics", timeout=10)
+        assert refused.value.code == 404, dialect
+
+
+@pytest.mark.asyncio
+async def test_connections_events_messages_deliveries_and_errors_are_counted(server):
+    alice, bob = new_user(server, "alice"), new_user(server, "bob")
+    conv = new_conversation(server, alice, [bob])
+    before = scrape(server)
+
+    ca = await Client().connect(server, alice["token"], transports=["websocket"])
+    cb = await Client().connect(server, bob["token"], transports=["polling"])
+    try:
+        for c in (ca, cb):
+            await c.emit("join:conversation", {"conversationId": conv["uuid"]})
+            await c.wait_for("joined:conversation")
+        ack = await ca.call("send:message", {"conversationId": conv["uuid"], "message": "counted"})
+        assert ack["success"] is True, ack
+        await cb.wait_for("new:message", lambda m: m["message"] == "counted")
+        # Refused: a send without its text, and an event Dozaar does not know.
+        await ca.emit("send:message", {"conversationId": conv["uuid"]})
+        await ca.wait_for("exception")
+        await ca.emit("no:such:event", {})
+        await ca.wait_for("exception")
+
+        d = {"dialect": "dozaar"}
+        after = scrape_until(
+            server,
+            before,
+            [
+                ("confab_connects_total", d, 2),
+                ("confab_events_in_total", {**d, "event": "join:conversation"}, 2),
+                ("confab_events_in_total", {**d, "event": "send:message"}, 2),
+                ("confab_events_in_total", {**d, "event": "other"}, 1),
+                ("confab_messages_stored_total", {}, 1),
+                # Bob's socket: the sender's own is not a delivery.
+                ("confab_deliveries_total", d, 1),
+                ("confab_errors_total", {**d, "code": "INVALID_PAYLOAD"}, 2),
+                ("confab_send_to_delivery_seconds_count", d, 1),
+                ("confab_store_seconds_count", {"op": "insert_message"}, 1),
+            ],
+        )
+        # Gauges counted at the scrape: Alice on WebSocket, Bob polling.
+        assert value(after, "confab_connections", transport="websocket", **d) == 1
+        assert value(after, "confab_connections", transport="polling", **d) == 1
+        assert delta(before, after, "confab_events_out_total", event="new:message", **d) == 1
+        assert delta(before, after, "confab_events_out_total", event="joined:conversation", **d) == 2
+        assert delta(before, after, "confab_events_out_total", event="exception", **d) == 2
+        # No other event name leaks into the labels.
+        events = {dict(k[1]).get("event") for k in after if k[0] == "confab_events_in_total"}
+        assert events <= {"join:conversation", "send:message", "other"}, events
+        # The latency histograms have their buckets, and the +Inf one holds all.
+        latency = value(after, "confab_send_to_delivery_seconds_count", **d)
+        assert bucket(after, "confab_send_to_delivery_seconds", float("inf"), **d) == latency
+        assert 0 < value(after, "confab_send_to_delivery_seconds_sum", **d) < 5
+        # SQLite's group commit: the message went in one group of one.
+        assert delta(before, after, "confab_store_seconds_count", op="group_commit") >= 1
+        assert delta(before, after, "confab_group_commit_batch_messages_sum") == 1
+        batches = "confab_group_commit_batch_messages"
+        assert bucket(after, batches, 1.0) - bucket(before, batches, 1.0) >= 1
+    finally:
+        await ca.close()
+        await cb.close()
+
+    # Closed sockets leave the gauge at the next scrape.
+    deadline = time.monotonic() + 5
+    while True:
+        now = scrape(server)
+        open_now = sum(value(now, "confab_connections", transport=t, dialect="dozaar") for t in ("websocket", "polling"))
+        if open_now == 0 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    assert open_now == 0
