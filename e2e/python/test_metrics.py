@@ -8,6 +8,11 @@ everything with `scripts/test`).
 """
 
 import asyncio
+import os
+import secrets
+import shutil
+import socket
+import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -16,7 +21,7 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from test_dozaar import Client, Server, new_conversation, new_user
+from test_dozaar import BIN, Client, Server, _child_env, new_conversation, new_user
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +165,119 @@ async def test_connections_events_messages_deliveries_and_errors_are_counted(ser
             break
         await asyncio.sleep(0.05)
     assert open_now == 0
+
+
+# ------------------------------------------------------------------ cluster
+
+DATABASE_URL = os.environ.get("CONFAB_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_answers(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis():
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while not redis_answers(port):
+        assert time.monotonic() < deadline, "redis-server did not answer PING"
+        time.sleep(0.05)
+    yield proc, f"redis://127.0.0.1:{port}"
+    proc.kill()
+    proc.wait()
+
+
+@pytest.fixture
+def schema():
+    if not shutil.which("psql"):
+        pytest.skip("psql is not installed")
+    name = f"confab_metrics_{secrets.token_hex(4)}"
+    subprocess.run(["psql", "-X", "-q", DATABASE_URL, "-c", f"CREATE SCHEMA {name}"], check=True)
+    sep = "&" if "?" in DATABASE_URL else "?"
+    yield f"{DATABASE_URL}{sep}options=-c%20search_path%3D{name}"
+    subprocess.run(["psql", "-X", "-q", DATABASE_URL, "-c", f"DROP SCHEMA {name} CASCADE"], check=True)
+
+
+@pytest.mark.asyncio
+async def test_the_cluster_bus_and_redis_state_are_measured(redis, schema):
+    redis_proc, redis_url = redis
+    secret = secrets.token_hex(32)
+    env = {
+        "CONFAB_ADMIN_LISTEN": "127.0.0.1:0",
+        "CONFAB_DATABASE_URL": schema,
+        "CONFAB_REDIS_URL": redis_url,
+        "CONFAB_AUTH_JWT_SECRET": secret,
+    }
+    a = Server(extra_env=env)
+    b = Server(extra_env=env)
+    try:
+
+        def user(prefix):
+            uid = f"{prefix}-{secrets.token_hex(4)}"
+            out = subprocess.run(
+                [BIN, "token", "--data-dir", a.data_dir, "--user", uid],
+                env=_child_env({"CONFAB_AUTH_JWT_SECRET": secret}),
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            return {"id": uid, "token": out.stdout.strip().splitlines()[-1].strip()}
+
+        alice, bob = user("alice"), user("bob")
+        conv = new_conversation(a, alice, [bob])
+        before_a, before_b = scrape(a), scrape(b)
+        assert value(before_a, "confab_redis_up") == 1
+        assert value(before_b, "confab_redis_up") == 1
+        ca = await Client().connect(a, alice["token"])
+        cb = await Client().connect(b, bob["token"])
+        try:
+            await cb.emit("join:conversation", {"conversationId": conv["uuid"]})
+            await cb.wait_for("joined:conversation")
+            ack = await ca.call("send:message", {"conversationId": conv["uuid"], "message": "across"})
+            assert ack["success"] is True, ack
+            await cb.wait_for("new:message", lambda m: m["message"] == "across")
+        finally:
+            await ca.close()
+            await cb.close()
+        # Node A published the message; B heard it through Redis, with its lag.
+        after_a = scrape_until(a, before_a, [("confab_messages_stored_total", {}, 1)])
+        assert delta(before_a, after_a, "confab_bus_messages_out_total") >= 1
+        after_b = scrape_until(b, before_b, [("confab_deliveries_total", {"dialect": "dozaar"}, 1)])
+        heard = delta(before_b, after_b, "confab_bus_messages_in_total")
+        assert heard >= 1
+        lags = delta(before_b, after_b, "confab_bus_lag_seconds_count")
+        assert lags == heard
+        assert 0 <= delta(before_b, after_b, "confab_bus_lag_seconds_sum") < 5 * lags
+        # The send arrived on A: B's delivery has no send-to-delivery time.
+        assert delta(before_b, after_b, "confab_send_to_delivery_seconds_count", dialect="dozaar") == 0
+
+        # Redis goes away: both nodes say so.
+        redis_proc.kill()
+        redis_proc.wait()
+        for node in (a, b):
+            deadline = time.monotonic() + 10
+            while value(scrape(node), "confab_redis_up") != 0:
+                assert time.monotonic() < deadline, "confab_redis_up stayed 1 without Redis"
+                await asyncio.sleep(0.1)
+    finally:
+        a.stop()
+        b.stop()
