@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
 
-use super::measure;
+use super::measure::{self, Meters};
 use super::names::{Names, renamed};
 use crate::core::command::{Actor, Command};
 use crate::core::event::DomainEvent;
@@ -31,9 +31,10 @@ pub(super) fn subscribe<D: Dialect, A: Adapter>(
     dialect: Arc<D>,
     state: AppState,
     bus: &Bus,
+    meters: Arc<Meters>,
 ) {
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(deliver(io.clone(), dialect.clone(), rx, state));
+    tokio::spawn(deliver(io.clone(), dialect.clone(), rx, state, meters));
     bus.subscribe(Arc::new(Sink { dialect, tx }));
 }
 
@@ -67,11 +68,12 @@ async fn deliver<D: Dialect, A: Adapter>(
     dialect: Arc<D>,
     mut rx: mpsc::UnboundedReceiver<Rendered>,
     state: AppState,
+    meters: Arc<Meters>,
 ) {
-    let (name, namespace) = (dialect.name(), dialect.namespace());
+    let namespace = dialect.namespace();
     let handshake = dialect.handshake();
     let receipts = record_deliveries(state.clone(), handshake.reads_on_delivery);
-    let views = build_views(io.clone(), dialect, state);
+    let views = build_views(io.clone(), dialect, state, meters.clone());
     while let Some((d, conversation, arrived)) = rx.recv().await {
         let Some(ns) = io.of(namespace) else { continue };
         let ns = ns.local();
@@ -85,11 +87,11 @@ async fn deliver<D: Dialect, A: Adapter>(
             } => {
                 let naming = handshake.conversation_field.zip(conversation);
                 let targets = (to, except);
-                measure::event_out(name, event);
+                meters.event_out(event);
                 let new_message = receipt.is_some();
                 let reached = emit(ns, targets, event, &data, receipt, naming, &receipts).await;
                 if new_message {
-                    measure::delivered(name, reached, arrived);
+                    meters.delivered(reached, arrived);
                 }
             }
             Delivery::PerUser {
@@ -209,13 +211,15 @@ fn build_views<D: Dialect, A: Adapter>(
     io: SocketIo<A>,
     dialect: Arc<D>,
     state: AppState,
+    meters: Arc<Meters>,
 ) -> mpsc::UnboundedSender<(Vec<UserId>, Command, &'static str)> {
     let (views, mut queued) = mpsc::unbounded_channel::<(Vec<UserId>, Command, &'static str)>();
     tokio::spawn(async move {
         while let Some((users, command, event)) = queued.recv().await {
             if let Some(ns) = io.of(dialect.namespace()) {
                 let ns = ns.local();
-                per_user(&ns, dialect.as_ref(), &state, &users, &command, event).await;
+                let to = (&ns, meters.as_ref());
+                per_user(to, dialect.as_ref(), &state, &users, &command, event).await;
             }
         }
     });
@@ -225,7 +229,7 @@ fn build_views<D: Dialect, A: Adapter>(
 /// Runs `command` as each of `users` that has a socket in `ns` and emits
 /// the encoded outcome to that user's sockets there.
 async fn per_user<D: Dialect, A: Adapter>(
-    ns: &BroadcastOperators<A>,
+    (ns, meters): (&BroadcastOperators<A>, &Meters),
     dialect: &D,
     state: &AppState,
     users: &[UserId],
@@ -254,7 +258,7 @@ async fn per_user<D: Dialect, A: Adapter>(
             let Out::Emit(event, data) = out else {
                 continue;
             };
-            measure::event_out(dialect.name(), event);
+            meters.event_out(event);
             if let Err(e) = ns.clone().to(room.clone()).emit(event, &data).await {
                 tracing::debug!(error = %e, event, "emit to a user's sockets failed");
             }

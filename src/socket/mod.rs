@@ -40,28 +40,29 @@ pub fn attach<D: Dialect, A: Adapter + DefinedAdapter>(
     state: AppState,
     bus: &Bus,
 ) -> A::InitRes {
+    let meters = Arc::new(measure::Meters::new(dialect.as_ref()));
     let auth = {
-        let (dialect, state) = (dialect.clone(), state.clone());
+        let (dialect, state, meters) = (dialect.clone(), state.clone(), meters.clone());
         move |s: SocketRef<A>, TryData(auth): TryData<Value>| {
-            let (dialect, state) = (dialect.clone(), state.clone());
+            let (dialect, state, meters) = (dialect.clone(), state.clone(), meters.clone());
             async move {
                 handshake::authenticate(&s, auth.ok(), dialect.as_ref(), &state).await?;
-                worker::queue(&s, dialect);
+                worker::queue(&s, dialect, meters);
                 Ok::<(), String>(())
             }
         }
     };
     let connect = {
-        let (dialect, state) = (dialect.clone(), state.clone());
+        let (dialect, state, meters) = (dialect.clone(), state.clone(), meters.clone());
         move |s: SocketRef<A>| {
-            worker::start(s, dialect.clone(), state.clone());
+            worker::start(s, dialect.clone(), state.clone(), meters.clone());
             async {}
         }
     };
     let init = io.ns(dialect.namespace(), connect.with(auth));
     let census = measure::census(io, dialect.namespace());
     state.census.add(dialect.name(), census);
-    delivery::subscribe(io, dialect, state, bus);
+    delivery::subscribe(io, dialect, state, bus, meters);
     init
 }
 

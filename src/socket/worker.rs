@@ -15,7 +15,7 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 use super::handshake::{Claimed, verify};
-use super::measure;
+use super::measure::{self, Meters};
 use super::names::{Names, rename_outs};
 use super::outs::{Viewer, apply};
 use super::payload::{Payload, no_arguments};
@@ -65,7 +65,11 @@ fn failure<D: Dialect>(dialect: &D, parts: &Parts, event: &str, error: &CoreErro
 /// Starts queueing the socket's events and its close, in order, for the
 /// worker [`start`] runs. Called during the handshake, before the client
 /// hears it is connected, so that none of its first events is missed.
-pub(super) fn queue<D: Dialect, A: Adapter>(s: &SocketRef<A>, dialect: Arc<D>) {
+pub(super) fn queue<D: Dialect, A: Adapter>(
+    s: &SocketRef<A>,
+    dialect: Arc<D>,
+    meters: Arc<Meters>,
+) {
     let (tx, rx) = mpsc::channel::<Job<A>>(SOCKET_QUEUE);
     {
         let tx = tx.clone();
@@ -74,7 +78,7 @@ pub(super) fn queue<D: Dialect, A: Adapter>(s: &SocketRef<A>, dialect: Arc<D>) {
                   Event(event): Event,
                   TryData(payload): TryData<Payload>,
                   ack: AckSender<A>| {
-                measure::event_in(dialect.as_ref(), &event);
+                meters.event_in(&event);
                 let request = Request {
                     socket,
                     event,
@@ -90,9 +94,9 @@ pub(super) fn queue<D: Dialect, A: Adapter>(s: &SocketRef<A>, dialect: Arc<D>) {
                     let error = CoreError::RateLimited {
                         retry_after_ms: 1000,
                     };
-                    measure::refused(dialect.name(), &error);
+                    meters.refused(&error);
                     let outs = failure(dialect.as_ref(), r.socket.req_parts(), &r.event, &error);
-                    apply(dialect.name(), &r.socket, Some(r.ack), outs, None, false);
+                    apply(&meters, &r.socket, Some(r.ack), outs, None, false);
                 }
                 async {}
             },
@@ -108,7 +112,12 @@ pub(super) fn queue<D: Dialect, A: Adapter>(s: &SocketRef<A>, dialect: Arc<D>) {
 }
 
 /// Greets a connected socket as its dialect does and starts its worker.
-pub(super) fn start<D: Dialect, A: Adapter>(s: SocketRef<A>, dialect: Arc<D>, state: AppState) {
+pub(super) fn start<D: Dialect, A: Adapter>(
+    s: SocketRef<A>,
+    dialect: Arc<D>,
+    state: AppState,
+    meters: Arc<Meters>,
+) {
     let actor = s.extensions.get::<Actor>();
     let claimed = s.extensions.get::<Claimed>().and_then(|c| c.0);
     let Some(rx) = s
@@ -122,18 +131,19 @@ pub(super) fn start<D: Dialect, A: Adapter>(s: SocketRef<A>, dialect: Arc<D>, st
     };
     if let (Some(actor), Some(greeting)) = (&actor, dialect.handshake().greeting) {
         let (event, data) = greeting(actor);
-        measure::event_out(dialect.name(), event);
+        meters.event_out(event);
         if let Err(e) = s.emit(event, &data) {
             tracing::debug!(error = %e, event, "emit to socket failed");
         }
     }
-    measure::connected(dialect.name());
+    meters.connected();
     let socket_key = socket_key(&s);
     s.join(socket_room(&socket_key));
     Names::attach(&s);
     let worker = Worker {
         dialect,
         state,
+        meters,
         actor,
         claimed,
         socket_key,
@@ -145,6 +155,7 @@ pub(super) fn start<D: Dialect, A: Adapter>(s: SocketRef<A>, dialect: Arc<D>, st
 struct Worker<D> {
     dialect: Arc<D>,
     state: AppState,
+    meters: Arc<Meters>,
     /// Who the socket is, once a token proved it.
     actor: Option<Actor>,
     claimed: Option<UserId>,
@@ -164,7 +175,7 @@ impl<D: Dialect> Worker<D> {
             let outs = handled.unwrap_or_else(|_| {
                 tracing::error!(event = %request.event, "handler panicked");
                 let error = CoreError::Internal("handler panicked".into());
-                measure::refused(self.dialect.name(), &error);
+                self.meters.refused(&error);
                 failure(
                     self.dialect.as_ref(),
                     request.socket.req_parts(),
@@ -178,9 +189,8 @@ impl<D: Dialect> Worker<D> {
                 socket_key: &self.socket_key,
             });
             let cluster_up = self.state.cluster_up();
-            let dialect = self.dialect.name();
             apply(
-                dialect,
+                &self.meters,
                 &request.socket,
                 Some(request.ack),
                 outs,
@@ -237,7 +247,7 @@ impl<D: Dialect> Worker<D> {
                 if matches!(e, CoreError::Internal(_) | CoreError::Unavailable(_)) {
                     tracing::error!(error = ?e, event = %request.event, "request failed");
                 }
-                measure::refused(dialect.name(), &e);
+                self.meters.refused(&e);
                 failure(
                     dialect.as_ref(),
                     request.socket.req_parts(),

@@ -19,14 +19,15 @@ pub const EVENTS_OUT: &str = "confab_events_out_total";
 /// not counted again).
 pub const MESSAGES_STORED: &str = "confab_messages_stored_total";
 /// Counter, by `dialect`: new messages emitted to a recipient's socket, one
-/// per socket reached.
+/// per socket reached (the sender's own sockets not counted).
 pub const DELIVERIES: &str = "confab_deliveries_total";
 /// Counter, by `dialect` (`rest` for the HTTP API) and `code` (the core's
 /// error codes: `INVALID_PAYLOAD`, `FORBIDDEN`, …): refused requests.
 pub const ERRORS: &str = "confab_errors_total";
 /// Histogram, by `dialect`: seconds from the moment a send arrived on this
 /// node to the moment its new message was emitted to the dialect's sockets
-/// here (other nodes add [`BUS_LAG`]).
+/// here, for a dialect with a recipient's socket here (a message to other
+/// nodes adds [`BUS_LAG`] there).
 pub const SEND_TO_DELIVERY: &str = "confab_send_to_delivery_seconds";
 /// Histogram, by `op` (`insert_message`: a send's store write, waiting for
 /// its group included; `group_commit`: one SQLite group's transaction):
