@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, Handshake, Language, Out, Receipt, conversation_room,
+    Delivery, Dialect, HEADER_AUTH_OR_QUERY, Handshake, Language, Out, Receipt, conversation_room,
     header_auth_or_query_token, parse, unknown_event,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome};
@@ -261,7 +261,7 @@ fn handshake() -> Handshake {
             errors: |parts, event, error| errors(language(parts), event, error),
             refusal: |parts, message| language(parts).refusal(message),
         }),
-        ..Handshake::new(header_auth_or_query_token)
+        ..Handshake::new(header_auth_or_query_token, HEADER_AUTH_OR_QUERY)
     }
 }
 

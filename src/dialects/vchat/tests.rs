@@ -61,6 +61,32 @@ fn the_token_is_the_raw_authorization_header() {
 }
 
 #[test]
+fn a_client_without_a_token_is_told_every_place_it_may_put_one() {
+    for d in [VChat.handshake(), VChatMessage.handshake()] {
+        let places = d.token_places;
+        let text = crate::auth::AuthError::MissingHandshakeToken { places }.to_string();
+        for place in [
+            "missing token: send it as the header `Authorization: Bearer <jwt>`",
+            "`auth.token`",
+            "`?token=<jwt>` in the URL (Socket.IO v2",
+        ] {
+            assert!(text.contains(place), "{place}: {text}");
+        }
+        // Each place is one the handshake reads.
+        let token = d.token;
+        let by_header = request("/socket.io/", &[("authorization", "Bearer h")]);
+        assert_eq!(token(&by_header, None).as_deref(), Some("h"));
+        let by_auth = request("/socket.io/", &[]);
+        assert_eq!(
+            token(&by_auth, Some(&json!({"token": "a"}))).as_deref(),
+            Some("a")
+        );
+        let by_query = request("/socket.io/?EIO=3&token=q", &[]);
+        assert_eq!(token(&by_query, None).as_deref(), Some("q"));
+    }
+}
+
+#[test]
 fn errors_and_refusals_follow_accept_language() {
     let arabic = request("/socket.io/", &[("accept-language", "ar-EG,en;q=0.8")]);
     let english = request("/socket.io/", &[]);
