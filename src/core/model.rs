@@ -313,6 +313,11 @@ pub struct AttachmentMeta {
     /// Of audio or a video, in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
+    /// A still of a video shown before it plays (V Chat's `imageUrl` of a
+    /// video): an http(s) URL or a server path, held to the rule of the
+    /// attachment URLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
 }
 
 impl AttachmentMeta {

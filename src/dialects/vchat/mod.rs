@@ -21,13 +21,14 @@ use crate::core::event::DomainEvent;
 use crate::core::views::ConversationView;
 use crate::core::{CoreError, RowRef, UserId, UserSummary};
 
+pub mod attachment;
 pub mod lang;
 pub mod shapes;
 
+pub use attachment::media_name;
 pub use lang::Lang;
 pub use shapes::{
-    DEFAULT_GROUP_IMAGE, DEFAULT_USER_IMAGE, media_name, message_json, page_json, profile_image,
-    room_json,
+    DEFAULT_GROUP_IMAGE, DEFAULT_USER_IMAGE, message_json, page_json, profile_image, room_json,
 };
 
 /// Namespace `/`: the rooms list.

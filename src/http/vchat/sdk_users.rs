@@ -147,7 +147,7 @@ pub async fn register(State(state): State<AppState>, lang: Lang, req: Request) -
             .await
     );
     let actor = actor_of(&user);
-    if let Some(file) = form.files.pop() {
+    if let Some(file) = form.files.pop().map(|f| f.received) {
         // The account exists: a picture the pipeline refuses leaves the
         // default one rather than failing the registration.
         match keep_picture(&state, lang, &actor, file).await {
@@ -258,7 +258,7 @@ pub async fn update(
         )
         .await?;
     }
-    let picture = match form.files.pop() {
+    let picture = match form.files.pop().map(|f| f.received) {
         Some(file) => Some(keep_picture(&state, lang, &actor, file).await?),
         None => None,
     };
