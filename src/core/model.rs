@@ -569,6 +569,11 @@ pub struct Device {
     pub token: String,
     pub platform: DevicePlatform,
     pub created_at: Millis,
+    /// The shape of the push data the device's app reads, named by the
+    /// dialect that registered it (V Chat's `vchat`); `None`: confab's
+    /// neutral data (see `crate::push`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_format: Option<String>,
 }
 
 /// A file uploaded to this server, by server path.

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::core::command::{Actor, Command, Outcome};
 use crate::core::event::{ConversationIds, DeliveredMessage, DomainEvent};
-use crate::core::{CoreError, Message, UserId};
+use crate::core::{CoreError, Message, UserId, UserSummary};
 
 pub mod dozaar;
 pub mod jobspare;
@@ -48,6 +48,16 @@ pub trait Dialect: Send + Sync + 'static {
     fn encode_error(&self, event: &str, error: &CoreError) -> Vec<Out>;
     /// A domain event as emits to this dialect's rooms.
     fn render(&self, event: &DomainEvent) -> Vec<Delivery>;
+}
+
+/// The fields a dialect's app reads in a new message's push (strings).
+pub type PushFields = fn(&Message, &UserSummary) -> std::collections::BTreeMap<String, String>;
+
+/// The push formats the dialects define: the name a dialect registers
+/// its clients' devices with, and the fields its app reads in a new
+/// message's push (added to the neutral data by `crate::push`).
+pub fn push_formats() -> Vec<(&'static str, PushFields)> {
+    vec![(vchat::push::PUSH_FORMAT, vchat::push::push_data)]
 }
 
 /// How a dialect's clients connect: where their token is. Most dialects

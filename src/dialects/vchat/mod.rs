@@ -23,6 +23,7 @@ use crate::core::{CoreError, RowRef, UserId, UserSummary};
 
 pub mod attachment;
 pub mod lang;
+pub mod push;
 pub mod shapes;
 
 pub use attachment::media_name;

@@ -835,3 +835,42 @@ proptest! {
         decodes_or_refuses(&VChatMessage, &event, &payload)?;
     }
 }
+
+#[test]
+fn a_push_carries_the_room_and_the_message_the_sdk_parses_cut_to_fit() {
+    use crate::core::UserSummary;
+    let sender = UserSummary {
+        id: user("alice"),
+        username: None,
+        display_name: Some("Alice".into()),
+        avatar_url: None,
+    };
+    let data = push::push_data(&message(), &sender);
+    assert_eq!(data.len(), 2);
+    assert_eq!(data["roomId"], "3");
+    let m: Value = serde_json::from_str(&data["message"]).expect("JSON");
+    assert_eq!(m, message_json(&message(), "Alice", None));
+    assert_eq!(m["createdAt"], AT, "an int, as fromMap casts it");
+
+    let long = Message {
+        text: Some("\"é\"".repeat(2000)),
+        ..message()
+    };
+    let data = push::push_data(&long, &sender);
+    let json = &data["message"];
+    assert!(json.len() <= push::MAX_MESSAGE_BYTES, "{}", json.len());
+    let m: Value = serde_json::from_str(json).expect("JSON");
+    let content = m["content"].as_str().expect("content");
+    assert!(
+        content.len() > 1000,
+        "cut no more than needed: {}",
+        content.len()
+    );
+    assert!(
+        long.text
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with(content)
+    );
+    assert_eq!(m["_id"], "7");
+}

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use super::{Answer, SdkForm, VError, access_token, caller, created, ok};
 use crate::core::command::Actor;
 use crate::core::{CoreError, DevicePlatform, MessageKind, Profile, User};
+use crate::dialects::vchat::push::PUSH_FORMAT;
 use crate::dialects::vchat::{Lang, profile_image};
 use crate::http::api::user_id;
 use crate::http::auth::CurrentUser;
@@ -80,7 +81,7 @@ async fn register_push(
             lang,
             state
                 .service
-                .register_device(actor, token, platform(p))
+                .register_device(actor, token, platform(p), Some(PUSH_FORMAT))
                 .await
         );
     }
