@@ -225,6 +225,7 @@ mod tests {
             (4, "member mute"),
             (5, "attachment meta"),
             (6, "message declared kind"),
+            (7, "device push format"),
         ];
         assert_eq!(
             first
