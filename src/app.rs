@@ -185,7 +185,15 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         }
         None => None,
     };
-    if let Some(push) = crate::push::start(&state.config.push, &state.service)? {
+    if let Some(push) = crate::push::start(
+        &state.config.push,
+        &state.service,
+        crate::dialects::push_formats()
+            .into_iter()
+            .fold(crate::push::PushFormats::default(), |f, (name, data)| {
+                f.with(name, data)
+            }),
+    )? {
         bus.subscribe(push);
     }
     let (shutdown, shutdown_rx) = watch::channel(false);

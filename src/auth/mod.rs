@@ -18,6 +18,10 @@ pub enum AuthError {
     /// No token in the handshake.
     #[error("missing token: send `Authorization: Bearer <jwt>` or `auth.token`")]
     MissingToken,
+    /// No token in a Socket.IO handshake: `places` says everywhere the
+    /// dialect's clients may put it (`Handshake::token_places`).
+    #[error("missing token: send it as {places}")]
+    MissingHandshakeToken { places: &'static str },
     /// `exp` is in the past (beyond the leeway).
     #[error("token expired")]
     Expired,
@@ -121,5 +125,18 @@ mod tests {
         let text = AuthError::MissingToken.to_string();
         assert!(text.contains("Authorization: Bearer"));
         assert!(text.contains("auth.token"));
+    }
+
+    #[test]
+    fn a_handshake_without_a_token_is_told_its_dialects_places() {
+        let text = AuthError::MissingHandshakeToken {
+            places: "`auth.token` or `?token=<jwt>`",
+        }
+        .to_string();
+        assert_eq!(
+            text,
+            "missing token: send it as `auth.token` or `?token=<jwt>`"
+        );
+        assert!(!AuthError::MissingHandshakeToken { places: "" }.is_setup_error());
     }
 }

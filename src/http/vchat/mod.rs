@@ -140,7 +140,13 @@ fn access_token(state: &AppState, lang: Lang, user: &User) -> Result<String, VEr
 /// (a form's as strings), and a form's files named `file`, in order.
 struct SdkForm {
     fields: Map<String, Value>,
-    files: Vec<Received>,
+    files: Vec<FormFile>,
+}
+
+/// A file of a form, with the name the client gave it.
+struct FormFile {
+    received: Received,
+    name: Option<String>,
 }
 
 /// Largest text field of a form (a JSON list of a group's emails fits).
@@ -194,6 +200,11 @@ impl SdkForm {
         {
             let name = field.name().unwrap_or_default().to_owned();
             if name == "file" {
+                let file_name = field
+                    .file_name()
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned);
                 if out.files.len() == max_files {
                     return Err(bad_request(lang, format!("at most {max_files} files")));
                 }
@@ -203,7 +214,10 @@ impl SdkForm {
                     .receive(body, state.media.largest_limit(), None)
                     .await
                     .map_err(|e| upload_error(e.into()))?;
-                out.files.push(received);
+                out.files.push(FormFile {
+                    received,
+                    name: file_name,
+                });
                 continue;
             }
             let mut bytes = Vec::new();

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use super::{Answer, SdkForm, VError, access_token, caller, created, ok};
 use crate::core::command::Actor;
 use crate::core::{CoreError, DevicePlatform, MessageKind, Profile, User};
+use crate::dialects::vchat::push::PUSH_FORMAT;
 use crate::dialects::vchat::{Lang, profile_image};
 use crate::http::api::user_id;
 use crate::http::auth::CurrentUser;
@@ -80,7 +81,7 @@ async fn register_push(
             lang,
             state
                 .service
-                .register_device(actor, token, platform(p))
+                .register_device(actor, token, platform(p), Some(PUSH_FORMAT))
                 .await
         );
     }
@@ -147,7 +148,7 @@ pub async fn register(State(state): State<AppState>, lang: Lang, req: Request) -
             .await
     );
     let actor = actor_of(&user);
-    if let Some(file) = form.files.pop() {
+    if let Some(file) = form.files.pop().map(|f| f.received) {
         // The account exists: a picture the pipeline refuses leaves the
         // default one rather than failing the registration.
         match keep_picture(&state, lang, &actor, file).await {
@@ -258,7 +259,7 @@ pub async fn update(
         )
         .await?;
     }
-    let picture = match form.files.pop() {
+    let picture = match form.files.pop().map(|f| f.received) {
         Some(file) => Some(keep_picture(&state, lang, &actor, file).await?),
         None => None,
     };
