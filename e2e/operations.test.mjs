@@ -271,11 +271,14 @@ describe('a port in use', () => {
     await new Promise((r) => blocker.listen(0, '127.0.0.1', r));
     const port = blocker.address().port;
     try {
+      // Off a terminal the error is a JSON log line like the others.
       const { code, err } = await runToEnd(['serve'], nodeEnv(tempDir(), { CONFAB_SYARAH_PORT: String(port) }));
-      assert.notEqual(code, 0);
-      assert.match(err, new RegExp(`syarah listener cannot listen on 127\\.0\\.0\\.1:${port}`));
-      assert.match(err, /dialects\.syarah\.port/);
-      assert.match(err, /CONFAB_DIALECTS_SYARAH_PORT/);
+      assert.equal(code, 1);
+      const failure = jsonLines(err).find((l) => l.level === 'ERROR');
+      assert.ok(failure, err);
+      assert.match(failure.error, new RegExp(`syarah listener cannot listen on 127\\.0\\.0\\.1:${port}`));
+      assert.match(failure.error, /dialects\.syarah\.port/);
+      assert.match(failure.error, /CONFAB_DIALECTS_SYARAH_PORT/);
     } finally {
       blocker.close();
     }

@@ -35,7 +35,10 @@ async fn main() -> anyhow::Result<()> {
         tracing::warn!("{w}");
     }
     match cli.command() {
-        Command::Serve(_) => serve(config).await,
+        Command::Serve(_) => {
+            let json = config.log_format.resolve_here() == LogFormat::Json;
+            logged(serve(config).await, json)
+        }
         Command::Migrate => {
             app::prepare_data_dir(&config)?;
             store::open(&config.database_url())
@@ -119,6 +122,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     running.wait().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// A server that could not start (or failed): with JSON logs the error is
+/// one more JSON line, and the process exits 1.
+fn logged(outcome: anyhow::Result<()>, json: bool) -> anyhow::Result<()> {
+    if let (Err(e), true) = (&outcome, json) {
+        tracing::error!(error = %format!("{e:#}"), "confab stopped on an error");
+        std::process::exit(1);
+    }
+    outcome
 }
 
 /// Ctrl-C, or SIGTERM (what a service manager or orchestrator sends).
