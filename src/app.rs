@@ -471,6 +471,29 @@ mod tests {
     use bytes::Bytes;
 
     #[test]
+    fn a_port_in_use_names_the_setting_that_moves_it() {
+        let addr: SocketAddr = "0.0.0.0:3005".parse().expect("addr");
+        let in_use = || std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        let text = bind_error("syarah", addr, in_use()).to_string();
+        for part in [
+            "syarah listener cannot listen on 0.0.0.0:3005",
+            "dialects.syarah.port",
+            "CONFAB_DIALECTS_SYARAH_PORT",
+            "dialects.syarah.enabled = false",
+        ] {
+            assert!(text.contains(part), "{part}: {text}");
+        }
+        assert!(!text.contains("--dozaar-port"));
+        let text = bind_error("dozaar", addr, in_use()).to_string();
+        assert!(text.contains("flag --dozaar-port"), "{text}");
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert!(matches!(
+            bind_error("vchat", addr, denied),
+            StartError::Bind { .. }
+        ));
+    }
+
+    #[test]
     fn a_detached_head_shares_nothing_with_the_read_buffer() {
         let buffer = Bytes::from_static(b"/socket.io/?EIO=4&transport=websocket secret-token");
         let within = |p: *const u8| buffer.as_ptr_range().contains(&p);
