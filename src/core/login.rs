@@ -84,21 +84,23 @@ impl LoginThrottle {
     /// Counts a login attempt as `login` from `from`; refused (how long to
     /// wait) when the account or the address has had its failures.
     pub async fn attempt(&self, login: &str, from: Option<IpAddr>) -> Result<(), Duration> {
-        let account = account_key(login);
-        let limited = |max: u32| max > 0;
-        if limited(self.limits.per_account) {
-            let (count, left) = self.count(&account).await;
-            if count > self.limits.per_account {
+        // The address first: a spray of login names from one address stops
+        // there, without a count kept for each name.
+        let address = from
+            .filter(|_| self.limits.per_address > 0)
+            .map(address_key);
+        if let Some(key) = &address {
+            let (count, left) = self.count(key).await;
+            if count > self.limits.per_address {
                 return Err(left.max(Duration::from_millis(1)));
             }
         }
-        if let Some(ip) = from
-            && limited(self.limits.per_address)
-        {
-            let (count, left) = self.count(&address_key(ip)).await;
-            if count > self.limits.per_address {
-                if limited(self.limits.per_account) {
-                    self.undo(&account).await;
+        if self.limits.per_account > 0 {
+            let (count, left) = self.count(&account_key(login)).await;
+            if count > self.limits.per_account {
+                // No password is checked: not held against the address.
+                if let Some(key) = &address {
+                    self.undo(key).await;
                 }
                 return Err(left.max(Duration::from_millis(1)));
             }
@@ -248,9 +250,28 @@ mod tests {
         for _ in 0..5 {
             assert!(t.attempt("frank", IP).await.is_err());
         }
+        assert!(
+            !t.local.lock().contains_key("account:frank"),
+            "no count kept for a name refused at its address"
+        );
         assert!(t.attempt("frank", None).await.is_ok());
         assert!(t.attempt("frank", None).await.is_ok());
         assert!(t.attempt("frank", None).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn an_attempt_refused_for_its_account_is_not_held_against_the_address() {
+        let t = throttle(1, 3);
+        assert!(t.attempt("gina", IP).await.is_ok());
+        for _ in 0..5 {
+            assert!(t.attempt("gina", IP).await.is_err());
+        }
+        assert!(t.attempt("hal", IP).await.is_ok());
+        assert!(t.attempt("ivan", IP).await.is_ok());
+        assert!(
+            t.attempt("judy", IP).await.is_err(),
+            "three failures from the address"
+        );
     }
 
     #[tokio::test]
