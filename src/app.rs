@@ -19,9 +19,10 @@ use tokio::task::JoinHandle;
 
 use crate::auth::AuthError;
 use crate::auth::jwt::JwtKeys;
-use crate::config::Config;
+use crate::config::{Config, StoreKind};
 use crate::core::error::StoreError;
 use crate::core::service::{Limits, Service};
+use crate::datadir::{DataDirError, DataDirLock};
 use crate::dialects::vchat::{VChat, VChatMessage};
 use crate::dialects::voxora::{Department, Voxora};
 use crate::dialects::{dozaar::Dozaar, jobspare::JobSpare, syarah::Syarah};
@@ -34,12 +35,8 @@ use crate::store;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("data directory {path}: {source}")]
-    DataDir {
-        path: std::path::PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error("opening the store: {0}")]
@@ -54,6 +51,20 @@ pub enum StartError {
     Adapter {
         dialect: &'static str,
         message: String,
+    },
+    #[error(
+        "the {dialect} listener cannot listen on {addr}: the port is in use by another \
+         program. Free it, or move {dialect} to another port with dialects.{dialect}.port \
+         (env {env}{flag}; 0 picks any free port), or turn it off with \
+         dialects.{dialect}.enabled = false"
+    )]
+    PortInUse {
+        dialect: &'static str,
+        addr: SocketAddr,
+        /// The environment variable of the port setting.
+        env: String,
+        /// `, flag --dozaar-port` where there is a flag.
+        flag: &'static str,
     },
     #[error("listening for {dialect} on {addr}: {source}")]
     Bind {
@@ -73,6 +84,8 @@ pub struct Running {
     tasks: Vec<JoinHandle<()>>,
     /// This node's link to the other nodes of its cluster.
     link: Option<Arc<events::Link>>,
+    /// The lock of a SQLite data directory, held while serving.
+    _lock: Option<DataDirLock>,
 }
 
 impl Running {
@@ -142,22 +155,34 @@ pub fn limits(config: &Config) -> Limits {
         offline_grace: Duration::from_millis(config.presence.offline_grace_ms),
         // Checked when the config was loaded, and by `start`.
         attachments: config.attachments.allowlist().unwrap_or_default(),
+        registration: config.auth.registration,
+        logins: crate::core::login::LoginLimits {
+            per_account: config.auth.login_failures_per_account,
+            per_address: config.auth.login_failures_per_address,
+            window: config.auth.login_failure_window.as_duration(),
+        },
         ..Limits::default()
     }
 }
 
-/// Creates the data folder (and its uploads folder) if missing.
+/// Creates the data folder (and its uploads folder) if missing, private
+/// to the user confab runs as.
 pub fn prepare_data_dir(config: &Config) -> Result<(), StartError> {
-    for path in [config.data_dir.clone(), config.data_dir.join("uploads")] {
-        std::fs::create_dir_all(&path).map_err(|source| StartError::DataDir { path, source })?;
-    }
+    crate::datadir::create_private(&config.data_dir)?;
+    crate::datadir::create_private(&config.data_dir.join("uploads"))?;
     Ok(())
 }
 
 /// Opens everything and starts one listener per enabled dialect.
 pub async fn start(config: Config) -> Result<Running, StartError> {
     config.attachments.validate()?;
+    crate::logging::announce_start(&config);
     prepare_data_dir(&config)?;
+    // One process per SQLite data directory: a second one is refused here.
+    let lock = match config.store_kind() {
+        StoreKind::SqliteFile => Some(DataDirLock::acquire(&config.data_dir)?),
+        StoreKind::SqliteMemory | StoreKind::Postgres => None,
+    };
     let store = store::open(&config.database_url()).await?;
     let keys = JwtKeys::load(&config.auth, &config.data_dir)?;
     let bus = Bus::new();
@@ -197,12 +222,18 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         bus.subscribe(push);
     }
     let (shutdown, shutdown_rx) = watch::channel(false);
+    store::watch::spawn(
+        state.service.store().clone(),
+        state.config.store_kind().as_str(),
+        shutdown_rx.clone(),
+    );
     let mut running = Running {
         listeners: Vec::new(),
         state: state.clone(),
         shutdown: Arc::new(shutdown),
         tasks: Vec::new(),
         link,
+        _lock: lock,
     };
     let dialects = &state.config.dialects;
     for (name, dialect) in dialects.enabled() {
@@ -241,6 +272,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             }
         };
         let (addr, task) = listen(name, dialect.port, layer, &state, shutdown_rx.clone()).await?;
+        tracing::info!(dialect = name, %addr, "listening");
         running.listeners.push((name, addr));
         running.tasks.push(task);
     }
@@ -344,11 +376,7 @@ async fn listen(
     let addr = SocketAddr::new(state.config.bind, port);
     let listener = TcpListener::bind(addr)
         .await
-        .map_err(|source| StartError::Bind {
-            dialect: name,
-            addr,
-            source,
-        })?;
+        .map_err(|source| bind_error(name, addr, source))?;
     let local = listener.local_addr().map_err(|source| StartError::Bind {
         dialect: name,
         addr,
@@ -363,6 +391,8 @@ async fn listen(
                 tracing::debug!(error = %e, "could not set TCP_NODELAY");
             }
         });
+        // The peer's address reaches handlers (failed logins are counted per address).
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = shutdown.wait_for(|stop| *stop).await;
         });
@@ -371,6 +401,28 @@ async fn listen(
         }
     });
     Ok((local, task))
+}
+
+/// Why a listener could not bind; a port in use names the setting that
+/// moves it.
+fn bind_error(dialect: &'static str, addr: SocketAddr, source: std::io::Error) -> StartError {
+    if source.kind() != std::io::ErrorKind::AddrInUse {
+        return StartError::Bind {
+            dialect,
+            addr,
+            source,
+        };
+    }
+    StartError::PortInUse {
+        dialect,
+        addr,
+        env: format!("CONFAB_DIALECTS_{}_PORT", dialect.to_uppercase()),
+        flag: if dialect == "dozaar" {
+            ", flag --dozaar-port"
+        } else {
+            ""
+        },
+    }
 }
 
 /// Refuses Socket.IO requests (polling and the WebSocket upgrade alike) from
@@ -425,6 +477,29 @@ fn detach_head<B>(req: &mut http::Request<B>) {
 mod tests {
     use super::*;
     use bytes::Bytes;
+
+    #[test]
+    fn a_port_in_use_names_the_setting_that_moves_it() {
+        let addr: SocketAddr = "0.0.0.0:3005".parse().expect("addr");
+        let in_use = || std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        let text = bind_error("syarah", addr, in_use()).to_string();
+        for part in [
+            "syarah listener cannot listen on 0.0.0.0:3005",
+            "dialects.syarah.port",
+            "CONFAB_DIALECTS_SYARAH_PORT",
+            "dialects.syarah.enabled = false",
+        ] {
+            assert!(text.contains(part), "{part}: {text}");
+        }
+        assert!(!text.contains("--dozaar-port"));
+        let text = bind_error("dozaar", addr, in_use()).to_string();
+        assert!(text.contains("flag --dozaar-port"), "{text}");
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert!(matches!(
+            bind_error("vchat", addr, denied),
+            StartError::Bind { .. }
+        ));
+    }
 
     #[test]
     fn a_detached_head_shares_nothing_with_the_read_buffer() {

@@ -3,9 +3,10 @@
 use anyhow::{Context, bail};
 use clap::Parser;
 use confab::cli::{self, Cli, Command, TokenArgs, UserAddArgs, UserCommand};
+use confab::config::LogFormat;
 use confab::config::{self, Config};
 use confab::core::UserId;
-use confab::{app, auth, core, store};
+use confab::{app, auth, core, logging, store};
 
 /// glibc's `malloc` and `malloc_consolidate` took about a fifth of the fan-out
 /// profile; mimalloc's per-thread free lists suit the many
@@ -22,18 +23,22 @@ async fn main() -> anyhow::Result<()> {
         &cli.flag_overrides(),
     )
     .context("loading the configuration")?;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let env = |name| std::env::var(name).ok();
+    let filter = logging::filter(
+        &config.log,
+        cli.log_flag().as_deref(),
+        env("CONFAB_LOG").as_deref(),
+        env("RUST_LOG").as_deref(),
+    );
+    logging::init(&filter, config.log_format);
     for w in &config.warnings {
         tracing::warn!("{w}");
     }
     match cli.command() {
-        Command::Serve(_) => serve(config).await,
+        Command::Serve(_) => {
+            let json = config.log_format.resolve_here() == LogFormat::Json;
+            logged(serve(config).await, json)
+        }
         Command::Migrate => {
             app::prepare_data_dir(&config)?;
             store::open(&config.database_url())
@@ -43,8 +48,8 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(TokenArgs { user, name, ttl }) => {
-            app::prepare_data_dir(&config)?;
-            let keys = auth::jwt::JwtKeys::load(&config.auth, &config.data_dir)?;
+            // Never a new secret: the server would refuse what it signs.
+            let keys = auth::jwt::JwtKeys::load_existing(&config.auth, &config.data_dir)?;
             println!("{}", keys.issue(&user, name.as_deref(), ttl.as_duration())?);
             Ok(())
         }
@@ -83,11 +88,13 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
+    // With JSON logs, the log's `info` lines say what these would.
+    let pretty = config.log_format.resolve_here() == LogFormat::Pretty;
     let running = app::start(config).await?;
     if running.listeners.is_empty() {
         bail!("no dialect is enabled: set dialects.<name>.enabled = true");
     }
-    for (dialect, addr) in &running.listeners {
+    for (dialect, addr) in running.listeners.iter().filter(|_| pretty) {
         let host = if addr.ip().is_unspecified() {
             format!("localhost:{}", addr.port())
         } else {
@@ -95,20 +102,36 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         };
         println!("confab: {dialect} listening on http://{host}");
     }
-    println!(
-        "confab: data in {}; get a token with `confab --data-dir {} token --user alice`, \
-         or POST /api/auth/register",
-        data_dir.display(),
-        data_dir.display()
-    );
+    if pretty {
+        println!(
+            "confab: data in {}; get a token with `confab --data-dir {} token --user alice`, \
+             or POST /api/auth/register",
+            data_dir.display(),
+            data_dir.display()
+        );
+    }
     let stop = running.stopper();
     tokio::spawn(async move {
         shutdown_signal().await;
-        println!("confab: shutting down");
+        tracing::info!("shutting down");
+        if pretty {
+            println!("confab: shutting down");
+        }
         stop().await;
     });
     running.wait().await;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// A server that could not start (or failed): with JSON logs the error is
+/// one more JSON line, and the process exits 1.
+fn logged(outcome: anyhow::Result<()>, json: bool) -> anyhow::Result<()> {
+    if let (Err(e), true) = (&outcome, json) {
+        tracing::error!(error = %format!("{e:#}"), "confab stopped on an error");
+        std::process::exit(1);
+    }
+    outcome
 }
 
 /// Ctrl-C, or SIGTERM (what a service manager or orchestrator sends).

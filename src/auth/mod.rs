@@ -78,6 +78,16 @@ pub enum AuthError {
     /// Signing a token failed.
     #[error("could not sign token: {0}")]
     Signing(String),
+    /// No secret is configured and the data directory has no generated one
+    /// (refused where a new one must not be invented: `confab token`).
+    #[error(
+        "no JWT secret: none is configured and {path} does not exist. The server keeps the \
+         secret it generated in <data_dir>/jwt-secret: run this with the server's data \
+         directory (--data-dir DIR, data_dir in the config file, or CONFAB_DATA_DIR), or \
+         point at the server's secret with auth.jwt_secret_file (CONFAB_AUTH_JWT_SECRET_FILE) \
+         or auth.jwt_secret (CONFAB_AUTH_JWT_SECRET)"
+    )]
+    NoSecret { path: PathBuf },
 }
 
 /// `` `sub`, `userId` ``.
@@ -93,7 +103,10 @@ impl AuthError {
     pub fn is_setup_error(&self) -> bool {
         matches!(
             self,
-            AuthError::KeyIo { .. } | AuthError::InvalidKey { .. } | AuthError::Signing(_)
+            AuthError::KeyIo { .. }
+                | AuthError::InvalidKey { .. }
+                | AuthError::Signing(_)
+                | AuthError::NoSecret { .. }
         )
     }
 }

@@ -11,6 +11,7 @@ pub use crate::core::ports::{Credentials, DynStore, Inserted, Store, StoreResult
 pub mod postgres;
 mod rows;
 pub mod sqlite;
+pub mod watch;
 
 /// Opens the store named by a database URL, running its migrations:
 /// `sqlite://path` or `sqlite::memory:` for SQLite, `postgres://...` or

@@ -81,7 +81,14 @@ impl IntoResponse for VError {
             tracing::error!(error = %error, "V Chat request failed");
         }
         let body = json!({ "success": false, "data": text, "error": text, "code": code.as_str() });
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let ApiError::Core(CoreError::RateLimited { retry_after_ms }) = &error {
+            let secs = retry_after_ms.div_ceil(1000).max(1);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        }
+        response
     }
 }
 
