@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod core;
 pub mod dialects;
+pub mod drain;
 pub mod fanout;
 pub mod http;
 pub mod media;
