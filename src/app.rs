@@ -86,6 +86,27 @@ pub struct Running {
     link: Option<Arc<events::Link>>,
     /// The lock of a SQLite data directory, held while serving.
     _lock: Option<DataDirLock>,
+    /// Closes every socket of one listener's Socket.IO server.
+    closers: Vec<Closer>,
+    /// The push pipeline, when push is on.
+    push: Option<Arc<crate::push::PushStats>>,
+}
+
+type Closer = Box<dyn Fn() -> futures::future::BoxFuture<'static, ()> + Send + Sync>;
+
+/// What a drain got done within its limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drained {
+    /// Whether a moment came when no client event was half-handled before
+    /// the sockets were closed.
+    pub quiet: bool,
+    /// Socket workers still running (their close not yet handled) at the limit.
+    pub workers_left: usize,
+    /// Push notifications still queued or being sent at the limit.
+    pub push_left: u64,
+    /// Whether every listener had closed its connections.
+    pub listeners_closed: bool,
+    pub took: Duration,
 }
 
 impl Running {
@@ -97,45 +118,54 @@ impl Running {
             .map(|(_, a)| *a)
     }
 
-    /// A handle that stops every listener gracefully when called. A node
-    /// of a cluster first leaves it: its users who have no socket on another
-    /// node go offline now, their contacts on every node are told (for at
-    /// most [`LEAVE_TIMEOUT`]), rather than after the presence TTL.
-    pub fn stopper(
-        &self,
-    ) -> impl FnOnce() -> futures::future::BoxFuture<'static, ()> + Send + 'static {
-        let shutdown = self.shutdown.clone();
-        let (service, link) = (self.state.service.clone(), self.link.clone());
-        move || {
-            Box::pin(async move {
-                if let Some(link) = link {
-                    let leave = async {
-                        service.leave_cluster().await;
-                        link.flush().await;
-                    };
-                    if tokio::time::timeout(LEAVE_TIMEOUT, leave).await.is_err() {
-                        tracing::warn!(
-                            "leaving the cluster took too long: the other nodes will reap this one"
-                        );
-                    }
-                }
-                let _ = shutdown.send(true);
-            })
+    /// Stops the node gracefully, within `limit`: `/readyz` answers 503 and
+    /// new Socket.IO sessions are refused at once (the sessions open keep
+    /// their connections, so that a polling client's next poll is served);
+    /// at the first moment no client event is half-handled (at most a
+    /// quarter of the limit), every socket (WebSocket and polling alike) is
+    /// closed with an Engine.IO close, which clients treat as a lost
+    /// connection and reconnect, elsewhere; then the listeners stop
+    /// accepting, each socket's close is handled (presence, viewing), a node
+    /// of a cluster leaves it, the push queue is flushed, and the listeners'
+    /// last connections end. Whatever is not done at the limit is left.
+    pub async fn drain(self, limit: Duration) -> Drained {
+        let start = tokio::time::Instant::now();
+        let at = |share: u32| start + limit * share / 4;
+        let drain = self.state.drain.clone();
+        drain.begin();
+        let quiet = drain.quiet(at(1)).await;
+        let close = futures::future::join_all(self.closers.iter().map(|close| close()));
+        if tokio::time::timeout_at(at(2), close).await.is_err() {
+            tracing::warn!("closing the sockets took too long");
         }
-    }
-
-    /// Stops accepting, closes the listeners and waits for them.
-    pub async fn stop(self) {
+        drain.close_sockets();
+        // No socket will come back to this node: nobody waits out a grace.
+        self.state.service.presence().end_graces();
         let _ = self.shutdown.send(true);
-        for t in self.tasks {
-            let _ = t.await;
+        let workers_left = drain.workers_done(at(3)).await;
+        if let Some(link) = &self.link {
+            let leave = async {
+                self.state.service.leave_cluster().await;
+                link.flush().await;
+            };
+            let by = at(4).min(tokio::time::Instant::now() + LEAVE_TIMEOUT);
+            if tokio::time::timeout_at(by, leave).await.is_err() {
+                tracing::warn!(
+                    "leaving the cluster took too long: the other nodes will reap this one"
+                );
+            }
         }
-    }
-
-    /// Serves until a listener stops.
-    pub async fn wait(self) {
-        for t in self.tasks {
-            let _ = t.await;
+        let push_left = match &self.push {
+            Some(push) => push.flushed(at(4)).await,
+            None => 0,
+        };
+        let listeners = tokio::time::timeout_at(at(4), futures::future::join_all(self.tasks)).await;
+        Drained {
+            quiet,
+            workers_left,
+            push_left,
+            listeners_closed: listeners.is_ok(),
+            took: start.elapsed(),
         }
     }
 }
@@ -201,6 +231,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         media: Arc::new(crate::media::Media::new(&config)),
         config: Arc::new(config),
         cluster: cluster.clone(),
+        drain: Arc::default(),
     };
     let link = match &cluster {
         Some(cluster) => {
@@ -210,7 +241,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         }
         None => None,
     };
-    if let Some(push) = crate::push::start(
+    let push = crate::push::start(
         &state.config.push,
         &state.service,
         crate::dialects::push_formats()
@@ -218,9 +249,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             .fold(crate::push::PushFormats::default(), |f, (name, data)| {
                 f.with(name, data)
             }),
-    )? {
+    )?
+    .map(|push| {
+        let stats = push.stats().clone();
         bus.subscribe(push);
-    }
+        stats
+    });
     let (shutdown, shutdown_rx) = watch::channel(false);
     store::watch::spawn(
         state.service.store().clone(),
@@ -234,6 +268,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         tasks: Vec::new(),
         link,
         _lock: lock,
+        closers: Vec::new(),
+        push,
     };
     let dialects = &state.config.dialects;
     for (name, dialect) in dialects.enabled() {
@@ -249,6 +285,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             None => {
                 let (layer, io) = builder.build_layer();
                 attach(name, &io, &state, &bus);
+                running.closers.push(closer(io));
                 Layer::Local(layer)
             }
             Some(cluster) => {
@@ -268,6 +305,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
                 for init in attach(name, &io, &state, &bus) {
                     init.await.map_err(|e| adapter_error(&e))?;
                 }
+                running.closers.push(closer(io));
                 Layer::Cluster(layer)
             }
         };
@@ -277,6 +315,14 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         running.tasks.push(task);
     }
     Ok(running)
+}
+
+/// Closes every socket of `io` with an Engine.IO close, and waits for them.
+fn closer<A: Adapter>(io: SocketIo<A>) -> Closer {
+    Box::new(move || {
+        let io = io.clone();
+        Box::pin(async move { io.close().await })
+    })
 }
 
 /// Serves a dialect's namespaces on `io`; with a cluster adapter, each is
@@ -372,7 +418,8 @@ async fn listen(
         Layer::Cluster(layer) => router.layer(layer),
     }
     .layer(middleware::from_fn(own_request_head))
-    .layer(middleware::from_fn_with_state(state.clone(), origin_guard));
+    .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
+    .layer(middleware::from_fn_with_state(state.clone(), drain_guard));
     let addr = SocketAddr::new(state.config.bind, port);
     let listener = TcpListener::bind(addr)
         .await
@@ -439,6 +486,30 @@ async fn origin_guard(
             .and_then(|v| v.to_str().ok());
         if !state.config.origin_allowed(origin) {
             return (http::StatusCode::FORBIDDEN, "origin not allowed").into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Refuses new Socket.IO sessions (an Engine.IO handshake: no `sid`) of a
+/// node that is stopping, with a 503 its client retries elsewhere; requests
+/// of the sessions already open go through until they are closed.
+async fn drain_guard(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if state.drain.is_draining() && req.uri().path().starts_with("/socket.io") {
+        let session = req
+            .uri()
+            .query()
+            .is_some_and(|q| q.split('&').any(|pair| pair.starts_with("sid=")));
+        if !session {
+            return (
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                "the node is stopping",
+            )
+                .into_response();
         }
     }
     next.run(req).await

@@ -8,6 +8,7 @@ pub mod config;
 pub mod core;
 pub mod datadir;
 pub mod dialects;
+pub mod drain;
 pub mod fanout;
 pub mod http;
 pub mod logging;

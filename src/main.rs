@@ -91,6 +91,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // With JSON logs, the log's `info` lines say what these would.
     let pretty = config.log_format.resolve_here() == LogFormat::Pretty;
     let running = app::start(config).await?;
+    let stop = shutdown_signal();
     if running.listeners.is_empty() {
         bail!("no dialect is enabled: set dialects.<name>.enabled = true");
     }
@@ -110,17 +111,24 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             data_dir.display()
         );
     }
-    let stop = running.stopper();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("shutting down");
-        if pretty {
-            println!("confab: shutting down");
-        }
-        stop().await;
-    });
-    running.wait().await;
-    tracing::info!("stopped");
+    stop.await;
+    let limit = running.state.config.drain_timeout.as_duration();
+    tracing::info!(limit_ms = limit.as_millis() as u64, "shutting down");
+    if pretty {
+        println!(
+            "confab: shutting down (draining for at most {} ms)",
+            limit.as_millis()
+        );
+    }
+    let drained = running.drain(limit).await;
+    tracing::info!(
+        took_ms = drained.took.as_millis() as u64,
+        quiet = drained.quiet,
+        workers_left = drained.workers_left,
+        push_left = drained.push_left,
+        listeners_closed = drained.listeners_closed,
+        "stopped"
+    );
     Ok(())
 }
 
@@ -134,21 +142,29 @@ fn logged(outcome: anyhow::Result<()>, json: bool) -> anyhow::Result<()> {
     outcome
 }
 
-/// Ctrl-C, or SIGTERM (what a service manager or orchestrator sends).
-async fn shutdown_signal() {
+/// Ctrl-C, or SIGTERM (what a service manager or orchestrator sends),
+/// listened for from the call on: a signal that comes before the returned
+/// future is awaited (while the listeners are announced) is not missed.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-                return;
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                return futures::future::Either::Left(async move {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
+                });
             }
-            Err(e) => tracing::warn!(error = %e, "SIGTERM is not handled"),
+            (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "SIGTERM is not handled"),
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    futures::future::Either::Right(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

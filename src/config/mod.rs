@@ -97,6 +97,9 @@ pub struct Config {
     /// it, at most every 10 s).
     pub presence_ttl_secs: u64,
     pub presence: PresenceConfig,
+    /// On SIGTERM or Ctrl-C: how long the node may take to close every
+    /// socket, finish what it was handling and flush, before it exits.
+    pub drain_timeout: DurationStr,
     pub dialects: DialectsConfig,
     pub uploads: UploadsConfig,
     pub attachments: AttachmentsConfig,
@@ -143,6 +146,7 @@ impl Default for Config {
             typing_ttl_secs: 10,
             presence_ttl_secs: 300,
             presence: PresenceConfig::default(),
+            drain_timeout: DurationStr::from_secs(10),
             dialects: DialectsConfig::default(),
             uploads: UploadsConfig::default(),
             attachments: AttachmentsConfig::default(),

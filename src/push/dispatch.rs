@@ -36,6 +36,8 @@ pub struct PushStats {
     pub sent: AtomicU64,
     /// Notifications a sender gave up on, or whose devices could not be loaded.
     pub failed: AtomicU64,
+    /// Jobs queued and not yet finished (sent, failed or found unneeded).
+    pub pending: AtomicU64,
 }
 
 impl PushStats {
@@ -45,6 +47,18 @@ impl PushStats {
 
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+
+    /// Waits until every queued job is finished, or until `deadline`;
+    /// returns how many were left.
+    pub async fn flushed(&self, deadline: tokio::time::Instant) -> u64 {
+        loop {
+            let left = Self::get(&self.pending);
+            if left == 0 || tokio::time::Instant::now() >= deadline {
+                return left;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 }
 
@@ -128,11 +142,14 @@ impl PushSink {
     }
 
     fn enqueue(&self, job: Job) {
+        // Counted before it is queued, so that a worker never finishes it first.
+        PushStats::bump(&self.stats.pending);
         match self.tx.try_send(job) {
             Ok(()) => {
                 PushStats::bump(&self.stats.queued);
             }
             Err(e) => {
+                self.stats.pending.fetch_sub(1, Ordering::Relaxed);
                 let full = matches!(e, mpsc::error::TrySendError::Full(_));
                 let dropped = PushStats::bump(&self.stats.dropped) + 1;
                 let job = e.into_inner();
@@ -200,49 +217,63 @@ async fn worker(
         let Some(job) = job else {
             return;
         };
-        if viewing
-            .is_viewing(&job.recipient, job.conversation_id)
-            .await
-        {
-            continue;
+        send(job, &viewing, &store, &senders, &formats, &stats).await;
+        stats.pending.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Sends one job's notification through every sender, unless the
+/// recipient now views the conversation.
+async fn send(
+    job: Job,
+    viewing: &Viewing,
+    store: &DynStore,
+    senders: &[Arc<dyn PushSender>],
+    formats: &PushFormats,
+    stats: &PushStats,
+) {
+    if viewing
+        .is_viewing(&job.recipient, job.conversation_id)
+        .await
+    {
+        return;
+    }
+    let devices = match store.devices_of(std::slice::from_ref(&job.recipient)).await {
+        Ok(d) => d,
+        Err(e) => {
+            PushStats::bump(&stats.failed);
+            tracing::warn!(recipient = %job.recipient, error = %e, "push: loading devices failed");
+            return;
         }
-        let devices = match store.devices_of(std::slice::from_ref(&job.recipient)).await {
-            Ok(d) => d,
+    };
+    let (message, sender) = &*job.source;
+    let formatted = formats.render(
+        devices.iter().filter_map(|d| d.push_format.as_deref()),
+        &job.data,
+        message,
+        sender,
+    );
+    let push = Push {
+        recipient: job.recipient,
+        devices,
+        notification: job.notification,
+        data: job.data,
+        formatted,
+    };
+    let results = futures::future::join_all(senders.iter().map(|s| s.send(&push))).await;
+    for (sender, result) in senders.iter().zip(results) {
+        match result {
+            Ok(()) => {
+                PushStats::bump(&stats.sent);
+            }
             Err(e) => {
                 PushStats::bump(&stats.failed);
-                tracing::warn!(recipient = %job.recipient, error = %e, "push: loading devices failed");
-                continue;
-            }
-        };
-        let (message, sender) = &*job.source;
-        let formatted = formats.render(
-            devices.iter().filter_map(|d| d.push_format.as_deref()),
-            &job.data,
-            message,
-            sender,
-        );
-        let push = Push {
-            recipient: job.recipient,
-            devices,
-            notification: job.notification,
-            data: job.data,
-            formatted,
-        };
-        let results = futures::future::join_all(senders.iter().map(|s| s.send(&push))).await;
-        for (sender, result) in senders.iter().zip(results) {
-            match result {
-                Ok(()) => {
-                    PushStats::bump(&stats.sent);
-                }
-                Err(e) => {
-                    PushStats::bump(&stats.failed);
-                    tracing::warn!(
-                        sender = sender.name(),
-                        recipient = %push.recipient,
-                        error = %e,
-                        "push notification not delivered"
-                    );
-                }
+                tracing::warn!(
+                    sender = sender.name(),
+                    recipient = %push.recipient,
+                    error = %e,
+                    "push notification not delivered"
+                );
             }
         }
     }

@@ -44,7 +44,7 @@ pub fn attach<D: Dialect, A: Adapter + DefinedAdapter>(
             let (dialect, state) = (dialect.clone(), state.clone());
             async move {
                 handshake::authenticate(&s, auth.ok(), dialect.as_ref(), &state).await?;
-                worker::queue(&s, dialect);
+                worker::queue(&s, dialect, state.drain.clone());
                 Ok::<(), String>(())
             }
         }
