@@ -20,6 +20,8 @@ WORKDIR /src
 # libwebp and mimalloc are compiled from source. TLS is rustls: no OpenSSL.
 COPY Cargo.toml Cargo.lock ./
 COPY bench/confab-bench bench/confab-bench
+COPY bench/peers/socketioxide bench/peers/socketioxide
+COPY vendor vendor
 COPY migrations migrations
 COPY src src
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
