@@ -18,10 +18,10 @@ FROM rust:${RUST_VERSION}-slim-bookworm AS build
 WORKDIR /src
 # gcc and libc6-dev come with the image: SQLite (rusqlite's `bundled`),
 # libwebp and mimalloc are compiled from source. TLS is rustls: no OpenSSL.
-COPY Cargo.toml Cargo.lock ./
-COPY bench/confab-bench bench/confab-bench
-COPY migrations migrations
-COPY src src
+# The build context is what .dockerignore lets through: the workspace's
+# members (the crate, the load generator, the socketioxide-alone peer, the
+# vendored parser), the migrations and the assets compiled into the binary.
+COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked --bin confab \

@@ -332,6 +332,33 @@ describe('Socket.IO v2 clients (socket.io-client 2.x)', () => {
     });
   });
 
+  describe('a handshake without a token', () => {
+    it('tells a 2.x client every place its dialect takes the token, ?token= included', async () => {
+      const places = [/missing token: send it as/, /`Authorization: Bearer <jwt>`/, /`auth\.token`/, /`\?token=<jwt>`/, /Socket\.IO v2/];
+      for (const [what, url] of [
+        ['dozaar', `${server.urls.dozaar}/chat`],
+        ['jobspare', server.urls.jobspare],
+        ['voxora /', server.urls.voxora],
+        ['vchat /', server.urls.vchat],
+        ['vchat /message', `${server.urls.vchat}/message`],
+      ]) {
+        for (const transports of [['polling'], ['websocket']]) {
+          const message = await refusedV2(url, { transports });
+          for (const place of places) assert.match(message, place, `${what} over ${transports}: ${message}`);
+        }
+      }
+      // Syarah connects on `userId` alone: without either, it names both.
+      const message = await refusedV2(server.urls.syarah, { transports: ['websocket'] });
+      for (const place of [/the userId query parameter is required, or a token/, /`auth\.accessToken`/, /`\?accessToken=<jwt>`/, /`\?token=`/, /Socket\.IO v2/]) {
+        assert.match(message, place, `syarah: ${message}`);
+      }
+      // And a token in the query is taken, as the message says.
+      const alice = await user(server, 'alice');
+      const s = await connectV2(`${server.urls.dozaar}/chat`, { query: { token: alice.token }, transports: ['websocket'] });
+      assert.ok(s.connected);
+    });
+  });
+
   describe('engine settings', () => {
     it('tells a v2 client the configured ping interval and timeout, and keeps an idle connection alive', async () => {
       const alice = await user(server, 'alice');

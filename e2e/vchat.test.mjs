@@ -344,6 +344,14 @@ const MP4 = Buffer.concat([
   Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom'), Buffer.from([0, 0, 2, 0]), Buffer.from('isomiso2'), Buffer.alloc(32),
 ]);
 
+/** `FileUtils.getFileSize`: the unit by powers of 1000, the number by powers of 1024. */
+function sdkFileSize(bytes) {
+  if (bytes <= 0) return '0 B';
+  const suffixes = ['B', 'KB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+  const i = Math.floor(Math.log(bytes) / Math.log(1000));
+  return `${(bytes / 1024 ** i).toFixed(2)} ${suffixes[i]}`;
+}
+
 /** `VChatController._getHashedPassword`: sha512("<passwordHashKey>_<email>") in hex. */
 function sdkPassword(email) {
   return createHash('sha512').update(`${HASH_KEY}_${email}`).digest('hex');
@@ -1304,6 +1312,95 @@ describe('vchat dialect', () => {
       assert.equal(sdkMessage(await newMessage(mb, 'new face')).senderImageThumb, thumb);
       assert.equal((await roomUpdate(sb, room._id, (r) => r.lastMessage.content === 'new face')).thumbImage, thumb);
       failed(await sdk(server, 'PATCH', 'user', { token: a.token, form: sdkForm({}, [['doc.pdf', Buffer.from('%PDF-1.4'), 'application/pdf']]) }), 400, undefined, 'a PDF as a picture');
+    });
+
+    it('fills every messageAttachment field the SDK reads, from what it sent and what confab stored', async () => {
+      const [a, b] = [await sdkUser(server, 'alice'), await sdkUser(server, 'bob')];
+      const room = okData(await sdk(server, 'POST', 'room/single', { token: a.token, body: { peerEmail: b.email, message: 'attachments' } }), 'room');
+      const mb = await sdkOpen(server, b, room._id);
+      const bytesOf = async (name) => {
+        const res = await fetch(`${server.urls.vchat}/api/v1/public/messages/${name}`);
+        assert.equal(res.status, 200, name);
+        return { length: (await res.arrayBuffer()).byteLength, type: res.headers.get('content-type') };
+      };
+      const PDF = Buffer.from('%PDF-1.4 a report of some length');
+      // MessageCubit.sendImage / sendVoiceNote / sendFile / sendVideo, with
+      // what each puts in `attachment` (the SDK's own fileSize strings).
+      const sends = [
+        ['image', 'an image', [['dot.png', PNG_1X1, 'image/png']], { fileSize: sdkFileSize(PNG_1X1.length), width: '1', height: '1' }],
+        ['voice', 'a voice note', [['note.wav', WAV, 'audio/wav']], { fileSize: sdkFileSize(WAV.length), fileDuration: '00:07' }],
+        ['file', 'a file', [['report.pdf', PDF, 'application/pdf']], { fileSize: sdkFileSize(PDF.length), linkTitle: 'report (1).pdf' }],
+        // No linkTitle: the form's file name.
+        ['file', 'a file without a title', [['scan.pdf', PDF, 'application/pdf']], { fileSize: sdkFileSize(PDF.length) }],
+        ['video', 'a video', [['IMG_THUMB_1.png', PNG_1X1, 'image/png'], ['clip.mp4', MP4, 'video/mp4']], { fileSize: sdkFileSize(MP4.length), fileDuration: '01:35', width: '720', height: '1280' }],
+      ];
+      const sent = [];
+      for (const [type, content, files, meta] of sends) {
+        const form = sdkForm({ roomId: room._id, content, type, attachment: sdkAttachmentField(meta) }, files);
+        const answer = sdkMessage(okData(await sdk(server, 'POST', 'message/single', { token: a.token, form }), `send ${type}`));
+        const live = sdkMessage(await newMessage(mb, content));
+        assert.deepEqual(live, answer, `${type}: the answer and new_message agree`);
+        sent.push([type, content, meta, live]);
+      }
+      const byContent = Object.fromEntries(sent.map(([, content, , m]) => [content, m.messageAttachment]));
+
+      const image = byContent['an image'];
+      const stored = await bytesOf(image.imageUrl);
+      assert.equal(stored.type, 'image/webp');
+      // Its size as stored (WebP), its name from the form.
+      assert.deepEqual(image, { imageUrl: image.imageUrl, width: '1', height: '1', fileSize: sdkFileSize(stored.length), linkTitle: 'dot.png' });
+
+      const voice = byContent['a voice note'];
+      assert.deepEqual(voice, { playUrl: voice.playUrl, fileDuration: '00:07', fileSize: sdkFileSize(WAV.length), linkTitle: 'note.wav' });
+      assert.equal((await bytesOf(voice.playUrl)).length, WAV.length);
+
+      const file = byContent['a file'];
+      assert.deepEqual(file, { playUrl: file.playUrl, linkTitle: 'report (1).pdf', fileSize: sdkFileSize(PDF.length) });
+      assert.equal((await bytesOf(file.playUrl)).length, PDF.length);
+      assert.equal(byContent['a file without a title'].linkTitle, 'scan.pdf');
+
+      const video = byContent['a video'];
+      assert.deepEqual(video, {
+        playUrl: video.playUrl, imageUrl: video.imageUrl, width: '720', height: '1280', fileDuration: '01:35', fileSize: sdkFileSize(MP4.length), linkTitle: 'clip.mp4',
+      });
+      assert.ok(video.playUrl.endsWith('.mp4'), video.playUrl);
+      assert.equal((await bytesOf(video.playUrl)).length, MP4.length);
+      // The still the SDK sent first, as the SDK's video widget shows it.
+      assert.equal((await bytesOf(video.imageUrl)).type, 'image/webp');
+
+      // The same fields in the SDK's load more (GET message) and in all_messages.
+      const page = okData(await sdk(server, 'GET', 'message', { token: b.token, query: { roomId: room._id } }), 'GET message').map(sdkMessage);
+      const reopened = await msgSocket(server, b, { headers: { Authorization: b.token } });
+      const all = await view(reopened, room._id);
+      for (const [type, content, , m] of sent) {
+        assert.deepEqual(page.find((x) => x._id === m._id)?.messageAttachment, m.messageAttachment, `${type} in GET message`);
+        assert.deepEqual(all.find((x) => x._id === m._id)?.messageAttachment, m.messageAttachment, `${type} in all_messages`);
+      }
+      // The room's lastMessage is the video, with its fields.
+      const rooms = await sdkJoin(await vc(server, b));
+      assert.deepEqual(rooms.find((r) => r._id === room._id).lastMessage.messageAttachment, video);
+
+      // Bad metadata, or a second file for a type that takes one: 400, nothing stored.
+      const count = (await messages(server, a, room._id)).length;
+      const since = mark(mb);
+      for (const [what, fields, files] of [
+        ['a width that is not a number', { type: 'image', attachment: sdkAttachmentField({ width: 'wide', height: '1' }) }, [['dot.png', PNG_1X1, 'image/png']]],
+        ['a duration that is not one', { type: 'voice', attachment: sdkAttachmentField({ fileDuration: 'soon' }) }, [['note.wav', WAV, 'audio/wav']]],
+        ['attachment that is not JSON', { type: 'file', attachment: '{not json' }, [['report.pdf', PDF, 'application/pdf']]],
+        ['two files for an image', { type: 'image', attachment: sdkAttachmentField({}) }, [['dot.png', PNG_1X1, 'image/png'], ['dot2.png', PNG_1X1, 'image/png']]],
+      ]) {
+        const form = sdkForm({ roomId: room._id, content: 'refused', ...fields }, files);
+        const body = failed(await sdk(server, 'POST', 'message/single', { token: a.token, form }), 400, 'INVALID_PAYLOAD', what);
+        assert.match(body.error, /attachment|file/, `${what}: ${body.error}`);
+      }
+      // A stranger's attachment is refused before anything is stored.
+      const c = await sdkUser(server, 'carol');
+      failed(await sdk(server, 'POST', 'message/single', { token: c.token, form: sdkForm({ roomId: room._id, content: 'refused', type: 'image', attachment: sdkAttachmentField({ width: '1', height: '1' }) }, [['dot.png', PNG_1X1, 'image/png']]) }), 404, 'NOT_FOUND', 'a stranger');
+      assert.equal((await messages(server, a, room._id)).length, count);
+      await expectNone(mb, 'new_message', { since, ms: 100 });
+      // The socket is still served.
+      okData(await sdk(server, 'POST', 'message/single', { token: a.token, body: { type: 'text', roomId: room._id, content: 'still here' } }), 'text');
+      await newMessage(mb, 'still here');
     });
 
     it('registers and logs in as the SDK does, with the push token it carries, and answers VChatUser', async () => {

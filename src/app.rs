@@ -19,9 +19,10 @@ use tokio::task::JoinHandle;
 
 use crate::auth::AuthError;
 use crate::auth::jwt::JwtKeys;
-use crate::config::Config;
+use crate::config::{Config, StoreKind};
 use crate::core::error::StoreError;
 use crate::core::service::{Limits, Service};
+use crate::datadir::{DataDirError, DataDirLock};
 use crate::dialects::vchat::{VChat, VChatMessage};
 use crate::dialects::voxora::{Department, Voxora};
 use crate::dialects::{dozaar::Dozaar, jobspare::JobSpare, syarah::Syarah};
@@ -34,12 +35,8 @@ use crate::store;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("data directory {path}: {source}")]
-    DataDir {
-        path: std::path::PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error("opening the store: {0}")]
@@ -54,6 +51,20 @@ pub enum StartError {
     Adapter {
         dialect: &'static str,
         message: String,
+    },
+    #[error(
+        "the {dialect} listener cannot listen on {addr}: the port is in use by another \
+         program. Free it, or move {dialect} to another port with dialects.{dialect}.port \
+         (env {env}{flag}; 0 picks any free port), or turn it off with \
+         dialects.{dialect}.enabled = false"
+    )]
+    PortInUse {
+        dialect: &'static str,
+        addr: SocketAddr,
+        /// The environment variable of the port setting.
+        env: String,
+        /// `, flag --dozaar-port` where there is a flag.
+        flag: &'static str,
     },
     #[error("listening for {dialect} on {addr}: {source}")]
     Bind {
@@ -73,6 +84,29 @@ pub struct Running {
     tasks: Vec<JoinHandle<()>>,
     /// This node's link to the other nodes of its cluster.
     link: Option<Arc<events::Link>>,
+    /// The lock of a SQLite data directory, held while serving.
+    _lock: Option<DataDirLock>,
+    /// Closes every socket of one listener's Socket.IO server.
+    closers: Vec<Closer>,
+    /// The push pipeline, when push is on.
+    push: Option<Arc<crate::push::PushStats>>,
+}
+
+type Closer = Box<dyn Fn() -> futures::future::BoxFuture<'static, ()> + Send + Sync>;
+
+/// What a drain got done within its limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drained {
+    /// Whether a moment came when no client event was half-handled before
+    /// the sockets were closed.
+    pub quiet: bool,
+    /// Socket workers still running (their close not yet handled) at the limit.
+    pub workers_left: usize,
+    /// Push notifications still queued or being sent at the limit.
+    pub push_left: u64,
+    /// Whether every listener had closed its connections.
+    pub listeners_closed: bool,
+    pub took: Duration,
 }
 
 impl Running {
@@ -84,45 +118,54 @@ impl Running {
             .map(|(_, a)| *a)
     }
 
-    /// A handle that stops every listener gracefully when called. A node
-    /// of a cluster first leaves it: its users who have no socket on another
-    /// node go offline now, their contacts on every node are told (for at
-    /// most [`LEAVE_TIMEOUT`]), rather than after the presence TTL.
-    pub fn stopper(
-        &self,
-    ) -> impl FnOnce() -> futures::future::BoxFuture<'static, ()> + Send + 'static {
-        let shutdown = self.shutdown.clone();
-        let (service, link) = (self.state.service.clone(), self.link.clone());
-        move || {
-            Box::pin(async move {
-                if let Some(link) = link {
-                    let leave = async {
-                        service.leave_cluster().await;
-                        link.flush().await;
-                    };
-                    if tokio::time::timeout(LEAVE_TIMEOUT, leave).await.is_err() {
-                        tracing::warn!(
-                            "leaving the cluster took too long: the other nodes will reap this one"
-                        );
-                    }
-                }
-                let _ = shutdown.send(true);
-            })
+    /// Stops the node gracefully, within `limit`: `/readyz` answers 503 and
+    /// new Socket.IO sessions are refused at once (the sessions open keep
+    /// their connections, so that a polling client's next poll is served);
+    /// at the first moment no client event is half-handled (at most a
+    /// quarter of the limit), every socket (WebSocket and polling alike) is
+    /// closed with an Engine.IO close, which clients treat as a lost
+    /// connection and reconnect, elsewhere; then the listeners stop
+    /// accepting, each socket's close is handled (presence, viewing), a node
+    /// of a cluster leaves it, the push queue is flushed, and the listeners'
+    /// last connections end. Whatever is not done at the limit is left.
+    pub async fn drain(self, limit: Duration) -> Drained {
+        let start = tokio::time::Instant::now();
+        let at = |share: u32| start + limit * share / 4;
+        let drain = self.state.drain.clone();
+        drain.begin();
+        let quiet = drain.quiet(at(1)).await;
+        let close = futures::future::join_all(self.closers.iter().map(|close| close()));
+        if tokio::time::timeout_at(at(2), close).await.is_err() {
+            tracing::warn!("closing the sockets took too long");
         }
-    }
-
-    /// Stops accepting, closes the listeners and waits for them.
-    pub async fn stop(self) {
+        drain.close_sockets();
+        // No socket will come back to this node: nobody waits out a grace.
+        self.state.service.presence().end_graces();
         let _ = self.shutdown.send(true);
-        for t in self.tasks {
-            let _ = t.await;
+        let workers_left = drain.workers_done(at(3)).await;
+        if let Some(link) = &self.link {
+            let leave = async {
+                self.state.service.leave_cluster().await;
+                link.flush().await;
+            };
+            let by = at(4).min(tokio::time::Instant::now() + LEAVE_TIMEOUT);
+            if tokio::time::timeout_at(by, leave).await.is_err() {
+                tracing::warn!(
+                    "leaving the cluster took too long: the other nodes will reap this one"
+                );
+            }
         }
-    }
-
-    /// Serves until a listener stops.
-    pub async fn wait(self) {
-        for t in self.tasks {
-            let _ = t.await;
+        let push_left = match &self.push {
+            Some(push) => push.flushed(at(4)).await,
+            None => 0,
+        };
+        let listeners = tokio::time::timeout_at(at(4), futures::future::join_all(self.tasks)).await;
+        Drained {
+            quiet,
+            workers_left,
+            push_left,
+            listeners_closed: listeners.is_ok(),
+            took: start.elapsed(),
         }
     }
 }
@@ -142,22 +185,34 @@ pub fn limits(config: &Config) -> Limits {
         offline_grace: Duration::from_millis(config.presence.offline_grace_ms),
         // Checked when the config was loaded, and by `start`.
         attachments: config.attachments.allowlist().unwrap_or_default(),
+        registration: config.auth.registration,
+        logins: crate::core::login::LoginLimits {
+            per_account: config.auth.login_failures_per_account,
+            per_address: config.auth.login_failures_per_address,
+            window: config.auth.login_failure_window.as_duration(),
+        },
         ..Limits::default()
     }
 }
 
-/// Creates the data folder (and its uploads folder) if missing.
+/// Creates the data folder (and its uploads folder) if missing, private
+/// to the user confab runs as.
 pub fn prepare_data_dir(config: &Config) -> Result<(), StartError> {
-    for path in [config.data_dir.clone(), config.data_dir.join("uploads")] {
-        std::fs::create_dir_all(&path).map_err(|source| StartError::DataDir { path, source })?;
-    }
+    crate::datadir::create_private(&config.data_dir)?;
+    crate::datadir::create_private(&config.data_dir.join("uploads"))?;
     Ok(())
 }
 
 /// Opens everything and starts one listener per enabled dialect.
 pub async fn start(config: Config) -> Result<Running, StartError> {
     config.attachments.validate()?;
+    crate::logging::announce_start(&config);
     prepare_data_dir(&config)?;
+    // One process per SQLite data directory: a second one is refused here.
+    let lock = match config.store_kind() {
+        StoreKind::SqliteFile => Some(DataDirLock::acquire(&config.data_dir)?),
+        StoreKind::SqliteMemory | StoreKind::Postgres => None,
+    };
     let store = store::open(&config.database_url()).await?;
     let keys = JwtKeys::load(&config.auth, &config.data_dir)?;
     let bus = Bus::new();
@@ -176,6 +231,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         media: Arc::new(crate::media::Media::new(&config)),
         config: Arc::new(config),
         cluster: cluster.clone(),
+        drain: Arc::default(),
         census: Default::default(),
     };
     let link = match &cluster {
@@ -186,16 +242,35 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         }
         None => None,
     };
-    if let Some(push) = crate::push::start(&state.config.push, &state.service)? {
+    let push = crate::push::start(
+        &state.config.push,
+        &state.service,
+        crate::dialects::push_formats()
+            .into_iter()
+            .fold(crate::push::PushFormats::default(), |f, (name, data)| {
+                f.with(name, data)
+            }),
+    )?
+    .map(|push| {
+        let stats = push.stats().clone();
         bus.subscribe(push);
-    }
+        stats
+    });
     let (shutdown, shutdown_rx) = watch::channel(false);
+    store::watch::spawn(
+        state.service.store().clone(),
+        state.config.store_kind().as_str(),
+        shutdown_rx.clone(),
+    );
     let mut running = Running {
         listeners: Vec::new(),
         state: state.clone(),
         shutdown: Arc::new(shutdown),
         tasks: Vec::new(),
         link,
+        _lock: lock,
+        closers: Vec::new(),
+        push,
     };
     let dialects = &state.config.dialects;
     for (name, dialect) in dialects.enabled() {
@@ -211,6 +286,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             None => {
                 let (layer, io) = builder.build_layer();
                 attach(name, &io, &state, &bus);
+                running.closers.push(closer(io));
                 Layer::Local(layer)
             }
             Some(cluster) => {
@@ -230,14 +306,24 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
                 for init in attach(name, &io, &state, &bus) {
                     init.await.map_err(|e| adapter_error(&e))?;
                 }
+                running.closers.push(closer(io));
                 Layer::Cluster(layer)
             }
         };
         let (addr, task) = listen(name, dialect.port, layer, &state, shutdown_rx.clone()).await?;
+        tracing::info!(dialect = name, %addr, "listening");
         running.listeners.push((name, addr));
         running.tasks.push(task);
     }
     Ok(running)
+}
+
+/// Closes every socket of `io` with an Engine.IO close, and waits for them.
+fn closer<A: Adapter>(io: SocketIo<A>) -> Closer {
+    Box::new(move || {
+        let io = io.clone();
+        Box::pin(async move { io.close().await })
+    })
 }
 
 /// Serves a dialect's namespaces on `io`; with a cluster adapter, each is
@@ -333,15 +419,12 @@ async fn listen(
         Layer::Cluster(layer) => router.layer(layer),
     }
     .layer(middleware::from_fn(own_request_head))
-    .layer(middleware::from_fn_with_state(state.clone(), origin_guard));
+    .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
+    .layer(middleware::from_fn_with_state(state.clone(), drain_guard));
     let addr = SocketAddr::new(state.config.bind, port);
     let listener = TcpListener::bind(addr)
         .await
-        .map_err(|source| StartError::Bind {
-            dialect: name,
-            addr,
-            source,
-        })?;
+        .map_err(|source| bind_error(name, addr, source))?;
     let local = listener.local_addr().map_err(|source| StartError::Bind {
         dialect: name,
         addr,
@@ -356,6 +439,8 @@ async fn listen(
                 tracing::debug!(error = %e, "could not set TCP_NODELAY");
             }
         });
+        // The peer's address reaches handlers (failed logins are counted per address).
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = shutdown.wait_for(|stop| *stop).await;
         });
@@ -364,6 +449,28 @@ async fn listen(
         }
     });
     Ok((local, task))
+}
+
+/// Why a listener could not bind; a port in use names the setting that
+/// moves it.
+fn bind_error(dialect: &'static str, addr: SocketAddr, source: std::io::Error) -> StartError {
+    if source.kind() != std::io::ErrorKind::AddrInUse {
+        return StartError::Bind {
+            dialect,
+            addr,
+            source,
+        };
+    }
+    StartError::PortInUse {
+        dialect,
+        addr,
+        env: format!("CONFAB_DIALECTS_{}_PORT", dialect.to_uppercase()),
+        flag: if dialect == "dozaar" {
+            ", flag --dozaar-port"
+        } else {
+            ""
+        },
+    }
 }
 
 /// Refuses Socket.IO requests (polling and the WebSocket upgrade alike) from
@@ -380,6 +487,30 @@ async fn origin_guard(
             .and_then(|v| v.to_str().ok());
         if !state.config.origin_allowed(origin) {
             return (http::StatusCode::FORBIDDEN, "origin not allowed").into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Refuses new Socket.IO sessions (an Engine.IO handshake: no `sid`) of a
+/// node that is stopping, with a 503 its client retries elsewhere; requests
+/// of the sessions already open go through until they are closed.
+async fn drain_guard(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if state.drain.is_draining() && req.uri().path().starts_with("/socket.io") {
+        let session = req
+            .uri()
+            .query()
+            .is_some_and(|q| q.split('&').any(|pair| pair.starts_with("sid=")));
+        if !session {
+            return (
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                "the node is stopping",
+            )
+                .into_response();
         }
     }
     next.run(req).await
@@ -418,6 +549,29 @@ fn detach_head<B>(req: &mut http::Request<B>) {
 mod tests {
     use super::*;
     use bytes::Bytes;
+
+    #[test]
+    fn a_port_in_use_names_the_setting_that_moves_it() {
+        let addr: SocketAddr = "0.0.0.0:3005".parse().expect("addr");
+        let in_use = || std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        let text = bind_error("syarah", addr, in_use()).to_string();
+        for part in [
+            "syarah listener cannot listen on 0.0.0.0:3005",
+            "dialects.syarah.port",
+            "CONFAB_DIALECTS_SYARAH_PORT",
+            "dialects.syarah.enabled = false",
+        ] {
+            assert!(text.contains(part), "{part}: {text}");
+        }
+        assert!(!text.contains("--dozaar-port"));
+        let text = bind_error("dozaar", addr, in_use()).to_string();
+        assert!(text.contains("flag --dozaar-port"), "{text}");
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert!(matches!(
+            bind_error("vchat", addr, denied),
+            StartError::Bind { .. }
+        ));
+    }
 
     #[test]
     fn a_detached_head_shares_nothing_with_the_read_buffer() {

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! confab [--config FILE] [--data-dir DIR] [COMMAND]
-//!   serve   (default)  [--bind IP] [--dozaar-port N] [--log FILTER]
+//!   serve   (default)  [--bind IP] [--dozaar-port N] [--log FILTER] [--log-format F]
 //!   migrate
 //!   token   --user ID [--name NAME] [--ttl 24h]
 //!   user add --username NAME [--password P] [--name DISPLAY] [--id ID]
@@ -66,9 +66,13 @@ pub struct ServeArgs {
     /// Port of the Dozaar dialect, 0 for any free port (config `dialects.dozaar.port`).
     #[arg(long, value_name = "PORT")]
     pub dozaar_port: Option<u16>,
-    /// Log filter, e.g. "info,confab=debug" (config `log`).
+    /// Log filter, e.g. "info,confab=debug" (config `log`); beats `RUST_LOG`.
     #[arg(long, value_name = "FILTER")]
     pub log: Option<String>,
+    /// Log lines as JSON objects, human-readable text, or JSON unless stdout
+    /// and stderr are terminals (config `log_format`).
+    #[arg(long, value_name = "FORMAT", value_parser = ["auto", "json", "pretty"])]
+    pub log_format: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -195,6 +199,14 @@ impl Cli {
             .unwrap_or_else(|| Command::Serve(ServeArgs::default()))
     }
 
+    /// `--log`, when given.
+    pub fn log_flag(&self) -> Option<String> {
+        match self.command() {
+            Command::Serve(serve) => serve.log,
+            _ => None,
+        }
+    }
+
     /// Config overrides from the flags, as `(key path, value)` pairs for
     /// [`crate::config::Config::load`]: `data_dir`, and for `serve` also
     /// `bind`, `dialects.dozaar.port` and `log`.
@@ -212,6 +224,9 @@ impl Cli {
             }
             if let Some(log) = serve.log {
                 out.push(("log".into(), log));
+            }
+            if let Some(format) = serve.log_format {
+                out.push(("log_format".into(), format));
             }
         }
         out
@@ -278,6 +293,8 @@ mod tests {
             "0",
             "--log",
             "debug",
+            "--log-format",
+            "json",
         ]);
         assert_eq!(
             cli.flag_overrides(),
@@ -286,8 +303,10 @@ mod tests {
                 ("bind", "127.0.0.1"),
                 ("dialects.dozaar.port", "0"),
                 ("log", "debug"),
+                ("log_format", "json"),
             ])
         );
+        assert_eq!(cli.log_flag().as_deref(), Some("debug"));
     }
 
     #[test]
@@ -322,6 +341,7 @@ mod tests {
             &["token", "--user", "u", "--ttl", "soon"],
             &["serve", "--dozaar-port", "70000"],
             &["serve", "--bind", "localhost"],
+            &["serve", "--log-format", "xml"],
             &["user", "add"],
             &["user", "add", "--username", "a", "--id", "no/slash"],
         ] {

@@ -1,11 +1,13 @@
 //! What every listener shares: the core service, the token keys, the config,
-//! the upload pipeline and, on a node of a cluster, its Redis side.
+//! the upload pipeline, the drain of a stopping node and, on a node of a
+//! cluster, its Redis side.
 
 use std::sync::Arc;
 
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::core::Service;
+use crate::drain::Drain;
 use crate::fanout::cluster::Cluster;
 use crate::media::Media;
 use crate::telemetry::census::Census;
@@ -21,6 +23,8 @@ pub struct AppState {
     pub media: Arc<Media>,
     /// Set on a node of a cluster.
     pub cluster: Option<Arc<Cluster>>,
+    /// Whether the node is stopping, and what it must finish first.
+    pub drain: Arc<Drain>,
     /// The sockets open, counted for the metrics.
     pub census: Census,
 }

@@ -69,6 +69,9 @@ export async function startServer({ env = {}, timeoutMs = 30_000 } = {}) {
     CONFAB_VOXORA_PORT: '0',
     CONFAB_VCHAT_PORT: '0',
     CONFAB_LOG: process.env.CONFAB_E2E_LOG || 'warn',
+    // The "listening on" lines below are printed with human-readable logs
+    // only (stdout is a pipe here, which would mean JSON).
+    CONFAB_LOG_FORMAT: 'pretty',
     // CONFAB_E2E_DATABASE_URL runs the servers on that database (PostgreSQL)
     // instead of a fresh SQLite file; tests never share users, so they can
     // share a database.

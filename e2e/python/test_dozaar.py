@@ -51,6 +51,7 @@ class Server:
                 "CONFAB_VOXORA_PORT": "0",
                 "CONFAB_VCHAT_PORT": "0",
                 "CONFAB_LOG": os.environ.get("CONFAB_E2E_LOG", "warn"),
+                "CONFAB_LOG_FORMAT": "pretty",
                 **(extra_env or {}),
             }
         )

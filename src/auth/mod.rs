@@ -18,6 +18,10 @@ pub enum AuthError {
     /// No token in the handshake.
     #[error("missing token: send `Authorization: Bearer <jwt>` or `auth.token`")]
     MissingToken,
+    /// No token in a Socket.IO handshake: `places` says everywhere the
+    /// dialect's clients may put it (`Handshake::token_places`).
+    #[error("missing token: send it as {places}")]
+    MissingHandshakeToken { places: &'static str },
     /// `exp` is in the past (beyond the leeway).
     #[error("token expired")]
     Expired,
@@ -74,6 +78,16 @@ pub enum AuthError {
     /// Signing a token failed.
     #[error("could not sign token: {0}")]
     Signing(String),
+    /// No secret is configured and the data directory has no generated one
+    /// (refused where a new one must not be invented: `confab token`).
+    #[error(
+        "no JWT secret: none is configured and {path} does not exist. The server keeps the \
+         secret it generated in <data_dir>/jwt-secret: run this with the server's data \
+         directory (--data-dir DIR, data_dir in the config file, or CONFAB_DATA_DIR), or \
+         point at the server's secret with auth.jwt_secret_file (CONFAB_AUTH_JWT_SECRET_FILE) \
+         or auth.jwt_secret (CONFAB_AUTH_JWT_SECRET)"
+    )]
+    NoSecret { path: PathBuf },
 }
 
 /// `` `sub`, `userId` ``.
@@ -89,7 +103,10 @@ impl AuthError {
     pub fn is_setup_error(&self) -> bool {
         matches!(
             self,
-            AuthError::KeyIo { .. } | AuthError::InvalidKey { .. } | AuthError::Signing(_)
+            AuthError::KeyIo { .. }
+                | AuthError::InvalidKey { .. }
+                | AuthError::Signing(_)
+                | AuthError::NoSecret { .. }
         )
     }
 }
@@ -121,5 +138,18 @@ mod tests {
         let text = AuthError::MissingToken.to_string();
         assert!(text.contains("Authorization: Bearer"));
         assert!(text.contains("auth.token"));
+    }
+
+    #[test]
+    fn a_handshake_without_a_token_is_told_its_dialects_places() {
+        let text = AuthError::MissingHandshakeToken {
+            places: "`auth.token` or `?token=<jwt>`",
+        }
+        .to_string();
+        assert_eq!(
+            text,
+            "missing token: send it as `auth.token` or `?token=<jwt>`"
+        );
+        assert!(!AuthError::MissingHandshakeToken { places: "" }.is_setup_error());
     }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::duration::DurationStr;
 use super::error::{ConfigError, invalid, require_not_blank, require_positive};
+pub use crate::core::login::Registration;
 
 /// Upper bound of `auth.leeway_secs`.
 pub const MAX_LEEWAY_SECS: u64 = 86_400;
@@ -48,6 +49,22 @@ pub struct AuthConfig {
     /// expires (a warning is logged at start); an `exp` a token has is
     /// still checked.
     pub require_exp: bool,
+    /// `open`: the register routes of every dialect create password
+    /// accounts; `closed`: they answer 403 (users come from tokens, or
+    /// `confab user add`).
+    pub registration: Registration,
+    /// Failed logins of one login name within `login_failure_window` before
+    /// its logins are refused (429) until the window ends; 0: no limit.
+    pub login_failures_per_account: u32,
+    /// Failed logins from one client address within `login_failure_window`
+    /// before its logins are refused; 0: no limit.
+    pub login_failures_per_address: u32,
+    /// How long failed logins count, from the first.
+    pub login_failure_window: DurationStr,
+    /// Behind a reverse proxy: the request header whose last address is the
+    /// client's (e.g. `X-Forwarded-For`). Unset: the connection's address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for AuthConfig {
@@ -65,6 +82,11 @@ impl Default for AuthConfig {
             email_claims: vec!["email".into()],
             avatar_claims: vec!["picture".into(), "avatar".into()],
             require_exp: true,
+            registration: Registration::Open,
+            login_failures_per_account: 5,
+            login_failures_per_address: 50,
+            login_failure_window: DurationStr::from_secs(15 * 60),
+            client_ip_header: None,
         }
     }
 }
@@ -87,6 +109,17 @@ impl fmt::Debug for AuthConfig {
             .field("email_claims", &self.email_claims)
             .field("avatar_claims", &self.avatar_claims)
             .field("require_exp", &self.require_exp)
+            .field("registration", &self.registration)
+            .field(
+                "login_failures_per_account",
+                &self.login_failures_per_account,
+            )
+            .field(
+                "login_failures_per_address",
+                &self.login_failures_per_address,
+            )
+            .field("login_failure_window", &self.login_failure_window)
+            .field("client_ip_header", &self.client_ip_header)
             .finish()
     }
 }
@@ -98,8 +131,23 @@ impl AuthConfig {
             ("auth.jwt_secret", &self.jwt_secret),
             ("auth.issuer", &self.issuer),
             ("auth.audience", &self.audience),
+            ("auth.client_ip_header", &self.client_ip_header),
         ])?;
-        require_positive(&[("auth.token_ttl", self.token_ttl.as_secs())])?;
+        require_positive(&[
+            ("auth.token_ttl", self.token_ttl.as_secs()),
+            (
+                "auth.login_failure_window",
+                self.login_failure_window.as_secs(),
+            ),
+        ])?;
+        if let Some(h) = &self.client_ip_header
+            && http::HeaderName::from_bytes(h.as_bytes()).is_err()
+        {
+            return Err(invalid(
+                "auth.client_ip_header",
+                format!("{h:?} is not a header name"),
+            ));
+        }
         if self.leeway_secs > MAX_LEEWAY_SECS {
             return Err(invalid(
                 "auth.leeway_secs",

@@ -1,5 +1,5 @@
-//! [`DurationStr`]: a duration key written as `"30s"`, `"15m"`, `"1h"`,
-//! `"7d"` or plain seconds.
+//! [`DurationStr`]: a duration key written as `"500ms"`, `"30s"`, `"15m"`,
+//! `"1h"`, `"7d"` or plain seconds.
 
 use std::fmt;
 use std::str::FromStr;
@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// A duration written as `"30s"`, `"15m"`, `"1h"`, `"7d"` or plain seconds
-/// (`"90"`, or an integer in TOML). Whole seconds only. Serialized as a string
-/// in the largest exact unit (`604800` s → `"7d"`).
+/// A duration written as `"500ms"`, `"30s"`, `"15m"`, `"1h"`, `"7d"` or plain
+/// seconds (`"90"`, or an integer in TOML). Whole milliseconds only.
+/// Serialized as a string in the largest exact unit (`604800` s → `"7d"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct DurationStr(pub Duration);
 
@@ -36,7 +36,7 @@ impl From<DurationStr> for Duration {
 /// Why a duration string did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid duration {0:?}: expected a number of seconds or a number followed by s, m, h or d (e.g. \"30s\", \"15m\", \"1h\", \"7d\")"
+    "invalid duration {0:?}: expected a number of seconds or a number followed by ms, s, m, h or d (e.g. \"500ms\", \"30s\", \"15m\", \"1h\", \"7d\")"
 )]
 pub struct DurationParseError(String);
 
@@ -52,21 +52,25 @@ impl FromStr for DurationStr {
             return Err(err());
         }
         let n: u64 = digits.parse().map_err(|_| err())?;
-        let factor = match unit.trim() {
-            "" | "s" => 1,
-            "m" => 60,
-            "h" => 3_600,
-            "d" => 86_400,
+        let millis: u64 = match unit.trim() {
+            "ms" => 1,
+            "" | "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
             _ => return Err(err()),
         };
-        n.checked_mul(factor)
-            .map(DurationStr::from_secs)
+        n.checked_mul(millis)
+            .map(|ms| DurationStr(Duration::from_millis(ms)))
             .ok_or_else(err)
     }
 }
 
 impl fmt::Display for DurationStr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.subsec_millis() != 0 {
+            return write!(f, "{}ms", self.0.as_millis());
+        }
         let secs = self.0.as_secs();
         for (factor, unit) in [(86_400, "d"), (3_600, "h"), (60, "m")] {
             if secs != 0 && secs.is_multiple_of(factor) {
@@ -143,6 +147,23 @@ mod tests {
         assert_eq!(DurationStr::from_secs(5400).to_string(), "90m");
         assert_eq!(DurationStr::from_secs(61).to_string(), "61s");
         assert_eq!(DurationStr::from_secs(0).to_string(), "0s");
+
+        let ms = |s: &str| s.parse::<DurationStr>().map(|d| d.as_duration());
+        assert_eq!(ms("1500ms"), Ok(Duration::from_millis(1500)));
+        assert_eq!(ms("0ms"), Ok(Duration::ZERO));
+        assert_eq!(
+            "1500ms".parse::<DurationStr>().map(|d| d.to_string()),
+            Ok("1500ms".to_owned())
+        );
+        assert_eq!(
+            "3000ms".parse::<DurationStr>().map(|d| d.to_string()),
+            Ok("3s".to_owned())
+        );
+        assert!(
+            "5 ms".parse::<DurationStr>().is_ok(),
+            "spaces around the unit are allowed"
+        );
+        assert!("5mss".parse::<DurationStr>().is_err());
 
         #[derive(Deserialize)]
         struct T {

@@ -41,6 +41,7 @@ mod error;
 mod keys;
 mod limits;
 mod load;
+mod log;
 mod presence;
 mod push;
 mod socket;
@@ -53,7 +54,7 @@ use serde::{Deserialize, Serialize};
 
 pub use admin::AdminConfig;
 pub use attachments::AttachmentsConfig;
-pub use auth::{AuthConfig, MAX_LEEWAY_SECS};
+pub use auth::{AuthConfig, MAX_LEEWAY_SECS, Registration};
 pub use dialects::{DialectAuthConfig, DialectConfig, DialectsConfig};
 pub use duration::{DurationParseError, DurationStr};
 pub use env::{ENV_CONFIG_FILE, ENV_NOT_CONFIG, ENV_PREFIX, env_vars};
@@ -61,6 +62,7 @@ pub use error::ConfigError;
 use error::{invalid, require_positive};
 pub use limits::LimitsConfig;
 pub use load::DEFAULT_CONFIG_FILE;
+pub use log::LogFormat;
 pub use presence::{MAX_OFFLINE_GRACE_MS, PresenceConfig, Visibility};
 pub use push::PushConfig;
 pub use socket::SocketConfig;
@@ -84,6 +86,9 @@ pub struct Config {
     pub bind: IpAddr,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax.
     pub log: String,
+    /// `json`, `pretty`, or `auto`: JSON lines unless both stdout and
+    /// stderr are terminals.
+    pub log_format: LogFormat,
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
     pub socket: SocketConfig,
@@ -94,6 +99,9 @@ pub struct Config {
     /// it, at most every 10 s).
     pub presence_ttl_secs: u64,
     pub presence: PresenceConfig,
+    /// On SIGTERM or Ctrl-C: how long the node may take to close every
+    /// socket, finish what it was handling and flush, before it exits.
+    pub drain_timeout: DurationStr,
     pub dialects: DialectsConfig,
     pub uploads: UploadsConfig,
     pub attachments: AttachmentsConfig,
@@ -105,6 +113,27 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
+/// The kind of store a config names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    /// A SQLite file (by default `<data_dir>/confab.db`).
+    SqliteFile,
+    /// A private in-memory SQLite database.
+    SqliteMemory,
+    /// A PostgreSQL database, which several nodes may share.
+    Postgres,
+}
+
+impl StoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::SqliteFile => "sqlite",
+            StoreKind::SqliteMemory => "sqlite in memory",
+            StoreKind::Postgres => "postgresql",
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -113,12 +142,14 @@ impl Default for Config {
             redis_url: None,
             bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             log: "info".into(),
+            log_format: LogFormat::Auto,
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
             socket: SocketConfig::default(),
             typing_ttl_secs: 10,
             presence_ttl_secs: 300,
             presence: PresenceConfig::default(),
+            drain_timeout: DurationStr::from_secs(10),
             dialects: DialectsConfig::default(),
             uploads: UploadsConfig::default(),
             attachments: AttachmentsConfig::default(),
@@ -148,6 +179,18 @@ impl Config {
                 }
                 format!("sqlite://{encoded}?mode=rwc")
             }
+        }
+    }
+
+    /// Which store [`Config::database_url`] names.
+    pub fn store_kind(&self) -> StoreKind {
+        let url = self.database_url();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            StoreKind::Postgres
+        } else if url.contains(":memory:") || url.contains("mode=memory") {
+            StoreKind::SqliteMemory
+        } else {
+            StoreKind::SqliteFile
         }
     }
 

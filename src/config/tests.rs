@@ -439,6 +439,7 @@ fn the_example_config_equals_the_defaults_and_lists_every_key() {
         "jwt_secret_file",
         "issuer",
         "audience",
+        "client_ip_header",
         "dir",
     ] {
         assert!(text.contains(&format!("# {key} =")), "{key} not documented");
@@ -453,6 +454,51 @@ fn the_production_example_config_loads() {
     assert!(c.origin_allowed(Some("https://chat.example.com")));
     assert!(c.auth.jwt_secret.is_none());
     assert!(c.auth.jwt_secret_file.is_some());
+    assert_eq!(c.auth.registration, Registration::Closed);
+    assert_eq!(c.log_format, LogFormat::Json);
+    assert_eq!(c.auth.client_ip_header.as_deref(), Some("X-Forwarded-For"));
+}
+
+#[test]
+fn registration_login_throttle_and_log_format_have_defaults_and_env_names() {
+    let c = load(None, &[], &[]).expect("load");
+    assert_eq!(c.auth.registration, Registration::Open);
+    assert_eq!(c.auth.login_failures_per_account, 5);
+    assert_eq!(c.auth.login_failures_per_address, 50);
+    assert_eq!(c.auth.login_failure_window.as_secs(), 900);
+    assert_eq!(c.log_format, LogFormat::Auto);
+    let env = [
+        ("CONFAB_AUTH_REGISTRATION", "closed"),
+        ("CONFAB_AUTH_LOGIN_FAILURES_PER_ACCOUNT", "3"),
+        ("CONFAB_AUTH_LOGIN_FAILURES_PER_ADDRESS", "0"),
+        ("CONFAB_AUTH_LOGIN_FAILURE_WINDOW", "2s"),
+        ("CONFAB_AUTH_CLIENT_IP_HEADER", "X-Real-IP"),
+        ("CONFAB_LOG_FORMAT", "json"),
+    ];
+    let c = load(None, &env, &[("log_format", "pretty")]).expect("env");
+    assert_eq!(c.auth.registration, Registration::Closed);
+    assert_eq!(c.auth.login_failures_per_account, 3);
+    assert_eq!(c.auth.login_failures_per_address, 0);
+    assert_eq!(c.auth.login_failure_window.as_secs(), 2);
+    assert_eq!(c.auth.client_ip_header.as_deref(), Some("X-Real-IP"));
+    assert_eq!(c.log_format, LogFormat::Pretty, "the flag wins");
+    for (var, value, key) in [
+        ("CONFAB_AUTH_REGISTRATION", "maybe", "registration"),
+        ("CONFAB_LOG_FORMAT", "xml", "log_format"),
+        (
+            "CONFAB_AUTH_LOGIN_FAILURE_WINDOW",
+            "0",
+            "auth.login_failure_window",
+        ),
+        (
+            "CONFAB_AUTH_CLIENT_IP_HEADER",
+            "not a header",
+            "auth.client_ip_header",
+        ),
+    ] {
+        let e = err_text(load(None, &[(var, value)], &[]));
+        assert!(e.contains(key), "{var}={value}: {e}");
+    }
 }
 
 fn names(list: &[&str]) -> Vec<String> {

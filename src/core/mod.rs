@@ -3,7 +3,9 @@
 //! hashing, and the [`Service`] that checks, then persists, then publishes.
 //! It also holds the live state that belongs to connections rather than to
 //! the store ([`presence`], [`viewing`], [`typing`]) and the per-user
-//! [`rate`] limit, and the [`allowlist`] of attachments kept elsewhere.
+//! [`rate`] limit, the door of password accounts ([`login`]: open or closed
+//! registration, failed logins throttled), and the [`allowlist`] of
+//! attachments kept elsewhere.
 //!
 //! The core owns its ports, the traits through which it reaches what lies
 //! outside it ([`ports`]): the [`Store`](ports::Store) (implemented by
@@ -18,6 +20,7 @@ pub mod command;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod login;
 pub mod model;
 pub mod password;
 pub mod policy;

@@ -313,6 +313,11 @@ pub struct AttachmentMeta {
     /// Of audio or a video, in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
+    /// A still of a video shown before it plays (V Chat's `imageUrl` of a
+    /// video): an http(s) URL or a server path, held to the rule of the
+    /// attachment URLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
 }
 
 impl AttachmentMeta {
@@ -564,6 +569,11 @@ pub struct Device {
     pub token: String,
     pub platform: DevicePlatform,
     pub created_at: Millis,
+    /// The shape of the push data the device's app reads, named by the
+    /// dialect that registered it (V Chat's `vchat`); `None`: confab's
+    /// neutral data (see `crate::push`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_format: Option<String>,
 }
 
 /// A file uploaded to this server, by server path.

@@ -82,6 +82,8 @@ pub struct Presence {
     cluster: Option<Arc<dyn ClaimStore>>,
     /// How long a user whose last socket here closed stays online.
     grace: Duration,
+    /// Cancelled when the node stops: the graces end at once.
+    stopping: tokio_util::sync::CancellationToken,
 }
 
 /// The claim key of a user's presence.
@@ -102,6 +104,7 @@ impl Presence {
             local: Mutex::default(),
             cluster: claims,
             grace,
+            stopping: Default::default(),
         }
     }
 
@@ -163,7 +166,10 @@ impl Presence {
     /// no node holds a socket of the user any more.
     pub async fn settle(&self, departure: &Departure) -> Option<Millis> {
         if !self.grace.is_zero() {
-            tokio::time::sleep(self.grace).await;
+            tokio::select! {
+                () = tokio::time::sleep(self.grace) => {}
+                () = self.stopping.cancelled() => {}
+            }
         }
         let pending = {
             let mut local = self.local.lock();
@@ -182,6 +188,12 @@ impl Presence {
             Some(pending) => pending.await.map_or(true, |n| n == 0),
         };
         offline.then_some(departure.since)
+    }
+
+    /// This node is stopping: the departures in their grace, and those to
+    /// come, settle at once (no socket of theirs will come back here).
+    pub fn end_graces(&self) {
+        self.stopping.cancel();
     }
 
     /// Whether the user has a socket on this node.

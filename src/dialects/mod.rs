@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::core::command::{Actor, Command, Outcome};
 use crate::core::event::{ConversationIds, DeliveredMessage, DomainEvent};
-use crate::core::{CoreError, Message, UserId};
+use crate::core::{CoreError, Message, UserId, UserSummary};
 
 pub mod dozaar;
 pub mod jobspare;
@@ -25,9 +25,10 @@ pub mod vchat;
 pub mod voxora;
 
 pub use shared::{
-    EVERYONE_ROOM, auth_header_or_query_token, auth_token, authorization_header, conversation_room,
-    header_auth_or_query_token, identified_rooms, iso8601, query_param, query_token,
-    room_conversation, socket_room, token_value, user_room, user_rooms,
+    AUTH_HEADER_OR_QUERY, EVERYONE_ROOM, HEADER_AUTH_OR_QUERY, auth_header_or_query_token,
+    auth_token, authorization_header, conversation_room, header_auth_or_query_token,
+    identified_rooms, iso8601, query_param, query_token, room_conversation, socket_room,
+    token_value, user_room, user_rooms,
 };
 
 /// A dialect: the table between its clients' events and the core, on one
@@ -52,6 +53,16 @@ pub trait Dialect: Send + Sync + 'static {
     fn render(&self, event: &DomainEvent) -> Vec<Delivery>;
 }
 
+/// The fields a dialect's app reads in a new message's push (strings).
+pub type PushFields = fn(&Message, &UserSummary) -> std::collections::BTreeMap<String, String>;
+
+/// The push formats the dialects define: the name a dialect registers
+/// its clients' devices with, and the fields its app reads in a new
+/// message's push (added to the neutral data by `crate::push`).
+pub fn push_formats() -> Vec<(&'static str, PushFields)> {
+    vec![(vchat::push::PUSH_FORMAT, vchat::push::push_data)]
+}
+
 /// How a dialect's clients connect: where their token is. Most dialects
 /// need nothing more ([`Handshake::new`]); each other field is something
 /// one dialect does, off by default.
@@ -60,6 +71,9 @@ pub struct Handshake {
     /// The token a client presented in its handshake (request and auth
     /// object), if any.
     pub token: fn(&Parts, Option<&Value>) -> Option<String>,
+    /// Where [`Handshake::token`] looks, for a client that sent no token
+    /// ("missing token: send it as …").
+    pub token_places: &'static str,
     /// The user a client claims to be (Syarah's `query.userId`).
     pub claim: Option<Claim>,
     /// The event a socket is sent once its handshake identified its user
@@ -89,10 +103,15 @@ pub struct Handshake {
 }
 
 impl Handshake {
-    /// A handshake that takes a token from where `token` finds it.
-    pub const fn new(token: fn(&Parts, Option<&Value>) -> Option<String>) -> Self {
+    /// A handshake that takes a token from where `token` finds it:
+    /// `token_places`, in words.
+    pub const fn new(
+        token: fn(&Parts, Option<&Value>) -> Option<String>,
+        token_places: &'static str,
+    ) -> Self {
         Handshake {
             token,
+            token_places,
             claim: None,
             greeting: None,
             admission: None,

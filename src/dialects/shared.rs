@@ -64,6 +64,18 @@ pub fn authorization_header(parts: &http::request::Parts) -> Option<String> {
     (!token.is_empty()).then(|| token.to_owned())
 }
 
+/// Where [`header_auth_or_query_token`] looks, as a handshake without a
+/// token is told.
+pub const HEADER_AUTH_OR_QUERY: &str = "the header `Authorization: Bearer <jwt>` (or the bare \
+     token), as `auth.token` (Socket.IO v3/v4: `io(url, { auth: { token } })`), or as \
+     `?token=<jwt>` in the URL (Socket.IO v2: `io(url, { query: { token } })`)";
+
+/// Where [`auth_header_or_query_token`] looks, as a handshake without a
+/// token is told.
+pub const AUTH_HEADER_OR_QUERY: &str = "`auth.token` (Socket.IO v3/v4: `io(url, { auth: { \
+     token } })`), as the header `Authorization: Bearer <jwt>` (or the bare token), or as \
+     `?token=<jwt>` in the URL (Socket.IO v2: `io(url, { query: { token } })`)";
+
 /// The token in the `Authorization` header, else in `auth.token`, else in
 /// the query's `token`.
 pub fn header_auth_or_query_token(

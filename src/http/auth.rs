@@ -13,7 +13,9 @@
 //! - Tokens issued here are HS256 with `sub`, `name` (display name, else
 //!   username) and `exp = now + auth.token_ttl`.
 
-use axum::extract::{FromRequestParts, State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::{Deserialize, Serialize};
@@ -25,6 +27,37 @@ use crate::auth::AuthError;
 use crate::core::command::Actor;
 use crate::core::{CoreError, Profile, User, UserId, UserSummary};
 use crate::state::AppState;
+
+/// The address of the client that sent a request: the last address in
+/// `auth.client_ip_header` when that is set (behind a reverse proxy) and the
+/// request has one, else the connection's peer; `None` when neither is
+/// known. Used to throttle failed logins per address.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .config
+            .auth
+            .client_ip_header
+            .as_deref()
+            .and_then(|name| parts.headers.get(name))
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|last| last.trim().parse::<IpAddr>().ok());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientAddr(forwarded.or(peer)))
+    }
+}
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
@@ -109,6 +142,7 @@ fn respond(state: &AppState, user: &User) -> Result<axum::Json<AuthResponse>, Ap
     responses(
         (status = 201, description = "Created", body = AuthResponse),
         (status = 400, description = "Invalid username, password or display name", body = ErrorBody),
+        (status = 403, description = "Registration is closed (`auth.registration`)", body = ErrorBody),
         (status = 409, description = "Username taken", body = ErrorBody),
     )
 )]
@@ -116,9 +150,13 @@ pub async fn register(
     State(state): State<AppState>,
     Json(body): Json<RegisterRequest>,
 ) -> Result<(StatusCode, axum::Json<AuthResponse>), ApiError> {
+    let profile = Profile {
+        display_name: body.display_name,
+        ..Profile::default()
+    };
     let user = state
         .service
-        .register(None, &body.username, &body.password, body.display_name)
+        .sign_up(&body.username, &body.password, profile)
         .await?;
     Ok((StatusCode::CREATED, respond(&state, &user)?))
 }
@@ -133,15 +171,17 @@ pub async fn register(
         (status = 200, description = "OK", body = AuthResponse),
         (status = 400, description = "Malformed payload", body = ErrorBody),
         (status = 401, description = "Wrong username or password", body = ErrorBody),
+        (status = 429, description = "Too many failed logins of this account or from this address; see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddr(from): ClientAddr,
     Json(body): Json<LoginRequest>,
 ) -> Result<axum::Json<AuthResponse>, ApiError> {
     let user = state
         .service
-        .login(&body.username, &body.password)
+        .login(&body.username, &body.password, from)
         .await
         .map_err(|e| match e {
             CoreError::Unauthenticated => ApiError::WrongCredentials,

@@ -4,7 +4,9 @@
 //! - `GET /readyz`: 200 when the store answers a ping within 2 s, else 503
 //!   with the reason (readiness: take the node out of a load balancer). On a
 //!   node of a cluster it says whether Redis answers too: without it the node
-//!   still serves its own sockets, so it stays ready, as `degraded`.
+//!   still serves its own sockets, so it stays ready, as `degraded`. A
+//!   stopping node answers 503 `draining` from the moment it is told to
+//!   stop, so that a load balancer sends nobody new.
 
 use std::time::Duration;
 
@@ -26,8 +28,9 @@ pub struct Health {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Readiness {
-    /// `ready`, `degraded` (Redis away: this node's sockets only) or
-    /// `unavailable` (the store does not answer).
+    /// `ready`, `degraded` (Redis away: this node's sockets only),
+    /// `unavailable` (the store does not answer) or `draining` (the node is
+    /// stopping).
     #[schema(example = "ready")]
     pub status: String,
     /// `ok`, or why the store is not usable.
@@ -58,10 +61,22 @@ pub async fn healthz() -> axum::Json<Health> {
     tag = "health",
     responses(
         (status = 200, description = "Ready, or degraded (Redis away)", body = Readiness),
-        (status = 503, description = "The store does not answer", body = Readiness),
+        (status = 503, description = "The store does not answer, or the node is stopping", body = Readiness),
     )
 )]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, axum::Json<Readiness>) {
+    if state.drain.is_draining() {
+        // At once: a stopping node checks nothing before saying so.
+        let unchecked = || "not checked: the node is stopping".to_owned();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(Readiness {
+                status: "draining".into(),
+                store: unchecked(),
+                redis: unchecked(),
+            }),
+        );
+    }
     let store = state.service.store().clone();
     let cluster = state.cluster.clone();
     let (store, redis) = tokio::join!(within(store.ping()), async move {

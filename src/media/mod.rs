@@ -143,6 +143,9 @@ pub struct Stored {
     pub format: Format,
     /// Stored size in bytes.
     pub size: u64,
+    /// Of a stored image, in pixels (as stored, after any downscaling).
+    pub width: Option<u32>,
+    pub height: Option<u32>,
 }
 
 impl Stored {
@@ -352,6 +355,8 @@ impl Media {
                 kind,
                 format,
                 size,
+                width: None,
+                height: None,
             });
         }
 
@@ -371,6 +376,7 @@ impl Media {
             .await
             .map_err(|e| MediaError::Task(e.to_string()))??
         };
+        let (width, height) = (webp.width, webp.height);
         let (file, path) = self.temp_file()?;
         let mut file = tokio::fs::File::from_std(file);
         file.write_all(&webp.bytes).await?;
@@ -383,6 +389,8 @@ impl Media {
             kind,
             format: Format::WebP,
             size,
+            width: Some(width),
+            height: Some(height),
         })
     }
 

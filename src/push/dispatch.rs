@@ -16,13 +16,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{Mutex, mpsc};
 
-use super::{Notification, Push, PushSender, data, notification};
+use super::{Notification, Push, PushFormats, PushSender, data, notification};
 use crate::config::PushConfig;
-use crate::core::UserId;
 use crate::core::event::DomainEvent;
 use crate::core::ports::DynStore;
 use crate::core::service::Service;
 use crate::core::viewing::Viewing;
+use crate::core::{Message, UserId, UserSummary};
 use crate::fanout::{EventSink, Origin};
 use crate::telemetry::names;
 
@@ -37,6 +37,8 @@ pub struct PushStats {
     pub sent: AtomicU64,
     /// Notifications a sender gave up on, or whose devices could not be loaded.
     pub failed: AtomicU64,
+    /// Jobs queued and not yet finished (sent, failed or found unneeded).
+    pub pending: AtomicU64,
 }
 
 impl PushStats {
@@ -47,6 +49,18 @@ impl PushStats {
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
     }
+
+    /// Waits until every queued job is finished, or until `deadline`;
+    /// returns how many were left.
+    pub async fn flushed(&self, deadline: tokio::time::Instant) -> u64 {
+        loop {
+            let left = Self::get(&self.pending);
+            if left == 0 || tokio::time::Instant::now() >= deadline {
+                return left;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
 }
 
 /// One recipient's notification, waiting to be sent.
@@ -56,6 +70,9 @@ struct Job {
     conversation_id: i64,
     notification: Notification,
     data: BTreeMap<String, String>,
+    /// The message and its sender, shared by the jobs of its recipients,
+    /// for the push formats of the recipients' devices.
+    source: Arc<(Message, UserSummary)>,
 }
 
 /// The bus sink that queues push jobs.
@@ -86,21 +103,25 @@ pub fn recipients(
 
 impl PushSink {
     /// Starts `config.workers` workers sending through `senders` and returns
-    /// the sink that feeds them.
+    /// the sink that feeds them; devices registered with one of `formats`
+    /// get their data in it.
     pub fn start(
         config: &PushConfig,
         service: &Arc<Service>,
         senders: Vec<Arc<dyn PushSender>>,
+        formats: PushFormats,
     ) -> Arc<Self> {
         let (sink, rx) = Self::with_queue(config.queue_capacity.max(1), service.viewing().clone());
         let rx = Arc::new(Mutex::new(rx));
         let senders: Arc<[Arc<dyn PushSender>]> = senders.into();
+        let formats = Arc::new(formats);
         for _ in 0..config.workers.max(1) {
             tokio::spawn(worker(
                 rx.clone(),
                 sink.viewing.clone(),
                 service.store().clone(),
                 senders.clone(),
+                formats.clone(),
                 sink.stats.clone(),
             ));
         }
@@ -122,6 +143,8 @@ impl PushSink {
     }
 
     fn enqueue(&self, job: Job) {
+        // Counted before it is queued, so that a worker never finishes it first.
+        PushStats::bump(&self.stats.pending);
         match self.tx.try_send(job) {
             Ok(()) => {
                 PushStats::bump(&self.stats.queued);
@@ -129,6 +152,7 @@ impl PushSink {
             }
             Err(e) => {
                 metrics::counter!(names::PUSH_DROPPED).increment(1);
+                self.stats.pending.fetch_sub(1, Ordering::Relaxed);
                 let full = matches!(e, mpsc::error::TrySendError::Full(_));
                 let dropped = PushStats::bump(&self.stats.dropped) + 1;
                 let job = e.into_inner();
@@ -170,12 +194,14 @@ impl EventSink for PushSink {
         }
         let notification = notification(message, sender);
         let data = data(message);
+        let source = Arc::new((message.clone(), sender.clone()));
         for recipient in to {
             self.enqueue(Job {
                 recipient,
                 conversation_id: message.conversation_id,
                 notification: notification.clone(),
                 data: data.clone(),
+                source: source.clone(),
             });
         }
     }
@@ -186,6 +212,7 @@ async fn worker(
     viewing: Arc<Viewing>,
     store: DynStore,
     senders: Arc<[Arc<dyn PushSender>]>,
+    formats: Arc<PushFormats>,
     stats: Arc<PushStats>,
 ) {
     loop {
@@ -194,45 +221,66 @@ async fn worker(
             return;
         };
         metrics::gauge!(names::PUSH_QUEUE).decrement(1.0);
-        if viewing
-            .is_viewing(&job.recipient, job.conversation_id)
-            .await
-        {
-            continue;
+        send(job, &viewing, &store, &senders, &formats, &stats).await;
+        stats.pending.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Sends one job's notification through every sender, unless the
+/// recipient now views the conversation.
+async fn send(
+    job: Job,
+    viewing: &Viewing,
+    store: &DynStore,
+    senders: &[Arc<dyn PushSender>],
+    formats: &PushFormats,
+    stats: &PushStats,
+) {
+    if viewing
+        .is_viewing(&job.recipient, job.conversation_id)
+        .await
+    {
+        return;
+    }
+    let devices = match store.devices_of(std::slice::from_ref(&job.recipient)).await {
+        Ok(d) => d,
+        Err(e) => {
+            PushStats::bump(&stats.failed);
+            metrics::counter!(names::PUSH_FAILURES, "channel" => "devices").increment(1);
+            tracing::warn!(recipient = %job.recipient, error = %e, "push: loading devices failed");
+            return;
         }
-        let devices = match store.devices_of(std::slice::from_ref(&job.recipient)).await {
-            Ok(d) => d,
+    };
+    let (message, sender) = &*job.source;
+    let formatted = formats.render(
+        devices.iter().filter_map(|d| d.push_format.as_deref()),
+        &job.data,
+        message,
+        sender,
+    );
+    let push = Push {
+        recipient: job.recipient,
+        devices,
+        notification: job.notification,
+        data: job.data,
+        formatted,
+    };
+    let results = futures::future::join_all(senders.iter().map(|s| s.send(&push))).await;
+    for (sender, result) in senders.iter().zip(results) {
+        match result {
+            Ok(()) => {
+                PushStats::bump(&stats.sent);
+                metrics::counter!(names::PUSH_SENT, "channel" => sender.name()).increment(1);
+            }
             Err(e) => {
                 PushStats::bump(&stats.failed);
-                metrics::counter!(names::PUSH_FAILURES, "channel" => "devices").increment(1);
-                tracing::warn!(recipient = %job.recipient, error = %e, "push: loading devices failed");
-                continue;
-            }
-        };
-        let push = Push {
-            recipient: job.recipient,
-            devices,
-            notification: job.notification,
-            data: job.data,
-        };
-        let results = futures::future::join_all(senders.iter().map(|s| s.send(&push))).await;
-        for (sender, result) in senders.iter().zip(results) {
-            match result {
-                Ok(()) => {
-                    PushStats::bump(&stats.sent);
-                    metrics::counter!(names::PUSH_SENT, "channel" => sender.name()).increment(1);
-                }
-                Err(e) => {
-                    PushStats::bump(&stats.failed);
-                    metrics::counter!(names::PUSH_FAILURES, "channel" => sender.name())
-                        .increment(1);
-                    tracing::warn!(
-                        sender = sender.name(),
-                        recipient = %push.recipient,
-                        error = %e,
-                        "push notification not delivered"
-                    );
-                }
+                metrics::counter!(names::PUSH_FAILURES, "channel" => sender.name()).increment(1);
+                tracing::warn!(
+                    sender = sender.name(),
+                    recipient = %push.recipient,
+                    error = %e,
+                    "push notification not delivered"
+                );
             }
         }
     }
@@ -358,10 +406,19 @@ mod tests {
         let store = crate::store::open("sqlite::memory:").await.expect("store");
         let service = Service::new(store, Arc::new(Recorder::default()), Limits::default());
         let (tx, mut sent) = tokio::sync::mpsc::unbounded_channel();
+        /// A format that adds the room and the sender's name.
+        fn app_format(m: &Message, sender: &UserSummary) -> BTreeMap<String, String> {
+            BTreeMap::from([
+                ("roomId".to_owned(), m.conversation_id.to_string()),
+                ("kind".to_owned(), format!("app-{}", m.kind.as_str())),
+                ("from".to_owned(), sender.name().to_owned()),
+            ])
+        }
         let sink = PushSink::start(
             &PushConfig::default(),
             &service,
             vec![Arc::new(Recording(tx))],
+            PushFormats::default().with("app", app_format),
         );
         let alice = service
             .provision(&id("alice"), Default::default())
@@ -379,8 +436,24 @@ mod tests {
             token: "bob-phone".into(),
             platform: DevicePlatform::Android,
             created_at: 0,
+            push_format: None,
         };
-        service.store().add_device(&device).await.expect("device");
+        // The app's device, and one of a format no dialect defines.
+        let app = Device {
+            token: "bob-app".into(),
+            created_at: 1,
+            push_format: Some("app".into()),
+            ..device.clone()
+        };
+        let unknown = Device {
+            token: "bob-old".into(),
+            created_at: 2,
+            push_format: Some("gone".into()),
+            ..device.clone()
+        };
+        for d in [&device, &app, &unknown] {
+            service.store().add_device(d).await.expect("device");
+        }
         let (message, _) = service
             .send(
                 &actor,
@@ -414,10 +487,27 @@ mod tests {
             .expect("sent in time")
             .expect("a push");
         assert_eq!(push.recipient, id("bob"));
-        assert_eq!(push.devices, vec![device]);
+        assert_eq!(
+            push.devices,
+            vec![device.clone(), app.clone(), unknown.clone()]
+        );
         assert_eq!(push.notification.title, "alice");
         assert_eq!(push.notification.body, "hi bob");
         assert_eq!(push.data["messageUuid"], message.uuid.to_string());
+        // The neutral data, to the device without a format and to the one
+        // whose format is unknown; the app's device gets its format's.
+        assert_eq!(push.data_for(&device), &push.data);
+        assert_eq!(push.data_for(&unknown), &push.data);
+        let formatted = push.data_for(&app);
+        assert_eq!(formatted["roomId"], message.conversation_id.to_string());
+        assert_eq!(formatted["from"], "alice");
+        assert_eq!(
+            formatted["kind"], "app-text",
+            "a format may replace a field"
+        );
+        assert_eq!(formatted["messageUuid"], message.uuid.to_string());
+        assert_eq!(formatted.len(), push.data.len() + 2);
+        assert_eq!(push.formatted.len(), 1, "only the formats of the devices");
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(sent.try_recv().is_err(), "the sender gets nothing");
         assert_eq!(PushStats::get(&sink.stats().sent), 1);

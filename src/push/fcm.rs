@@ -301,7 +301,7 @@ impl FcmSender {
                     "title": push.notification.title,
                     "body": push.notification.body,
                 },
-                "data": push.data,
+                "data": push.data_for(device),
                 "android": { "priority": "high" },
                 "apns": { "headers": { "apns-priority": "10" } },
             }

@@ -14,6 +14,13 @@
 //! Both senders are off unless configured (`[push]`); both may be on.
 //! Requests answered 429 or 5xx, or not answered, are retried with
 //! exponential backoff and jitter, honouring `Retry-After`.
+//!
+//! Every push carries the neutral [`data`]. An app that reads other fields
+//! (the V Chat SDK reads `roomId` and the message as JSON) gets them where
+//! its device was registered with a push format (`Device::push_format`,
+//! set by the dialect that registered it): the [`PushFormats`] the server
+//! starts with map each format's name to the dialect's function that adds
+//! its fields. This module knows no dialect.
 
 use async_trait::async_trait;
 use rand::Rng;
@@ -55,6 +62,62 @@ pub struct Push {
     /// `conversationId`, `conversationUuid`, `messageId`, `messageUuid`,
     /// `senderId`, `kind`: strings, as FCM requires.
     pub data: BTreeMap<String, String>,
+    /// The data in each known push format of the devices: [`Push::data`]
+    /// with the format's fields added.
+    pub formatted: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Push {
+    /// The data a device is sent: in its push format if it has a known
+    /// one, else the neutral data.
+    pub fn data_for(&self, device: &Device) -> &BTreeMap<String, String> {
+        device
+            .push_format
+            .as_ref()
+            .and_then(|f| self.formatted.get(f))
+            .unwrap_or(&self.data)
+    }
+}
+
+/// The fields a push format adds to a new message's neutral data (strings,
+/// as FCM requires; a field of the neutral data may be replaced).
+pub type DataFormat = fn(&Message, &UserSummary) -> BTreeMap<String, String>;
+
+/// The push formats the dialects define, by name.
+#[derive(Debug, Clone, Default)]
+pub struct PushFormats(BTreeMap<&'static str, DataFormat>);
+
+impl PushFormats {
+    /// Adds the format `name`.
+    #[must_use]
+    pub fn with(mut self, name: &'static str, format: DataFormat) -> Self {
+        self.0.insert(name, format);
+        self
+    }
+
+    /// The data of `message` in each of the `wanted` formats that is
+    /// known: the neutral `data` with the format's fields.
+    pub fn render<'a>(
+        &self,
+        wanted: impl IntoIterator<Item = &'a str>,
+        data: &BTreeMap<String, String>,
+        message: &Message,
+        sender: &UserSummary,
+    ) -> BTreeMap<String, BTreeMap<String, String>> {
+        let mut out = BTreeMap::new();
+        for name in wanted {
+            if out.contains_key(name) {
+                continue;
+            }
+            let Some(format) = self.0.get(name) else {
+                continue;
+            };
+            let mut d = data.clone();
+            d.extend(format(message, sender));
+            out.insert(name.to_owned(), d);
+        }
+        out
+    }
 }
 
 /// The notification of a new message: the sender's name as title, a text
@@ -264,9 +327,11 @@ pub fn senders(
 
 /// Starts push: the senders the config turns on and the workers, and returns
 /// the sink to subscribe to the bus; `None` when no sender is configured.
+/// `formats` are the push formats devices may be registered with.
 pub fn start(
     config: &PushConfig,
     service: &Arc<Service>,
+    formats: PushFormats,
 ) -> Result<Option<Arc<PushSink>>, PushError> {
     let senders = senders(config, service)?;
     if senders.is_empty() {
@@ -276,7 +341,7 @@ pub fn start(
         senders = ?senders.iter().map(|s| s.name()).collect::<Vec<_>>(),
         "push notifications on"
     );
-    Ok(Some(PushSink::start(config, service, senders)))
+    Ok(Some(PushSink::start(config, service, senders, formats)))
 }
 
 #[cfg(test)]

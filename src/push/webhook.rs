@@ -4,7 +4,8 @@
 //!
 //! Body: `{"recipient", "devices": [{"token", "platform"}], "notification":
 //! {"title", "body"}, "data": {...}}` (`devices` may be empty: the receiver
-//! may keep its own registry). Headers: `X-Confab-Timestamp` (unix seconds)
+//! may keep its own registry). A device registered with a known push format
+//! also has `"pushFormat"` and its `"data"` in that format. Headers: `X-Confab-Timestamp` (unix seconds)
 //! and `X-Confab-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`
 //! keyed with `push.webhook_secret`. A receiver checks the signature over the
 //! raw body and refuses old timestamps. Any 2xx is success; 408, 429, 5xx
@@ -32,9 +33,14 @@ struct Body<'a> {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct DeviceJson<'a> {
     token: &'a str,
     platform: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    push_format: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a BTreeMap<String, String>>,
 }
 
 /// `sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`.
@@ -75,9 +81,17 @@ impl WebhookSender {
             devices: push
                 .devices
                 .iter()
-                .map(|d| DeviceJson {
-                    token: &d.token,
-                    platform: d.platform.as_str(),
+                .map(|d| {
+                    let format = d
+                        .push_format
+                        .as_deref()
+                        .filter(|f| push.formatted.contains_key(*f));
+                    DeviceJson {
+                        token: &d.token,
+                        platform: d.platform.as_str(),
+                        push_format: format,
+                        data: format.map(|_| push.data_for(d)),
+                    }
                 })
                 .collect(),
             notification: &push.notification,
@@ -153,17 +167,34 @@ mod tests {
     fn the_body_names_the_recipient_devices_notification_and_data() {
         let push = Push {
             recipient: UserId::parse("bob").expect("id"),
-            devices: vec![Device {
-                user_id: UserId::parse("bob").expect("id"),
-                token: "t1".into(),
-                platform: DevicePlatform::Ios,
-                created_at: 0,
-            }],
+            devices: vec![
+                Device {
+                    user_id: UserId::parse("bob").expect("id"),
+                    token: "t1".into(),
+                    platform: DevicePlatform::Ios,
+                    created_at: 0,
+                    push_format: None,
+                },
+                Device {
+                    user_id: UserId::parse("bob").expect("id"),
+                    token: "t2".into(),
+                    platform: DevicePlatform::Android,
+                    created_at: 0,
+                    push_format: Some("app".into()),
+                },
+            ],
             notification: Notification {
                 title: "Alice".into(),
                 body: "hi".into(),
             },
             data: BTreeMap::from([("messageId".to_owned(), "1".to_owned())]),
+            formatted: BTreeMap::from([(
+                "app".to_owned(),
+                BTreeMap::from([
+                    ("messageId".to_owned(), "1".to_owned()),
+                    ("roomId".to_owned(), "3".to_owned()),
+                ]),
+            )]),
         };
         let v: serde_json::Value =
             serde_json::from_slice(&WebhookSender::body(&push).expect("body")).expect("json");
@@ -171,7 +202,11 @@ mod tests {
             v,
             serde_json::json!({
                 "recipient": "bob",
-                "devices": [{"token": "t1", "platform": "ios"}],
+                "devices": [
+                    {"token": "t1", "platform": "ios"},
+                    {"token": "t2", "platform": "android", "pushFormat": "app",
+                     "data": {"messageId": "1", "roomId": "3"}},
+                ],
                 "notification": {"title": "Alice", "body": "hi"},
                 "data": {"messageId": "1"},
             })

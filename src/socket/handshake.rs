@@ -74,10 +74,18 @@ async fn check<D: Dialect, A: Adapter>(
         }
         None if handshake.claim.is_some() => {
             if claimed.is_none() {
-                return Err("the userId query parameter is required".to_owned());
+                return Err(format!(
+                    "the userId query parameter is required, or a token: send it as {}",
+                    handshake.token_places
+                ));
             }
         }
-        None => return Err(crate::auth::AuthError::MissingToken.to_string()),
+        None => {
+            return Err(crate::auth::AuthError::MissingHandshakeToken {
+                places: handshake.token_places,
+            }
+            .to_string());
+        }
     }
     s.extensions.insert(Claimed(claimed));
     Ok(())

@@ -47,7 +47,7 @@ pub fn attach<D: Dialect, A: Adapter + DefinedAdapter>(
             let (dialect, state, meters) = (dialect.clone(), state.clone(), meters.clone());
             async move {
                 handshake::authenticate(&s, auth.ok(), dialect.as_ref(), &state).await?;
-                worker::queue(&s, dialect, meters);
+                worker::queue(&s, dialect, state.drain.clone(), meters);
                 Ok::<(), String>(())
             }
         }

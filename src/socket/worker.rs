@@ -22,6 +22,7 @@ use super::payload::{Payload, no_arguments};
 use crate::core::command::{Actor, Outcome};
 use crate::core::{CoreError, UserId};
 use crate::dialects::{Dialect, Out, identified_rooms, socket_room};
+use crate::drain::Drain;
 use crate::state::AppState;
 
 /// Events of one socket waiting to be handled, in order. A client that has
@@ -42,10 +43,32 @@ struct Request<A: Adapter> {
     ack: AckSender<A>,
     /// When it arrived, before it waited in the queue.
     arrived: Instant,
+    /// Counts the event as in flight until it is answered (or dropped).
+    _in_flight: InFlight,
 }
 
-/// The queue of a socket's events, from the handshake to its worker.
-struct Inbox<A: Adapter>(Arc<parking_lot::Mutex<Option<mpsc::Receiver<Job<A>>>>>);
+/// One client event received and not yet answered, for the drain.
+struct InFlight(Arc<Drain>);
+
+impl InFlight {
+    fn new(drain: &Arc<Drain>) -> Self {
+        drain.received();
+        InFlight(drain.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.answered();
+    }
+}
+
+/// The queue of a socket's events, from the handshake to its worker (with
+/// a sender of its own, for the drain to queue the socket's close).
+#[allow(clippy::type_complexity)]
+struct Inbox<A: Adapter>(
+    Arc<parking_lot::Mutex<Option<(mpsc::Receiver<Job<A>>, mpsc::Sender<Job<A>>)>>>,
+);
 
 impl<A: Adapter> Clone for Inbox<A> {
     fn clone(&self) -> Self {
@@ -68,6 +91,7 @@ fn failure<D: Dialect>(dialect: &D, parts: &Parts, event: &str, error: &CoreErro
 pub(super) fn queue<D: Dialect, A: Adapter>(
     s: &SocketRef<A>,
     dialect: Arc<D>,
+    drain: Arc<Drain>,
     meters: Arc<Meters>,
 ) {
     let (tx, rx) = mpsc::channel::<Job<A>>(SOCKET_QUEUE);
@@ -85,6 +109,7 @@ pub(super) fn queue<D: Dialect, A: Adapter>(
                     payload: payload.or_else(no_arguments),
                     ack,
                     arrived: Instant::now(),
+                    _in_flight: InFlight::new(&drain),
                 };
                 if let Err(
                     mpsc::error::TrySendError::Full(Job::Event(r))
@@ -104,11 +129,12 @@ pub(super) fn queue<D: Dialect, A: Adapter>(
     }
     // The close goes through the same queue, so it is handled after the
     // socket's last event and after its arrival was counted.
+    let on_close = tx.clone();
     s.on_disconnect(move || async move {
-        let _ = tx.send(Job::Closed).await;
+        let _ = on_close.send(Job::Closed).await;
     });
     s.extensions
-        .insert(Inbox(Arc::new(parking_lot::Mutex::new(Some(rx)))));
+        .insert(Inbox(Arc::new(parking_lot::Mutex::new(Some((rx, tx))))));
 }
 
 /// Greets a connected socket as its dialect does and starts its worker.
@@ -120,7 +146,7 @@ pub(super) fn start<D: Dialect, A: Adapter>(
 ) {
     let actor = s.extensions.get::<Actor>();
     let claimed = s.extensions.get::<Claimed>().and_then(|c| c.0);
-    let Some(rx) = s
+    let Some((rx, tx)) = s
         .extensions
         .get::<Inbox<A>>()
         .and_then(|i| i.0.lock().take())
@@ -148,7 +174,19 @@ pub(super) fn start<D: Dialect, A: Adapter>(
         claimed,
         socket_key,
     };
-    tokio::spawn(worker.run(rx));
+    // A stopping node's server closes its sockets without telling their
+    // disconnect handlers (socketioxide 0.18's `SocketIo::close` forgets its
+    // namespaces first): the drain queues each open socket's close itself.
+    let drain = worker.state.drain.clone();
+    let closer = drain.on_close(move || {
+        tokio::spawn(async move {
+            let _ = tx.send(Job::Closed).await;
+        });
+    });
+    drain.spawn_worker(async move {
+        worker.run(rx).await;
+        drop(closer);
+    });
 }
 
 /// One socket's life, in order: its arrival, its events, its close.

@@ -13,6 +13,7 @@ mod measure;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
+pub mod watch;
 
 /// Opens the store named by a database URL, running its migrations:
 /// `sqlite://path` or `sqlite::memory:` for SQLite, `postgres://...` or

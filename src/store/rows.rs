@@ -98,7 +98,7 @@ macro_rules! friendship_cols {
 /// The columns of a `Device`, from `devices`.
 macro_rules! device_cols {
     () => {
-        "token, user_id, platform, created_at"
+        "token, user_id, platform, created_at, push_format"
     };
 }
 
@@ -414,6 +414,7 @@ pub(crate) fn device(row: &dyn Row) -> StoreResult<Device> {
         platform: DevicePlatform::parse(platform)
             .ok_or_else(|| StoreError::Corrupt(format!("device platform {platform:?}")))?,
         created_at: row.int("created_at")?,
+        push_format: row.opt_text("push_format")?,
     })
 }
 

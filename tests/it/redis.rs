@@ -9,8 +9,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use confab::core::login::{LoginLimits, LoginThrottle};
+use confab::core::ports::FailureCounter;
 use confab::fanout::cluster::Cluster;
 use confab::fanout::cluster::claims::{Change, Claims};
+use confab::fanout::cluster::logins::ClusterLogins;
 use confab::fanout::cluster::rate::ClusterRate;
 use fred::prelude::{KeysInterface, SetsInterface, SortedSetsInterface};
 use tokio::sync::mpsc;
@@ -259,4 +262,75 @@ async fn the_rate_limit_is_counted_across_nodes() {
         b.check(&other, interval, burst).await.expect("redis"),
         Ok(())
     );
+}
+
+#[tokio::test]
+async fn failed_logins_are_counted_across_nodes() {
+    let limits = LoginLimits {
+        per_account: 3,
+        per_address: 0,
+        window: Duration::from_secs(60),
+    };
+    let throttle = |cluster: Arc<Cluster>| {
+        let shared: Arc<dyn FailureCounter> = Arc::new(ClusterLogins::new(cluster));
+        LoginThrottle::new(limits, Some(shared))
+    };
+    let (a, b) = (throttle(node(30).await), throttle(node(30).await));
+    let login = fresh("login");
+    for (i, node) in [&a, &b, &a].into_iter().enumerate() {
+        assert!(node.attempt(&login, None).await.is_ok(), "attempt {i}");
+    }
+    let wait = b
+        .attempt(&login.to_uppercase(), None)
+        .await
+        .expect_err("the fourth is refused on the other node");
+    assert!(
+        wait > Duration::from_secs(55) && wait <= Duration::from_secs(60),
+        "{wait:?}"
+    );
+    assert!(
+        a.attempt(&fresh("login"), None).await.is_ok(),
+        "another account"
+    );
+    // A success on one node clears the count on all.
+    b.succeeded(&login, None).await;
+    assert!(a.attempt(&login, None).await.is_ok());
+
+    // The counter itself: a window from the first attempt, taken back, cleared.
+    let counter = ClusterLogins::new(node(30).await);
+    let key = fresh("account:key");
+    let (n, left) = counter
+        .attempt(&key, Duration::from_secs(5))
+        .await
+        .expect("redis");
+    assert_eq!(n, 1);
+    assert!(left > Duration::from_secs(4) && left <= Duration::from_secs(5));
+    assert_eq!(
+        counter
+            .attempt(&key, Duration::from_secs(60))
+            .await
+            .expect("redis")
+            .0,
+        2
+    );
+    counter.undo(&key).await.expect("redis");
+    let (n, left) = counter
+        .attempt(&key, Duration::from_secs(60))
+        .await
+        .expect("redis");
+    assert_eq!(n, 2);
+    assert!(
+        left <= Duration::from_secs(5),
+        "the window is the first attempt's"
+    );
+    counter.clear(&key).await.expect("redis");
+    assert_eq!(
+        counter
+            .attempt(&key, Duration::from_secs(5))
+            .await
+            .expect("redis")
+            .0,
+        1
+    );
+    counter.clear(&key).await.expect("redis");
 }

@@ -184,3 +184,50 @@ async fn a_syarah_connection_is_matched_against_the_mapped_user_id() {
     let message = refused.refused.expect("refused");
     assert!(message.contains("none of the claims `UserId`"), "{message}");
 }
+
+#[tokio::test]
+async fn a_handshake_without_a_token_is_told_every_place_its_dialect_reads_one() {
+    let server = spawn().await;
+    let url = |u: &Option<String>| u.clone().expect("listens");
+    // Every listener takes `?token=` from a Socket.IO v2 client, and the
+    // header and `auth.token` from the others.
+    let common = [
+        "missing token: send it as",
+        "`Authorization: Bearer <jwt>`",
+        "`auth.token`",
+        "`?token=<jwt>`",
+        "Socket.IO v2",
+    ];
+    for (dialect, base, namespace) in [
+        ("dozaar", server.url.clone(), "/chat"),
+        ("jobspare", url(&server.jobspare_url), "/"),
+        ("voxora", url(&server.voxora_url), "/"),
+        ("voxora", url(&server.voxora_url), "/department"),
+        ("vchat", url(&server.vchat_url), "/"),
+        ("vchat", url(&server.vchat_url), "/message"),
+    ] {
+        let c = socket_client(&base, namespace, Auth::None).await;
+        let refused = c.refused.clone().unwrap_or_else(|| "connected".into());
+        for place in common {
+            assert!(
+                refused.contains(place),
+                "{dialect}{namespace}: {place} in {refused}"
+            );
+        }
+    }
+    // Syarah connects on `userId` alone; without either it names both, and
+    // its own token names.
+    let syarah = url(&server.syarah_url);
+    let c = socket_client(&syarah, "/", Auth::None).await;
+    let refused = c.refused.clone().unwrap_or_else(|| "connected".into());
+    for place in [
+        "the userId query parameter is required, or a token: send it as",
+        "`auth.accessToken`",
+        "`?accessToken=<jwt>`",
+        "`?token=`",
+        "Socket.IO v2",
+        "`Authorization: Bearer <jwt>`",
+    ] {
+        assert!(refused.contains(place), "syarah: {place} in {refused}");
+    }
+}

@@ -18,6 +18,8 @@ pub enum BenchError {
     Refused(String),
     #[error("timed out: {0}")]
     Timeout(&'static str),
+    #[error("hook: {0}")]
+    Hook(String),
     #[error("/proc: {0}")]
     Proc(String),
     #[error("REST {status} on {what}: {body}")]

@@ -29,7 +29,7 @@ enum Which {
 enum Command {
     /// Run scenarios against a server on 127.0.0.1.
     Run {
-        /// The name the output lines carry (confab, node, ceiling).
+        /// The name the output lines carry (confab, node, socketioxide, ceiling).
         #[arg(long)]
         server: String,
         /// The server's port (its Dozaar listener).
@@ -49,6 +49,40 @@ enum Command {
         /// Seconds of sending in each measured point.
         #[arg(long)]
         point_secs: Option<f64>,
+    },
+    /// Send a fixed number of one-to-one messages at a fixed rate between two
+    /// hooks (for profiling the server per message: `bench/profile`).
+    Profile {
+        /// The name the output line carries.
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        pid: u32,
+        #[arg(long, env = "BENCH_JWT_SECRET")]
+        secret: String,
+        /// Direct conversations, two sockets each, every socket sending.
+        #[arg(long, default_value_t = 20)]
+        pairs: usize,
+        /// Messages a second.
+        #[arg(long, default_value_t = 20)]
+        rate: u64,
+        /// Messages measured.
+        #[arg(long, default_value_t = 400)]
+        messages: u64,
+        /// Messages sent first, not measured.
+        #[arg(long, default_value_t = 100)]
+        warmup: u64,
+        /// Seconds to wait for the last deliveries.
+        #[arg(long, default_value_t = 120)]
+        drain_secs: u64,
+        /// A shell command run just before the first measured send.
+        #[arg(long)]
+        on_start: Option<String>,
+        /// A shell command run just after the last measured delivery.
+        #[arg(long)]
+        on_end: Option<String>,
     },
     /// Print the markdown table of a results file (the RESULT lines of a run).
     Table { file: std::path::PathBuf },
@@ -81,6 +115,36 @@ fn main() -> Result<()> {
         }
         Command::Ceiling { port, secret } => {
             local.block_on(&rt, confab_bench::ceiling::serve(port, &secret))?;
+            Ok(())
+        }
+        Command::Profile {
+            server,
+            port,
+            pid,
+            secret,
+            pairs,
+            rate,
+            messages,
+            warmup,
+            drain_secs,
+            on_start,
+            on_end,
+        } => {
+            let mut ctx = Ctx::new(server, pid, port, &secret, true)?;
+            ctx.drain = std::time::Duration::from_secs(drain_secs);
+            let plan = scenario::profile::Plan {
+                pairs,
+                rate,
+                messages,
+                warmup,
+                on_start,
+                on_end,
+            };
+            local.block_on(&rt, scenario::profile::run(&ctx, &plan))?;
+            let failures = ctx.failures.borrow();
+            if !failures.is_empty() {
+                bail!("{} problem(s): {}", failures.len(), failures.join("; "));
+            }
             Ok(())
         }
         Command::Run {

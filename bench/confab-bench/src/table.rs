@@ -1,5 +1,6 @@
 //! The table of a run: the `RESULT` lines of every server side by side, with
-//! confab/peer ratios and each figure against the ceiling's.
+//! confab's figure against the Node peer's and socketioxide alone's (the
+//! library floor), and confab's and the peer's against the ceiling's.
 
 use std::collections::HashMap;
 
@@ -69,6 +70,11 @@ const ROWS: &[Row] = &[
         label: "one-to-one at the fixed rate: server CPU (s)",
         scenario: "one-to-one",
         key: "fixed_server_cpu_s",
+    },
+    Row {
+        label: "one-to-one at the fixed rate: server CPU per message (µs)",
+        scenario: "one-to-one",
+        key: "fixed_server_cpu_us_per_msg",
     },
     Row {
         label: "one-to-one at the fixed rate: server busy after the last delivery (s)",
@@ -184,26 +190,32 @@ fn discarded(r: &Results, scenario: &str, server: &str) -> bool {
         .is_some_and(|kv| kv.contains_key("discarded"))
 }
 
-/// A markdown table: confab, the peer (`node`), the ceiling, confab/peer,
-/// and confab and peer as multiples of the ceiling's figure.
+/// The servers of a run, in the table's order.
+pub const SERVERS: [&str; 4] = ["confab", "node", "socketioxide", "ceiling"];
+
+/// A markdown table: confab, the peer (`node`), socketioxide alone, the
+/// ceiling; then confab ÷ peer, confab ÷ socketioxide alone, and confab and
+/// the peer as multiples of the ceiling's figure.
 pub fn markdown(r: &Results) -> String {
     let mut s = String::from(
-        "| figure | confab | node peer | ceiling | confab / peer | confab / ceiling | peer / ceiling |\n|---|---:|---:|---:|---:|---:|---:|\n",
+        "| figure | confab | node peer | socketioxide alone | ceiling | confab / peer | confab / socketioxide | confab / ceiling | peer / ceiling |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for row in ROWS {
-        let c = value(r, row.scenario, "confab", row.key);
-        let n = value(r, row.scenario, "node", row.key);
-        let k = value(r, row.scenario, "ceiling", row.key);
-        if c.is_none() && n.is_none() && k.is_none() {
+        let [c, n, f, k] = SERVERS.map(|server| value(r, row.scenario, server, row.key));
+        if [c, n, f, k].iter().all(Option::is_none) {
             continue;
         }
+        let [cc, nc, fc, kc] = SERVERS.map(|server| {
+            cell(
+                value(r, row.scenario, server, row.key),
+                discarded(r, row.scenario, server),
+            )
+        });
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {cc} | {nc} | {fc} | {kc} | {} | {} | {} | {} |\n",
             row.label,
-            cell(c, discarded(r, row.scenario, "confab")),
-            cell(n, discarded(r, row.scenario, "node")),
-            cell(k, discarded(r, row.scenario, "ceiling")),
             ratio(c, n),
+            ratio(c, f),
             ratio(c, k),
             ratio(n, k)
         ));
@@ -220,15 +232,29 @@ mod tests {
         let text = "# header\npoint scenario=idle server=confab connections=0\n\
             RESULT scenario=idle server=confab kib_per_conn=10\n\
             RESULT scenario=idle server=node kib_per_conn=40\n\
+            RESULT scenario=idle server=socketioxide kib_per_conn=8\n\
             RESULT scenario=idle server=ceiling kib_per_conn=5\n";
         let r = parse(text);
-        assert_eq!(r.len(), 3);
+        assert_eq!(r.len(), 4);
         let t = markdown(&r);
-        assert!(t.contains("| idle: memory per connection (KiB) | 10.0 | 40.0 | 5.00 | 0.250× | 2.00× | 8.00× |"), "{t}");
+        assert!(t.contains("| idle: memory per connection (KiB) | 10.0 | 40.0 | 8.00 | 5.00 | 0.250× | 1.25× | 2.00× | 8.00× |"), "{t}");
         assert!(!t.contains("fan-out"));
         let r = parse(
             "RESULT scenario=storm-websocket server=ceiling handshakes_per_s=9000 DISCARDED(x)\n",
         );
         assert!(markdown(&r).contains("≥ 9000 (generator-bound)"));
+    }
+
+    #[test]
+    fn a_server_missing_from_the_run_leaves_its_column_and_ratios_empty() {
+        let r = parse(
+            "RESULT scenario=one-to-one server=confab fixed_server_cpu_us_per_msg=400\n\
+             RESULT scenario=one-to-one server=socketioxide fixed_server_cpu_us_per_msg=100\n",
+        );
+        let t = markdown(&r);
+        assert!(
+            t.contains("| one-to-one at the fixed rate: server CPU per message (µs) | 400 | - | 100 | - | - | 4.00× | - | - |"),
+            "{t}"
+        );
     }
 }

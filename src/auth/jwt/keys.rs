@@ -23,6 +23,21 @@ impl JwtKeys {
     /// `auth.public_key_files` (PEM, `PUBLIC KEY`/`RSA PUBLIC KEY`/`CERTIFICATE`):
     /// RSA keys verify RS256 tokens, EC P-256 keys verify ES256 tokens.
     pub fn load(auth: &AuthConfig, data_dir: &Path) -> Result<Self, AuthError> {
+        Self::load_or_generate(auth, data_dir, true)
+    }
+
+    /// As [`JwtKeys::load`], but never generates a secret: with none
+    /// configured and no `<data_dir>/jwt-secret`, [`AuthError::NoSecret`]
+    /// (a token signed with a new secret would be refused by the server).
+    pub fn load_existing(auth: &AuthConfig, data_dir: &Path) -> Result<Self, AuthError> {
+        Self::load_or_generate(auth, data_dir, false)
+    }
+
+    fn load_or_generate(
+        auth: &AuthConfig,
+        data_dir: &Path,
+        generate: bool,
+    ) -> Result<Self, AuthError> {
         let secret = if let Some(secret) = &auth.jwt_secret {
             if secret.trim().is_empty() {
                 return Err(AuthError::InvalidKey {
@@ -35,6 +50,10 @@ impl JwtKeys {
             read_secret_file(path)?
         } else {
             let path = data_dir.join(SECRET_FILE_NAME);
+            if !generate && !path.exists() {
+                let path = std::path::absolute(&path).unwrap_or(path);
+                return Err(AuthError::NoSecret { path });
+            }
             ensure_generated_secret(&path)?;
             read_secret_file(&path)?
         };

@@ -736,3 +736,40 @@ fn mapped_claims_work_with_rs256_and_es256_keys() {
     );
     assert!(matches!(k.verify(&t), Err(AuthError::InvalidSignature)));
 }
+
+#[test]
+fn load_existing_never_invents_a_secret_and_says_where_the_server_keeps_its_own() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("elsewhere");
+    let err = JwtKeys::load_existing(&auth(), &data).expect_err("no secret to use");
+    assert!(matches!(err, AuthError::NoSecret { .. }));
+    assert!(err.is_setup_error());
+    let text = err.to_string();
+    assert!(
+        text.contains(&data.join(SECRET_FILE_NAME).display().to_string()),
+        "{text}"
+    );
+    for hint in [
+        "--data-dir",
+        "CONFAB_DATA_DIR",
+        "auth.jwt_secret_file",
+        "CONFAB_AUTH_JWT_SECRET",
+    ] {
+        assert!(text.contains(hint), "{hint}: {text}");
+    }
+    assert!(!data.exists(), "nothing was created");
+
+    // The server's generated secret is used once it exists.
+    let server = JwtKeys::load(&auth(), &data).expect("the server generates it");
+    let token = JwtKeys::load_existing(&auth(), &data)
+        .expect("now it exists")
+        .issue("u", None, Duration::from_secs(60))
+        .expect("issue");
+    assert!(server.verify(&token).is_ok());
+    // A configured secret needs no file.
+    let inline = AuthConfig {
+        jwt_secret: Some("inline-inline-inline-inline-inline".into()),
+        ..auth()
+    };
+    assert!(JwtKeys::load_existing(&inline, &dir.path().join("none")).is_ok());
+}

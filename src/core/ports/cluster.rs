@@ -69,10 +69,24 @@ pub trait RateCounter: Send + Sync + 'static {
     ) -> SharedResult<Result<(), Duration>>;
 }
 
+/// Login attempts counted across nodes: per key, a count and a window that
+/// starts at the first attempt.
+#[async_trait]
+pub trait FailureCounter: Send + Sync + 'static {
+    /// Counts one attempt under `key` (the first starts a window of
+    /// `window`); answers the count and what is left of the window.
+    async fn attempt(&self, key: &str, window: Duration) -> SharedResult<(u32, Duration)>;
+    /// Takes one attempt back (it did not fail).
+    async fn undo(&self, key: &str) -> SharedResult<()>;
+    /// Forgets the attempts of `key`.
+    async fn clear(&self, key: &str) -> SharedResult<()>;
+}
+
 /// What a node shares with the other nodes of its cluster.
 pub struct Shared {
     pub claims: Arc<dyn ClaimStore>,
     /// The [`Change`]s of `claims`.
     pub changes: mpsc::UnboundedReceiver<Change>,
     pub rate: Arc<dyn RateCounter>,
+    pub logins: Arc<dyn FailureCounter>,
 }

@@ -4,7 +4,8 @@
 //! - [`store`]: persistence ([`Store`]), implemented by `crate::store`.
 //! - [`cluster`]: the state a node shares with the other nodes of a cluster,
 //!   the claims behind presence and viewing ([`ClaimStore`]) and the
-//!   per-user rate limit ([`RateCounter`]), implemented on Redis by
+//!   per-user rate limit ([`RateCounter`]) and the failed logins
+//!   ([`FailureCounter`]), implemented on Redis by
 //!   `crate::fanout::cluster`.
 //!
 //! The third port, where domain events go once stored, is
@@ -13,5 +14,7 @@
 pub mod cluster;
 pub mod store;
 
-pub use cluster::{Change, ClaimStore, Holders, RateCounter, Shared, SharedError, SharedResult};
+pub use cluster::{
+    Change, ClaimStore, FailureCounter, Holders, RateCounter, Shared, SharedError, SharedResult,
+};
 pub use store::{Credentials, DynStore, Inserted, Store, StoreResult};

@@ -232,3 +232,28 @@ fn a_presence_claim_names_its_user() {
     assert_eq!(claimed_user(&claim_key(&u)), Some(u));
     assert_eq!(claimed_user("v:1:u"), None);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_stopping_node_settles_departures_at_once() {
+    let p = Arc::new(Presence::clustered(None, GRACE));
+    let (a, b) = (user("alice"), user("bob"));
+    p.connect(&a).await;
+    p.connect(&b).await;
+    let Closed::Last(early) = p.disconnect(&a) else {
+        panic!("alice's only socket")
+    };
+    let waiting = {
+        let p = p.clone();
+        tokio::spawn(async move { p.settle(&early).await })
+    };
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let start = tokio::time::Instant::now();
+    p.end_graces();
+    assert!(waiting.await.unwrap().is_some(), "alice went offline");
+    let Closed::Last(late) = p.disconnect(&b) else {
+        panic!("bob's only socket")
+    };
+    assert!(p.settle(&late).await.is_some(), "bob too, with no grace");
+    assert!(start.elapsed() < GRACE, "neither waited out the grace");
+    assert!(!online(&p, &a).await && !online(&p, &b).await);
+}

@@ -12,11 +12,14 @@ const MAX_DEVICE_TOKEN: usize = 4096;
 impl Service {
     /// Registers a push token of one of `actor`'s devices (moving it from
     /// another user if it was theirs): 1 to 4096 visible ASCII characters.
+    /// `push_format` names the shape of the push data its app reads (a
+    /// dialect's choice; `None`: the neutral data).
     pub async fn register_device(
         &self,
         actor: &Actor,
         token: &str,
         platform: DevicePlatform,
+        push_format: Option<&str>,
     ) -> Result<Device> {
         validate_device_token(token)?;
         let device = Device {
@@ -24,6 +27,7 @@ impl Service {
             token: token.to_owned(),
             platform,
             created_at: now_millis(),
+            push_format: push_format.map(str::to_owned),
         };
         self.store.add_device(&device).await?;
         Ok(device)

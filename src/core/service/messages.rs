@@ -132,7 +132,15 @@ impl Service {
         let (conversation, members) = self.membership(actor, r).await?;
         self.check_not_blocked(&conversation, &members).await?;
         let urls: Vec<String> = msg.attachments.iter().map(|a| a.url.clone()).collect();
+        // A video's still is held to the same rule as the files.
+        let thumbnails: Vec<String> = msg
+            .attachments
+            .iter()
+            .filter_map(|a| a.meta.thumbnail.clone())
+            .collect();
         self.check_attachments(actor, &conversation, &urls).await?;
+        self.check_attachments(actor, &conversation, &thumbnails)
+            .await?;
         if let Err(wait) = self.rate.check(actor.id()).await {
             return Err(CoreError::RateLimited {
                 retry_after_ms: wait.as_millis() as u64,
@@ -489,6 +497,9 @@ impl Service {
 /// characters.
 fn validate_attachment(a: &Attachment) -> Result<()> {
     validate_attachment_url(&a.url)?;
+    if let Some(still) = &a.meta.thumbnail {
+        validate_attachment_url(still)?;
+    }
     if let Some(name) = &a.meta.name
         && (name.trim().is_empty()
             || name.chars().count() > 255

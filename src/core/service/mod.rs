@@ -22,6 +22,7 @@ use std::time::Duration;
 use super::allowlist::Allowlist;
 use super::command::{Actor, Command, Outcome};
 use super::event::Publisher;
+use super::login::{LoginLimits, LoginThrottle, Registration};
 use super::ports::{DynStore, Shared};
 use super::presence::{Presence, Visibility};
 use super::rate::RateLimiter;
@@ -61,6 +62,10 @@ pub struct Limits {
     pub offline_grace: Duration,
     /// What may be attached without having been uploaded here.
     pub attachments: Allowlist,
+    /// Whether the register routes create accounts.
+    pub registration: Registration,
+    /// Failed logins allowed per account and per client address.
+    pub logins: LoginLimits,
 }
 
 impl Default for Limits {
@@ -75,6 +80,8 @@ impl Default for Limits {
             presence: Visibility::Everyone,
             offline_grace: Duration::from_secs(2),
             attachments: Allowlist::default(),
+            registration: Registration::Open,
+            logins: LoginLimits::default(),
         }
     }
 }
@@ -86,6 +93,7 @@ pub struct Service {
     viewing: Arc<Viewing>,
     typing: Arc<Typing>,
     rate: RateLimiter,
+    logins: LoginThrottle,
     limits: Limits,
 }
 
@@ -104,17 +112,19 @@ impl Service {
         limits: Limits,
         shared: Option<Shared>,
     ) -> Arc<Self> {
-        let (claims, changes, rate) = match shared {
+        let (claims, changes, rate, logins) = match shared {
             Some(Shared {
                 claims,
                 changes,
                 rate,
-            }) => (Some(claims), Some(changes), Some(rate)),
-            None => (None, None, None),
+                logins,
+            }) => (Some(claims), Some(changes), Some(rate), Some(logins)),
+            None => (None, None, None, None),
         };
         let service = Arc::new(Service {
             typing: Typing::new(limits.typing_ttl, publisher.clone()),
             rate: RateLimiter::per_minute(limits.messages_per_minute).across(rate),
+            logins: LoginThrottle::new(limits.logins, logins),
             presence: Arc::new(Presence::clustered(claims.clone(), limits.offline_grace)),
             viewing: Arc::new(Viewing::clustered(claims)),
             store,

@@ -2,9 +2,12 @@
 //! and logged in; found by login name; their profiles changed by
 //! themselves and shown to their contacts.
 
+use std::net::IpAddr;
+
 use super::{Result, Service, validate_name};
 use crate::core::command::Actor;
 use crate::core::ids::validate_attachment_url;
+use crate::core::login::Registration;
 use crate::core::{CoreError, Profile, User, UserId, now_millis, password};
 
 impl Service {
@@ -14,7 +17,28 @@ impl Service {
         Ok(self.store.upsert_user(id, &profile, now_millis()).await?)
     }
 
-    /// Registers a password user; `id` is generated unless given.
+    /// Whether anyone may open an account (`auth.registration`); refused
+    /// with `FORBIDDEN` when closed.
+    pub fn registration_open(&self) -> Result<()> {
+        match self.limits.registration {
+            Registration::Open => Ok(()),
+            Registration::Closed => Err(CoreError::Forbidden(
+                "registration is closed on this server: accounts come from the operator",
+            )),
+        }
+    }
+
+    /// A client opens a password account (the register routes): as
+    /// [`Service::register_profile`] with a generated id, when registration
+    /// is open.
+    pub async fn sign_up(&self, username: &str, password: &str, profile: Profile) -> Result<User> {
+        self.registration_open()?;
+        self.register_profile(None, username, password, profile)
+            .await
+    }
+
+    /// Registers a password user (the operator's `confab user add`, or
+    /// [`Service::sign_up`]); `id` is generated unless given.
     pub async fn register(
         &self,
         id: Option<UserId>,
@@ -56,9 +80,21 @@ impl Service {
             })
     }
 
-    /// Checks a username and password; the same error for an unknown user and
-    /// a wrong password.
-    pub async fn login(&self, username: &str, password: &str) -> Result<User> {
+    /// Checks a username and password from the client address `from`; the
+    /// same error for an unknown user and a wrong password. After too many
+    /// failures of the account or the address, `RATE_LIMITED` (password
+    /// unchecked) until their window ends ([`crate::core::login`]).
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        from: Option<IpAddr>,
+    ) -> Result<User> {
+        if let Err(wait) = self.logins.attempt(username, from).await {
+            return Err(CoreError::RateLimited {
+                retry_after_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            });
+        }
         let creds = self.store.credentials(username).await?;
         let (user, hash) = match creds {
             Some(c) => (Some(c.user), c.password_hash),
@@ -70,7 +106,10 @@ impl Service {
             .await
             .unwrap_or(false);
         match user {
-            Some(u) if ok => Ok(u),
+            Some(u) if ok => {
+                self.logins.succeeded(username, from).await;
+                Ok(u)
+            }
             _ => Err(CoreError::Unauthenticated),
         }
     }

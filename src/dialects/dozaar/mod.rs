@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, Handshake, Out, Receipt, conversation_room, header_auth_or_query_token,
-    iso8601, parse, unknown_event, user_rooms,
+    Delivery, Dialect, HEADER_AUTH_OR_QUERY, Handshake, Out, Receipt, conversation_room,
+    header_auth_or_query_token, iso8601, parse, unknown_event, user_rooms,
 };
 use crate::core::command::{Actor, Command, Outcome, SendMessage};
 use crate::core::event::{ConversationIds, DomainEvent};
@@ -46,7 +46,7 @@ impl Dialect for Dozaar {
     }
 
     fn handshake(&self) -> Handshake {
-        Handshake::new(header_auth_or_query_token)
+        Handshake::new(header_auth_or_query_token, HEADER_AUTH_OR_QUERY)
     }
 
     fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError> {

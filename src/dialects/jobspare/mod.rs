@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, Handshake, Out, Receipt, auth_header_or_query_token, iso8601, parse,
-    socket_room, unknown_event, user_room, user_rooms,
+    AUTH_HEADER_OR_QUERY, Delivery, Dialect, Handshake, Out, Receipt, auth_header_or_query_token,
+    iso8601, parse, socket_room, unknown_event, user_room, user_rooms,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome, SendMessage};
 use crate::core::event::{ConversationIds, DeliveredMessage, DomainEvent};
@@ -55,7 +55,7 @@ impl Dialect for JobSpare {
                 )
             }),
             conversation_field: Some("conversationId"),
-            ..Handshake::new(auth_header_or_query_token)
+            ..Handshake::new(auth_header_or_query_token, AUTH_HEADER_OR_QUERY)
         }
     }
 

@@ -65,7 +65,7 @@ impl Dialect for Syarah {
                         .or_else(|| token_value(payload.get("AccessToken")))
                 },
             }),
-            ..Handshake::new(token)
+            ..Handshake::new(token, TOKEN_PLACES)
         }
     }
 
@@ -104,6 +104,13 @@ impl Dialect for Syarah {
         render(event)
     }
 }
+
+/// Where [`token`] looks, as a handshake without a token (nor a `userId`)
+/// is told.
+const TOKEN_PLACES: &str = "`auth.accessToken` (or `auth.token`, `auth.AccessToken`, \
+     `auth.access_token`; Socket.IO v3/v4), as `?accessToken=<jwt>` in the URL (or \
+     `?access_token=`, `?AccessToken=`, `?token=`; Socket.IO v2: `io(url, { query: { accessToken \
+     } })`), or as the header `Authorization: Bearer <jwt>`";
 
 /// The handshake's token: in the auth object, else the query, else the
 /// `Authorization` header.

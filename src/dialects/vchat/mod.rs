@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, Handshake, Language, Out, Receipt, conversation_room,
+    Delivery, Dialect, HEADER_AUTH_OR_QUERY, Handshake, Language, Out, Receipt, conversation_room,
     header_auth_or_query_token, parse, unknown_event,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome};
@@ -21,13 +21,15 @@ use crate::core::event::DomainEvent;
 use crate::core::views::ConversationView;
 use crate::core::{CoreError, RowRef, UserId, UserSummary};
 
+pub mod attachment;
 pub mod lang;
+pub mod push;
 pub mod shapes;
 
+pub use attachment::media_name;
 pub use lang::Lang;
 pub use shapes::{
-    DEFAULT_GROUP_IMAGE, DEFAULT_USER_IMAGE, media_name, message_json, page_json, profile_image,
-    room_json,
+    DEFAULT_GROUP_IMAGE, DEFAULT_USER_IMAGE, message_json, page_json, profile_image, room_json,
 };
 
 /// Namespace `/`: the rooms list.
@@ -275,7 +277,7 @@ fn handshake() -> Handshake {
             errors: |parts, event, error| errors(language(parts), event, error),
             refusal: |parts, message| language(parts).refusal(message),
         }),
-        ..Handshake::new(header_auth_or_query_token)
+        ..Handshake::new(header_auth_or_query_token, HEADER_AUTH_OR_QUERY)
     }
 }
 

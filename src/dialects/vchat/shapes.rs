@@ -4,12 +4,15 @@
 //! `VChatGroupChatInfo.fromMap`, `VChatMessageAttachment.fromMap`).
 //!
 //! File names are relative: the SDK puts `/api/v1/public/messages/` in
-//! front of an attachment's `imageUrl`/`playUrl` and
+//! front of an attachment's `imageUrl`/`playUrl` (the fields of
+//! `messageAttachment` are [`super::attachment`]'s) and
 //! `/api/v1/public/profile/` in front of a picture (`thumbImage`,
 //! `senderImageThumb`, `imageThumb`), and confab serves its uploads under
 //! both paths, next to the default pictures.
 
 use serde_json::{Value, json};
+
+use super::attachment::{UPLOADS, attachment_json};
 
 use crate::core::views::{ConversationView, HistoryPage};
 use crate::core::{
@@ -21,18 +24,9 @@ use crate::core::{
 pub const DEFAULT_USER_IMAGE: &str = "default_user_image.png";
 /// Where a group has no picture.
 pub const DEFAULT_GROUP_IMAGE: &str = "default_group_image.png";
-/// The server path of confab's uploads (`/uploads/<key>`); a file's name
-/// under the SDK's base paths is its key.
-const UPLOADS: &str = "/uploads/";
 /// The `_id` of the stand-in `lastMessage` of a room without messages (no
 /// message has it: ids start at 1).
 pub const NO_MESSAGE_ID: &str = "0";
-
-/// A file's name as the SDK asks for it under its base paths: the key of a
-/// confab upload; anything else as it is.
-pub fn media_name(url: &str) -> &str {
-    url.strip_prefix(UPLOADS).unwrap_or(url)
-}
 
 /// A picture as the SDK asks for it under `/api/v1/public/profile/`: the
 /// key of a confab upload, else [`DEFAULT_USER_IMAGE`] (the SDK cannot show
@@ -62,7 +56,7 @@ pub fn message_json(m: &Message, sender_name: &str, sender_image: Option<&str>) 
         .attachments
         .first()
         .filter(|_| !deleted)
-        .map(|a| attachment_json(m.kind, &a.url));
+        .map(|a| attachment_json(m.kind, a));
     let kind = if deleted {
         "text"
     } else {
@@ -79,19 +73,6 @@ pub fn message_json(m: &Message, sender_name: &str, sender_image: Option<&str>) 
         "senderImageThumb": profile_image(sender_image),
         "roomId": m.conversation_id.to_string(),
     })
-}
-
-/// `messageAttachment`: an image's file is its `imageUrl`; a voice note's,
-/// a video's and a document's its `playUrl` (what the SDK plays or
-/// downloads).
-fn attachment_json(kind: MessageKind, url: &str) -> Value {
-    let field = match kind {
-        MessageKind::Image => "imageUrl",
-        MessageKind::Audio | MessageKind::Video | MessageKind::File | MessageKind::Text => {
-            "playUrl"
-        }
-    };
-    json!({ field: media_name(url) })
 }
 
 /// The `lastMessage` of a room without messages (the SDK needs one): from

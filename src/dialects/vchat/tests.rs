@@ -8,8 +8,8 @@ use serde_json::json;
 use super::*;
 use crate::core::views::{ConversationView, HistoryPage};
 use crate::core::{
-    Conversation, ConversationKind, ConversationSummary, Friendship, FriendshipStatus, Member,
-    Message, MessageKind, Role, User,
+    Attachment, AttachmentMeta, Conversation, ConversationKind, ConversationSummary, Friendship,
+    FriendshipStatus, Member, Message, MessageKind, Role, User,
 };
 use crate::dialects::testing::*;
 
@@ -57,6 +57,32 @@ fn the_token_is_the_raw_authorization_header() {
         assert_eq!(token(&query, None).as_deref(), Some("q"));
         let both = request("/socket.io/?token=q", &[("authorization", "abc.def")]);
         assert_eq!(token(&both, None).as_deref(), Some("abc.def"));
+    }
+}
+
+#[test]
+fn a_client_without_a_token_is_told_every_place_it_may_put_one() {
+    for d in [VChat.handshake(), VChatMessage.handshake()] {
+        let places = d.token_places;
+        let text = crate::auth::AuthError::MissingHandshakeToken { places }.to_string();
+        for place in [
+            "missing token: send it as the header `Authorization: Bearer <jwt>`",
+            "`auth.token`",
+            "`?token=<jwt>` in the URL (Socket.IO v2",
+        ] {
+            assert!(text.contains(place), "{place}: {text}");
+        }
+        // Each place is one the handshake reads.
+        let token = d.token;
+        let by_header = request("/socket.io/", &[("authorization", "Bearer h")]);
+        assert_eq!(token(&by_header, None).as_deref(), Some("h"));
+        let by_auth = request("/socket.io/", &[]);
+        assert_eq!(
+            token(&by_auth, Some(&json!({"token": "a"}))).as_deref(),
+            Some("a")
+        );
+        let by_query = request("/socket.io/?EIO=3&token=q", &[]);
+        assert_eq!(token(&by_query, None).as_deref(), Some("q"));
     }
 }
 
@@ -403,9 +429,10 @@ fn an_image_shows_its_attachment_until_deleted() {
     let image = message_json(&image_message(), "Alice", Some(picture));
     assert_eq!(image["messageType"], "image");
     // Relative to the SDK's `/api/v1/public/messages/` and `/profile/`.
+    // Of unknown size: the stand-in side the SDK's widget can parse.
     assert_eq!(
         image["messageAttachment"],
-        json!({"imageUrl": "image/x.webp"})
+        json!({"imageUrl": "image/x.webp", "width": "300", "height": "300", "fileSize": ""})
     );
     assert_eq!(image["senderImageThumb"], "chat-messages/images/a.webp");
     // A picture confab does not serve shows the default one.
@@ -421,24 +448,242 @@ fn an_image_shows_its_attachment_until_deleted() {
     assert_eq!(deleted["content"], "");
 }
 
+/// A message of `kind` carrying `url` with `meta`.
+fn with_file(kind: MessageKind, url: &str, meta: AttachmentMeta) -> Message {
+    Message {
+        kind,
+        attachments: vec![Attachment {
+            url: url.to_owned(),
+            meta,
+        }],
+        ..message()
+    }
+}
+
+/// The fields `VChatMessageAttachment.fromMap` reads, each cast `as
+/// String?`: a value of any other type would throw.
+const SDK_FIELDS: &[&str] = &[
+    "imageUrl",
+    "playUrl",
+    "fileSize",
+    "fileDuration",
+    "width",
+    "height",
+    "lat",
+    "lang",
+    "linkTitle",
+    "linkDescription",
+    "linkDataUrl",
+];
+
+fn assert_sdk_parses(attachment: &Value) {
+    let o = attachment.as_object().expect("an object");
+    for (k, v) in o {
+        assert!(SDK_FIELDS.contains(&k.as_str()), "{k} is not the SDK's");
+        assert!(v.is_string(), "{k} must be a string: {v}");
+    }
+}
+
 #[test]
-fn voice_video_and_files_are_played_from_their_relative_url() {
-    for (kind, message_type) in [
-        (MessageKind::Audio, "voice"),
-        (MessageKind::Video, "video"),
-        (MessageKind::File, "file"),
+fn every_field_the_sdk_reads_is_filled_from_the_metadata_as_a_string() {
+    let image = with_file(
+        MessageKind::Image,
+        "/uploads/chat-messages/images/p.webp",
+        AttachmentMeta {
+            name: Some("photo.jpg".into()),
+            size: Some(245_678),
+            width: Some(640),
+            height: Some(480),
+            ..AttachmentMeta::default()
+        },
+    );
+    let a = &message_json(&image, "Alice", None)["messageAttachment"];
+    assert_eq!(
+        a,
+        &json!({"imageUrl": "chat-messages/images/p.webp", "width": "640", "height": "480",
+                "fileSize": "239.92 KB", "linkTitle": "photo.jpg"})
+    );
+    assert_sdk_parses(a);
+
+    let video = with_file(
+        MessageKind::Video,
+        "/uploads/chat-messages/videos/v.mp4",
+        AttachmentMeta {
+            size: Some(3_500_000),
+            width: Some(720),
+            height: Some(1280),
+            duration_ms: Some(95_400),
+            thumbnail: Some("/uploads/chat-messages/images/still.webp".into()),
+            ..AttachmentMeta::default()
+        },
+    );
+    let a = &message_json(&video, "Alice", None)["messageAttachment"];
+    assert_eq!(
+        a,
+        &json!({"playUrl": "chat-messages/videos/v.mp4", "imageUrl": "chat-messages/images/still.webp",
+                "width": "720", "height": "1280", "fileDuration": "01:35", "fileSize": "3.34 MB"})
+    );
+    assert_sdk_parses(a);
+
+    let voice = with_file(
+        MessageKind::Audio,
+        "/uploads/chat-messages/audio/n.m4a",
+        AttachmentMeta {
+            size: Some(1000),
+            duration_ms: Some(7_000),
+            ..AttachmentMeta::default()
+        },
+    );
+    let a = &message_json(&voice, "Alice", None)["messageAttachment"];
+    assert_eq!(
+        a,
+        &json!({"playUrl": "chat-messages/audio/n.m4a", "fileDuration": "00:07", "fileSize": "0.98 KB"})
+    );
+    assert_sdk_parses(a);
+
+    let file = with_file(
+        MessageKind::File,
+        "/uploads/chat-messages/files/r.pdf",
+        AttachmentMeta {
+            name: Some("report.pdf".into()),
+            size: Some(512),
+            ..AttachmentMeta::default()
+        },
+    );
+    let a = &message_json(&file, "Alice", None)["messageAttachment"];
+    assert_eq!(
+        a,
+        &json!({"playUrl": "chat-messages/files/r.pdf", "linkTitle": "report.pdf", "fileSize": "512.00 B"})
+    );
+    assert_sdk_parses(a);
+}
+
+#[test]
+fn what_the_sdks_widgets_unwrap_is_there_when_nothing_is_known() {
+    // `double.parse(width!)`, `fileDuration!`, `fileSize!`, `linkTitle!`.
+    for (kind, message_type, needed) in [
+        (
+            MessageKind::Image,
+            "image",
+            &["imageUrl", "width", "height"][..],
+        ),
+        (
+            MessageKind::Video,
+            "video",
+            &["playUrl", "width", "height", "fileDuration", "fileSize"][..],
+        ),
+        (
+            MessageKind::Audio,
+            "voice",
+            &["playUrl", "fileDuration"][..],
+        ),
+        (
+            MessageKind::File,
+            "file",
+            &["playUrl", "linkTitle", "fileSize"][..],
+        ),
     ] {
         let m = Message {
             kind,
-            attachments: vec!["/uploads/chat-messages/videos/v.mp4".into()],
+            attachments: vec!["https://cdn.example.com/old/v.mp4?sig=1".into()],
             ..message()
         };
         let m = message_json(&m, "Alice", None);
         assert_eq!(m["messageType"], message_type);
+        let a = &m["messageAttachment"];
+        assert_sdk_parses(a);
+        for field in needed {
+            assert!(a[field].is_string(), "{message_type}: {field} in {a}");
+        }
+        for side in ["width", "height"] {
+            if needed.contains(&side) {
+                assert_eq!(a[side], attachment::UNKNOWN_SIDE);
+            }
+        }
+        if kind == MessageKind::File {
+            assert_eq!(a["linkTitle"], "v.mp4", "the name from the URL");
+        }
+        // A file from elsewhere is named by its whole URL.
         assert_eq!(
-            m["messageAttachment"],
-            json!({"playUrl": "chat-messages/videos/v.mp4"})
+            a[if kind == MessageKind::Image {
+                "imageUrl"
+            } else {
+                "playUrl"
+            }],
+            "https://cdn.example.com/old/v.mp4?sig=1"
         );
+    }
+}
+
+#[test]
+fn sizes_and_durations_are_shown_as_the_sdk_computes_them() {
+    use attachment::{duration, file_size};
+    // `FileUtils.getFileSize`: the unit by powers of 1000, the number by
+    // powers of 1024.
+    assert_eq!(file_size(0), "0 B");
+    assert_eq!(file_size(1), "1.00 B");
+    assert_eq!(file_size(999), "999.00 B");
+    assert_eq!(file_size(1000), "0.98 KB");
+    assert_eq!(file_size(1_048_576), "1.00 MB");
+    assert_eq!(file_size(5_000_000_000), "4.66 GB");
+    // A tie rounds up, as Dart's `toStringAsFixed` does: 1152 / 1024 = 1.125.
+    assert_eq!(file_size(1152), "1.13 KB");
+    assert_eq!(file_size(u64::MAX), "16.00 EB");
+    assert_eq!(duration(0), "00:00");
+    assert_eq!(duration(59_999), "00:59");
+    assert_eq!(duration(61_000), "01:01");
+    assert_eq!(duration(4_500_000), "75:00");
+}
+
+#[test]
+fn what_the_sdk_sends_of_a_file_is_kept() {
+    use attachment::sent_meta;
+    // `jsonEncode(VChatMessageAttachment(...).toMap())`: `"null"` for none.
+    let video = json!(
+        r#"{"imageUrl":"null","playUrl":"null","fileSize":"3.34 MB","fileDuration":"01:35","width":"720","height":"1280","lat":"null","lang":"null","linkTitle":"null","linkDescription":"null","linkDataUrl":"null"}"#
+    );
+    assert_eq!(
+        sent_meta(Some(&video)).expect("video"),
+        AttachmentMeta {
+            width: Some(720),
+            height: Some(1280),
+            duration_ms: Some(95_000),
+            ..AttachmentMeta::default()
+        }
+    );
+    let file = json!(r#"{"fileSize":"512.00 B","linkTitle":"report (1).pdf"}"#);
+    assert_eq!(
+        sent_meta(Some(&file)).expect("file").name.as_deref(),
+        Some("report (1).pdf")
+    );
+    // An object, numbers, `h:mm:ss`, a fraction of a second.
+    let object = json!({"width": 640.0, "height": 480, "fileDuration": "1:02:03.5"});
+    let meta = sent_meta(Some(&object)).expect("object");
+    assert_eq!((meta.width, meta.height), (Some(640), Some(480)));
+    assert_eq!(meta.duration_ms, Some(3_723_500));
+    for none in [None, Some(Value::Null), Some(json!("")), Some(json!("{}"))] {
+        assert!(sent_meta(none.as_ref()).expect("nothing").is_empty());
+    }
+    for (bad, says) in [
+        (json!("not json"), "attachment must be a JSON object"),
+        (json!([1]), "attachment must be a JSON object"),
+        (json!({"width": "wide"}), "attachment.width"),
+        (json!({"height": "0"}), "attachment.height"),
+        (json!({"width": "1e9"}), "attachment.width"),
+        (json!({"fileDuration": "1:75"}), "attachment.fileDuration"),
+        (json!({"fileDuration": "soon"}), "attachment.fileDuration"),
+        (json!({"fileDuration": "-3"}), "attachment.fileDuration"),
+        (json!({"linkTitle": {"a": 1}}), "attachment.linkTitle"),
+        (json!({"linkTitle": "a\u{0}b"}), "attachment.linkTitle"),
+        (
+            json!({"linkTitle": "x".repeat(256)}),
+            "attachment.linkTitle",
+        ),
+    ] {
+        let e = sent_meta(Some(&bad))
+            .expect_err(&bad.to_string())
+            .to_string();
+        assert!(e.contains(says), "{bad}: {e}");
     }
 }
 
@@ -589,4 +834,43 @@ proptest! {
         decodes_or_refuses(&VChat, &event, &payload)?;
         decodes_or_refuses(&VChatMessage, &event, &payload)?;
     }
+}
+
+#[test]
+fn a_push_carries_the_room_and_the_message_the_sdk_parses_cut_to_fit() {
+    use crate::core::UserSummary;
+    let sender = UserSummary {
+        id: user("alice"),
+        username: None,
+        display_name: Some("Alice".into()),
+        avatar_url: None,
+    };
+    let data = push::push_data(&message(), &sender);
+    assert_eq!(data.len(), 2);
+    assert_eq!(data["roomId"], "3");
+    let m: Value = serde_json::from_str(&data["message"]).expect("JSON");
+    assert_eq!(m, message_json(&message(), "Alice", None));
+    assert_eq!(m["createdAt"], AT, "an int, as fromMap casts it");
+
+    let long = Message {
+        text: Some("\"é\"".repeat(2000)),
+        ..message()
+    };
+    let data = push::push_data(&long, &sender);
+    let json = &data["message"];
+    assert!(json.len() <= push::MAX_MESSAGE_BYTES, "{}", json.len());
+    let m: Value = serde_json::from_str(json).expect("JSON");
+    let content = m["content"].as_str().expect("content");
+    assert!(
+        content.len() > 1000,
+        "cut no more than needed: {}",
+        content.len()
+    );
+    assert!(
+        long.text
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with(content)
+    );
+    assert_eq!(m["_id"], "7");
 }

@@ -12,9 +12,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Admission, Delivery, Dialect, Handshake, Out, Receipt, auth_header_or_query_token,
-    conversation_room, iso8601, parse, query_param, socket_room, unknown_event, user_room,
-    user_rooms,
+    AUTH_HEADER_OR_QUERY, Admission, Delivery, Dialect, Handshake, Out, Receipt,
+    auth_header_or_query_token, conversation_room, iso8601, parse, query_param, socket_room,
+    unknown_event, user_room, user_rooms,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome, SendMessage};
 use crate::core::event::{ConversationIds, DomainEvent};
@@ -62,7 +62,7 @@ impl Dialect for Voxora {
                 refusal: CoreError::to_string,
             }),
             upload_event: Some(UPLOAD_EVENT),
-            ..Handshake::new(auth_header_or_query_token)
+            ..Handshake::new(auth_header_or_query_token, AUTH_HEADER_OR_QUERY)
         }
     }
 
@@ -107,7 +107,7 @@ impl Dialect for Department {
                 },
             }),
             upload_event: Some(UPLOAD_EVENT),
-            ..Handshake::new(auth_header_or_query_token)
+            ..Handshake::new(auth_header_or_query_token, AUTH_HEADER_OR_QUERY)
         }
     }
 

@@ -8,10 +8,11 @@
 //!   viewing a conversation (viewing), with node heartbeats; a node that stops
 //!   beating is reaped by the others and its users go offline.
 //! - [`rate`]: the per-user rate limit counted across nodes.
+//! - [`logins`]: failed logins counted across nodes.
 //! - [`typing`]: the typing indicators of other nodes, stopped here if
 //!   their node dies.
 //!
-//! [`claims`] and [`rate`] implement the core's cluster ports
+//! [`claims`], [`rate`] and [`logins`] implement the core's cluster ports
 //! ([`crate::core::ports::cluster`]); [`Cluster::shared`] hands them to the
 //! core.
 //!
@@ -29,7 +30,8 @@
 //! not Redis Cluster), all under `confab:`: `nodes` (a sorted set of node ids
 //! by last heartbeat), `claim:<key>` (the set of nodes holding a claim),
 //! `node:<id>:claims` (a node's claims, for reaping), `rate:<user>`
-//! (GCRA state), and the pub/sub channel `events`.
+//! (GCRA state), `login:account:<name>` and `login:address:<ip>` (failed
+//! logins, expiring with their window), and the pub/sub channel `events`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +47,7 @@ use crate::telemetry::names;
 
 pub mod claims;
 pub mod events;
+pub mod logins;
 pub mod rate;
 pub mod typing;
 
@@ -140,6 +143,7 @@ impl Cluster {
             claims: Arc::new(claims),
             changes,
             rate: Arc::new(rate::ClusterRate::new(self.clone())),
+            logins: Arc::new(logins::ClusterLogins::new(self.clone())),
         }
     }
 

@@ -89,7 +89,7 @@ pub async fn register_device(
 ) -> Result<impl IntoResponse, ApiError> {
     let d = state
         .service
-        .register_device(&actor, &body.token, body.platform.into())
+        .register_device(&actor, &body.token, body.platform.into(), None)
         .await?;
     Ok((
         StatusCode::CREATED,

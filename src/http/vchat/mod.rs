@@ -81,7 +81,14 @@ impl IntoResponse for VError {
             tracing::error!(error = %error, "V Chat request failed");
         }
         let body = json!({ "success": false, "data": text, "error": text, "code": code.as_str() });
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let ApiError::Core(CoreError::RateLimited { retry_after_ms }) = &error {
+            let secs = retry_after_ms.div_ceil(1000).max(1);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        }
+        response
     }
 }
 
@@ -140,7 +147,13 @@ fn access_token(state: &AppState, lang: Lang, user: &User) -> Result<String, VEr
 /// (a form's as strings), and a form's files named `file`, in order.
 struct SdkForm {
     fields: Map<String, Value>,
-    files: Vec<Received>,
+    files: Vec<FormFile>,
+}
+
+/// A file of a form, with the name the client gave it.
+struct FormFile {
+    received: Received,
+    name: Option<String>,
 }
 
 /// Largest text field of a form (a JSON list of a group's emails fits).
@@ -194,6 +207,11 @@ impl SdkForm {
         {
             let name = field.name().unwrap_or_default().to_owned();
             if name == "file" {
+                let file_name = field
+                    .file_name()
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned);
                 if out.files.len() == max_files {
                     return Err(bad_request(lang, format!("at most {max_files} files")));
                 }
@@ -203,7 +221,10 @@ impl SdkForm {
                     .receive(body, state.media.largest_limit(), None)
                     .await
                     .map_err(|e| upload_error(e.into()))?;
-                out.files.push(received);
+                out.files.push(FormFile {
+                    received,
+                    name: file_name,
+                });
                 continue;
             }
             let mut bytes = Vec::new();

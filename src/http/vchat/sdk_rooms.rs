@@ -12,7 +12,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{Answer, SdkForm, VError, bad_request, body, caller, created, ok, room, room_of};
 use crate::core::command::{Actor, Command, Outcome, SendMessage};
-use crate::core::{ConversationKind, ConversationRef, MessageKind, Role, UserId};
+use crate::core::{
+    Attachment, AttachmentMeta, ConversationKind, ConversationRef, MessageKind, Role, UserId,
+};
+use crate::dialects::vchat::attachment::sent_meta;
 use crate::dialects::vchat::{Lang, PAGE, ROOMS_PAGE, message_json, page_json, profile_image};
 use crate::dialects::vchat::{room_json, shapes};
 use crate::http::api::user_id;
@@ -495,6 +498,13 @@ pub struct SdkSend {
     /// The text, or a file's caption.
     #[serde(default)]
     pub content: Option<String>,
+    /// With a file: what the SDK says of it, as a JSON string
+    /// (`VChatMessageAttachment.toMap()`): `linkTitle` (the name),
+    /// `fileDuration` (`mm:ss`), `width`, `height`; `fileSize` is counted
+    /// by confab.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub attachment: Option<Value>,
 }
 
 /// The kind of a `type` that carries a file.
@@ -509,10 +519,11 @@ fn file_kind(t: &str) -> Option<MessageKind> {
 }
 
 /// Send a message (both paths alike): `{type: "text", roomId, content}`, or
-/// a form with `roomId`, `type`, `content` and the file as `file` (a video
-/// comes after its thumbnail, which is not kept).
+/// a form with `roomId`, `type`, `content`, `attachment` (what the SDK says
+/// of the file) and the file as `file`; a video's form has its still first
+/// and the video second, each as `file`.
 #[utoipa::path(post, path = "/api/v1/message/single", tag = "vchat", request_body = SdkSend, security(("bearer" = [])),
-    responses((status = 201, description = "`{success, data: message}`"), (status = 400, description = "Bad type or file"),
+    responses((status = 201, description = "`{success, data: message}`"), (status = 400, description = "Bad type, file or attachment"),
               (status = 403, description = "Blocked"), (status = 404, description = "Not a room of the caller")))]
 pub async fn send(
     State(state): State<AppState>,
@@ -535,20 +546,63 @@ pub async fn send(
     } else {
         let kind = file_kind(&b.kind)
             .ok_or_else(|| bad_request(lang, "type must be text, image, voice, video or file"))?;
+        let sent = try_core!(lang, sent_meta(b.attachment.as_ref()));
         let file = form
             .files
             .pop()
             .ok_or_else(|| bad_request(lang, "file is required"))?;
+        let still = match (kind, form.files.pop()) {
+            (MessageKind::Video, still) => still,
+            (_, None) => None,
+            (_, Some(_)) => {
+                return Err(bad_request(
+                    lang,
+                    "only a video takes two files (its still, then the video)",
+                ));
+            }
+        };
         // Membership first: nothing is stored for a room the caller is not in.
         try_core!(lang, state.service.conversation(&actor, r).await);
-        let (stored, _) = state
-            .media
-            .keep(&state.service, actor.id(), file, kind)
+        let keep = |received, kind| state.media.keep(&state.service, actor.id(), received, kind);
+        let still = match still {
+            Some(f) => Some(
+                keep(f.received, MessageKind::Image)
+                    .await
+                    .map_err(|e| VError(lang, UploadError::from(e).into_api()))?
+                    .0,
+            ),
+            None => None,
+        };
+        let (stored, _) = keep(file.received, kind)
             .await
             .map_err(|e| VError(lang, UploadError::from(e).into_api()))?;
+        let meta = AttachmentMeta {
+            // The form's file name where the SDK sent no `linkTitle`, if
+            // it is one a message may carry.
+            name: sent.name.or(file
+                .name
+                .filter(|n| n.chars().count() <= 255 && !n.chars().any(char::is_control))),
+            size: Some(stored.size),
+            content_type: Some(stored.content_type().to_owned()),
+            // An image's own size as stored; a video's as the SDK measured
+            // its still, else the still's.
+            width: stored
+                .width
+                .or(sent.width)
+                .or(still.as_ref().and_then(|s| s.width)),
+            height: stored
+                .height
+                .or(sent.height)
+                .or(still.as_ref().and_then(|s| s.height)),
+            duration_ms: sent.duration_ms,
+            thumbnail: still.map(|s| s.path()),
+        };
         SendMessage {
             text: b.content,
-            attachments: vec![stored.path().into()],
+            attachments: vec![Attachment {
+                url: stored.path(),
+                meta,
+            }],
             kind: Some(kind),
             ..SendMessage::default()
         }

@@ -14,9 +14,10 @@ use utoipa::ToSchema;
 use super::{Answer, SdkForm, VError, access_token, caller, created, ok};
 use crate::core::command::Actor;
 use crate::core::{CoreError, DevicePlatform, MessageKind, Profile, User};
+use crate::dialects::vchat::push::PUSH_FORMAT;
 use crate::dialects::vchat::{Lang, profile_image};
 use crate::http::api::user_id;
-use crate::http::auth::CurrentUser;
+use crate::http::auth::{ClientAddr, CurrentUser};
 use crate::http::error::{ApiError, Path};
 use crate::http::uploads::UploadError;
 use crate::media::Received;
@@ -80,7 +81,7 @@ async fn register_push(
             lang,
             state
                 .service
-                .register_device(actor, token, platform(p))
+                .register_device(actor, token, platform(p), Some(PUSH_FORMAT))
                 .await
         );
     }
@@ -130,8 +131,11 @@ pub struct SdkRegister {
 #[utoipa::path(post, path = "/api/v1/user/register", tag = "vchat", request_body = SdkRegister,
     responses((status = 201, description = "`{success, data: {_id, name, imageThumb, email, accessToken}}`"),
               (status = 400, description = "Invalid email, name or password: `data` says why"),
+              (status = 403, description = "Registration is closed (`auth.registration`)"),
               (status = 409, description = "Email taken")))]
 pub async fn register(State(state): State<AppState>, lang: Lang, req: Request) -> Answer {
+    // Refused before the form (and a picture in it) is read.
+    try_core!(lang, state.service.registration_open());
     let mut form = SdkForm::read(&state, lang, req, 1).await?;
     let b: SdkRegister = form.parse(lang)?;
     let profile = Profile {
@@ -141,13 +145,10 @@ pub async fn register(State(state): State<AppState>, lang: Lang, req: Request) -
     };
     let mut user = try_core!(
         lang,
-        state
-            .service
-            .register_profile(None, &b.email, &b.password, profile)
-            .await
+        state.service.sign_up(&b.email, &b.password, profile).await
     );
     let actor = actor_of(&user);
-    if let Some(file) = form.files.pop() {
+    if let Some(file) = form.files.pop().map(|f| f.received) {
         // The account exists: a picture the pipeline refuses leaves the
         // default one rather than failing the registration.
         match keep_picture(&state, lang, &actor, file).await {
@@ -190,12 +191,18 @@ pub struct SdkLogin {
 /// Log in (the SDK's `VChatController.login`).
 #[utoipa::path(post, path = "/api/v1/user/login", tag = "vchat", request_body = SdkLogin,
     responses((status = 200, description = "`{success, data: {_id, name, imageThumb, email, accessToken}}`"),
-              (status = 401, description = "Wrong email or password")))]
-pub async fn login(State(state): State<AppState>, lang: Lang, req: Request) -> Answer {
+              (status = 401, description = "Wrong email or password"),
+              (status = 429, description = "Too many failed logins; see Retry-After")))]
+pub async fn login(
+    State(state): State<AppState>,
+    lang: Lang,
+    ClientAddr(from): ClientAddr,
+    req: Request,
+) -> Answer {
     let b: SdkLogin = SdkForm::read(&state, lang, req, 0).await?.parse(lang)?;
     let user = state
         .service
-        .login(&b.email, &b.password)
+        .login(&b.email, &b.password, from)
         .await
         .map_err(|e| match e {
             CoreError::Unauthenticated => VError(lang, ApiError::WrongCredentials),
@@ -258,7 +265,7 @@ pub async fn update(
         )
         .await?;
     }
-    let picture = match form.files.pop() {
+    let picture = match form.files.pop().map(|f| f.received) {
         Some(file) => Some(keep_picture(&state, lang, &actor, file).await?),
         None => None,
     };

@@ -11,10 +11,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{Answer, VError, access_token, body, caller, created, ok, room, room_of};
 use crate::core::command::{Actor, SendMessage};
-use crate::core::{ConversationKind, ConversationRef, CoreError, RowRef, User};
+use crate::core::{ConversationKind, ConversationRef, CoreError, Profile, RowRef, User};
 use crate::dialects::vchat::{Lang, PAGE, message_json, page_json, profile_image, room_json};
 use crate::http::api::user_id;
-use crate::http::auth::CurrentUser;
+use crate::http::auth::{ClientAddr, CurrentUser};
 use crate::http::error::{ApiError, Json, Path, Query};
 use crate::http::uploads::{UploadError, receive_file};
 use crate::state::AppState;
@@ -81,19 +81,22 @@ fn session(state: &AppState, lang: Lang, user: &User) -> Result<Value, VError> {
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "vchat", request_body = VRegister,
     responses((status = 201, description = "`{success, data: {accessToken, user}}`"),
               (status = 400, description = "Invalid email, name or password"),
+              (status = 403, description = "Registration is closed (`auth.registration`)"),
               (status = 409, description = "Email taken")))]
 pub async fn register(
     State(state): State<AppState>,
     lang: Lang,
     b: Result<Json<VRegister>, ApiError>,
 ) -> Answer {
+    try_core!(lang, state.service.registration_open());
     let b = body(lang, b)?;
+    let profile = Profile {
+        display_name: Some(b.full_name),
+        ..Profile::default()
+    };
     let user = try_core!(
         lang,
-        state
-            .service
-            .register(None, &b.email, &b.password, Some(b.full_name))
-            .await
+        state.service.sign_up(&b.email, &b.password, profile).await
     );
     created(session(&state, lang, &user)?)
 }
@@ -101,16 +104,18 @@ pub async fn register(
 /// Log in; the answer holds the raw access token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "vchat", request_body = VLogin,
     responses((status = 200, description = "`{success, data: {accessToken, user}}`"),
-              (status = 401, description = "Wrong email or password")))]
+              (status = 401, description = "Wrong email or password"),
+              (status = 429, description = "Too many failed logins; see Retry-After")))]
 pub async fn login(
     State(state): State<AppState>,
     lang: Lang,
+    ClientAddr(from): ClientAddr,
     b: Result<Json<VLogin>, ApiError>,
 ) -> Answer {
     let b = body(lang, b)?;
     let user = state
         .service
-        .login(&b.email, &b.password)
+        .login(&b.email, &b.password, from)
         .await
         .map_err(|e| match e {
             CoreError::Unauthenticated => VError(lang, ApiError::WrongCredentials),

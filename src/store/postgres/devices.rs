@@ -19,17 +19,19 @@ pub(super) async fn add_device(pool: &PgPool, d: &Device) -> StoreResult<()> {
     execute(
         &mut *tx,
         query(
-            "INSERT INTO devices (token, user_id, platform, created_at) \
-             VALUES ($1, $2, $3, $4) \
+            "INSERT INTO devices (token, user_id, platform, created_at, push_format) \
+             VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (token) DO UPDATE SET \
                user_id = excluded.user_id, \
                platform = excluded.platform, \
-               created_at = excluded.created_at",
+               created_at = excluded.created_at, \
+               push_format = excluded.push_format",
         )
         .bind(&d.token)
         .bind(d.user_id.as_str())
         .bind(d.platform.as_str())
-        .bind(d.created_at),
+        .bind(d.created_at)
+        .bind(d.push_format.as_deref()),
     )
     .await?;
     tx.commit().await.db()?;

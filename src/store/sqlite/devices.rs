@@ -16,16 +16,19 @@ pub(super) fn add_device(db: &Pool, d: &Device) -> StoreResult<()> {
         ensure_users_in(tx, &json, d.created_at)?;
         execute(
             tx,
-            "INSERT INTO devices (token, user_id, platform, created_at) VALUES (?, ?, ?, ?) \
+            "INSERT INTO devices (token, user_id, platform, created_at, push_format) \
+             VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (token) DO UPDATE SET \
                user_id = excluded.user_id, \
                platform = excluded.platform, \
-               created_at = excluded.created_at",
+               created_at = excluded.created_at, \
+               push_format = excluded.push_format",
             rusqlite::params![
                 d.token,
                 d.user_id.as_str(),
                 d.platform.as_str(),
-                d.created_at
+                d.created_at,
+                d.push_format
             ],
         )?;
         Ok(())

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(&str, &str)] = migration_files![
     "0004_member_mute.sql",
     "0005_attachment_meta.sql",
     "0006_message_declared_kind.sql",
+    "0007_device_push_format.sql",
 ];
 
 /// The table of applied migrations, as the sqlx migrator made it.
@@ -224,6 +225,7 @@ mod tests {
             (4, "member mute"),
             (5, "attachment meta"),
             (6, "message declared kind"),
+            (7, "device push format"),
         ];
         assert_eq!(
             first

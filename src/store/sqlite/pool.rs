@@ -56,6 +56,9 @@ impl Pool {
                 {
                     create_dir(dir)?;
                 }
+                if !file.read_only {
+                    private_files(&file.path)?;
+                }
                 let flags = if file.read_only {
                     OpenFlags::SQLITE_OPEN_READ_ONLY
                 } else {
@@ -168,9 +171,64 @@ pub(super) fn closed() -> StoreError {
     StoreError::Unavailable("the store is closed".into())
 }
 
+/// Creates a missing directory (and parents) private to this user (`0700`).
 fn create_dir(dir: &Path) -> StoreResult<()> {
-    std::fs::create_dir_all(dir)
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
         .map_err(|e| StoreError::Unavailable(format!("creating directory {}: {e}", dir.display())))
+}
+
+/// Makes the database file private to this user (`0600`) before SQLite
+/// opens it: a missing one is created empty with that mode (SQLite gives its
+/// `-wal` and `-shm` files the database file's mode), and an existing
+/// database, `-wal` or `-shm` readable by others is tightened.
+fn private_files(db: &Path) -> StoreResult<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let failed =
+            |p: &Path, e: std::io::Error| StoreError::Unavailable(format!("{}: {e}", p.display()));
+        if !db.exists() {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(db)
+            {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(failed(db, e)),
+            }
+        }
+        let mut name = db.as_os_str().to_owned();
+        let base = name.clone();
+        for suffix in ["", "-wal", "-shm"] {
+            name.clone_from(&base);
+            name.push(suffix);
+            let path = Path::new(&name);
+            let Ok(meta) = std::fs::metadata(path) else {
+                continue;
+            };
+            if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| failed(path, e))?;
+                tracing::info!(file = %path.display(), "made the database file private (0600)");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = db;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -197,5 +255,30 @@ mod tests {
         let _busy = pool.readers[0].lock();
         pool.read(|conn| one(conn, "SELECT 1", [], |_| Ok(())))
             .expect("read on another reader");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_database_and_its_wal_and_shm_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("new").join("data");
+        let db = data.join("c.db");
+        let pool = Pool::open(&format!("sqlite://{}", db.display())).expect("open");
+        pool.write(|tx| execute(tx, "CREATE TABLE t (x INTEGER)", []).map(|_| ()))
+            .expect("write");
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700);
+        for suffix in ["", "-wal", "-shm"] {
+            let path = Path::new(&format!("{}{suffix}", db.display())).to_path_buf();
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+        pool.close();
+
+        // A database left readable by others is tightened when opened.
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let pool = Pool::open(&format!("sqlite://{}", db.display())).expect("reopen");
+        assert_eq!(mode(&db), 0o600);
+        pool.close();
     }
 }

@@ -177,3 +177,14 @@ async fn readyz_answers_200_while_the_store_works_and_503_after_it_closes() {
     let r = api.get("/healthz", None).await;
     r.assert_status(200);
 }
+
+#[tokio::test]
+async fn readyz_answers_503_draining_once_the_node_is_stopping_and_healthz_stays_200() {
+    let api = spawn_api().await;
+    api.get("/readyz", None).await.assert_status(200);
+    api.state.drain.begin();
+    let r = api.get("/readyz", None).await;
+    let body = r.assert_status(503);
+    assert_eq!(body["status"], "draining");
+    api.get("/healthz", None).await.assert_status(200);
+}

@@ -106,6 +106,7 @@ impl Harness {
                 token: token.to_owned(),
                 platform: DevicePlatform::Android,
                 created_at: 0,
+                push_format: None,
             })
             .await
             .expect("add device");
@@ -456,4 +457,114 @@ async fn a_vchat_message_socket_is_viewing_until_it_disconnects() {
     h.send(&alice, id, "while away").await;
     eventually("a push", || !h.fcm.delivered.lock().is_empty()).await;
     assert_eq!(h.delivered_tokens(), ["bob-phone"]);
+}
+
+/// `PATCH /api/v1/user {fcmToken}` on the V Chat listener, as the SDK
+/// registers its device.
+async fn vchat_register_device(h: &Harness, user: &str, token: &str) {
+    let vchat = h.server.vchat_url.clone().expect("vchat listens");
+    let reply = crate::helpers::http::Reply::of(
+        reqwest::Client::new()
+            .patch(format!("{vchat}/api/v1/user"))
+            .header(
+                "authorization",
+                format!("Bearer {}", h.server.token_for(user)),
+            )
+            .json(&json!({ "fcmToken": token })),
+    )
+    .await;
+    reply.assert_status(200);
+}
+
+#[tokio::test]
+async fn a_vchat_device_gets_the_room_and_the_message_the_sdk_parses() {
+    let h = harness(Setup {
+        fcm: true,
+        webhook: true,
+        token_uri_override: false,
+    })
+    .await;
+    let alice = h.server.named_actor("alice", "Alice Example").await;
+    let conv = h.server.direct_conversation("alice", "bob").await;
+    let id = conv.conversation.id;
+    vchat_register_device(&h, "bob", "bob-vchat").await;
+    h.device("bob", "bob-phone").await;
+
+    let m = h.send(&alice, id, "hello from alice").await;
+    eventually("two pushes", || h.fcm.delivered.lock().len() >= 2).await;
+    eventually("a webhook", || !h.hook.requests.lock().is_empty()).await;
+    settle().await;
+    assert_eq!(h.delivered_tokens(), ["bob-phone", "bob-vchat"]);
+    let data_of = |token: &str| {
+        h.fcm
+            .delivered
+            .lock()
+            .iter()
+            .find(|r| r.token == token)
+            .map(|r| r.message["data"].clone())
+            .expect("delivered")
+    };
+    let neutral = data_of("bob-phone");
+    assert!(neutral.get("roomId").is_none(), "{neutral}");
+    assert!(neutral.get("message").is_none(), "{neutral}");
+
+    // `NotificationService`: `data['roomId']`, and
+    // `VChatMessage.fromMap(jsonDecode(data['message']))`.
+    let vchat = data_of("bob-vchat");
+    assert_eq!(vchat["roomId"], id.to_string());
+    let every = vchat.as_object().expect("data");
+    assert!(every.values().all(serde_json::Value::is_string), "{vchat}");
+    let message: serde_json::Value =
+        serde_json::from_str(vchat["message"].as_str().expect("a JSON string")).expect("JSON");
+    assert_eq!(message["_id"], m.id.to_string());
+    assert_eq!(message["messageType"], "text");
+    assert_eq!(message["content"], "hello from alice");
+    assert_eq!(message["senderId"], "alice");
+    assert_eq!(message["senderName"], "Alice Example");
+    assert!(message["senderImageThumb"].is_string());
+    assert_eq!(message["roomId"], id.to_string());
+    assert_eq!(message["createdAt"], m.created_at);
+    // The neutral fields are there too.
+    assert_eq!(vchat["messageUuid"], m.uuid.to_string());
+
+    // The webhook names the device's format and gives its data.
+    let body = h.hook.requests.lock()[0].body.clone();
+    let devices = body["devices"].as_array().expect("devices").clone();
+    let vchat_device = devices
+        .iter()
+        .find(|d| d["token"] == "bob-vchat")
+        .expect("the V Chat device");
+    assert_eq!(vchat_device["pushFormat"], "vchat");
+    assert_eq!(vchat_device["data"], vchat);
+    let other = devices
+        .iter()
+        .find(|d| d["token"] == "bob-phone")
+        .expect("the other device");
+    assert!(other.get("pushFormat").is_none() && other.get("data").is_none());
+    assert_eq!(body["data"], neutral);
+
+    // A text too long for a push is cut to fit; the room is still named.
+    let long = "é".repeat(3000);
+    let m = h.send(&alice, id, &long).await;
+    eventually("two more pushes", || h.fcm.delivered.lock().len() >= 4).await;
+    let data = h
+        .fcm
+        .delivered
+        .lock()
+        .iter()
+        .rev()
+        .find(|r| r.token == "bob-vchat")
+        .map(|r| r.message["data"].clone())
+        .expect("delivered");
+    let json = data["message"].as_str().expect("message");
+    assert!(
+        json.len() <= confab::dialects::vchat::push::MAX_MESSAGE_BYTES,
+        "{}",
+        json.len()
+    );
+    let message: serde_json::Value = serde_json::from_str(json).expect("JSON");
+    assert_eq!(message["_id"], m.id.to_string());
+    let content = message["content"].as_str().expect("content");
+    assert!(!content.is_empty() && long.starts_with(content));
+    h.assertions_were_valid();
 }

@@ -386,6 +386,70 @@ async fn attachment_metadata_is_stored_as_sent_and_checked() {
     assert_eq!(page.len(), 1, "nothing stored for a refused send");
 }
 
+#[tokio::test]
+async fn a_videos_still_is_held_to_the_rule_of_the_attachments() {
+    use confab::core::{Attachment, AttachmentMeta};
+    let (svc, _) = recorded_service().await;
+    let alice = provisioned_actor(&svc, "alice").await;
+    let bob = provisioned_actor(&svc, "bob").await;
+    let c = direct_conversation(&svc, &alice, "bob").await;
+    let still = "/uploads/chat-messages/images/still.webp";
+    svc.record_upload(Upload {
+        path: still.into(),
+        owner: alice.id().clone(),
+        kind: MessageKind::Image,
+        content_type: "image/webp".into(),
+        size: 10,
+        created_at: 1,
+    })
+    .await
+    .expect("record");
+    let video = |thumbnail: &str| SendMessage {
+        attachments: vec![Attachment {
+            url: "https://cdn.example/clip.mp4".into(),
+            meta: AttachmentMeta {
+                thumbnail: Some(thumbnail.into()),
+                ..AttachmentMeta::default()
+            },
+        }],
+        kind: Some(MessageKind::Video),
+        ..Default::default()
+    };
+    let (m, _) = svc
+        .send(&alice, RowRef::Id(c.id), video(still))
+        .await
+        .expect("the owner's still");
+    assert_eq!(m.attachments[0].meta.thumbnail.as_deref(), Some(still));
+    let (page, _) = svc
+        .history(&bob, RowRef::Id(c.id), None, None, None)
+        .await
+        .expect("history");
+    assert_eq!(
+        page[0].attachments[0].meta.thumbnail.as_deref(),
+        Some(still)
+    );
+    // Another user's upload, an unknown one, or not a URL: refused.
+    for (bad, code) in [
+        (still, ErrorCode::Forbidden),
+        (
+            "/uploads/chat-messages/images/nope.webp",
+            ErrorCode::InvalidPayload,
+        ),
+        ("not a url", ErrorCode::InvalidPayload),
+    ] {
+        let err = svc
+            .send(&bob, RowRef::Id(c.id), video(bad))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), code, "{bad}");
+    }
+    let (page, _) = svc
+        .history(&bob, RowRef::Id(c.id), None, None, None)
+        .await
+        .expect("history");
+    assert_eq!(page.len(), 1, "nothing stored for a refused send");
+}
+
 /// What Syarah's `createMessage` with `messageType` 1–4 asks of the core.
 fn file_or_text(chat: i64, body: &str, kind: MessageKind, caption: Option<&str>) -> Command {
     Command::SendFileOrText {

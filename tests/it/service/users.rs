@@ -217,13 +217,13 @@ async fn device_tokens_are_validated_and_removed_by_their_owner() {
     let bob = provisioned_actor(&svc, "bob").await;
     for bad in ["", "has space", "tab\t", "é", &"x".repeat(4097)] {
         let err = svc
-            .register_device(&alice, bad, DevicePlatform::Android)
+            .register_device(&alice, bad, DevicePlatform::Android, None)
             .await
             .unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidPayload, "{bad:?}");
     }
     let d = svc
-        .register_device(&alice, &"t".repeat(4096), DevicePlatform::Web)
+        .register_device(&alice, &"t".repeat(4096), DevicePlatform::Web, None)
         .await
         .expect("long token");
     assert_eq!(&d.user_id, alice.id());

@@ -4,6 +4,7 @@
 pub mod fanout;
 pub mod idle;
 pub mod one_to_one;
+pub mod profile;
 pub mod storm;
 
 use std::cell::RefCell;
@@ -269,29 +270,9 @@ pub async fn run_point(ctx: &Ctx, senders: &[&Joined], rate: u64) -> Result<Poin
     ctx.tracker.borrow_mut().begin_point();
     let (stop, sampler) = spawn_rss_sampler(ctx.pid);
     let meter = CpuMeter::start(ctx.pid)?;
-    let start = Instant::now() + Duration::from_millis(5);
-    let schedule = Schedule::new(start, rate, ctx.point);
-    let mut next = 0u64;
-    while next < schedule.count {
-        let now = Instant::now();
-        let due = schedule.due(next, now);
-        {
-            let mut tr = ctx.tracker.borrow_mut();
-            for i in due.clone() {
-                let s = senders[(i % senders.len() as u64) as usize];
-                let marker = tr.next_marker(s.room, schedule.intended(i));
-                let _ = s.outbox.send(Out::Frame(s.frames.frame(&marker)));
-            }
-        }
-        next = due.end;
-        if next < schedule.count {
-            tokio::time::sleep_until(schedule.intended(next).into()).await;
-        }
-    }
-    let deadline = Instant::now() + ctx.drain;
-    while !ctx.tracker.borrow().complete() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let schedule = send_at_rate(ctx, senders, rate, ctx.point).await;
+    let start = schedule.start;
+    drain(ctx, ctx.drain).await;
     let at_drain = meter.stop()?;
     // Work the server deferred (it keeps burning CPU after the last delivery)
     // is charged to this point, and the next point starts on an idle server.
@@ -328,6 +309,40 @@ pub async fn run_point(ctx: &Ctx, senders: &[&Joined], rate: u64) -> Result<Poin
         busy_after,
         settled,
     })
+}
+
+/// Sends at `rate` messages a second for `window`, round-robin over
+/// `senders`, each send at its intended time; returns the schedule kept.
+pub async fn send_at_rate(ctx: &Ctx, senders: &[&Joined], rate: u64, window: Duration) -> Schedule {
+    let start = Instant::now() + Duration::from_millis(5);
+    let schedule = Schedule::new(start, rate, window);
+    let mut next = 0u64;
+    while next < schedule.count {
+        let now = Instant::now();
+        let due = schedule.due(next, now);
+        {
+            let mut tr = ctx.tracker.borrow_mut();
+            for i in due.clone() {
+                let s = senders[(i % senders.len() as u64) as usize];
+                let marker = tr.next_marker(s.room, schedule.intended(i));
+                let _ = s.outbox.send(Out::Frame(s.frames.frame(&marker)));
+            }
+        }
+        next = due.end;
+        if next < schedule.count {
+            tokio::time::sleep_until(schedule.intended(next).into()).await;
+        }
+    }
+    schedule
+}
+
+/// Waits until every message sent in this point reached every socket of
+/// its room, or `limit` passed.
+pub async fn drain(ctx: &Ctx, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while !ctx.tracker.borrow().complete() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 /// Waits until the server's CPU use falls under 5 % (bounded); returns how

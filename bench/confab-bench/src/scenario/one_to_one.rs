@@ -74,6 +74,10 @@ pub async fn run(ctx: &Ctx, plan: &Plan) -> Result<()> {
         .kv("fixed_lost", fixed.counts.missing())
         .kv("fixed_server_cpu_s", num(fixed.cpu.server_secs))
         .kv(
+            "fixed_server_cpu_us_per_msg",
+            num(fixed.cpu.server_secs * 1e6 / fixed.counts.sent.max(1) as f64),
+        )
+        .kv(
             "fixed_server_busy_after_s",
             num(fixed.busy_after.as_secs_f64()),
         );

@@ -14,6 +14,7 @@ pub async fn a_device_token_belongs_to_one_user(s: DynStore) {
         token: token.to_owned(),
         platform,
         created_at: at,
+        push_format: None,
     };
     s.add_device(&dev(alice, "t1", DevicePlatform::Android, 1))
         .await
@@ -37,6 +38,33 @@ pub async fn a_device_token_belongs_to_one_user(s: DynStore) {
             dev(bob, "t3", DevicePlatform::Ios, 3),
         ]
     );
+
+    // A push format is kept, and replaced when the token is registered
+    // again.
+    let app = Device {
+        push_format: Some("vchat".into()),
+        ..dev(bob, "t4", DevicePlatform::Android, 5)
+    };
+    s.add_device(&app).await.expect("t4");
+    let stored = |d: Vec<Device>, token: &str| d.into_iter().find(|d| d.token == token);
+    assert_eq!(
+        stored(
+            s.devices_of(std::slice::from_ref(bob)).await.expect("bob"),
+            "t4"
+        ),
+        Some(app.clone())
+    );
+    s.add_device(&dev(bob, "t4", DevicePlatform::Android, 6))
+        .await
+        .expect("t4 again");
+    assert_eq!(
+        stored(
+            s.devices_of(std::slice::from_ref(bob)).await.expect("bob"),
+            "t4"
+        ),
+        Some(dev(bob, "t4", DevicePlatform::Android, 6))
+    );
+    assert!(s.remove_device(bob, "t4").await.expect("t4 removed"));
 
     // Registering a token again moves it to the new user.
     s.add_device(&dev(bob, "t1", DevicePlatform::Ios, 4))

@@ -408,12 +408,14 @@ pub async fn attachment_metadata_is_stored_and_erased_by_a_delete(s: DynStore) {
             width: Some(640),
             height: Some(480),
             duration_ms: None,
+            thumbnail: None,
         },
     };
     let voice = Attachment {
         url: "https://cdn.example.com/v.mp3".into(),
         meta: AttachmentMeta {
             duration_ms: Some(12_500),
+            thumbnail: Some("/uploads/chat-messages/images/still.webp".into()),
             ..AttachmentMeta::default()
         },
     };
