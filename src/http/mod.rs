@@ -37,50 +37,36 @@
 pub mod api;
 pub mod auth;
 pub mod departments;
+pub mod documented;
 pub mod dto;
 pub mod error;
 pub mod health;
 pub mod jobspare;
 pub mod openapi;
+pub mod routes;
 pub mod syarah;
 pub mod uploads;
 pub mod vchat;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, header};
-use axum::routing::{any, get, post};
+use axum::routing::get;
+use axum::{Extension, Router};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::state::AppState;
 
-/// The HTTP router (no fallback of its own, so it merges with others).
+/// The HTTP router (no fallback of its own, so it merges with others): the
+/// routes of [`routes`], which also make the OpenAPI document.
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
-    let api = Router::new()
-        .route("/api/auth/register", post(auth::register))
-        .route("/api/auth/login", post(auth::login))
-        .route("/api/me", get(auth::me))
-        .merge(api::conversations::routes())
-        .merge(api::messages::routes())
-        .merge(api::friendships::routes())
-        .merge(api::devices::routes())
-        .merge(departments::routes())
-        .merge(vchat::routes(&state))
-        .merge(jobspare::routes(&state))
-        .route("/api/chat/getChatHeaderAsync", get(syarah::get_chat_header))
-        .method_not_allowed_fallback(error::method_not_allowed)
-        .route("/api", any(error::no_route))
-        .route("/api/", any(error::no_route))
-        .route("/api/{*rest}", any(error::no_route))
-        .merge(uploads::router(&state))
+    let upload_limit = uploads::body_limit(&state.media);
+    let api = Router::from(routes::api(upload_limit))
+        .layer(Extension(state.media.clone()))
         .layer(cors(&config));
-
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+    Router::from(routes::probes())
         .route("/openapi.json", get(openapi::openapi_json))
         .merge(api)
         .layer(DefaultBodyLimit::max(config.limits.http_body_bytes))

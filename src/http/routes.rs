@@ -1,0 +1,54 @@
+//! Every documented route of the HTTP side, listed once: the list makes
+//! both the router ([`super::router`]) and the OpenAPI document
+//! ([`super::openapi::document`]), so a route cannot be served without being
+//! documented nor documented without being served. Each handler's
+//! `#[utoipa::path]` gives its method and path; `utoipa_axum`'s `routes!`
+//! routes it there.
+//!
+//! Not in the document: `/openapi.json` itself and the `/api` fallbacks
+//! (404 and 405 in the error shape).
+
+use axum::routing::any;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::documented::map_router;
+use super::{api, auth, departments, error, health, jobspare, syarah, uploads, vchat};
+use crate::state::AppState;
+
+/// The probes, outside `/api` (no CORS, no error-shaped fallbacks).
+pub fn probes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+}
+
+/// The routes under `/api` and `/uploads`, with the `/api` fallbacks.
+/// `upload_limit` is the body limit of the routes that take a file
+/// ([`uploads::body_limit`]); it does not change the document.
+pub fn api(upload_limit: usize) -> OpenApiRouter<AppState> {
+    let api = OpenApiRouter::new()
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::me))
+        .merge(api::conversations::routes())
+        .merge(api::messages::routes())
+        .merge(api::friendships::routes())
+        .merge(api::devices::routes())
+        .merge(departments::routes())
+        .merge(vchat::routes(upload_limit))
+        .merge(jobspare::routes(upload_limit))
+        .routes(routes!(syarah::get_chat_header));
+    let api = map_router(api, |r| {
+        r.method_not_allowed_fallback(error::method_not_allowed)
+            .route("/api", any(error::no_route))
+            .route("/api/", any(error::no_route))
+            .route("/api/{*rest}", any(error::no_route))
+    });
+    api.merge(uploads::routes(upload_limit))
+}
+
+/// Probes and API: every documented route.
+pub fn all(upload_limit: usize) -> OpenApiRouter<AppState> {
+    probes().merge(api(upload_limit))
+}
