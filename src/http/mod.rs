@@ -4,31 +4,9 @@
 //! they share are in [`dto`]), probes ([`health`]) and the OpenAPI document
 //! ([`openapi`]).
 //!
-//! Routes:
-//!
-//! | method | path | answer |
-//! |---|---|---|
-//! | POST | `/api/auth/register` | 201 `{token, user}` |
-//! | POST | `/api/auth/login` | 200 `{token, user}` |
-//! | GET | `/api/me` | the caller |
-//! | POST | `/api/conversations` | 201 created / 200 existing direct conversation |
-//! | GET | `/api/conversations` | the caller's conversations, most recent first |
-//! | GET | `/api/conversations/{id}` | one conversation |
-//! | POST | `/api/conversations/{id}/members` | add a member |
-//! | DELETE | `/api/conversations/{id}/members/{userId}` | 204 |
-//! | GET | `/api/conversations/{id}/messages?before=&after=&limit=` | `{messages, hasMore}` |
-//! | POST | `/api/conversations/{id}/messages` | 201 new / 200 clientId retry |
-//! | PATCH | `/api/messages/{id}` | the edited message |
-//! | DELETE | `/api/messages/{id}` | the soft-deleted message |
-//! | POST | `/api/messages/{id}/read` | `{conversationId, conversationUuid, readUpToSeq}` |
-//! | GET | `/api/friendships` | the caller's friendships |
-//! | POST | `/api/friendships` | `{userId}`: ask to be friends |
-//! | POST | `/api/friendships/{userId}/accept`, `/reject` | answer a request |
-//! | POST, DELETE | `/api/friendships/{userId}/block` | block (200), unblock (204) |
-//! | POST | `/api/devices` | `{token, platform}`: 201 |
-//! | POST | `/api/chat/upload` | JobSpare's upload ([`jobspare`]) |
-//! | DELETE | `/api/devices/{token}` | 204 |
-//! | GET | `/healthz`, `/readyz`, `/openapi.json` | probes, the OpenAPI 3.1 document |
+//! The routes are listed once, in [`routes`]: that list makes both this
+//! router and the OpenAPI 3.1 document at `/openapi.json`, so the document
+//! is the route table (method, path, parameters, answers).
 //!
 //! Layers: request bodies are capped at `limits.http_body_bytes` (413 above
 //! it); `/api` answers CORS for `socket.allowed_origins`; every request is

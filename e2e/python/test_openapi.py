@@ -1,0 +1,98 @@
+"""The OpenAPI document as a client generator sees it: fetched from the
+running server, checked by a real validator (openapi-spec-validator,
+OpenAPI 3.1) and linted for what generators trip on: duplicate
+operationIds, undeclared path parameters, responses without a schema.
+The server harness is test_dozaar's."""
+
+import json
+import re
+import urllib.request
+
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation import OpenAPIV31SpecValidator
+
+from test_dozaar import server  # noqa: F401
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# Answered without a body: No Content, Not Modified, Range Not Satisfiable.
+NO_BODY = {"204", "304", "416"}
+
+
+def fetch(url):
+    with urllib.request.urlopen(url + "/openapi.json", timeout=10) as res:
+        assert res.status == 200
+        assert res.headers["content-type"].startswith("application/json")
+        return json.loads(res.read().decode())
+
+
+def operations(doc):
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if method in METHODS:
+                yield path, method, op
+
+
+def test_the_document_is_valid_openapi_3_1(server):  # noqa: F811
+    doc = fetch(server.url)
+    assert doc["openapi"] == "3.1.0"
+    errors = [str(e).splitlines()[0] for e in OpenAPIV31SpecValidator(doc).iter_errors()]
+    assert errors == []
+    validate(doc)  # raises on the first error, whatever the version
+    assert len(doc["paths"]) >= 60
+
+
+def test_every_listener_serves_the_same_document(server):  # noqa: F811
+    docs = {name: fetch(url) for name, url in server.urls.items()}
+    assert set(docs) == {"dozaar", "syarah", "jobspare", "vchat", "voxora"}
+    first = docs["dozaar"]
+    for name, doc in docs.items():
+        assert doc == first, name
+
+
+def test_operation_ids_are_unique(server):  # noqa: F811
+    seen = {}
+    for path, method, op in operations(fetch(server.url)):
+        op_id = op.get("operationId")
+        assert op_id, f"{method} {path} has no operationId"
+        assert op_id not in seen, f"{op_id}: {method} {path} and {seen[op_id]}"
+        seen[op_id] = f"{method} {path}"
+
+
+def test_path_parameters_are_declared_and_query_parameters_are_not_in_the_path(server):  # noqa: F811
+    doc = fetch(server.url)
+    for path, method, op in operations(doc):
+        placeholders = sorted(re.findall(r"\{([^}]+)\}", path))
+        params = op.get("parameters", []) + doc["paths"][path].get("parameters", [])
+        declared = sorted(p["name"] for p in params if p["in"] == "path")
+        assert declared == placeholders, f"{method} {path}"
+        assert all(not name.startswith("*") for name in placeholders), path
+    history = doc["paths"]["/api/v1/rooms/{roomId}/messages"]["get"]["parameters"]
+    assert {p["name"]: p["in"] for p in history} == {
+        "roomId": "path",
+        "before": "query",
+        "limit": "query",
+    }
+
+
+def test_every_response_with_a_body_has_a_schema(server):  # noqa: F811
+    for path, method, op in operations(fetch(server.url)):
+        for status, response in op["responses"].items():
+            where = f"{method} {path} {status}"
+            assert response.get("description"), where
+            if status in NO_BODY:
+                assert "content" not in response, where
+                continue
+            content = response.get("content")
+            assert content, f"{where} has no content"
+            for media_type, body in content.items():
+                assert "schema" in body, f"{where} {media_type}"
+
+
+def test_the_routes_once_missing_are_documented(server):  # noqa: F811
+    paths = fetch(server.url)["paths"]
+    header = paths["/api/chat/getChatHeaderAsync"]["get"]
+    assert header["operationId"] == "getChatHeaderAsync"
+    assert {p["name"] for p in header["parameters"]} == {"user1Id", "user2Id"}
+    assert "get" in paths["/uploads/{key}"]
+    ok = paths["/api/v1/user/me"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert ok["schema"] == {"$ref": "#/components/schemas/VOk"}
