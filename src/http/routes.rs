@@ -52,3 +52,47 @@ pub fn api(upload_limit: usize) -> OpenApiRouter<AppState> {
 pub fn all(upload_limit: usize) -> OpenApiRouter<AppState> {
     probes().merge(api(upload_limit))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// What serves a route without documenting it.
+    const UNDOCUMENTED: [&str; 4] = [".route(", ".route_service(", ".nest(", ".nest_service("];
+
+    fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("src is readable").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// A route added with axum's own `.route` would be served and not
+    /// documented: only this file (the `/api` fallbacks), the catch-all
+    /// helper and `/openapi.json` in the router may add one.
+    #[test]
+    fn routes_are_added_only_through_the_documented_list() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        assert!(files.len() > 50, "{} files", files.len());
+        for file in files {
+            let rel = file
+                .strip_prefix(&src)
+                .unwrap_or(&file)
+                .to_string_lossy()
+                .replace('\\', "/");
+            if rel == "http/routes.rs" || rel == "http/documented.rs" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            let found: usize = UNDOCUMENTED.iter().map(|p| text.matches(p).count()).sum();
+            let allowed = usize::from(rel == "http/mod.rs");
+            assert_eq!(found, allowed, "{rel} routes outside src/http/routes.rs");
+        }
+    }
+}
