@@ -8,10 +8,11 @@ import json
 import re
 import urllib.request
 
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation import OpenAPIV31SpecValidator
 
-from test_dozaar import server  # noqa: F401
+from test_dozaar import new_conversation, new_user, server  # noqa: F401
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Answered without a body: No Content, Not Modified, Range Not Satisfiable.
@@ -96,3 +97,53 @@ def test_the_routes_once_missing_are_documented(server):  # noqa: F811
     assert "get" in paths["/uploads/{key}"]
     ok = paths["/api/v1/user/me"]["get"]["responses"]["200"]["content"]["application/json"]
     assert ok["schema"] == {"$ref": "#/components/schemas/VOk"}
+
+
+def conforms(doc, method, template, status, body):
+    """Asserts that `body`, answered `status` to `method template`, fits the
+    schema the document declares for it."""
+    responses = doc["paths"][template][method]["responses"]
+    assert str(status) in responses, f"{method} {template} answered an undocumented {status}: {body}"
+    schema = dict(responses[str(status)]["content"]["application/json"]["schema"])
+    # The components next to the schema, so that its $refs resolve.
+    schema["components"] = doc["components"]
+    errors = [e.message for e in Draft202012Validator(schema).iter_errors(body)]
+    assert errors == [], f"{method} {template} {status}: {errors} in {body}"
+
+
+def test_real_answers_fit_their_documented_schemas(server):  # noqa: F811
+    doc = fetch(server.url)
+    alice, bob = new_user(server, "alice"), new_user(server, "bob")
+    a = alice["token"]
+    conv = new_conversation(server, alice, [bob])
+    cid = conv["id"]
+    calls = [
+        ("get", "/api/me", "/api/me", None),
+        ("get", "/api/conversations", "/api/conversations", None),
+        ("get", "/api/conversations/{id}", f"/api/conversations/{cid}", None),
+        ("post", "/api/conversations/{id}/messages", f"/api/conversations/{cid}/messages", {"text": "hi"}),
+        ("get", "/api/conversations/{id}/messages", f"/api/conversations/{cid}/messages", None),
+        ("get", "/api/conversations/{id}", "/api/conversations/999999", None),
+        ("get", "/api/friendships", "/api/friendships", None),
+        ("get", "/api/v1/user/me", "/api/v1/user/me", None),
+        ("get", "/api/v1/rooms", "/api/v1/rooms", None),
+        ("get", "/api/v1/rooms/{roomId}/messages", f"/api/v1/rooms/{cid}/messages?limit=5", None),
+        ("get", "/api/v1/rooms/{roomId}/messages", "/api/v1/rooms/999999/messages", None),
+        ("get", "/api/v1/room", "/api/v1/room?page=0", None),
+        ("get", "/api/v1/message", f"/api/v1/message?roomId={cid}", None),
+        (
+            "get",
+            "/api/chat/getChatHeaderAsync",
+            f"/api/chat/getChatHeaderAsync?user1Id={alice['id']}&user2Id={bob['id']}",
+            None,
+        ),
+        ("get", "/healthz", "/healthz", None),
+        ("get", "/readyz", "/readyz", None),
+    ]
+    statuses = set()
+    for method, template, path, body in calls:
+        status, answer = server.rest(method.upper(), path, token=a, body=body)
+        statuses.add(status)
+        conforms(doc, method, template, status, answer)
+    # Successes and failures both checked.
+    assert {200, 201, 404} <= statuses, statuses
