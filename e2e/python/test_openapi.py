@@ -6,6 +6,7 @@ The server harness is test_dozaar's."""
 
 import json
 import re
+import secrets
 import urllib.request
 
 from jsonschema import Draft202012Validator
@@ -95,8 +96,14 @@ def test_the_routes_once_missing_are_documented(server):  # noqa: F811
     assert header["operationId"] == "getChatHeaderAsync"
     assert {p["name"] for p in header["parameters"]} == {"user1Id", "user2Id"}
     assert "get" in paths["/uploads/{key}"]
-    ok = paths["/api/v1/user/me"]["get"]["responses"]["200"]["content"]["application/json"]
-    assert ok["schema"] == {"$ref": "#/components/schemas/VOk"}
+    # V Chat's successes have a schema: typed for users and sessions, the
+    # envelope around any `data` for the rest.
+    def ok(path, method="get", status="200"):
+        return paths[path][method]["responses"][status]["content"]["application/json"]["schema"]
+
+    assert ok("/api/v1/user/me") == {"$ref": "#/components/schemas/VOkSeedUser"}
+    assert ok("/api/v1/user/login", "post") == {"$ref": "#/components/schemas/VOkSdkSession"}
+    assert ok("/api/v1/rooms") == {"$ref": "#/components/schemas/VOk"}
 
 
 def conforms(doc, method, template, status, body):
@@ -145,5 +152,30 @@ def test_real_answers_fit_their_documented_schemas(server):  # noqa: F811
         status, answer = server.rest(method.upper(), path, token=a, body=body)
         statuses.add(status)
         conforms(doc, method, template, status, answer)
+    # V Chat's sessions and users, of the seed and of the SDK.
+    email = f"seed-{secrets.token_hex(4)}@example.com"
+    seed = {"email": email, "fullName": "Seed", "password": "a-password-1"}
+    status, answer = server.rest("POST", "/api/v1/auth/register", body=seed)
+    conforms(doc, "post", "/api/v1/auth/register", status, answer)
+    assert status == 201, answer
+    login = {"email": email, "password": seed["password"]}
+    status, answer = server.rest("POST", "/api/v1/auth/login", body=login)
+    conforms(doc, "post", "/api/v1/auth/login", status, answer)
+    status, answer = server.rest("POST", "/api/v1/auth/login", body={**login, "password": "wrong-password"})
+    conforms(doc, "post", "/api/v1/auth/login", status, answer)
+    sdk_email = f"sdk-{secrets.token_hex(4)}@example.com"
+    sdk = {"name": "Sdk", "email": sdk_email, "password": "b" * 128, "platform": "Android"}
+    status, answer = server.rest("POST", "/api/v1/user/register", body=sdk)
+    conforms(doc, "post", "/api/v1/user/register", status, answer)
+    assert status == 201, answer
+    sdk_token = answer["data"]["accessToken"]
+    status, answer = server.rest("POST", "/api/v1/user/login", body={"email": sdk_email, "password": sdk["password"]})
+    conforms(doc, "post", "/api/v1/user/login", status, answer)
+    status, answer = server.rest("PATCH", "/api/v1/user", token=sdk_token, body={"name": "Sdk Two"})
+    conforms(doc, "patch", "/api/v1/user", status, answer)
+    status, answer = server.rest("GET", f"/api/v1/user/{alice['id']}", token=sdk_token)
+    conforms(doc, "get", "/api/v1/user/{id}", status, answer)
+    status, answer = server.rest("GET", f"/api/v1/user/{bob['id']}", token=a)
+    conforms(doc, "get", "/api/v1/user/{id}", status, answer)
     # Successes and failures both checked.
     assert {200, 201, 404} <= statuses, statuses

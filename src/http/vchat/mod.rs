@@ -39,6 +39,7 @@ macro_rules! try_core {
     };
 }
 
+pub mod answers;
 pub mod files;
 pub mod sdk_rooms;
 pub mod sdk_users;

@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use super::{Answer, SdkForm, VError, VFail, VOk, access_token, caller, created, ok};
+use super::answers::{VOkSdkSession, VOkSdkUser, VOkText};
+use super::{Answer, SdkForm, VError, VFail, access_token, caller, created, ok};
 use crate::core::command::Actor;
 use crate::core::{CoreError, DevicePlatform, MessageKind, Profile, User};
 use crate::dialects::vchat::push::PUSH_FORMAT;
@@ -129,7 +130,7 @@ pub struct SdkRegister {
 
 /// Register (the SDK's `VChatController.register`).
 #[utoipa::path(post, path = "/api/v1/user/register", tag = "vchat", operation_id = "vchat_sdk_register", request_body = SdkRegister,
-    responses((status = 201, description = "`{success, data: {_id, name, imageThumb, email, accessToken}}`", body = VOk),
+    responses((status = 201, description = "`{success, data: {_id, name, imageThumb, email, accessToken}}`", body = VOkSdkSession),
               (status = 400, description = "Invalid email, name or password: `data` says why", body = VFail),
               (status = 403, description = "Registration is closed (`auth.registration`)", body = VFail),
               (status = 409, description = "Email taken", body = VFail)))]
@@ -190,7 +191,7 @@ pub struct SdkLogin {
 
 /// Log in (the SDK's `VChatController.login`).
 #[utoipa::path(post, path = "/api/v1/user/login", tag = "vchat", operation_id = "vchat_sdk_login", request_body = SdkLogin,
-    responses((status = 200, description = "`{success, data: {_id, name, imageThumb, email, accessToken}}`", body = VOk),
+    responses((status = 200, description = "`{success, data: {_id, name, imageThumb, email, accessToken}}`", body = VOkSdkSession),
               (status = 401, description = "Wrong email or password", body = VFail),
               (status = 429, description = "Too many failed logins; see Retry-After", body = VFail)))]
 pub async fn login(
@@ -241,7 +242,7 @@ pub struct SdkUpdate {
 
 /// Change the caller's push token, name or picture.
 #[utoipa::path(patch, path = "/api/v1/user", tag = "vchat", operation_id = "vchat_sdk_update", request_body = SdkUpdate, security(("bearer" = [])),
-    responses((status = 200, description = "`{success, data}`: the new picture's name if a file was sent, else the caller's name", body = VOk),
+    responses((status = 200, description = "`{success, data}`: the new picture's name if a file was sent, else the caller's name", body = VOkText),
               (status = 400, description = "Invalid name or picture", body = VFail), (status = 401, description = "No valid token", body = VFail)))]
 pub async fn update(
     State(state): State<AppState>,
@@ -288,7 +289,7 @@ pub async fn update(
 /// A user: the caller, or someone who shares a room with the caller.
 #[utoipa::path(get, path = "/api/v1/user/{id}", tag = "vchat", operation_id = "vchat_sdk_user", security(("bearer" = [])),
     params(("id" = String, Path, description = "User id")),
-    responses((status = 200, description = "`{success, data: {_id, name, imageThumb, email}}`", body = VOk),
+    responses((status = 200, description = "`{success, data: {_id, name, imageThumb, email}}`", body = VOkSdkUser),
               (status = 404, description = "Not a contact of the caller", body = VFail)))]
 pub async fn user(
     State(state): State<AppState>,

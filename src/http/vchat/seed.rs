@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
+use super::answers::{VOkSeedSession, VOkSeedUser};
 use super::{Answer, VError, VFail, VOk, access_token, body, caller, created, ok, room, room_of};
 use crate::core::command::{Actor, SendMessage};
 use crate::core::{ConversationKind, ConversationRef, CoreError, Profile, RowRef, User};
@@ -73,7 +74,7 @@ fn session(state: &AppState, lang: Lang, user: &User) -> Result<Value, VError> {
 
 /// Register; the answer holds the raw access token.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "vchat", operation_id = "vchat_register", request_body = VRegister,
-    responses((status = 201, description = "`{success, data: {accessToken, user}}`", body = VOk),
+    responses((status = 201, description = "`{success, data: {accessToken, user}}`", body = VOkSeedSession),
               (status = 400, description = "Invalid email, name or password", body = VFail),
               (status = 403, description = "Registration is closed (`auth.registration`)", body = VFail),
               (status = 409, description = "Email taken", body = VFail)))]
@@ -97,7 +98,7 @@ pub async fn register(
 
 /// Log in; the answer holds the raw access token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "vchat", operation_id = "vchat_login", request_body = VLogin,
-    responses((status = 200, description = "`{success, data: {accessToken, user}}`", body = VOk),
+    responses((status = 200, description = "`{success, data: {accessToken, user}}`", body = VOkSeedSession),
               (status = 401, description = "Wrong email or password", body = VFail),
               (status = 429, description = "Too many failed logins; see Retry-After", body = VFail)))]
 pub async fn login(
@@ -120,7 +121,7 @@ pub async fn login(
 
 /// The caller.
 #[utoipa::path(get, path = "/api/v1/user/me", tag = "vchat", operation_id = "vchat_me", security(("bearer" = [])),
-    responses((status = 200, description = "`{success, data: user}`", body = VOk), (status = 401, description = "No valid token", body = VFail)))]
+    responses((status = 200, description = "`{success, data: user}`", body = VOkSeedUser), (status = 401, description = "No valid token", body = VFail)))]
 pub async fn me(
     State(state): State<AppState>,
     lang: Lang,
