@@ -6,6 +6,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::api::{row_ref, user_id};
@@ -17,27 +19,14 @@ use crate::core::{AgentRole, Conversation, ConversationRef, Department};
 use crate::state::AppState;
 
 /// The department routes, merged into the `/api` router.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::{delete, get, post};
-    axum::Router::new()
-        .route(
-            "/api/departments",
-            get(list_departments).post(create_department),
-        )
-        .route("/api/departments/{id}", get(get_department))
-        .route("/api/departments/{id}/agents", post(add_agent))
-        .route(
-            "/api/departments/{id}/agents/{userId}",
-            delete(remove_agent),
-        )
-        .route(
-            "/api/departments/{id}/conversations",
-            get(list_support).post(open_support),
-        )
-        .route(
-            "/api/departments/{id}/conversations/{conversationId}/claim",
-            post(claim),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_departments, create_department))
+        .routes(routes!(get_department))
+        .routes(routes!(add_agent))
+        .routes(routes!(remove_agent))
+        .routes(routes!(list_support, open_support))
+        .routes(routes!(claim))
 }
 
 // ---------------------------------------------------------------------- DTOs

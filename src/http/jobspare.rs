@@ -12,26 +12,26 @@
 //! stored size. Errors are those of `/api/uploads` (`{"error": {"code",
 //! "message"}}`; 400, 401, 413, 415). The pipeline is [`super::uploads`].
 
-use axum::Router;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::auth::CurrentUser;
 use super::error::{ApiError, ErrorBody};
-use super::uploads::{UploadError, absolute_url, body_limit, multipart_form, receive_named_file};
+use super::uploads::{UploadError, absolute_url, multipart_form, receive_named_file};
 use crate::core::{MessageKind, Upload};
 use crate::media::Media;
 use crate::state::AppState;
 
-/// `POST /api/chat/upload`, with the body limit of the upload routes.
-pub fn routes(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/api/chat/upload", axum::routing::post(upload))
-        .layer(DefaultBodyLimit::max(body_limit(&state.media)))
+/// `POST /api/chat/upload`, with the body limit of the upload routes
+/// ([`body_limit`](super::uploads::body_limit)).
+pub fn routes(body_limit: usize) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(upload).layer(DefaultBodyLimit::max(body_limit)))
 }
 
 /// The form of `POST /api/chat/upload`.

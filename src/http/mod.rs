@@ -4,31 +4,9 @@
 //! they share are in [`dto`]), probes ([`health`]) and the OpenAPI document
 //! ([`openapi`]).
 //!
-//! Routes:
-//!
-//! | method | path | answer |
-//! |---|---|---|
-//! | POST | `/api/auth/register` | 201 `{token, user}` |
-//! | POST | `/api/auth/login` | 200 `{token, user}` |
-//! | GET | `/api/me` | the caller |
-//! | POST | `/api/conversations` | 201 created / 200 existing direct conversation |
-//! | GET | `/api/conversations` | the caller's conversations, most recent first |
-//! | GET | `/api/conversations/{id}` | one conversation |
-//! | POST | `/api/conversations/{id}/members` | add a member |
-//! | DELETE | `/api/conversations/{id}/members/{userId}` | 204 |
-//! | GET | `/api/conversations/{id}/messages?before=&after=&limit=` | `{messages, hasMore}` |
-//! | POST | `/api/conversations/{id}/messages` | 201 new / 200 clientId retry |
-//! | PATCH | `/api/messages/{id}` | the edited message |
-//! | DELETE | `/api/messages/{id}` | the soft-deleted message |
-//! | POST | `/api/messages/{id}/read` | `{conversationId, conversationUuid, readUpToSeq}` |
-//! | GET | `/api/friendships` | the caller's friendships |
-//! | POST | `/api/friendships` | `{userId}`: ask to be friends |
-//! | POST | `/api/friendships/{userId}/accept`, `/reject` | answer a request |
-//! | POST, DELETE | `/api/friendships/{userId}/block` | block (200), unblock (204) |
-//! | POST | `/api/devices` | `{token, platform}`: 201 |
-//! | POST | `/api/chat/upload` | JobSpare's upload ([`jobspare`]) |
-//! | DELETE | `/api/devices/{token}` | 204 |
-//! | GET | `/healthz`, `/readyz`, `/openapi.json` | probes, the OpenAPI 3.1 document |
+//! The routes are listed once, in [`routes`]: that list makes both this
+//! router and the OpenAPI 3.1 document at `/openapi.json`, so the document
+//! is the route table (method, path, parameters, answers).
 //!
 //! Layers: request bodies are capped at `limits.http_body_bytes` (413 above
 //! it); `/api` answers CORS for `socket.allowed_origins`; every request is
@@ -37,50 +15,36 @@
 pub mod api;
 pub mod auth;
 pub mod departments;
+pub mod documented;
 pub mod dto;
 pub mod error;
 pub mod health;
 pub mod jobspare;
 pub mod openapi;
+pub mod routes;
 pub mod syarah;
 pub mod uploads;
 pub mod vchat;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, header};
-use axum::routing::{any, get, post};
+use axum::routing::get;
+use axum::{Extension, Router};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::state::AppState;
 
-/// The HTTP router (no fallback of its own, so it merges with others).
+/// The HTTP router (no fallback of its own, so it merges with others): the
+/// routes of [`routes`], which also make the OpenAPI document.
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
-    let api = Router::new()
-        .route("/api/auth/register", post(auth::register))
-        .route("/api/auth/login", post(auth::login))
-        .route("/api/me", get(auth::me))
-        .merge(api::conversations::routes())
-        .merge(api::messages::routes())
-        .merge(api::friendships::routes())
-        .merge(api::devices::routes())
-        .merge(departments::routes())
-        .merge(vchat::routes(&state))
-        .merge(jobspare::routes(&state))
-        .route("/api/chat/getChatHeaderAsync", get(syarah::get_chat_header))
-        .method_not_allowed_fallback(error::method_not_allowed)
-        .route("/api", any(error::no_route))
-        .route("/api/", any(error::no_route))
-        .route("/api/{*rest}", any(error::no_route))
-        .merge(uploads::router(&state))
+    let upload_limit = uploads::body_limit(&state.media);
+    let api = Router::from(routes::api(upload_limit))
+        .layer(Extension(state.media.clone()))
         .layer(cors(&config));
-
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+    Router::from(routes::probes())
         .route("/openapi.json", get(openapi::openapi_json))
         .merge(api)
         .layer(DefaultBodyLimit::max(config.limits.http_body_bytes))

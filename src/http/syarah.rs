@@ -8,6 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::CurrentUser;
 use super::error::ApiError;
@@ -42,15 +43,49 @@ pub fn failed(error: ApiError) -> Response {
     refused(status, &message)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ChatHeaderQuery {
     user1_id: String,
     user2_id: String,
 }
 
+/// `{success, data, message}` of `getChatHeaderAsync`: `data` on success,
+/// `message` on failure.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ChatHeaderEnvelope {
+    success: bool,
+    data: Option<ChatHeader>,
+    message: Option<String>,
+}
+
+/// The direct chat of two users.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct ChatHeader {
+    id: i64,
+    uuid: String,
+    user1_id: String,
+    user2_id: String,
+    /// ISO 8601.
+    creation_time: String,
+    /// ISO 8601; null before the first message.
+    last_message_time: Option<String>,
+}
+
 /// `GET /api/chat/getChatHeaderAsync?user1Id=&user2Id=`: the direct chat of
 /// the two users, created on first use. The caller must be one of them.
+#[utoipa::path(get, path = "/api/chat/getChatHeaderAsync", tag = "conversations",
+    operation_id = "getChatHeaderAsync", security(("bearer" = [])), params(ChatHeaderQuery),
+    responses(
+        (status = 200, description = "The direct chat of the two users, created on first use", body = ChatHeaderEnvelope),
+        (status = 400, description = "A user id missing or invalid", body = ChatHeaderEnvelope),
+        (status = 401, description = "Missing, invalid or expired token", body = ChatHeaderEnvelope),
+        (status = 403, description = "The caller is neither user", body = ChatHeaderEnvelope),
+        (status = 404, description = "No such user", body = ChatHeaderEnvelope)))]
 pub async fn get_chat_header(
     State(state): State<AppState>,
     user: Result<CurrentUser, ApiError>,

@@ -45,22 +45,24 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Router};
 use futures::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::CurrentUser;
+use super::documented::{catch_all, map_router};
 use super::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::core::{CoreError, ErrorCode, MessageKind};
 use crate::media::storage::Key;
@@ -72,21 +74,20 @@ pub const FORM_SLACK: usize = 64 * 1024;
 /// Largest text field (`messageType`, `kind`) or ignored field accepted.
 const MAX_SMALL_FIELD: usize = 1024;
 
-/// The upload routes and `GET /uploads/{*key}`, to merge into the API
-/// router (they take its CORS layer; the upload routes bring their own
-/// body limit).
-pub fn router(state: &AppState) -> Router<AppState> {
-    let media = state.media.clone();
-    let body_limit = body_limit(&media);
-    let uploads = Router::new()
-        .route("/api/chat/uploadFile", post(upload_syarah))
-        .route("/api/uploads", post(upload_native))
-        .method_not_allowed_fallback(super::error::method_not_allowed)
-        .layer(DefaultBodyLimit::max(body_limit));
-    Router::new()
-        .merge(uploads)
-        .route("/uploads/{*key}", get(serve))
-        .layer(Extension(media))
+/// The upload routes (with a body limit of `body_limit` bytes, see
+/// [`body_limit`]) and `GET /uploads/{key}`, to merge into the API router
+/// (they take its CORS layer). `serve` needs an `Extension<Arc<Media>>`.
+pub fn routes(body_limit: usize) -> OpenApiRouter<AppState> {
+    let uploads = map_router(
+        OpenApiRouter::new()
+            .routes(routes!(upload_syarah))
+            .routes(routes!(upload_native)),
+        |r| {
+            r.method_not_allowed_fallback(super::error::method_not_allowed)
+                .layer(DefaultBodyLimit::max(body_limit))
+        },
+    );
+    catch_all(OpenApiRouter::new().merge(uploads), routes!(serve))
 }
 
 /// The body limit of an upload route: the largest per-type limit and
@@ -500,11 +501,30 @@ pub(crate) fn absolute_url(uri: &Uri, headers: &HeaderMap, path: &str) -> String
 
 // ------------------------------------------------------------------ serving
 
+/// A file's bytes, as served.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct FileBytes(Vec<u8>);
+
 fn not_found() -> Response {
     ApiError::Core(CoreError::NotFound("file")).into_response()
 }
 
-/// `GET /uploads/{*key}`: a stored file (see the module docs).
+/// `GET /uploads/{key}`: a stored file (see the module docs).
+#[utoipa::path(
+    get,
+    path = "/uploads/{key}",
+    tag = "uploads",
+    params(("key" = String, Path, description = "The file's key as an upload answered it, e.g. `chat-messages/images/abc123.webp`; it holds slashes")),
+    responses(
+        (status = 200, description = "The file, with its content type, an ETag and `Accept-Ranges: bytes`", body = FileBytes, content_type = "application/octet-stream"),
+        (status = 206, description = "The asked `Range` of the file", body = FileBytes, content_type = "application/octet-stream"),
+        (status = 304, description = "`If-None-Match` matches the ETag"),
+        (status = 404, description = "No such file", body = ErrorBody),
+        (status = 416, description = "The `Range` is outside the file"),
+    )
+)]
 pub async fn serve(
     Extension(media): Extension<Arc<Media>>,
     key: Result<axum::extract::Path<String>, PathRejection>,

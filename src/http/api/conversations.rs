@@ -1,13 +1,13 @@
 //! Conversations and their members: create (or get a direct conversation),
 //! list, read one, add and remove members.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post};
 use serde::Deserialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{row_ref, user_id};
 use crate::http::auth::CurrentUser;
@@ -16,18 +16,12 @@ use crate::http::error::{ApiError, ErrorBody, Json, Path};
 use crate::state::AppState;
 
 /// The conversation routes, merged into the `/api` router.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/conversations",
-            get(list_conversations).post(create_conversation),
-        )
-        .route("/api/conversations/{id}", get(get_conversation))
-        .route("/api/conversations/{id}/members", post(add_member))
-        .route(
-            "/api/conversations/{id}/members/{userId}",
-            delete(remove_member),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_conversations, create_conversation))
+        .routes(routes!(get_conversation))
+        .routes(routes!(add_member))
+        .routes(routes!(remove_member))
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

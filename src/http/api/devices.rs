@@ -1,12 +1,12 @@
 //! Push devices: registering and removing the caller's push tokens.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{delete, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::core::{CoreError, DevicePlatform};
 use crate::http::auth::CurrentUser;
@@ -14,10 +14,10 @@ use crate::http::error::{ApiError, ErrorBody, Json, Path};
 use crate::state::AppState;
 
 /// The device routes, merged into the `/api` router.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/devices", post(register_device))
-        .route("/api/devices/{token}", delete(remove_device))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register_device))
+        .routes(routes!(remove_device))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -1,11 +1,11 @@
 //! Friendships: requests, answers, blocks, and the caller's list.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::user_id;
 use crate::core::command::Actor;
@@ -15,18 +15,12 @@ use crate::http::error::{ApiError, ErrorBody, Json, Path};
 use crate::state::AppState;
 
 /// The friendship routes, merged into the `/api` router.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/friendships",
-            get(list_friendships).post(request_friendship),
-        )
-        .route("/api/friendships/{userId}/accept", post(accept_friendship))
-        .route("/api/friendships/{userId}/reject", post(reject_friendship))
-        .route(
-            "/api/friendships/{userId}/block",
-            post(block_user).delete(unblock_user),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_friendships, request_friendship))
+        .routes(routes!(accept_friendship))
+        .routes(routes!(reject_friendship))
+        .routes(routes!(block_user, unblock_user))
 }
 
 /// Where a friendship stands.

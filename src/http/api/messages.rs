@@ -1,12 +1,12 @@
 //! Messages: history pages, sending, editing, deleting and marking read.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, patch, post};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::row_ref;
@@ -18,17 +18,11 @@ use crate::http::error::{ApiError, ErrorBody, Json, Path, Query};
 use crate::state::AppState;
 
 /// The message routes, merged into the `/api` router.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/conversations/{id}/messages",
-            get(history).post(send_message),
-        )
-        .route(
-            "/api/messages/{id}",
-            patch(edit_message).delete(delete_message),
-        )
-        .route("/api/messages/{id}/read", post(mark_read))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(history, send_message))
+        .routes(routes!(edit_message, delete_message))
+        .routes(routes!(mark_read))
 }
 
 /// A page of history.

@@ -5,14 +5,17 @@
 //! the profile path also serves the two default pictures, embedded in the
 //! binary.
 
-use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::dialects::vchat::{DEFAULT_GROUP_IMAGE, DEFAULT_USER_IMAGE};
-use crate::http::uploads;
+use crate::http::documented::catch_all;
+use crate::http::error::ErrorBody;
+use crate::http::uploads::{self, FileBytes};
 use crate::state::AppState;
 
 /// The picture of a user without one.
@@ -21,14 +24,17 @@ const USER_PNG: &[u8] = include_bytes!("../../../assets/vchat/default_user_image
 const GROUP_PNG: &[u8] = include_bytes!("../../../assets/vchat/default_group_image.png");
 
 /// The two file routes.
-pub fn routes() -> Router<AppState> {
-    use axum::routing::get;
-    Router::new()
-        .route("/api/v1/public/messages/{*key}", get(message_file))
-        .route("/api/v1/public/profile/{*key}", get(profile_file))
+pub fn routes() -> OpenApiRouter<AppState> {
+    let router = catch_all(OpenApiRouter::new(), routes!(message_file));
+    catch_all(router, routes!(profile_file))
 }
 
 /// `GET /api/v1/public/messages/{key}`: an upload.
+#[utoipa::path(get, path = "/api/v1/public/messages/{key}", tag = "vchat",
+    params(("key" = String, Path, description = "An upload's key (`imageUrl`, `playUrl`); it holds slashes")),
+    responses(
+        (status = 200, description = "The file, as `GET /uploads/{key}` serves it", body = FileBytes, content_type = "application/octet-stream"),
+        (status = 404, description = "No such file", body = ErrorBody)))]
 async fn message_file(
     State(state): State<AppState>,
     key: Result<Path<String>, PathRejection>,
@@ -38,6 +44,11 @@ async fn message_file(
 }
 
 /// `GET /api/v1/public/profile/{key}`: a default picture, or an upload.
+#[utoipa::path(get, path = "/api/v1/public/profile/{key}", tag = "vchat",
+    params(("key" = String, Path, description = "A picture's key (`thumbImage`, `senderImageThumb`, `imageThumb`): one of the two default pictures or an upload's key, which holds slashes")),
+    responses(
+        (status = 200, description = "The picture", body = FileBytes, content_type = "image/png"),
+        (status = 404, description = "No such file", body = ErrorBody)))]
 async fn profile_file(
     State(state): State<AppState>,
     key: Result<Path<String>, PathRejection>,

@@ -11,7 +11,6 @@
 //! its code: `data` and `error` hold the same text, `data` because the SDK
 //! shows `data` of any answer above 300 (`CustomDio.throwIfNoSuccess`).
 
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -19,11 +18,13 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
 
 use super::api::row_ref;
 use super::auth::CurrentUser;
 use super::error::{ApiError, Json};
-use super::uploads::{FORM_SLACK, UploadError, body_error};
+use super::uploads::{UploadError, body_error};
 use crate::core::command::Actor;
 use crate::core::views::ConversationView;
 use crate::core::{ConversationRef, CoreError, RowRef, User};
@@ -38,6 +39,7 @@ macro_rules! try_core {
     };
 }
 
+pub mod answers;
 pub mod files;
 pub mod sdk_rooms;
 pub mod sdk_users;
@@ -45,15 +47,12 @@ pub mod seed;
 
 pub use seed::*;
 
-/// Every `/api/v1` route. Those that take a file accept a body as large as
-/// the largest upload (and a form around it).
-pub fn routes(state: &AppState) -> Router<AppState> {
-    let uploads = DefaultBodyLimit::max(
-        usize::try_from(state.media.largest_limit())
-            .unwrap_or(usize::MAX)
-            .saturating_add(FORM_SLACK),
-    );
-    Router::new()
+/// Every `/api/v1` route. Those that take a file accept a body of
+/// `upload_limit` bytes: the largest upload and a form around it
+/// ([`body_limit`](super::uploads::body_limit)).
+pub fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
+    let uploads = DefaultBodyLimit::max(upload_limit);
+    OpenApiRouter::new()
         .merge(seed::routes(uploads))
         .merge(sdk_users::routes(uploads))
         .merge(sdk_rooms::routes(uploads))
@@ -93,6 +92,31 @@ impl IntoResponse for VError {
 }
 
 type Answer = Result<(StatusCode, axum::Json<Value>), VError>;
+
+/// The envelope of a V Chat success: `{success: true, data}`, `data` as
+/// each route describes it (a user, a room, a page of messages…).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct VOk {
+    /// `true`.
+    success: bool,
+    /// The answer; its shape is in the route's description.
+    data: Value,
+}
+
+/// The envelope of a V Chat failure (see [`VError`]).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct VFail {
+    /// `false`.
+    success: bool,
+    /// The error text in the caller's language (the SDK shows it).
+    data: String,
+    /// The same text.
+    error: String,
+    /// The error code, e.g. `NOT_FOUND`.
+    code: String,
+}
 
 fn ok(data: Value) -> Answer {
     Ok((

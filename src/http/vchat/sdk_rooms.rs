@@ -4,13 +4,16 @@
 //! `peerEmails`, `peersId`) or id (`peerId`), answers in the shapes the
 //! SDK parses (`VChatRoom`, `VChatGroupUser`, `VChatMessage`).
 
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
-use super::{Answer, SdkForm, VError, bad_request, body, caller, created, ok, room, room_of};
+use super::{
+    Answer, SdkForm, VError, VFail, VOk, bad_request, body, caller, created, ok, room, room_of,
+};
 use crate::core::command::{Actor, Command, Outcome, SendMessage};
 use crate::core::{
     Attachment, AttachmentMeta, ConversationKind, ConversationRef, MessageKind, Role, UserId,
@@ -29,27 +32,23 @@ const MEMBERS_PAGE: usize = 30;
 
 /// The SDK's room and message routes; `uploads` is the body limit of those
 /// that take a file.
-pub fn routes(uploads: DefaultBodyLimit) -> Router<AppState> {
-    use axum::routing::{get, post};
-    Router::new()
-        .route("/api/v1/room", get(rooms))
-        .route("/api/v1/room/single", post(single))
-        .route("/api/v1/room/group", post(group).layer(uploads))
-        .route("/api/v1/room/check-if-there-room", post(check_room))
-        .route("/api/v1/room/ban-chat-user", post(ban))
-        .route("/api/v1/room/leave-group-chat", post(leave))
-        .route("/api/v1/room/chat-notification", post(notifications))
-        .route("/api/v1/room/group-members", get(members))
-        .route("/api/v1/room/kick-member", post(kick))
-        .route("/api/v1/room/update-member-state", post(member_state))
-        .route("/api/v1/room/add-member", post(add_members))
-        .route(
-            "/api/v1/room/update-group-info",
-            post(group_info).layer(uploads),
-        )
-        .route("/api/v1/message", get(messages))
-        .route("/api/v1/message/single", post(send).layer(uploads))
-        .route("/api/v1/message/group", post(send_group).layer(uploads))
+pub fn routes(uploads: DefaultBodyLimit) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(rooms))
+        .routes(routes!(single))
+        .routes(routes!(group).layer(uploads))
+        .routes(routes!(check_room))
+        .routes(routes!(ban))
+        .routes(routes!(leave))
+        .routes(routes!(notifications))
+        .routes(routes!(members))
+        .routes(routes!(kick))
+        .routes(routes!(member_state))
+        .routes(routes!(add_members))
+        .routes(routes!(group_info).layer(uploads))
+        .routes(routes!(messages))
+        .routes(routes!(send).layer(uploads))
+        .routes(routes!(send_group).layer(uploads))
 }
 
 /// The user an email (or id) names.
@@ -79,6 +78,7 @@ async fn peers(state: &AppState, lang: Lang, v: &Value) -> Result<Vec<UserId>, V
 // ------------------------------------------------------------------ rooms
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RoomsPage {
     /// Page number from 0 (`join` sends page 0; the SDK asks for 1, 2, …).
     #[serde(default)]
@@ -86,8 +86,8 @@ pub struct RoomsPage {
 }
 
 /// A page of the caller's rooms, most recently active first.
-#[utoipa::path(get, path = "/api/v1/room", tag = "vchat", security(("bearer" = [])), params(RoomsPage),
-    responses((status = 200, description = "`{success, data: [room]}`: 30 rooms a page")))]
+#[utoipa::path(get, path = "/api/v1/room", tag = "vchat", operation_id = "vchat_sdk_rooms", security(("bearer" = [])), params(RoomsPage),
+    responses((status = 200, description = "`{success, data: [room]}`: 30 rooms a page", body = VOk)))]
 pub async fn rooms(
     State(state): State<AppState>,
     lang: Lang,
@@ -122,8 +122,8 @@ pub struct SdkSingle {
 
 /// The single room with a peer (created on first use), with a first
 /// message (the SDK's `createSingleChat`).
-#[utoipa::path(post, path = "/api/v1/room/single", tag = "vchat", request_body = SdkSingle, security(("bearer" = [])),
-    responses((status = 200, description = "`{success, data: room}`"), (status = 404, description = "No user with that email")))]
+#[utoipa::path(post, path = "/api/v1/room/single", tag = "vchat", operation_id = "vchat_sdk_single", request_body = SdkSingle, security(("bearer" = [])),
+    responses((status = 200, description = "`{success, data: room}`", body = VOk), (status = 404, description = "No user with that email", body = VFail)))]
 pub async fn single(
     State(state): State<AppState>,
     lang: Lang,
@@ -161,8 +161,8 @@ pub struct SdkGroup {
 
 /// A group (the SDK's `createGroupChat`: a form with the group's picture as
 /// `file`, which is not kept: groups show `default_group_image.png`).
-#[utoipa::path(post, path = "/api/v1/room/group", tag = "vchat", request_body = SdkGroup, security(("bearer" = [])),
-    responses((status = 201, description = "`{success, data: room}`"), (status = 404, description = "No user with one of the emails")))]
+#[utoipa::path(post, path = "/api/v1/room/group", tag = "vchat", operation_id = "vchat_sdk_group", request_body = SdkGroup, security(("bearer" = [])),
+    responses((status = 201, description = "`{success, data: room}`", body = VOk), (status = 404, description = "No user with one of the emails", body = VFail)))]
 pub async fn group(
     State(state): State<AppState>,
     lang: Lang,
@@ -190,8 +190,8 @@ pub struct SdkPeerEmail {
 }
 
 /// The single room with a peer, if there is one (null if not).
-#[utoipa::path(post, path = "/api/v1/room/check-if-there-room", tag = "vchat", request_body = SdkPeerEmail, security(("bearer" = [])),
-    responses((status = 200, description = "`{success, data: room or null}`")))]
+#[utoipa::path(post, path = "/api/v1/room/check-if-there-room", tag = "vchat", operation_id = "vchat_sdk_check_room", request_body = SdkPeerEmail, security(("bearer" = [])),
+    responses((status = 200, description = "`{success, data: room or null}`", body = VOk)))]
 pub async fn check_room(
     State(state): State<AppState>,
     lang: Lang,
@@ -227,8 +227,8 @@ pub struct SdkPeer {
 
 /// Block the peer, or lift the caller's block (the SDK's one "block or
 /// unblock" action).
-#[utoipa::path(post, path = "/api/v1/room/ban-chat-user", tag = "vchat", request_body = SdkPeer, security(("bearer" = [])),
-    responses((status = 200, description = "`{success, data: room or null}`: the single room with the peer, if there is one")))]
+#[utoipa::path(post, path = "/api/v1/room/ban-chat-user", tag = "vchat", operation_id = "vchat_sdk_ban", request_body = SdkPeer, security(("bearer" = [])),
+    responses((status = 200, description = "`{success, data: room or null}`: the single room with the peer, if there is one", body = VOk)))]
 pub async fn ban(
     State(state): State<AppState>,
     lang: Lang,
@@ -250,8 +250,8 @@ pub struct SdkGroupId {
 }
 
 /// Leave a group.
-#[utoipa::path(post, path = "/api/v1/room/leave-group-chat", tag = "vchat", request_body = SdkGroupId, security(("bearer" = [])),
-    responses((status = 200, description = "`{success, data: null}`"), (status = 403, description = "A single room")))]
+#[utoipa::path(post, path = "/api/v1/room/leave-group-chat", tag = "vchat", operation_id = "vchat_sdk_leave", request_body = SdkGroupId, security(("bearer" = [])),
+    responses((status = 200, description = "`{success, data: null}`", body = VOk), (status = 403, description = "A single room", body = VFail)))]
 pub async fn leave(
     State(state): State<AppState>,
     lang: Lang,
@@ -272,8 +272,8 @@ pub struct SdkRoomId {
 }
 
 /// Mute the room for the caller if it was not, else unmute it.
-#[utoipa::path(post, path = "/api/v1/room/chat-notification", tag = "vchat", request_body = SdkRoomId, security(("bearer" = [])),
-    responses((status = 200, description = "`{success, data: room}`")))]
+#[utoipa::path(post, path = "/api/v1/room/chat-notification", tag = "vchat", operation_id = "vchat_sdk_notifications", request_body = SdkRoomId, security(("bearer" = [])),
+    responses((status = 200, description = "`{success, data: room}`", body = VOk)))]
 pub async fn notifications(
     State(state): State<AppState>,
     lang: Lang,
@@ -290,6 +290,7 @@ pub async fn notifications(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct MembersPage {
     pub room_id: String,
     /// Page number from 1 (default 1).
@@ -298,9 +299,9 @@ pub struct MembersPage {
 }
 
 /// A page of a group's members (`VChatGroupUser`s).
-#[utoipa::path(get, path = "/api/v1/room/group-members", tag = "vchat", security(("bearer" = [])), params(MembersPage),
-    responses((status = 200, description = "`{success, data: [{_id, email, name, imageThumb, role}]}`: 30 a page"),
-              (status = 404, description = "Not a room of the caller")))]
+#[utoipa::path(get, path = "/api/v1/room/group-members", tag = "vchat", operation_id = "vchat_sdk_members", security(("bearer" = [])), params(MembersPage),
+    responses((status = 200, description = "`{success, data: [{_id, email, name, imageThumb, role}]}`: 30 a page", body = VOk),
+              (status = 404, description = "Not a room of the caller", body = VFail)))]
 pub async fn members(
     State(state): State<AppState>,
     lang: Lang,
@@ -341,8 +342,8 @@ pub struct SdkRoomPeer {
 }
 
 /// Remove a member from a group (an owner or admin).
-#[utoipa::path(post, path = "/api/v1/room/kick-member", tag = "vchat", request_body = SdkRoomPeer, security(("bearer" = [])),
-    responses((status = 200, description = "`{success, data: null}`"), (status = 403, description = "Not allowed")))]
+#[utoipa::path(post, path = "/api/v1/room/kick-member", tag = "vchat", operation_id = "vchat_sdk_kick", request_body = SdkRoomPeer, security(("bearer" = [])),
+    responses((status = 200, description = "`{success, data: null}`", body = VOk), (status = 403, description = "Not allowed", body = VFail)))]
 pub async fn kick(
     State(state): State<AppState>,
     lang: Lang,
@@ -367,8 +368,8 @@ pub struct SdkMemberState {
 }
 
 /// Make a group member an admin or a plain member.
-#[utoipa::path(post, path = "/api/v1/room/update-member-state", tag = "vchat", request_body = SdkMemberState, security(("bearer" = [])),
-    responses((status = 200, description = "`{success, data: null}`"), (status = 403, description = "Not allowed")))]
+#[utoipa::path(post, path = "/api/v1/room/update-member-state", tag = "vchat", operation_id = "vchat_sdk_member_state", request_body = SdkMemberState, security(("bearer" = [])),
+    responses((status = 200, description = "`{success, data: null}`", body = VOk), (status = 403, description = "Not allowed", body = VFail)))]
 pub async fn member_state(
     State(state): State<AppState>,
     lang: Lang,
@@ -397,8 +398,8 @@ pub struct SdkAddMembers {
 }
 
 /// Add members to a group (an owner or admin).
-#[utoipa::path(post, path = "/api/v1/room/add-member", tag = "vchat", request_body = SdkAddMembers, security(("bearer" = [])),
-    responses((status = 200, description = "`{success, data: room}`"), (status = 404, description = "No user with one of the emails")))]
+#[utoipa::path(post, path = "/api/v1/room/add-member", tag = "vchat", operation_id = "vchat_sdk_add_members", request_body = SdkAddMembers, security(("bearer" = [])),
+    responses((status = 200, description = "`{success, data: room}`", body = VOk), (status = 404, description = "No user with one of the emails", body = VFail)))]
 pub async fn add_members(
     State(state): State<AppState>,
     lang: Lang,
@@ -423,9 +424,9 @@ pub struct SdkGroupInfo {
 
 /// Change a group's title (JSON `{roomId, groupName}`). A new group
 /// picture (a form with `file`) is refused: groups show the default one.
-#[utoipa::path(post, path = "/api/v1/room/update-group-info", tag = "vchat", request_body = SdkGroupInfo, security(("bearer" = [])),
-    responses((status = 200, description = "`{success, data: room}`"), (status = 400, description = "A picture, or no groupName"),
-              (status = 403, description = "Not an owner or admin")))]
+#[utoipa::path(post, path = "/api/v1/room/update-group-info", tag = "vchat", operation_id = "vchat_sdk_group_info", request_body = SdkGroupInfo, security(("bearer" = [])),
+    responses((status = 200, description = "`{success, data: room}`", body = VOk), (status = 400, description = "A picture, or no groupName", body = VFail),
+              (status = 403, description = "Not an owner or admin", body = VFail)))]
 pub async fn group_info(
     State(state): State<AppState>,
     lang: Lang,
@@ -450,6 +451,7 @@ pub async fn group_info(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct SdkMessagesPage {
     pub room_id: String,
     /// The oldest message the client has: the page ends before it.
@@ -458,8 +460,8 @@ pub struct SdkMessagesPage {
 }
 
 /// The 30 messages before `lastId`, newest first (the SDK's load more).
-#[utoipa::path(get, path = "/api/v1/message", tag = "vchat", security(("bearer" = [])), params(SdkMessagesPage),
-    responses((status = 200, description = "`{success, data: [message]}`"), (status = 404, description = "Not a room of the caller")))]
+#[utoipa::path(get, path = "/api/v1/message", tag = "vchat", operation_id = "vchat_sdk_messages", security(("bearer" = [])), params(SdkMessagesPage),
+    responses((status = 200, description = "`{success, data: [message]}`", body = VOk), (status = 404, description = "Not a room of the caller", body = VFail)))]
 pub async fn messages(
     State(state): State<AppState>,
     lang: Lang,
@@ -522,9 +524,9 @@ fn file_kind(t: &str) -> Option<MessageKind> {
 /// a form with `roomId`, `type`, `content`, `attachment` (what the SDK says
 /// of the file) and the file as `file`; a video's form has its still first
 /// and the video second, each as `file`.
-#[utoipa::path(post, path = "/api/v1/message/single", tag = "vchat", request_body = SdkSend, security(("bearer" = [])),
-    responses((status = 201, description = "`{success, data: message}`"), (status = 400, description = "Bad type, file or attachment"),
-              (status = 403, description = "Blocked"), (status = 404, description = "Not a room of the caller")))]
+#[utoipa::path(post, path = "/api/v1/message/single", tag = "vchat", operation_id = "vchat_sdk_send", request_body = SdkSend, security(("bearer" = [])),
+    responses((status = 201, description = "`{success, data: message}`", body = VOk), (status = 400, description = "Bad type, file or attachment", body = VFail),
+              (status = 403, description = "Blocked", body = VFail), (status = 404, description = "Not a room of the caller", body = VFail)))]
 pub async fn send(
     State(state): State<AppState>,
     lang: Lang,
@@ -616,8 +618,8 @@ pub async fn send(
 }
 
 /// Send a message to a group: the same as `message/single`.
-#[utoipa::path(post, path = "/api/v1/message/group", tag = "vchat", request_body = SdkSend, security(("bearer" = [])),
-    responses((status = 201, description = "`{success, data: message}`"), (status = 404, description = "Not a room of the caller")))]
+#[utoipa::path(post, path = "/api/v1/message/group", tag = "vchat", operation_id = "vchat_sdk_send_group", request_body = SdkSend, security(("bearer" = [])),
+    responses((status = 201, description = "`{success, data: message}`", body = VOk), (status = 404, description = "Not a room of the caller", body = VFail)))]
 pub async fn send_group(
     state: State<AppState>,
     lang: Lang,

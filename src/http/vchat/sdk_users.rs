@@ -5,13 +5,15 @@
 //! they carry; `PATCH user` changes the name, the picture or the push
 //! token; `GET user/{id}` shows a contact.
 
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
-use super::{Answer, SdkForm, VError, access_token, caller, created, ok};
+use super::answers::{VOkSdkSession, VOkSdkUser, VOkText};
+use super::{Answer, SdkForm, VError, VFail, access_token, caller, created, ok};
 use crate::core::command::Actor;
 use crate::core::{CoreError, DevicePlatform, MessageKind, Profile, User};
 use crate::dialects::vchat::push::PUSH_FORMAT;
@@ -25,13 +27,12 @@ use crate::state::AppState;
 
 /// The SDK's user routes; `uploads` is the body limit of those that take
 /// a picture.
-pub fn routes(uploads: DefaultBodyLimit) -> Router<AppState> {
-    use axum::routing::{get, patch, post};
-    Router::new()
-        .route("/api/v1/user/register", post(register).layer(uploads))
-        .route("/api/v1/user/login", post(login))
-        .route("/api/v1/user", patch(update).layer(uploads))
-        .route("/api/v1/user/{id}", get(user))
+pub fn routes(uploads: DefaultBodyLimit) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register).layer(uploads))
+        .routes(routes!(login))
+        .routes(routes!(update).layer(uploads))
+        .routes(routes!(user))
 }
 
 /// `VChatUser.fromMap`'s fields but the token (every one a string).
@@ -128,11 +129,11 @@ pub struct SdkRegister {
 }
 
 /// Register (the SDK's `VChatController.register`).
-#[utoipa::path(post, path = "/api/v1/user/register", tag = "vchat", request_body = SdkRegister,
-    responses((status = 201, description = "`{success, data: {_id, name, imageThumb, email, accessToken}}`"),
-              (status = 400, description = "Invalid email, name or password: `data` says why"),
-              (status = 403, description = "Registration is closed (`auth.registration`)"),
-              (status = 409, description = "Email taken")))]
+#[utoipa::path(post, path = "/api/v1/user/register", tag = "vchat", operation_id = "vchat_sdk_register", request_body = SdkRegister,
+    responses((status = 201, description = "`{success, data: {_id, name, imageThumb, email, accessToken}}`", body = VOkSdkSession),
+              (status = 400, description = "Invalid email, name or password: `data` says why", body = VFail),
+              (status = 403, description = "Registration is closed (`auth.registration`)", body = VFail),
+              (status = 409, description = "Email taken", body = VFail)))]
 pub async fn register(State(state): State<AppState>, lang: Lang, req: Request) -> Answer {
     // Refused before the form (and a picture in it) is read.
     try_core!(lang, state.service.registration_open());
@@ -189,10 +190,10 @@ pub struct SdkLogin {
 }
 
 /// Log in (the SDK's `VChatController.login`).
-#[utoipa::path(post, path = "/api/v1/user/login", tag = "vchat", request_body = SdkLogin,
-    responses((status = 200, description = "`{success, data: {_id, name, imageThumb, email, accessToken}}`"),
-              (status = 401, description = "Wrong email or password"),
-              (status = 429, description = "Too many failed logins; see Retry-After")))]
+#[utoipa::path(post, path = "/api/v1/user/login", tag = "vchat", operation_id = "vchat_sdk_login", request_body = SdkLogin,
+    responses((status = 200, description = "`{success, data: {_id, name, imageThumb, email, accessToken}}`", body = VOkSdkSession),
+              (status = 401, description = "Wrong email or password", body = VFail),
+              (status = 429, description = "Too many failed logins; see Retry-After", body = VFail)))]
 pub async fn login(
     State(state): State<AppState>,
     lang: Lang,
@@ -240,9 +241,9 @@ pub struct SdkUpdate {
 }
 
 /// Change the caller's push token, name or picture.
-#[utoipa::path(patch, path = "/api/v1/user", tag = "vchat", request_body = SdkUpdate, security(("bearer" = [])),
-    responses((status = 200, description = "`{success, data}`: the new picture's name if a file was sent, else the caller's name"),
-              (status = 400, description = "Invalid name or picture"), (status = 401, description = "No valid token")))]
+#[utoipa::path(patch, path = "/api/v1/user", tag = "vchat", operation_id = "vchat_sdk_update", request_body = SdkUpdate, security(("bearer" = [])),
+    responses((status = 200, description = "`{success, data}`: the new picture's name if a file was sent, else the caller's name", body = VOkText),
+              (status = 400, description = "Invalid name or picture", body = VFail), (status = 401, description = "No valid token", body = VFail)))]
 pub async fn update(
     State(state): State<AppState>,
     lang: Lang,
@@ -286,10 +287,10 @@ pub async fn update(
 // -------------------------------------------------------------------- user
 
 /// A user: the caller, or someone who shares a room with the caller.
-#[utoipa::path(get, path = "/api/v1/user/{id}", tag = "vchat", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/user/{id}", tag = "vchat", operation_id = "vchat_sdk_user", security(("bearer" = [])),
     params(("id" = String, Path, description = "User id")),
-    responses((status = 200, description = "`{success, data: {_id, name, imageThumb, email}}`"),
-              (status = 404, description = "Not a contact of the caller")))]
+    responses((status = 200, description = "`{success, data: {_id, name, imageThumb, email}}`", body = VOkSdkUser),
+              (status = 404, description = "Not a contact of the caller", body = VFail)))]
 pub async fn user(
     State(state): State<AppState>,
     lang: Lang,

@@ -2,14 +2,16 @@
 //! (`/api/v1/auth/…`, `/api/v1/user/me`), rooms (`/api/v1/rooms/…`: single
 //! and group, block, mute, leave) and their messages.
 
-use axum::Router;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
-use super::{Answer, VError, access_token, body, caller, created, ok, room, room_of};
+use super::answers::{VOkSeedSession, VOkSeedUser};
+use super::{Answer, VError, VFail, VOk, access_token, body, caller, created, ok, room, room_of};
 use crate::core::command::{Actor, SendMessage};
 use crate::core::{ConversationKind, ConversationRef, CoreError, Profile, RowRef, User};
 use crate::dialects::vchat::{Lang, PAGE, message_json, page_json, profile_image, room_json};
@@ -21,28 +23,21 @@ use crate::state::AppState;
 
 /// The seed's `/api/v1` routes; `uploads` is the body limit of the one
 /// that takes a file.
-pub fn routes(uploads: DefaultBodyLimit) -> Router<AppState> {
-    use axum::routing::{get, post};
-    Router::new()
-        .route("/api/v1/auth/register", post(register))
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/user/me", get(me))
-        .route("/api/v1/rooms", get(rooms))
-        .route("/api/v1/rooms/single", post(create_single))
-        .route("/api/v1/rooms/group", post(create_group))
-        .route("/api/v1/rooms/{roomId}/block", post(block))
-        .route("/api/v1/rooms/{roomId}/unblock", post(unblock))
-        .route("/api/v1/rooms/{roomId}/mute", post(mute))
-        .route("/api/v1/rooms/{roomId}/unmute", post(unmute))
-        .route("/api/v1/rooms/{roomId}/leave", post(leave))
-        .route(
-            "/api/v1/rooms/{roomId}/messages",
-            get(messages).post(send_text),
-        )
-        .route(
-            "/api/v1/rooms/{roomId}/messages/attachment",
-            post(send_attachment).layer(uploads),
-        )
+pub fn routes(uploads: DefaultBodyLimit) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(me))
+        .routes(routes!(rooms))
+        .routes(routes!(create_single))
+        .routes(routes!(create_group))
+        .routes(routes!(block))
+        .routes(routes!(unblock))
+        .routes(routes!(mute))
+        .routes(routes!(unmute))
+        .routes(routes!(leave))
+        .routes(routes!(messages, send_text))
+        .routes(routes!(send_attachment).layer(uploads))
 }
 
 // --------------------------------------------------------------- accounts
@@ -78,11 +73,11 @@ fn session(state: &AppState, lang: Lang, user: &User) -> Result<Value, VError> {
 }
 
 /// Register; the answer holds the raw access token.
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "vchat", request_body = VRegister,
-    responses((status = 201, description = "`{success, data: {accessToken, user}}`"),
-              (status = 400, description = "Invalid email, name or password"),
-              (status = 403, description = "Registration is closed (`auth.registration`)"),
-              (status = 409, description = "Email taken")))]
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "vchat", operation_id = "vchat_register", request_body = VRegister,
+    responses((status = 201, description = "`{success, data: {accessToken, user}}`", body = VOkSeedSession),
+              (status = 400, description = "Invalid email, name or password", body = VFail),
+              (status = 403, description = "Registration is closed (`auth.registration`)", body = VFail),
+              (status = 409, description = "Email taken", body = VFail)))]
 pub async fn register(
     State(state): State<AppState>,
     lang: Lang,
@@ -102,10 +97,10 @@ pub async fn register(
 }
 
 /// Log in; the answer holds the raw access token.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "vchat", request_body = VLogin,
-    responses((status = 200, description = "`{success, data: {accessToken, user}}`"),
-              (status = 401, description = "Wrong email or password"),
-              (status = 429, description = "Too many failed logins; see Retry-After")))]
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "vchat", operation_id = "vchat_login", request_body = VLogin,
+    responses((status = 200, description = "`{success, data: {accessToken, user}}`", body = VOkSeedSession),
+              (status = 401, description = "Wrong email or password", body = VFail),
+              (status = 429, description = "Too many failed logins; see Retry-After", body = VFail)))]
 pub async fn login(
     State(state): State<AppState>,
     lang: Lang,
@@ -125,8 +120,8 @@ pub async fn login(
 }
 
 /// The caller.
-#[utoipa::path(get, path = "/api/v1/user/me", tag = "vchat", security(("bearer" = [])),
-    responses((status = 200, description = "`{success, data: user}`"), (status = 401, description = "No valid token")))]
+#[utoipa::path(get, path = "/api/v1/user/me", tag = "vchat", operation_id = "vchat_me", security(("bearer" = [])),
+    responses((status = 200, description = "`{success, data: user}`", body = VOkSeedUser), (status = 401, description = "No valid token", body = VFail)))]
 pub async fn me(
     State(state): State<AppState>,
     lang: Lang,
@@ -140,8 +135,8 @@ pub async fn me(
 // ------------------------------------------------------------------ rooms
 
 /// The caller's rooms, most recently active first.
-#[utoipa::path(get, path = "/api/v1/rooms", tag = "vchat", security(("bearer" = [])),
-    responses((status = 200, description = "`{success, data: [room]}`"), (status = 401, description = "No valid token")))]
+#[utoipa::path(get, path = "/api/v1/rooms", tag = "vchat", operation_id = "vchat_rooms", security(("bearer" = [])),
+    responses((status = 200, description = "`{success, data: [room]}`", body = VOk), (status = 401, description = "No valid token", body = VFail)))]
 pub async fn rooms(
     State(state): State<AppState>,
     lang: Lang,
@@ -174,8 +169,8 @@ pub struct VGroup {
 }
 
 /// The single room with a peer (an existing one is returned).
-#[utoipa::path(post, path = "/api/v1/rooms/single", tag = "vchat", request_body = VSingle, security(("bearer" = [])),
-    responses((status = 200, description = "`{success, data: room}`"), (status = 400, description = "Invalid peer")))]
+#[utoipa::path(post, path = "/api/v1/rooms/single", tag = "vchat", operation_id = "vchat_create_single", request_body = VSingle, security(("bearer" = [])),
+    responses((status = 200, description = "`{success, data: room}`", body = VOk), (status = 400, description = "Invalid peer", body = VFail)))]
 pub async fn create_single(
     State(state): State<AppState>,
     lang: Lang,
@@ -197,8 +192,8 @@ pub async fn create_single(
 }
 
 /// A group with a title and members.
-#[utoipa::path(post, path = "/api/v1/rooms/group", tag = "vchat", request_body = VGroup, security(("bearer" = [])),
-    responses((status = 201, description = "`{success, data: room}`"), (status = 400, description = "Invalid payload")))]
+#[utoipa::path(post, path = "/api/v1/rooms/group", tag = "vchat", operation_id = "vchat_create_group", request_body = VGroup, security(("bearer" = [])),
+    responses((status = 201, description = "`{success, data: room}`", body = VOk), (status = 400, description = "Invalid payload", body = VFail)))]
 pub async fn create_group(
     State(state): State<AppState>,
     lang: Lang,
@@ -243,9 +238,9 @@ async fn peer_of(
 }
 
 /// Block the peer of a single room: no messages either way.
-#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/block", tag = "vchat", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/block", tag = "vchat", operation_id = "vchat_block", security(("bearer" = [])),
     params(("roomId" = String, Path, description = "Room id")),
-    responses((status = 200, description = "`{success, data: room}`"), (status = 404, description = "Not a room of the caller")))]
+    responses((status = 200, description = "`{success, data: room}`", body = VOk), (status = 404, description = "Not a room of the caller", body = VFail)))]
 pub async fn block(
     State(state): State<AppState>,
     lang: Lang,
@@ -260,9 +255,9 @@ pub async fn block(
 }
 
 /// Lift the caller's block of a single room's peer.
-#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/unblock", tag = "vchat", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/unblock", tag = "vchat", operation_id = "vchat_unblock", security(("bearer" = [])),
     params(("roomId" = String, Path, description = "Room id")),
-    responses((status = 200, description = "`{success, data: room}`"), (status = 403, description = "The caller did not block")))]
+    responses((status = 200, description = "`{success, data: room}`", body = VOk), (status = 403, description = "The caller did not block", body = VFail)))]
 pub async fn unblock(
     State(state): State<AppState>,
     lang: Lang,
@@ -290,9 +285,9 @@ async fn set_muted(
 }
 
 /// Mute a room for the caller: no push notifications for it.
-#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/mute", tag = "vchat", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/mute", tag = "vchat", operation_id = "vchat_mute", security(("bearer" = [])),
     params(("roomId" = String, Path, description = "Room id")),
-    responses((status = 200, description = "`{success, data: room}`")))]
+    responses((status = 200, description = "`{success, data: room}`", body = VOk)))]
 pub async fn mute(
     State(state): State<AppState>,
     lang: Lang,
@@ -303,9 +298,9 @@ pub async fn mute(
 }
 
 /// Unmute a room for the caller.
-#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/unmute", tag = "vchat", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/unmute", tag = "vchat", operation_id = "vchat_unmute", security(("bearer" = [])),
     params(("roomId" = String, Path, description = "Room id")),
-    responses((status = 200, description = "`{success, data: room}`")))]
+    responses((status = 200, description = "`{success, data: room}`", body = VOk)))]
 pub async fn unmute(
     State(state): State<AppState>,
     lang: Lang,
@@ -316,9 +311,9 @@ pub async fn unmute(
 }
 
 /// Leave a group room.
-#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/leave", tag = "vchat", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/leave", tag = "vchat", operation_id = "vchat_leave", security(("bearer" = [])),
     params(("roomId" = String, Path, description = "Room id")),
-    responses((status = 200, description = "`{success, data: null}`"), (status = 403, description = "A single room")))]
+    responses((status = 200, description = "`{success, data: null}`", body = VOk), (status = 403, description = "A single room", body = VFail)))]
 pub async fn leave(
     State(state): State<AppState>,
     lang: Lang,
@@ -335,6 +330,7 @@ pub async fn leave(
 // --------------------------------------------------------------- messages
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VPage {
     /// A message id: the page ends before it.
     #[serde(default)]
@@ -345,9 +341,9 @@ pub struct VPage {
 }
 
 /// A page of a room's messages, newest first.
-#[utoipa::path(get, path = "/api/v1/rooms/{roomId}/messages", tag = "vchat", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/rooms/{roomId}/messages", tag = "vchat", operation_id = "vchat_messages", security(("bearer" = [])),
     params(("roomId" = String, Path, description = "Room id"), VPage),
-    responses((status = 200, description = "`{success, data: [message]}`"), (status = 404, description = "Not a room of the caller")))]
+    responses((status = 200, description = "`{success, data: [message]}`", body = VOk), (status = 404, description = "Not a room of the caller", body = VFail)))]
 pub async fn messages(
     State(state): State<AppState>,
     lang: Lang,
@@ -396,9 +392,9 @@ async fn send(
 }
 
 /// Send a text message.
-#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/messages", tag = "vchat", request_body = VText, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/messages", tag = "vchat", operation_id = "vchat_send_text", request_body = VText, security(("bearer" = [])),
     params(("roomId" = String, Path, description = "Room id")),
-    responses((status = 201, description = "`{success, data: message}`"), (status = 403, description = "Blocked"), (status = 404, description = "Not a room of the caller")))]
+    responses((status = 201, description = "`{success, data: message}`", body = VOk), (status = 403, description = "Blocked", body = VFail), (status = 404, description = "Not a room of the caller", body = VFail)))]
 pub async fn send_text(
     State(state): State<AppState>,
     lang: Lang,
@@ -418,10 +414,10 @@ pub async fn send_text(
 
 /// Send a file (multipart `file`, optional `content` caption) through the
 /// upload pipeline; its kind is read from its bytes.
-#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/messages/attachment", tag = "vchat", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/rooms/{roomId}/messages/attachment", tag = "vchat", operation_id = "vchat_send_attachment", security(("bearer" = [])),
     params(("roomId" = String, Path, description = "Room id")),
     request_body(content_type = "multipart/form-data", description = "`file`, and an optional `content` caption"),
-    responses((status = 201, description = "`{success, data: message}`"), (status = 400, description = "Bad file"), (status = 413, description = "Too large")))]
+    responses((status = 201, description = "`{success, data: message}`", body = VOk), (status = 400, description = "Bad file", body = VFail), (status = 413, description = "Too large", body = VFail)))]
 pub async fn send_attachment(
     State(state): State<AppState>,
     lang: Lang,

@@ -149,6 +149,66 @@ async fn openapi_json_parses_and_lists_the_paths() {
     );
 }
 
+/// Walks the served document: every documented operation is served (never
+/// the router's 404 or 405), and on a documented path every other method
+/// is refused with 405, so the router serves exactly what is documented.
+#[tokio::test]
+async fn the_router_serves_exactly_the_documented_operations() {
+    let api = spawn_api().await;
+    let token = api.token_for("alice");
+    let doc = api
+        .get("/openapi.json", None)
+        .await
+        .assert_status(200)
+        .clone();
+    let paths = doc["paths"].as_object().cloned().unwrap_or_default();
+    assert!(paths.len() >= 60, "{} paths", paths.len());
+    let mut served = 0;
+    for (path, item) in &paths {
+        // Placeholders filled with a value of the right form for any route.
+        let url: String = path
+            .split('{')
+            .enumerate()
+            .map(|(i, part)| match (i, part.split_once('}')) {
+                (0, _) | (_, None) => part.to_owned(),
+                (_, Some((_, rest))) => format!("1{rest}"),
+            })
+            .collect();
+        let documented: Vec<&str> = item
+            .as_object()
+            .map(|ops| ops.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let r = api.call(m, &url, Some(&token), None).await;
+            if documented.contains(&method) {
+                served += 1;
+                assert_ne!(
+                    r.status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {url} is documented but refused: {}",
+                    r.body
+                );
+                if r.status == StatusCode::NOT_FOUND {
+                    assert!(!r.body.is_null(), "{method} {url}: the router's bare 404");
+                    assert_ne!(
+                        r.body["error"]["message"], "no such API route",
+                        "{method} {url} is documented but not routed"
+                    );
+                }
+            } else {
+                assert_eq!(
+                    r.status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {url} is served but not documented: {}",
+                    r.body
+                );
+            }
+        }
+    }
+    assert!(served >= 70, "{served} operations");
+}
+
 #[tokio::test]
 async fn healthz_always_answers_ok() {
     let api = spawn_api().await;
