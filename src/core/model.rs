@@ -18,9 +18,39 @@ pub struct User {
     pub placeholder: bool,
     pub created_at: Millis,
     pub last_seen_at: Option<Millis>,
+    /// Disabled by an operator: may not log in, and no token of theirs is
+    /// accepted.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Tokens issued (`iat`) before this time are refused; a token without
+    /// `iat` is refused once this is set.
+    #[serde(default)]
+    pub tokens_valid_after: Option<Millis>,
+    /// The account was deleted at this time: the row stays, emptied of
+    /// personal data, as the sender of the messages it sent.
+    #[serde(default)]
+    pub deleted_at: Option<Millis>,
 }
 
 impl User {
+    /// Why a token of this user issued at `issued_at` (seconds since the
+    /// epoch, the `iat` claim) is refused, or `None` if it is accepted.
+    pub fn token_refusal(&self, issued_at: Option<u64>) -> Option<&'static str> {
+        if self.deleted_at.is_some() {
+            return Some("this account was deleted");
+        }
+        if self.disabled {
+            return Some("this account is disabled");
+        }
+        let after = self.tokens_valid_after?;
+        match issued_at {
+            None => Some("token revoked: it has no iat claim; log in again"),
+            Some(iat) if (iat as i128) * 1000 < after as i128 => {
+                Some("token revoked: log in again")
+            }
+            Some(_) => None,
+        }
+    }
     /// The best name to show: display name, else username, else the id.
     pub fn name(&self) -> &str {
         self.display_name

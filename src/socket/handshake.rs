@@ -103,6 +103,19 @@ pub(super) async fn verify(
     if claimed.is_some_and(|c| c != &id) {
         return Err("userId does not match the access token".to_owned());
     }
+    // Refused before provisioning: a deleted user's row is not refilled.
+    match state.service.user(&id).await {
+        Ok(known) => {
+            if let Some(why) = known.token_refusal(identity.issued_at) {
+                return Err(format!("access token refused: {why}"));
+            }
+        }
+        Err(crate::core::CoreError::NotFound(_)) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read user");
+            return Err("server unavailable, try again".to_owned());
+        }
+    }
     let profile = Profile {
         display_name: identity.name,
         avatar_url: identity.avatar_url,
