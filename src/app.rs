@@ -232,6 +232,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         config: Arc::new(config),
         cluster: cluster.clone(),
         drain: Arc::default(),
+        sessions: Arc::default(),
     };
     let link = match &cluster {
         Some(cluster) => {
@@ -259,6 +260,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     store::watch::spawn(
         state.service.store().clone(),
         state.config.store_kind().as_str(),
+        shutdown_rx.clone(),
+    );
+    crate::sessions::spawn(
+        state.sessions.clone(),
+        state.service.store().clone(),
         shutdown_rx.clone(),
     );
     let mut running = Running {

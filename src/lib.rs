@@ -15,6 +15,7 @@ pub mod http;
 pub mod logging;
 pub mod media;
 pub mod push;
+pub mod sessions;
 pub mod socket;
 pub mod state;
 pub mod store;

@@ -10,6 +10,7 @@ use crate::core::Service;
 use crate::drain::Drain;
 use crate::fanout::cluster::Cluster;
 use crate::media::Media;
+use crate::sessions::Sessions;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -24,6 +25,9 @@ pub struct AppState {
     pub cluster: Option<Arc<Cluster>>,
     /// Whether the node is stopping, and what it must finish first.
     pub drain: Arc<Drain>,
+    /// The sockets of this node by user, for closing those whose token an
+    /// operator's decision refuses now.
+    pub sessions: Arc<Sessions>,
 }
 
 impl AppState {

@@ -13,7 +13,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-use super::handshake::{Claimed, verify};
+use super::handshake::{Claimed, IssuedAt, verify};
 use super::names::{Names, rename_outs};
 use super::outs::{Viewer, apply};
 use super::payload::{Payload, no_arguments};
@@ -21,6 +21,7 @@ use crate::core::command::{Actor, Outcome};
 use crate::core::{CoreError, UserId};
 use crate::dialects::{Dialect, Out, identified_rooms, socket_room};
 use crate::drain::Drain;
+use crate::sessions::Registered;
 use crate::state::AppState;
 
 /// Events of one socket waiting to be handled, in order. A client that has
@@ -146,6 +147,10 @@ pub(super) fn start<D: Dialect, A: Adapter>(s: SocketRef<A>, dialect: Arc<D>, st
     }
     let socket_key = socket_key(&s);
     s.join(socket_room(&socket_key));
+    let registered = actor.as_ref().map(|actor| {
+        let issued_at = s.extensions.get::<IssuedAt>().and_then(|i| i.0);
+        register(&state, &s, actor, issued_at)
+    });
     Names::attach(&s);
     let worker = Worker {
         dialect,
@@ -153,6 +158,7 @@ pub(super) fn start<D: Dialect, A: Adapter>(s: SocketRef<A>, dialect: Arc<D>, st
         actor,
         claimed,
         socket_key,
+        _registered: registered,
     };
     // A stopping node's server closes its sockets without telling their
     // disconnect handlers (socketioxide 0.18's `SocketIo::close` forgets its
@@ -169,6 +175,22 @@ pub(super) fn start<D: Dialect, A: Adapter>(s: SocketRef<A>, dialect: Arc<D>, st
     });
 }
 
+/// Puts a socket proved by a token issued at `issued_at` in the node's
+/// sessions, to be disconnected when that token is no longer accepted.
+fn register<A: Adapter>(
+    state: &AppState,
+    s: &SocketRef<A>,
+    actor: &Actor,
+    issued_at: Option<u64>,
+) -> Registered {
+    let socket = s.clone();
+    state
+        .sessions
+        .register(actor.id().clone(), issued_at, move || {
+            socket.clone().disconnect().ok();
+        })
+}
+
 /// One socket's life, in order: its arrival, its events, its close.
 struct Worker<D> {
     dialect: Arc<D>,
@@ -177,6 +199,8 @@ struct Worker<D> {
     actor: Option<Actor>,
     claimed: Option<UserId>,
     socket_key: String,
+    /// The socket's place in the node's sessions, once a token proved it.
+    _registered: Option<Registered>,
 }
 
 impl<D: Dialect> Worker<D> {
@@ -230,9 +254,15 @@ impl<D: Dialect> Worker<D> {
             .zip(self.dialect.handshake().claim)
             .and_then(|(payload, claim)| (claim.event_token)(payload))
             .ok_or(CoreError::Unauthenticated)?;
-        let actor = verify(&token, self.claimed.as_ref(), &self.state)
+        let (actor, issued_at) = verify(&token, self.claimed.as_ref(), &self.state)
             .await
             .map_err(CoreError::TokenRefused)?;
+        self._registered = Some(register(
+            &self.state,
+            &request.socket,
+            &actor,
+            issued_at,
+        ));
         request.socket.join(identified_rooms(actor.id()));
         // The fan-out reads it to record deliveries to this socket.
         request.socket.extensions.insert(actor.clone());
