@@ -257,12 +257,7 @@ impl<D: Dialect> Worker<D> {
         let (actor, issued_at) = verify(&token, self.claimed.as_ref(), &self.state)
             .await
             .map_err(CoreError::TokenRefused)?;
-        self._registered = Some(register(
-            &self.state,
-            &request.socket,
-            &actor,
-            issued_at,
-        ));
+        self._registered = Some(register(&self.state, &request.socket, &actor, issued_at));
         request.socket.join(identified_rooms(actor.id()));
         // The fan-out reads it to record deliveries to this socket.
         request.socket.extensions.insert(actor.clone());
