@@ -132,10 +132,11 @@ pub fn check(config: &Config) -> Report {
     for path in &auth.public_key_files {
         check_file(&mut report, "auth.public_key_files", path);
     }
-    if secret_len.is_some_and(|n| n >= MIN_SECRET_BYTES) && report.ok() {
-        if let Err(e) = JwtKeys::load_existing(auth, &config.data_dir) {
-            report.problems.push(format!("auth: {e}"));
-        }
+    if secret_len.is_some_and(|n| n >= MIN_SECRET_BYTES)
+        && report.ok()
+        && let Err(e) = JwtKeys::load_existing(auth, &config.data_dir)
+    {
+        report.problems.push(format!("auth: {e}"));
     }
     if let Some(path) = &config.push.fcm_service_account_file {
         check_file(&mut report, "push.fcm_service_account_file", path);

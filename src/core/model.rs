@@ -623,6 +623,36 @@ pub struct Upload {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_token_is_refused_for_a_disabled_deleted_or_revoked_user() {
+        let mut u = User {
+            id: UserId::parse("u").expect("id"),
+            username: None,
+            display_name: None,
+            avatar_url: None,
+            email: None,
+            placeholder: false,
+            created_at: 0,
+            last_seen_at: None,
+            disabled: false,
+            tokens_valid_after: None,
+            deleted_at: None,
+        };
+        assert_eq!(u.token_refusal(None), None);
+        assert_eq!(u.token_refusal(Some(1)), None);
+        u.tokens_valid_after = Some(13_000);
+        assert_eq!(u.token_refusal(Some(13)), None);
+        assert!(
+            u.token_refusal(Some(12))
+                .is_some_and(|w| w.contains("revoked"))
+        );
+        assert!(u.token_refusal(None).is_some_and(|w| w.contains("iat")));
+        u.disabled = true;
+        assert_eq!(u.token_refusal(Some(99)), Some("this account is disabled"));
+        u.deleted_at = Some(1);
+        assert_eq!(u.token_refusal(Some(99)), Some("this account was deleted"));
+    }
+
     fn member(user: &str, read: i64, delivered: i64) -> Member {
         Member {
             conversation_id: 1,
