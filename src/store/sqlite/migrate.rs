@@ -227,6 +227,7 @@ mod tests {
             (5, "attachment meta"),
             (6, "message declared kind"),
             (7, "device push format"),
+            (8, "user access"),
         ];
         assert_eq!(
             first
