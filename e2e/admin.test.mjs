@@ -145,6 +145,27 @@ describe('confab user / backup / check-config beside a running server', () => {
     await close(await connect(srv, { token: back.body.token }));
   });
 
+  it('disable: V Chat\'s login answers 403 in its own error shape', async () => {
+    const email = `${uid('vc')}@example.com`;
+    const password = 'correct horse battery staple';
+    const vchat = (path, body) => fetch(`${srv.urls.vchat}/api/v1/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'accept-language': 'en' },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const reg = await vchat('user/register', { name: 'V User', email, password, platform: 'Android' });
+    assert.ok(reg.status < 300, JSON.stringify(reg.body));
+    const id = reg.body.data._id;
+    assert.equal((await admin(srv, ['user', 'disable', id])).code, 0);
+    const denied = await vchat('user/login', { email, password });
+    assert.equal(denied.status, 403, JSON.stringify(denied.body));
+    assert.equal(denied.body.success, false);
+    assert.equal(denied.body.code, 'FORBIDDEN');
+    assert.match(denied.body.error, /disabled/);
+    assert.equal((await admin(srv, ['user', 'enable', id])).code, 0);
+    assert.equal((await vchat('user/login', { email, password })).status, 200);
+  });
+
   it('revoke-tokens: tokens issued before refused, new ones accepted; --all for everyone', async () => {
     const u = await register(srv);
     const other = await register(srv);
