@@ -6,3 +6,11 @@
 ALTER TABLE users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE users ADD COLUMN tokens_valid_after BIGINT NULL;
 ALTER TABLE users ADD COLUMN deleted_at BIGINT NULL;
+
+-- Settings of the whole store, by name. 'tokens_valid_after': the time of
+-- the last revocation of every user's tokens (`confab user revoke-tokens
+-- --all`), given to the users created after it (ms).
+CREATE TABLE settings (
+    name  TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+    value BIGINT NOT NULL
+);

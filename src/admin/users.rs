@@ -12,7 +12,9 @@
 //! - Revoking tokens sets the users' `tokens_valid_after` to the next whole
 //!   second: a token's `iat` has a precision of one second, so every token
 //!   issued up to now is refused, and so are those issued within the same
-//!   second (log in again a second later).
+//!   second (log in again a second later). For every user (`--all`) the
+//!   time is also kept in the store, and users created later get it: a
+//!   token of a user not seen before the revocation is refused as well.
 
 use serde::Serialize;
 use serde_json::Value;

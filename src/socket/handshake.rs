@@ -132,6 +132,10 @@ pub(super) async fn verify(
         tracing::warn!(error = %e, "could not provision user");
         "server unavailable, try again".to_owned()
     })?;
+    // A user new here may be born revoked (`revoke-tokens --all`).
+    if let Some(why) = user.token_refusal(issued_at) {
+        return Err(format!("access token refused: {why}"));
+    }
     Ok((
         Actor {
             user: (&user).into(),

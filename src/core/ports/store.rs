@@ -78,7 +78,9 @@ pub trait Store: Send + Sync + 'static {
     /// was deleted).
     async fn set_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<bool>;
     /// Refuses the tokens issued before `after` of `id`, or of every user
-    /// when `id` is `None`; how many users it applies to.
+    /// when `id` is `None` (users created later included: they are born
+    /// with the latest such time); how many users it applies to now. A
+    /// later time never moves back.
     async fn revoke_tokens(&self, id: Option<&UserId>, after: Millis) -> StoreResult<u64>;
     /// Deletes an account: its devices, friendships, memberships and
     /// department seats go; the row stays as the sender of its messages,

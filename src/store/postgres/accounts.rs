@@ -49,8 +49,22 @@ pub(super) async fn revoke_tokens(
     id: Option<&UserId>,
     after: Millis,
 ) -> StoreResult<u64> {
-    execute(
-        pool,
+    let mut tx = pool.begin().await.db()?;
+    if id.is_none() {
+        // Users created from now on get it too.
+        execute(
+            &mut *tx,
+            query(
+                "INSERT INTO settings (name, value) VALUES ('tokens_valid_after', $1) \
+                 ON CONFLICT (name) DO UPDATE SET \
+                   value = GREATEST(settings.value, excluded.value)",
+            )
+            .bind(after),
+        )
+        .await?;
+    }
+    let changed = execute(
+        &mut *tx,
         query(
             "UPDATE users SET tokens_valid_after = GREATEST(COALESCE(tokens_valid_after, $1), $1) \
              WHERE $2::TEXT IS NULL OR id = $2",
@@ -58,7 +72,9 @@ pub(super) async fn revoke_tokens(
         .bind(after)
         .bind(id.map(UserId::as_str)),
     )
-    .await
+    .await?;
+    tx.commit().await.db()?;
+    Ok(changed)
 }
 
 pub(super) async fn delete_user(pool: &PgPool, id: &UserId, at: Millis) -> StoreResult<bool> {

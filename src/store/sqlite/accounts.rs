@@ -39,6 +39,15 @@ pub(super) fn set_disabled(db: &Pool, id: &UserId, disabled: bool) -> StoreResul
 
 pub(super) fn revoke_tokens(db: &Pool, id: Option<&UserId>, after: Millis) -> StoreResult<u64> {
     let changed = db.write(|tx| {
+        if id.is_none() {
+            // Users created from now on get it too.
+            execute(
+                tx,
+                "INSERT INTO settings (name, value) VALUES ('tokens_valid_after', ?1) \
+                 ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
+                [after],
+            )?;
+        }
         execute(
             tx,
             "UPDATE users SET tokens_valid_after = MAX(COALESCE(tokens_valid_after, ?1), ?1) \

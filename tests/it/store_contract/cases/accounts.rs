@@ -72,6 +72,33 @@ pub async fn tokens_are_revoked_per_user_or_for_all_and_never_moved_back(s: DynS
         .map(|u| u.tokens_valid_after)
         .collect();
     assert_eq!(after, [Some(5_000), Some(3_000)]);
+    // Users created after a revocation of all tokens are born with it.
+    let carol = s
+        .upsert_user(&user_id("carol"), &Profile::default(), 4_000)
+        .await
+        .expect("carol");
+    assert_eq!(carol.tokens_valid_after, Some(3_000));
+    s.ensure_users(&[user_id("dave")], 4_000)
+        .await
+        .expect("dave");
+    let dave = s
+        .user(&user_id("dave"))
+        .await
+        .expect("user")
+        .expect("exists");
+    assert_eq!(dave.tokens_valid_after, Some(3_000));
+    let erin = s
+        .create_password_user(&user_id("erin"), "erin", &Profile::default(), "hash", 4_000)
+        .await
+        .expect("erin");
+    assert_eq!(erin.tokens_valid_after, Some(3_000));
+    // A later revocation of all moves it on; an earlier one does not.
+    s.revoke_tokens(None, 2_000).await.expect("earlier");
+    let frank = s
+        .upsert_user(&user_id("frank"), &Profile::default(), 4_000)
+        .await
+        .expect("frank");
+    assert_eq!(frank.tokens_valid_after, Some(3_000));
     assert_eq!(
         s.revoke_tokens(Some(&user_id("nobody")), 1)
             .await
