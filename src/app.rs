@@ -233,6 +233,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         cluster: cluster.clone(),
         drain: Arc::default(),
         census: Default::default(),
+        sessions: Arc::default(),
     };
     let link = match &cluster {
         Some(cluster) => {
@@ -260,6 +261,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     store::watch::spawn(
         state.service.store().clone(),
         state.config.store_kind().as_str(),
+        shutdown_rx.clone(),
+    );
+    crate::sessions::spawn(
+        state.sessions.clone(),
+        state.service.store().clone(),
         shutdown_rx.clone(),
     );
     let mut running = Running {

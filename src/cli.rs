@@ -6,6 +6,13 @@
 //!   migrate
 //!   token   --user ID [--name NAME] [--ttl 24h]
 //!   user add --username NAME [--password P] [--name DISPLAY] [--id ID]
+//!   user list [--json] [--limit N] [--after ID]
+//!   user disable ID | user enable ID
+//!   user delete ID [--yes]
+//!   user export ID [--out FILE]
+//!   user revoke-tokens (ID | --all)
+//!   backup FILE
+//!   check-config [--connect]
 //!   health  [--ready] [--url URL] [--timeout 5s]
 //! ```
 //!
@@ -56,6 +63,21 @@ pub enum Command {
     /// /readyz with --ready); exit 0 if it answers 2xx, else 1. For health
     /// checks of containers and service managers.
     Health(HealthArgs),
+    /// Copy the SQLite database into a new file with SQLite's online backup,
+    /// safe while the server serves. (PostgreSQL: use pg_dump.)
+    Backup {
+        /// The new file (refused if it exists).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Load the configuration as the server would, print it (secrets
+    /// redacted) and every warning, check what can be checked; exit 1 on a
+    /// problem.
+    CheckConfig {
+        /// Also check that the database (PostgreSQL) and Redis answer.
+        #[arg(long)]
+        connect: bool,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
@@ -92,6 +114,62 @@ pub struct TokenArgs {
 pub enum UserCommand {
     /// Create a user with a password (for confab's own login).
     Add(UserAddArgs),
+    /// List users by id: id, name, username, email, created, last seen,
+    /// disabled.
+    List {
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// At most this many users.
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        limit: u32,
+        /// Only users with an id after this one (the last id of a page).
+        #[arg(long, value_name = "ID", value_parser = parse_user_id)]
+        after: Option<String>,
+    },
+    /// Disable a user: no login, no token of theirs accepted, their open
+    /// sockets closed.
+    Disable {
+        #[arg(value_name = "ID", value_parser = parse_user_id)]
+        id: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        #[arg(value_name = "ID", value_parser = parse_user_id)]
+        id: String,
+    },
+    /// Delete a user's account and personal data; their messages stay, from
+    /// "deleted user".
+    Delete {
+        #[arg(value_name = "ID", value_parser = parse_user_id)]
+        id: String,
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Print a user's data as JSON (profile, conversations, messages,
+    /// devices, friendships).
+    Export {
+        #[arg(value_name = "ID", value_parser = parse_user_id)]
+        id: String,
+        /// Write it to this file (created 0600) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Refuse every token issued until now to a user (or to every user with
+    /// --all); they log in again.
+    RevokeTokens {
+        #[arg(
+            value_name = "ID",
+            value_parser = parse_user_id,
+            required_unless_present = "all",
+            conflicts_with = "all"
+        )]
+        id: Option<String>,
+        /// Every user.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -344,6 +422,12 @@ mod tests {
             &["serve", "--log-format", "xml"],
             &["user", "add"],
             &["user", "add", "--username", "a", "--id", "no/slash"],
+            &["user", "disable"],
+            &["user", "disable", "bad id"],
+            &["user", "revoke-tokens"],
+            &["user", "revoke-tokens", "u1", "--all"],
+            &["user", "list", "--limit", "many"],
+            &["backup"],
         ] {
             let r = Cli::try_parse_from(std::iter::once("confab").chain(args.iter().copied()));
             assert!(r.is_err(), "{args:?}");
@@ -426,6 +510,37 @@ mod tests {
             Ok("http://node-b:4000/healthz")
         );
         assert_eq!(h.timeout.as_secs(), 1);
+    }
+
+    #[test]
+    fn admin_commands_parse() {
+        assert_eq!(
+            parse(&["user", "list", "--json", "--limit", "5", "--after", "u1"]).command(),
+            Command::User {
+                command: UserCommand::List {
+                    json: true,
+                    limit: 5,
+                    after: Some("u1".into())
+                }
+            }
+        );
+        assert_eq!(
+            parse(&["user", "revoke-tokens", "--all"]).command(),
+            Command::User {
+                command: UserCommand::RevokeTokens {
+                    id: None,
+                    all: true
+                }
+            }
+        );
+        assert_eq!(
+            parse(&["backup", "/tmp/b.db", "--data-dir", "/d"]).flag_overrides(),
+            pairs(&[("data_dir", "/d")])
+        );
+        assert_eq!(
+            parse(&["check-config", "--connect"]).command(),
+            Command::CheckConfig { connect: true }
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! confab: a real-time chat server that speaks several Socket.IO chat APIs
 //! (dialects) on one domain core, one store and one fan-out.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod cli;
@@ -14,6 +15,7 @@ pub mod http;
 pub mod logging;
 pub mod media;
 pub mod push;
+pub mod sessions;
 pub mod socket;
 pub mod state;
 pub mod store;

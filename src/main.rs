@@ -3,8 +3,8 @@
 use anyhow::{Context, bail};
 use clap::Parser;
 use confab::cli::{self, Cli, Command, TokenArgs, UserAddArgs, UserCommand};
-use confab::config::LogFormat;
 use confab::config::{self, Config};
+use confab::config::{LogFormat, StoreKind};
 use confab::core::UserId;
 use confab::{app, auth, core, logging, store, telemetry};
 use std::sync::Arc;
@@ -18,6 +18,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::CheckConfig { connect } = cli.command() {
+        return check_config(&cli, connect).await;
+    }
     let config = Config::load(
         cli.config.as_deref(),
         config::env_vars(),
@@ -76,6 +79,9 @@ async fn main() -> anyhow::Result<()> {
             println!("confab: user {} added with id {}", username, user.id);
             Ok(())
         }
+        Command::User { command } => user_admin(&config, command).await,
+        Command::Backup { file } => backup(&config, &file).await,
+        Command::CheckConfig { .. } => Ok(()),
         Command::Health(args) => {
             let url = args.probe_url(&config).map_err(anyhow::Error::msg)?;
             let answer = cli::probe(&url, args.timeout.as_duration())
@@ -84,6 +90,170 @@ async fn main() -> anyhow::Result<()> {
             println!("{answer}");
             Ok(())
         }
+    }
+}
+
+/// The store of the server's configuration, for an operator's command:
+/// never the data directory's lock (a server may be running on it), and
+/// never a new empty SQLite database.
+async fn admin_store(config: &Config) -> anyhow::Result<store::DynStore> {
+    existing_database(config)?;
+    store::open(&config.database_url())
+        .await
+        .context("opening the database")
+}
+
+/// An error if the default SQLite file of the data directory does not exist.
+fn existing_database(config: &Config) -> anyhow::Result<()> {
+    if config.store_kind() == StoreKind::SqliteFile && config.database_url.is_none() {
+        let path = config.data_dir.join("confab.db");
+        if !path.exists() {
+            bail!(
+                "no database at {}: give the server's data directory (--data-dir DIR, data_dir \
+                 in the config file, or CONFAB_DATA_DIR)",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn user_admin(config: &Config, command: UserCommand) -> anyhow::Result<()> {
+    use confab::admin::users;
+    let store = admin_store(config).await?;
+    match command {
+        UserCommand::Add(_) => unreachable!("handled before"),
+        UserCommand::List { json, limit, after } => {
+            let lines = users::list(&store, after.as_deref(), limit).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&lines)?);
+            } else {
+                print!("{}", users::table(&lines));
+            }
+        }
+        UserCommand::Disable { id } => {
+            users::set_disabled(&store, &id, true).await?;
+            println!("confab: user {id} is disabled");
+        }
+        UserCommand::Enable { id } => {
+            users::set_disabled(&store, &id, false).await?;
+            println!("confab: user {id} is enabled");
+        }
+        UserCommand::RevokeTokens { id, .. } => {
+            let n = users::revoke_tokens(&store, id.as_deref()).await?;
+            match id {
+                Some(id) => {
+                    println!("confab: the tokens of user {id} issued until now are refused")
+                }
+                None => println!("confab: the tokens of {n} users issued until now are refused"),
+            }
+        }
+        UserCommand::Delete { id, yes } => {
+            if !yes && !confirm(&format!("delete user {id} and their personal data?"))? {
+                bail!("not deleted: answer y, or give --yes");
+            }
+            users::delete(&store, &id).await?;
+            println!("confab: user {id} is deleted (their messages stay, from \"deleted user\")");
+        }
+        UserCommand::Export { id, out } => {
+            let export = users::export(&store, &id).await?;
+            let text = serde_json::to_string_pretty(&export)?;
+            match out {
+                Some(path) => {
+                    write_private(&path, text.as_bytes())
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    println!("confab: user {id} exported to {}", path.display());
+                }
+                None => println!("{text}"),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Asks on the terminal; false when stdin is not one.
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    use std::io::{IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        bail!("{question} Give --yes to do it without asking");
+    }
+    print!("{question} [y/N] ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}
+
+/// Writes a new file readable by its owner only.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
+}
+
+async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    match config.store_kind() {
+        StoreKind::Postgres => bail!(
+            "confab backup copies a SQLite database; this one is PostgreSQL: use pg_dump \
+             (e.g. pg_dump --format=custom --file=confab.dump \"$DATABASE_URL\"), see docs/deploy.md"
+        ),
+        StoreKind::SqliteMemory => bail!("an in-memory database has nothing to back up"),
+        StoreKind::SqliteFile => {}
+    }
+    existing_database(config)?;
+    let sqlite = store::sqlite::SqliteStore::open(&config.database_url())
+        .await
+        .context("opening the database")?;
+    sqlite
+        .backup_to(file)
+        .with_context(|| format!("backing up to {}", file.display()))?;
+    sqlite.close().await;
+    println!("confab: database backed up to {}", file.display());
+    Ok(())
+}
+
+/// `confab check-config`: the effective configuration, every warning, and
+/// the problems found; exit 1 if there is one.
+async fn check_config(cli: &Cli, connect: bool) -> anyhow::Result<()> {
+    use confab::admin::check;
+    let config = match Config::load(
+        cli.config.as_deref(),
+        config::env_vars(),
+        &cli.flag_overrides(),
+    ) {
+        Ok(config) => config,
+        Err(e) => {
+            println!("problems:\n  - {e}");
+            println!("confab: the configuration is NOT usable");
+            std::process::exit(1);
+        }
+    };
+    print!("{}", check::effective(&config));
+    let mut report = check::check(&config);
+    if connect {
+        check::connect(&config, &mut report).await;
+    }
+    for (title, list) in [
+        ("notes", &report.notes),
+        ("warnings", &report.warnings),
+        ("problems", &report.problems),
+    ] {
+        if !list.is_empty() {
+            println!("\n{title}:");
+            for item in list {
+                println!("  - {item}");
+            }
+        }
+    }
+    if report.ok() {
+        println!("\nconfab: the configuration is usable");
+        Ok(())
+    } else {
+        println!("\nconfab: the configuration is NOT usable");
+        std::process::exit(1);
     }
 }
 

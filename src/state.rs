@@ -10,6 +10,7 @@ use crate::core::Service;
 use crate::drain::Drain;
 use crate::fanout::cluster::Cluster;
 use crate::media::Media;
+use crate::sessions::Sessions;
 use crate::telemetry::census::Census;
 
 #[derive(Clone)]
@@ -27,6 +28,9 @@ pub struct AppState {
     pub drain: Arc<Drain>,
     /// The sockets open, counted for the metrics.
     pub census: Census,
+    /// The sockets of this node by user, for closing those whose token an
+    /// operator's decision refuses now.
+    pub sessions: Arc<Sessions>,
 }
 
 impl AppState {

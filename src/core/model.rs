@@ -18,9 +18,39 @@ pub struct User {
     pub placeholder: bool,
     pub created_at: Millis,
     pub last_seen_at: Option<Millis>,
+    /// Disabled by an operator: may not log in, and no token of theirs is
+    /// accepted.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Tokens issued (`iat`) before this time are refused; a token without
+    /// `iat` is refused once this is set.
+    #[serde(default)]
+    pub tokens_valid_after: Option<Millis>,
+    /// The account was deleted at this time: the row stays, emptied of
+    /// personal data, as the sender of the messages it sent.
+    #[serde(default)]
+    pub deleted_at: Option<Millis>,
 }
 
 impl User {
+    /// Why a token of this user issued at `issued_at` (seconds since the
+    /// epoch, the `iat` claim) is refused, or `None` if it is accepted.
+    pub fn token_refusal(&self, issued_at: Option<u64>) -> Option<&'static str> {
+        if self.deleted_at.is_some() {
+            return Some("this account was deleted");
+        }
+        if self.disabled {
+            return Some("this account is disabled");
+        }
+        let after = self.tokens_valid_after?;
+        match issued_at {
+            None => Some("token revoked: it has no iat claim; log in again"),
+            Some(iat) if (iat as i128) * 1000 < after as i128 => {
+                Some("token revoked: log in again")
+            }
+            Some(_) => None,
+        }
+    }
     /// The best name to show: display name, else username, else the id.
     pub fn name(&self) -> &str {
         self.display_name
@@ -592,6 +622,36 @@ pub struct Upload {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_is_refused_for_a_disabled_deleted_or_revoked_user() {
+        let mut u = User {
+            id: UserId::parse("u").expect("id"),
+            username: None,
+            display_name: None,
+            avatar_url: None,
+            email: None,
+            placeholder: false,
+            created_at: 0,
+            last_seen_at: None,
+            disabled: false,
+            tokens_valid_after: None,
+            deleted_at: None,
+        };
+        assert_eq!(u.token_refusal(None), None);
+        assert_eq!(u.token_refusal(Some(1)), None);
+        u.tokens_valid_after = Some(13_000);
+        assert_eq!(u.token_refusal(Some(13)), None);
+        assert!(
+            u.token_refusal(Some(12))
+                .is_some_and(|w| w.contains("revoked"))
+        );
+        assert!(u.token_refusal(None).is_some_and(|w| w.contains("iat")));
+        u.disabled = true;
+        assert_eq!(u.token_refusal(Some(99)), Some("this account is disabled"));
+        u.deleted_at = Some(1);
+        assert_eq!(u.token_refusal(Some(99)), Some("this account was deleted"));
+    }
 
     fn member(user: &str, read: i64, delivered: i64) -> Member {
         Member {

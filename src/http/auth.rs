@@ -10,8 +10,13 @@
 //!   first token), is provisioned from the token's name, avatar and email
 //!   claims.
 //!   A known user's profile is not rewritten on every request.
+//! - The user row read here anyway says whether the token still counts: a
+//!   disabled or deleted user's tokens, and tokens issued (`iat`) before
+//!   the user's `tokens_valid_after`, are refused (401). No cache: the row
+//!   is read per request already, so a change applies at once.
 //! - Tokens issued here are HS256 with `sub`, `name` (display name, else
-//!   username) and `exp = now + auth.token_ttl`.
+//!   username), `iat` and `exp = now + auth.token_ttl`. A disabled user's
+//!   correct password is answered 403.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -86,6 +91,9 @@ impl FromRequestParts<AppState> for CurrentUser {
             }
             Err(e) => return Err(e.into()),
         };
+        if let Some(why) = user.token_refusal(identity.issued_at) {
+            return Err(CoreError::TokenRefused(why.to_owned()).into());
+        }
         Ok(CurrentUser(Actor {
             user: UserSummary::from(&user),
         }))

@@ -51,7 +51,8 @@ async fn check<D: Dialect, A: Adapter>(
         .transpose()?;
     match (handshake.token)(parts, auth.as_ref()) {
         Some(token) => {
-            let actor = verify(&token, claimed.as_ref(), state).await?;
+            let (actor, issued_at) = verify(&token, claimed.as_ref(), state).await?;
+            s.extensions.insert(IssuedAt(issued_at));
             // The user's room first: what changes after this reaches it.
             s.join(identified_rooms(actor.id()));
             if let Some(admission) = handshake.admission {
@@ -91,17 +92,36 @@ async fn check<D: Dialect, A: Adapter>(
     Ok(())
 }
 
-/// The user a token names, provisioned; it must be the user the client
-/// claimed to be, if it claimed one.
+/// The `iat` of the token a socket proved itself with.
+#[derive(Clone, Copy)]
+pub(super) struct IssuedAt(pub(super) Option<u64>);
+
+/// The user a token names, provisioned, and the token's `iat`; it must be
+/// the user the client claimed to be, if it claimed one. A token the user's
+/// row refuses (disabled, deleted, revoked) is refused.
 pub(super) async fn verify(
     token: &str,
     claimed: Option<&UserId>,
     state: &AppState,
-) -> Result<Actor, String> {
+) -> Result<(Actor, Option<u64>), String> {
     let identity = state.keys.verify(token).map_err(|e| e.to_string())?;
+    let issued_at = identity.issued_at;
     let id = UserId::parse(&identity.user_id).map_err(|e| e.to_string())?;
     if claimed.is_some_and(|c| c != &id) {
         return Err("userId does not match the access token".to_owned());
+    }
+    // Refused before provisioning: a deleted user's row is not refilled.
+    match state.service.user(&id).await {
+        Ok(known) => {
+            if let Some(why) = known.token_refusal(identity.issued_at) {
+                return Err(format!("access token refused: {why}"));
+            }
+        }
+        Err(crate::core::CoreError::NotFound(_)) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read user");
+            return Err("server unavailable, try again".to_owned());
+        }
     }
     let profile = Profile {
         display_name: identity.name,
@@ -112,7 +132,14 @@ pub(super) async fn verify(
         tracing::warn!(error = %e, "could not provision user");
         "server unavailable, try again".to_owned()
     })?;
-    Ok(Actor {
-        user: (&user).into(),
-    })
+    // A user new here may be born revoked (`revoke-tokens --all`).
+    if let Some(why) = user.token_refusal(issued_at) {
+        return Err(format!("access token refused: {why}"));
+    }
+    Ok((
+        Actor {
+            user: (&user).into(),
+        },
+        issued_at,
+    ))
 }

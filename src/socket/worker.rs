@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
 
-use super::handshake::{Claimed, verify};
+use super::handshake::{Claimed, IssuedAt, verify};
 use super::measure::{self, Meters};
 use super::names::{Names, rename_outs};
 use super::outs::{Viewer, apply};
@@ -23,6 +23,7 @@ use crate::core::command::{Actor, Outcome};
 use crate::core::{CoreError, UserId};
 use crate::dialects::{Dialect, Out, identified_rooms, socket_room};
 use crate::drain::Drain;
+use crate::sessions::Registered;
 use crate::state::AppState;
 
 /// Events of one socket waiting to be handled, in order. A client that has
@@ -165,6 +166,10 @@ pub(super) fn start<D: Dialect, A: Adapter>(
     meters.connected();
     let socket_key = socket_key(&s);
     s.join(socket_room(&socket_key));
+    let registered = actor.as_ref().map(|actor| {
+        let issued_at = s.extensions.get::<IssuedAt>().and_then(|i| i.0);
+        register(&state, &s, actor, issued_at)
+    });
     Names::attach(&s);
     let worker = Worker {
         dialect,
@@ -173,6 +178,7 @@ pub(super) fn start<D: Dialect, A: Adapter>(
         actor,
         claimed,
         socket_key,
+        _registered: registered,
     };
     // A stopping node's server closes its sockets without telling their
     // disconnect handlers (socketioxide 0.18's `SocketIo::close` forgets its
@@ -189,6 +195,22 @@ pub(super) fn start<D: Dialect, A: Adapter>(
     });
 }
 
+/// Puts a socket proved by a token issued at `issued_at` in the node's
+/// sessions, to be disconnected when that token is no longer accepted.
+fn register<A: Adapter>(
+    state: &AppState,
+    s: &SocketRef<A>,
+    actor: &Actor,
+    issued_at: Option<u64>,
+) -> Registered {
+    let socket = s.clone();
+    state
+        .sessions
+        .register(actor.id().clone(), issued_at, move || {
+            socket.clone().disconnect().ok();
+        })
+}
+
 /// One socket's life, in order: its arrival, its events, its close.
 struct Worker<D> {
     dialect: Arc<D>,
@@ -198,6 +220,8 @@ struct Worker<D> {
     actor: Option<Actor>,
     claimed: Option<UserId>,
     socket_key: String,
+    /// The socket's place in the node's sessions, once a token proved it.
+    _registered: Option<Registered>,
 }
 
 impl<D: Dialect> Worker<D> {
@@ -259,9 +283,10 @@ impl<D: Dialect> Worker<D> {
             .zip(self.dialect.handshake().claim)
             .and_then(|(payload, claim)| (claim.event_token)(payload))
             .ok_or(CoreError::Unauthenticated)?;
-        let actor = verify(&token, self.claimed.as_ref(), &self.state)
+        let (actor, issued_at) = verify(&token, self.claimed.as_ref(), &self.state)
             .await
             .map_err(CoreError::TokenRefused)?;
+        self._registered = Some(register(&self.state, &request.socket, &actor, issued_at));
         request.socket.join(identified_rooms(actor.id()));
         // The fan-out reads it to record deliveries to this socket.
         request.socket.extensions.insert(actor.clone());

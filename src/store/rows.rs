@@ -25,7 +25,8 @@ use crate::store::{Credentials, StoreResult};
 /// The columns of a `User`, from `users`.
 macro_rules! user_cols {
     () => {
-        "id, username, display_name, avatar_url, email, placeholder, created_at, last_seen_at"
+        "id, username, display_name, avatar_url, email, placeholder, created_at, last_seen_at, \
+         disabled, tokens_valid_after, deleted_at"
     };
 }
 
@@ -157,6 +158,9 @@ pub(crate) fn user(row: &dyn Row) -> StoreResult<User> {
         placeholder: row.flag("placeholder")?,
         created_at: row.int("created_at")?,
         last_seen_at: row.opt_int("last_seen_at")?,
+        disabled: row.flag("disabled")?,
+        tokens_valid_after: row.opt_int("tokens_valid_after")?,
+        deleted_at: row.opt_int("deleted_at")?,
     })
 }
 

@@ -73,6 +73,11 @@ impl ClaimRules {
             name: text(&self.name),
             avatar_url: text(&self.avatar),
             email: text(&self.email),
+            // A fractional `iat` counts from its whole second.
+            issued_at: claims.get("iat").and_then(|v| {
+                v.as_u64()
+                    .or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+            }),
         })
     }
 }

@@ -60,6 +60,9 @@ pub struct Identity {
     pub name: Option<String>,
     pub avatar_url: Option<String>,
     pub email: Option<String>,
+    /// The `iat` claim (seconds since the epoch), if the token has one:
+    /// compared with a user's `tokens_valid_after`.
+    pub issued_at: Option<u64>,
 }
 
 /// True if `s` is a valid user id: 1..=128 bytes of `[A-Za-z0-9._:@-]`.

@@ -106,6 +106,19 @@ fn an_issued_token_verifies_and_carries_the_name() {
     assert_eq!(id.name.as_deref(), Some("Ada"));
     assert_eq!(id.avatar_url, None);
     assert_eq!(id.email, None);
+    let iat = id.issued_at.expect("iat");
+    assert!(iat.abs_diff(now()) <= 2, "{iat}");
+}
+
+#[test]
+fn iat_is_read_whole_or_fractional_and_may_be_missing() {
+    let exp = now() + 60;
+    let t = hs(&json!({"sub": "u", "exp": exp, "iat": 1000.7}));
+    assert_eq!(keys().verify(&t).expect("verify").issued_at, Some(1000));
+    let t = hs(&json!({"sub": "u", "exp": exp}));
+    assert_eq!(keys().verify(&t).expect("verify").issued_at, None);
+    let t = hs(&json!({"sub": "u", "exp": exp, "iat": "yesterday"}));
+    assert_eq!(keys().verify(&t).expect("verify").issued_at, None);
 }
 
 #[test]

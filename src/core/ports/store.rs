@@ -71,6 +71,25 @@ pub trait Store: Send + Sync + 'static {
     /// The users that exist among `ids`, in no particular order.
     async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
     async fn set_last_seen(&self, id: &UserId, at: Millis) -> StoreResult<()>;
+    /// Up to `limit` users (placeholders included) with an id greater than
+    /// `after`, by id.
+    async fn list_users(&self, after: Option<&UserId>, limit: u32) -> StoreResult<Vec<User>>;
+    /// Disables or enables a user; false if there is no such user (or it
+    /// was deleted).
+    async fn set_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<bool>;
+    /// Refuses the tokens issued before `after` of `id`, or of every user
+    /// when `id` is `None` (users created later included: they are born
+    /// with the latest such time); how many users it applies to now. A
+    /// later time never moves back.
+    async fn revoke_tokens(&self, id: Option<&UserId>, after: Millis) -> StoreResult<u64>;
+    /// Deletes an account: its devices, friendships, memberships and
+    /// department seats go; the row stays as the sender of its messages,
+    /// emptied of personal data (username, names, avatar, email,
+    /// password), disabled, with `deleted_at` set. False if there is no
+    /// such user or it was deleted already.
+    async fn delete_user(&self, id: &UserId, at: Millis) -> StoreResult<bool>;
+    /// Every message `sender` sent, oldest first.
+    async fn messages_by(&self, sender: &UserId) -> StoreResult<Vec<Message>>;
     /// Every user sharing at least one conversation with `id` (not `id` itself).
     async fn contacts(&self, id: &UserId) -> StoreResult<Vec<UserId>>;
 

@@ -108,6 +108,9 @@ impl Service {
         match user {
             Some(u) if ok => {
                 self.logins.succeeded(username, from).await;
+                if u.disabled {
+                    return Err(CoreError::Forbidden("this account is disabled"));
+                }
                 Ok(u)
             }
             _ => Err(CoreError::Unauthenticated),

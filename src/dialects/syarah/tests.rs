@@ -446,6 +446,9 @@ fn profile(id: &str, name: &str, avatar: Option<&str>) -> crate::core::User {
         placeholder: false,
         created_at: AT,
         last_seen_at: None,
+        disabled: false,
+        tokens_valid_after: None,
+        deleted_at: None,
     }
 }
 
@@ -540,6 +543,9 @@ fn my_chats_show_the_peer_of_each_direct_conversation() {
         placeholder: false,
         created_at: AT,
         last_seen_at: None,
+        disabled: false,
+        tokens_valid_after: None,
+        deleted_at: None,
     };
     let member = |id: &str| Member {
         conversation_id: 3,

@@ -709,6 +709,9 @@ fn profile(id: &str, avatar: Option<&str>) -> User {
         placeholder: false,
         created_at: AT,
         last_seen_at: None,
+        disabled: false,
+        tokens_valid_after: None,
+        deleted_at: None,
     }
 }
 

@@ -29,6 +29,7 @@
 //! helpers of `statements.rs`; `error.rs` maps sqlx's errors. The schema is
 //! `migrations/postgres/`, applied by sqlx's migrator when the store opens.
 
+mod accounts;
 mod conversations;
 mod departments;
 mod devices;
@@ -148,6 +149,26 @@ impl Store for PostgresStore {
 
     async fn set_last_seen(&self, id: &UserId, at: Millis) -> StoreResult<()> {
         users::set_last_seen(&self.pool, id, at).await
+    }
+
+    async fn list_users(&self, after: Option<&UserId>, limit: u32) -> StoreResult<Vec<User>> {
+        accounts::list_users(&self.pool, after, limit).await
+    }
+
+    async fn set_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<bool> {
+        accounts::set_disabled(&self.pool, id, disabled).await
+    }
+
+    async fn revoke_tokens(&self, id: Option<&UserId>, after: Millis) -> StoreResult<u64> {
+        accounts::revoke_tokens(&self.pool, id, after).await
+    }
+
+    async fn delete_user(&self, id: &UserId, at: Millis) -> StoreResult<bool> {
+        accounts::delete_user(&self.pool, id, at).await
+    }
+
+    async fn messages_by(&self, sender: &UserId) -> StoreResult<Vec<Message>> {
+        accounts::messages_by(&self.pool, sender).await
     }
 
     async fn contacts(&self, id: &UserId) -> StoreResult<Vec<UserId>> {

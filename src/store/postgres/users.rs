@@ -22,8 +22,9 @@ pub(super) async fn upsert_user(
     one(
         pool,
         query(concat!(
-            "INSERT INTO users (id, display_name, avatar_url, email, placeholder, created_at) \
-             VALUES ($1, $2, $3, $4, FALSE, $5) \
+            "INSERT INTO users (id, display_name, avatar_url, email, placeholder, created_at, \
+               tokens_valid_after) \
+             VALUES ($1, $2, $3, $4, FALSE, $5, (SELECT value FROM settings WHERE name = 'tokens_valid_after')) \
              ON CONFLICT (id) DO UPDATE SET \
                display_name = COALESCE(excluded.display_name, users.display_name), \
                avatar_url = COALESCE(excluded.avatar_url, users.avatar_url), \
@@ -63,8 +64,8 @@ pub(super) async fn create_password_user(
         query(concat!(
             "INSERT INTO users \
                (id, username, display_name, avatar_url, email, password_hash, placeholder, \
-                created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7) \
+                created_at, tokens_valid_after) \
+             VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7, (SELECT value FROM settings WHERE name = 'tokens_valid_after')) \
              RETURNING ",
             user_cols!()
         ))
@@ -186,8 +187,9 @@ pub(super) async fn ensure_users_in(
     execute(
         conn,
         query(
-            "INSERT INTO users (id, placeholder, created_at) \
-             SELECT DISTINCT id, TRUE, $1 FROM unnest($2::text[]) AS t (id) ORDER BY id \
+            "INSERT INTO users (id, placeholder, created_at, tokens_valid_after) \
+             SELECT DISTINCT id, TRUE, $1, (SELECT value FROM settings WHERE name = 'tokens_valid_after') \
+             FROM unnest($2::text[]) AS t (id) ORDER BY id \
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(now)

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(&str, &str)] = migration_files![
     "0005_attachment_meta.sql",
     "0006_message_declared_kind.sql",
     "0007_device_push_format.sql",
+    "0008_user_access.sql",
 ];
 
 /// The table of applied migrations, as the sqlx migrator made it.
@@ -226,6 +227,7 @@ mod tests {
             (5, "attachment meta"),
             (6, "message declared kind"),
             (7, "device push format"),
+            (8, "user access"),
         ];
         assert_eq!(
             first

@@ -34,6 +34,8 @@
 //! watermarks), `friendships.rs`, `devices.rs` and `uploads.rs`. The schema
 //! comes from `migrate.rs`; a `sqlite:` URL is read by `url.rs`.
 
+mod accounts;
+mod backup;
 mod conversations;
 mod departments;
 mod devices;
@@ -91,6 +93,14 @@ impl SqliteStore {
         Ok(SqliteStore { db, inserts })
     }
 
+    /// Copies the database into a new file at `dest` with SQLite's online
+    /// backup, in one step on a read connection: the copy is the database
+    /// as of one moment, taken while the server may be writing (WAL lets
+    /// the writer go on).
+    pub fn backup_to(&self, dest: &std::path::Path) -> StoreResult<()> {
+        self.db.read(|conn| backup::to_file(conn, dest))
+    }
+
     /// Closes every connection, waiting for those in use; the store answers
     /// `Unavailable` from then on.
     pub async fn close(&self) {
@@ -143,6 +153,26 @@ impl Store for SqliteStore {
 
     async fn set_last_seen(&self, id: &UserId, at: Millis) -> StoreResult<()> {
         users::set_last_seen(&self.db, id, at)
+    }
+
+    async fn list_users(&self, after: Option<&UserId>, limit: u32) -> StoreResult<Vec<User>> {
+        accounts::list_users(&self.db, after, limit)
+    }
+
+    async fn set_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<bool> {
+        accounts::set_disabled(&self.db, id, disabled)
+    }
+
+    async fn revoke_tokens(&self, id: Option<&UserId>, after: Millis) -> StoreResult<u64> {
+        accounts::revoke_tokens(&self.db, id, after)
+    }
+
+    async fn delete_user(&self, id: &UserId, at: Millis) -> StoreResult<bool> {
+        accounts::delete_user(&self.db, id, at)
+    }
+
+    async fn messages_by(&self, sender: &UserId) -> StoreResult<Vec<Message>> {
+        accounts::messages_by(&self.db, sender)
     }
 
     async fn contacts(&self, id: &UserId) -> StoreResult<Vec<UserId>> {

@@ -22,8 +22,9 @@ pub(super) fn upsert_user(
         one(
             tx,
             concat!(
-                "INSERT INTO users (id, display_name, avatar_url, email, placeholder, created_at) \
-                 VALUES (?, ?, ?, ?, 0, ?) \
+                "INSERT INTO users (id, display_name, avatar_url, email, placeholder, created_at, \
+                   tokens_valid_after) \
+                 VALUES (?, ?, ?, ?, 0, ?, (SELECT value FROM settings WHERE name = 'tokens_valid_after')) \
                  ON CONFLICT (id) DO UPDATE SET \
                    display_name = COALESCE(excluded.display_name, display_name), \
                    avatar_url = COALESCE(excluded.avatar_url, avatar_url), \
@@ -66,8 +67,8 @@ pub(super) fn create_password_user(
             concat!(
                 "INSERT INTO users \
                    (id, username, display_name, avatar_url, email, password_hash, placeholder, \
-                    created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, 0, ?) \
+                    created_at, tokens_valid_after) \
+                 VALUES (?, ?, ?, ?, ?, ?, 0, ?, (SELECT value FROM settings WHERE name = 'tokens_valid_after')) \
                  RETURNING ",
                 user_cols!()
             ),
@@ -176,8 +177,8 @@ pub(super) fn contacts(db: &Pool, id: &UserId) -> StoreResult<Vec<UserId>> {
 pub(super) fn ensure_users_in(conn: &Connection, ids_json: &str, now: Millis) -> StoreResult<()> {
     execute(
         conn,
-        "INSERT INTO users (id, placeholder, created_at) \
-         SELECT DISTINCT value, 1, ? FROM json_each(?) WHERE true \
+        "INSERT INTO users (id, placeholder, created_at, tokens_valid_after) \
+         SELECT DISTINCT value, 1, ?, (SELECT value FROM settings WHERE name = 'tokens_valid_after') FROM json_each(?) WHERE true \
          ON CONFLICT (id) DO NOTHING",
         rusqlite::params![now, ids_json],
     )?;

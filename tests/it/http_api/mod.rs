@@ -62,6 +62,7 @@ async fn spawn_api_with(adjust: impl FnOnce(&mut Config), limits: Limits) -> Api
         cluster: None,
         drain: Arc::default(),
         census: Default::default(),
+        sessions: Arc::default(),
     };
     let base = spawn_http(confab::http::router(state.clone())).await;
     Api {

@@ -1,6 +1,7 @@
 //! The cases of the store contract, by area, each an `async fn(DynStore)`,
 //! and the rows they build.
 
+mod accounts;
 mod conversations;
 mod departments;
 mod devices;
@@ -9,6 +10,7 @@ mod lookups;
 mod messages;
 mod users;
 
+pub use accounts::*;
 pub use conversations::*;
 pub use departments::*;
 pub use devices::*;
