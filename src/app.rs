@@ -232,6 +232,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         config: Arc::new(config),
         cluster: cluster.clone(),
         drain: Arc::default(),
+        census: Default::default(),
     };
     let link = match &cluster {
         Some(cluster) => {

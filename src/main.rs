@@ -6,7 +6,8 @@ use confab::cli::{self, Cli, Command, TokenArgs, UserAddArgs, UserCommand};
 use confab::config::LogFormat;
 use confab::config::{self, Config};
 use confab::core::UserId;
-use confab::{app, auth, core, logging, store};
+use confab::{app, auth, core, logging, store, telemetry};
+use std::sync::Arc;
 
 /// glibc's `malloc` and `malloc_consolidate` took about a fifth of the fan-out
 /// profile; mimalloc's per-thread free lists suit the many
@@ -90,6 +91,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     // With JSON logs, the log's `info` lines say what these would.
     let pretty = config.log_format.resolve_here() == LogFormat::Pretty;
+    // Installed before the start, so that what it records is counted.
+    let admin = match config.admin.listen_addr() {
+        Some(addr) => Some((addr, telemetry::recorder::install()?)),
+        None => None,
+    };
     let running = app::start(config).await?;
     let stop = shutdown_signal();
     if running.listeners.is_empty() {
@@ -102,6 +108,20 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             addr.to_string()
         };
         println!("confab: {dialect} listening on http://{host}");
+    }
+    if let Some((addr, handle)) = admin {
+        let census = running.state.census.clone();
+        let (local, _) = telemetry::admin::serve(addr, handle, Arc::new(move || census.record()))
+            .await
+            .with_context(|| {
+                format!(
+                    "admin listener on {addr}: set admin.listen (CONFAB_ADMIN_LISTEN) to move it"
+                )
+            })?;
+        tracing::info!(addr = %local, "metrics listening on /metrics");
+        if pretty {
+            println!("confab: metrics on http://{local}/metrics");
+        }
     }
     if pretty {
         println!(

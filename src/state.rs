@@ -10,6 +10,7 @@ use crate::core::Service;
 use crate::drain::Drain;
 use crate::fanout::cluster::Cluster;
 use crate::media::Media;
+use crate::telemetry::census::Census;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -24,6 +25,8 @@ pub struct AppState {
     pub cluster: Option<Arc<Cluster>>,
     /// Whether the node is stopping, and what it must finish first.
     pub drain: Arc<Drain>,
+    /// The sockets open, counted for the metrics.
+    pub census: Census,
 }
 
 impl AppState {

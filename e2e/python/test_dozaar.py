@@ -37,7 +37,7 @@ def _child_env(extra):
 
 
 class Server:
-    def __init__(self):
+    def __init__(self, extra_env=None):
         if not os.path.exists(BIN):
             raise RuntimeError(f"{BIN} does not exist: run `cargo build --bin confab` first")
         self.data_dir = tempfile.mkdtemp(prefix="confab-e2e-py-")
@@ -52,6 +52,7 @@ class Server:
                 "CONFAB_VCHAT_PORT": "0",
                 "CONFAB_LOG": os.environ.get("CONFAB_E2E_LOG", "warn"),
                 "CONFAB_LOG_FORMAT": "pretty",
+                **(extra_env or {}),
             }
         )
         self.proc = subprocess.Popen(
@@ -63,6 +64,7 @@ class Server:
         )
         lines = queue.Queue()
         self.urls = {}
+        self.metrics_url = None
 
         def pump():
             for line in self.proc.stdout:
@@ -84,6 +86,9 @@ class Server:
             m = re.search(r"confab: (\w+) listening on (http://\S+)", line)
             if m:
                 self.urls[m.group(1)] = m.group(2).rstrip("/")
+            m = re.search(r"confab: metrics on (http://\S+)", line)
+            if m:
+                self.metrics_url = m.group(1)
             # Every listening line comes before the "data in" line.
             if "confab: data in " in line:
                 self.url = self.urls["dozaar"]

@@ -25,12 +25,13 @@
 //! # Layout
 //! [`Config`] and its top-level keys are here; each table has a module of
 //! its own (`auth`, `limits`, `socket`, `presence`, `dialects`, `uploads`,
-//! `attachments`, `push`) with
+//! `attachments`, `push`, `admin`) with
 //! its struct, defaults and checks. `load` merges the layers, `keys` finds
 //! the keys in the defaults and sets one from a string, `env` maps the
 //! environment variables, `duration` parses durations and `error` holds
 //! [`ConfigError`]. Everything public is re-exported here.
 
+mod admin;
 mod attachments;
 mod auth;
 mod dialects;
@@ -51,6 +52,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use admin::AdminConfig;
 pub use attachments::AttachmentsConfig;
 pub use auth::{AuthConfig, MAX_LEEWAY_SECS, Registration};
 pub use dialects::{DialectAuthConfig, DialectConfig, DialectsConfig};
@@ -104,6 +106,7 @@ pub struct Config {
     pub uploads: UploadsConfig,
     pub attachments: AttachmentsConfig,
     pub push: PushConfig,
+    pub admin: AdminConfig,
     /// Notes produced while loading (e.g. unknown `CONFAB_*` variables), to be
     /// logged once logging is set up. Not a config key.
     #[serde(skip)]
@@ -151,6 +154,7 @@ impl Default for Config {
             uploads: UploadsConfig::default(),
             attachments: AttachmentsConfig::default(),
             push: PushConfig::default(),
+            admin: AdminConfig::default(),
             warnings: Vec::new(),
         }
     }
@@ -239,6 +243,7 @@ impl Config {
         self.attachments.validate()?;
         self.socket.validate()?;
         self.push.validate()?;
+        self.admin.validate()?;
         self.dialects.validate()
     }
 }

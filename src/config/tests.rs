@@ -623,3 +623,16 @@ fn claim_lists_are_checked_naming_the_key() {
     let c = load(None, &[], &[("auth.name_claims", "")]).expect("load");
     assert!(c.auth.name_claims.is_empty());
 }
+
+#[test]
+fn the_admin_listener_is_off_by_default_and_set_by_its_env_name() {
+    let c = load(None, &[], &[]).expect("load");
+    assert_eq!(c.admin.listen_addr(), None);
+    let c = load(None, &[("CONFAB_ADMIN_LISTEN", "127.0.0.1:9090")], &[]).expect("load");
+    assert_eq!(
+        c.admin.listen_addr(),
+        Some("127.0.0.1:9090".parse().unwrap())
+    );
+    let e = err_text(load(None, &[("CONFAB_ADMIN_LISTEN", "localhost")], &[]));
+    assert!(e.contains("admin.listen"), "{e}");
+}

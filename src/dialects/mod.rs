@@ -38,6 +38,9 @@ pub trait Dialect: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// The Socket.IO namespace the dialect serves.
     fn namespace(&self) -> &'static str;
+    /// The client events it knows (those it decodes, and its upload
+    /// event): the bounded set of event names the metrics count by name.
+    fn events(&self) -> &'static [&'static str];
     /// How its clients connect, and what else the runtime does for them.
     fn handshake(&self) -> Handshake;
     /// A client event as a core command.

@@ -311,3 +311,39 @@ pub fn request(uri: &str, headers: &[(&str, &str)]) -> http::request::Parts {
     }
     builder.body(()).expect("a valid request").into_parts().0
 }
+
+// ------------------------------------------------------------ event names
+
+/// Every event a dialect lists as known is one its table decodes (or its
+/// upload event), and a name it does not know is refused as unknown.
+fn assert_knows_its_events(dialect: &impl Dialect) {
+    let unknown = |e: &crate::core::CoreError| e.to_string().starts_with("unknown event");
+    for event in dialect.events() {
+        if dialect.handshake().upload_event == Some(*event) {
+            continue;
+        }
+        for payload in [serde_json::json!({}), serde_json::json!("1")] {
+            if let Err(e) = dialect.decode(event, &payload) {
+                assert!(
+                    !unknown(&e),
+                    "{}: {event} is listed but unknown",
+                    dialect.name()
+                );
+            }
+        }
+    }
+    let refused = dialect.decode("no such event", &serde_json::json!({}));
+    assert!(refused.as_ref().is_err_and(unknown), "{refused:?}");
+}
+
+#[test]
+fn every_dialect_lists_the_events_it_knows() {
+    use super::{dozaar, jobspare, syarah, vchat, voxora};
+    assert_knows_its_events(&dozaar::Dozaar);
+    assert_knows_its_events(&syarah::Syarah);
+    assert_knows_its_events(&jobspare::JobSpare);
+    assert_knows_its_events(&vchat::VChat);
+    assert_knows_its_events(&vchat::VChatMessage);
+    assert_knows_its_events(&voxora::Voxora);
+    assert_knows_its_events(&voxora::Department);
+}

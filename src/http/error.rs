@@ -24,6 +24,7 @@ use utoipa::ToSchema;
 
 use crate::auth::AuthError;
 use crate::core::{CoreError, ErrorCode};
+use crate::telemetry::names;
 
 /// Everything a handler of the HTTP API can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +164,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.log();
         let (code, status, message) = self.parts();
+        let label = code.as_str();
+        metrics::counter!(names::ERRORS, "dialect" => "rest", "code" => label).increment(1);
         let body = ErrorBody {
             error: ErrorDetail {
                 code: code.as_str().to_owned(),

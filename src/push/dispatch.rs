@@ -24,6 +24,7 @@ use crate::core::service::Service;
 use crate::core::viewing::Viewing;
 use crate::core::{Message, UserId, UserSummary};
 use crate::fanout::{EventSink, Origin};
+use crate::telemetry::names;
 
 /// Counters of the push pipeline since start.
 #[derive(Debug, Default)]
@@ -147,8 +148,10 @@ impl PushSink {
         match self.tx.try_send(job) {
             Ok(()) => {
                 PushStats::bump(&self.stats.queued);
+                metrics::gauge!(names::PUSH_QUEUE).increment(1.0);
             }
             Err(e) => {
+                metrics::counter!(names::PUSH_DROPPED).increment(1);
                 self.stats.pending.fetch_sub(1, Ordering::Relaxed);
                 let full = matches!(e, mpsc::error::TrySendError::Full(_));
                 let dropped = PushStats::bump(&self.stats.dropped) + 1;
@@ -217,6 +220,7 @@ async fn worker(
         let Some(job) = job else {
             return;
         };
+        metrics::gauge!(names::PUSH_QUEUE).decrement(1.0);
         send(job, &viewing, &store, &senders, &formats, &stats).await;
         stats.pending.fetch_sub(1, Ordering::Relaxed);
     }
@@ -242,6 +246,7 @@ async fn send(
         Ok(d) => d,
         Err(e) => {
             PushStats::bump(&stats.failed);
+            metrics::counter!(names::PUSH_FAILURES, "channel" => "devices").increment(1);
             tracing::warn!(recipient = %job.recipient, error = %e, "push: loading devices failed");
             return;
         }
@@ -265,9 +270,11 @@ async fn send(
         match result {
             Ok(()) => {
                 PushStats::bump(&stats.sent);
+                metrics::counter!(names::PUSH_SENT, "channel" => sender.name()).increment(1);
             }
             Err(e) => {
                 PushStats::bump(&stats.failed);
+                metrics::counter!(names::PUSH_FAILURES, "channel" => sender.name()).increment(1);
                 tracing::warn!(
                     sender = sender.name(),
                     recipient = %push.recipient,

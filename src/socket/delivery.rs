@@ -13,8 +13,10 @@ use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::operators::BroadcastOperators;
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::mpsc;
 
+use super::measure::{self, Meters};
 use super::names::{Names, renamed};
 use crate::core::command::{Actor, Command};
 use crate::core::event::DomainEvent;
@@ -29,14 +31,16 @@ pub(super) fn subscribe<D: Dialect, A: Adapter>(
     dialect: Arc<D>,
     state: AppState,
     bus: &Bus,
+    meters: Arc<Meters>,
 ) {
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(deliver(io.clone(), dialect.clone(), rx, state));
+    tokio::spawn(deliver(io.clone(), dialect.clone(), rx, state, meters));
     bus.subscribe(Arc::new(Sink { dialect, tx }));
 }
 
-/// A delivery, and the conversation its domain event is about.
-type Rendered = (Delivery, Option<i64>);
+/// A delivery, the conversation its domain event is about, and for a new
+/// message sent through this node, when the send arrived.
+type Rendered = (Delivery, Option<i64>, Option<Instant>);
 
 /// Renders domain events for one dialect and hands them to its delivery task.
 struct Sink<D> {
@@ -47,8 +51,12 @@ struct Sink<D> {
 impl<D: Dialect> EventSink for Sink<D> {
     fn deliver(&self, event: &DomainEvent, _origin: Origin) {
         let conversation = event.conversation_id();
+        let arrived = match event {
+            DomainEvent::MessageCreated { .. } => measure::arrival(),
+            _ => None,
+        };
         for d in self.dialect.render(event) {
-            let _ = self.tx.send((d, conversation));
+            let _ = self.tx.send((d, conversation, arrived));
         }
     }
 }
@@ -60,12 +68,13 @@ async fn deliver<D: Dialect, A: Adapter>(
     dialect: Arc<D>,
     mut rx: mpsc::UnboundedReceiver<Rendered>,
     state: AppState,
+    meters: Arc<Meters>,
 ) {
     let namespace = dialect.namespace();
     let handshake = dialect.handshake();
     let receipts = record_deliveries(state.clone(), handshake.reads_on_delivery);
-    let views = build_views(io.clone(), dialect, state);
-    while let Some((d, conversation)) = rx.recv().await {
+    let views = build_views(io.clone(), dialect, state, meters.clone());
+    while let Some((d, conversation, arrived)) = rx.recv().await {
         let Some(ns) = io.of(namespace) else { continue };
         let ns = ns.local();
         match d {
@@ -78,7 +87,12 @@ async fn deliver<D: Dialect, A: Adapter>(
             } => {
                 let naming = handshake.conversation_field.zip(conversation);
                 let targets = (to, except);
-                emit(ns, targets, event, &data, receipt, naming, &receipts).await;
+                meters.event_out(event);
+                let new_message = receipt.is_some();
+                let reached = emit(ns, targets, event, &data, receipt, naming, &receipts).await;
+                if new_message {
+                    meters.delivered(reached, arrived);
+                }
             }
             Delivery::PerUser {
                 users,
@@ -105,7 +119,8 @@ async fn deliver<D: Dialect, A: Adapter>(
 /// `naming` (a dialect's conversation field and the conversation the event
 /// is about), socket by socket, each naming the conversation as it does;
 /// else as one broadcast. With a receipt, the users those sockets belong
-/// to (but the sender) are queued on `receipts`.
+/// to (but the sender) are queued on `receipts`, and the number of those
+/// sockets is returned (0 without a receipt).
 async fn emit<A: Adapter>(
     ns: BroadcastOperators<A>,
     (to, except): (Vec<String>, Vec<String>),
@@ -114,9 +129,9 @@ async fn emit<A: Adapter>(
     receipt: Option<Receipt>,
     naming: Option<(&'static str, i64)>,
     receipts: &mpsc::UnboundedSender<(Vec<Actor>, Receipt)>,
-) {
+) -> usize {
     if to.is_empty() {
-        return;
+        return 0;
     }
     let targets = ns.to(to).except(except);
     let reached = match naming {
@@ -143,18 +158,21 @@ async fn emit<A: Adapter>(
             reached
         }
     };
-    if let Some(receipt) = receipt {
-        let mut actors: Vec<Actor> = reached
-            .iter()
-            .filter_map(|s| s.extensions.get::<Actor>())
-            .collect();
-        actors.sort_by(|a, b| a.id().cmp(b.id()));
-        actors.dedup_by(|a, b| a.id() == b.id());
-        actors.retain(|a| *a.id() != receipt.message.sender);
-        if !actors.is_empty() {
-            let _ = receipts.send((actors, receipt));
-        }
+    let Some(receipt) = receipt else {
+        return 0;
+    };
+    let mut actors: Vec<Actor> = reached
+        .iter()
+        .filter_map(|s| s.extensions.get::<Actor>())
+        .filter(|a| *a.id() != receipt.message.sender)
+        .collect();
+    let sockets = actors.len();
+    actors.sort_by(|a, b| a.id().cmp(b.id()));
+    actors.dedup_by(|a, b| a.id() == b.id());
+    if !actors.is_empty() {
+        let _ = receipts.send((actors, receipt));
     }
+    sockets
 }
 
 /// Records, in order beside the fan-out, that new messages reached their
@@ -193,13 +211,15 @@ fn build_views<D: Dialect, A: Adapter>(
     io: SocketIo<A>,
     dialect: Arc<D>,
     state: AppState,
+    meters: Arc<Meters>,
 ) -> mpsc::UnboundedSender<(Vec<UserId>, Command, &'static str)> {
     let (views, mut queued) = mpsc::unbounded_channel::<(Vec<UserId>, Command, &'static str)>();
     tokio::spawn(async move {
         while let Some((users, command, event)) = queued.recv().await {
             if let Some(ns) = io.of(dialect.namespace()) {
                 let ns = ns.local();
-                per_user(&ns, dialect.as_ref(), &state, &users, &command, event).await;
+                let to = (&ns, meters.as_ref());
+                per_user(to, dialect.as_ref(), &state, &users, &command, event).await;
             }
         }
     });
@@ -209,7 +229,7 @@ fn build_views<D: Dialect, A: Adapter>(
 /// Runs `command` as each of `users` that has a socket in `ns` and emits
 /// the encoded outcome to that user's sockets there.
 async fn per_user<D: Dialect, A: Adapter>(
-    ns: &BroadcastOperators<A>,
+    (ns, meters): (&BroadcastOperators<A>, &Meters),
     dialect: &D,
     state: &AppState,
     users: &[UserId],
@@ -235,9 +255,11 @@ async fn per_user<D: Dialect, A: Adapter>(
             }
         };
         for out in dialect.encode(&actor, event, &outcome) {
-            if let Out::Emit(event, data) = out
-                && let Err(e) = ns.clone().to(room.clone()).emit(event, &data).await
-            {
+            let Out::Emit(event, data) = out else {
+                continue;
+            };
+            meters.event_out(event);
+            if let Err(e) = ns.clone().to(room.clone()).emit(event, &data).await {
                 tracing::debug!(error = %e, event, "emit to a user's sockets failed");
             }
         }

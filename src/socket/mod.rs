@@ -5,7 +5,8 @@
 //! the dialect's table and the core (`worker.rs`, `payload.rs`) and carries
 //! out the answers on the socket (`outs.rs`); domain events are rendered
 //! onto the dialect's rooms (`delivery.rs`), each socket sent a
-//! conversation under the name it gave it (`names.rs`). Nothing here knows
+//! conversation under the name it gave it (`names.rs`); what all of that
+//! counts for the metrics is in `measure.rs`. Nothing here knows
 //! one dialect from another. Clients of the Socket.IO v2 protocol (Engine.IO
 //! 3) and of v3/v4 (Engine.IO 4) are served alike; a listener with no dialect
 //! on `/` gets [`attach_v2_root`] for the v2 clients.
@@ -24,6 +25,7 @@ use crate::state::AppState;
 
 mod delivery;
 mod handshake;
+mod measure;
 mod names;
 mod outs;
 mod payload;
@@ -38,26 +40,29 @@ pub fn attach<D: Dialect, A: Adapter + DefinedAdapter>(
     state: AppState,
     bus: &Bus,
 ) -> A::InitRes {
+    let meters = Arc::new(measure::Meters::new(dialect.as_ref()));
     let auth = {
-        let (dialect, state) = (dialect.clone(), state.clone());
+        let (dialect, state, meters) = (dialect.clone(), state.clone(), meters.clone());
         move |s: SocketRef<A>, TryData(auth): TryData<Value>| {
-            let (dialect, state) = (dialect.clone(), state.clone());
+            let (dialect, state, meters) = (dialect.clone(), state.clone(), meters.clone());
             async move {
                 handshake::authenticate(&s, auth.ok(), dialect.as_ref(), &state).await?;
-                worker::queue(&s, dialect, state.drain.clone());
+                worker::queue(&s, dialect, state.drain.clone(), meters);
                 Ok::<(), String>(())
             }
         }
     };
     let connect = {
-        let (dialect, state) = (dialect.clone(), state.clone());
+        let (dialect, state, meters) = (dialect.clone(), state.clone(), meters.clone());
         move |s: SocketRef<A>| {
-            worker::start(s, dialect.clone(), state.clone());
+            worker::start(s, dialect.clone(), state.clone(), meters.clone());
             async {}
         }
     };
     let init = io.ns(dialect.namespace(), connect.with(auth));
-    delivery::subscribe(io, dialect, state, bus);
+    let census = measure::census(io, dialect.namespace());
+    state.census.add(dialect.name(), census);
+    delivery::subscribe(io, dialect, state, bus, meters);
     init
 }
 

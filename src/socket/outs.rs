@@ -5,6 +5,7 @@
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef};
 
+use super::measure::Meters;
 use crate::core::UserId;
 use crate::dialects::{Out, conversation_room, room_conversation};
 use crate::state::AppState;
@@ -16,10 +17,13 @@ pub(super) struct Viewer<'a> {
     pub(super) socket_key: &'a str,
 }
 
-/// Carries out a handler's outs on its socket. A broadcast reaches the room
-/// on every node through the cluster adapter, or this node's part of it
-/// while the cluster is not `cluster_up` (Redis away, or no cluster).
+/// Carries out a handler's outs on its socket (counted on its dialect's
+/// `meters`). A broadcast
+/// reaches the room on every node through the cluster adapter, or this
+/// node's part of it while the cluster is not `cluster_up` (Redis away, or
+/// no cluster).
 pub(super) fn apply<A: Adapter>(
+    meters: &Meters,
     socket: &SocketRef<A>,
     mut ack: Option<AckSender<A>>,
     outs: Vec<Out>,
@@ -29,6 +33,7 @@ pub(super) fn apply<A: Adapter>(
     for out in outs {
         match out {
             Out::Emit(event, data) => {
+                meters.event_out(event);
                 if let Err(e) = socket.emit(event, &data) {
                     tracing::debug!(error = %e, event, "emit to socket failed");
                 }
@@ -66,6 +71,7 @@ pub(super) fn apply<A: Adapter>(
             Out::Join(room) => socket.join(room),
             Out::Leave(room) => socket.leave(room),
             Out::Broadcast(room, event, data) => {
+                meters.event_out(event);
                 let to = if cluster_up {
                     socket.within(room)
                 } else {

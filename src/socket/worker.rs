@@ -11,9 +11,11 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Event, SocketRef, TryData};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::mpsc;
 
 use super::handshake::{Claimed, verify};
+use super::measure::{self, Meters};
 use super::names::{Names, rename_outs};
 use super::outs::{Viewer, apply};
 use super::payload::{Payload, no_arguments};
@@ -39,6 +41,8 @@ struct Request<A: Adapter> {
     event: String,
     payload: Result<Payload, String>,
     ack: AckSender<A>,
+    /// When it arrived, before it waited in the queue.
+    arrived: Instant,
     /// Counts the event as in flight until it is answered (or dropped).
     _in_flight: InFlight,
 }
@@ -84,7 +88,12 @@ fn failure<D: Dialect>(dialect: &D, parts: &Parts, event: &str, error: &CoreErro
 /// Starts queueing the socket's events and its close, in order, for the
 /// worker [`start`] runs. Called during the handshake, before the client
 /// hears it is connected, so that none of its first events is missed.
-pub(super) fn queue<D: Dialect, A: Adapter>(s: &SocketRef<A>, dialect: Arc<D>, drain: Arc<Drain>) {
+pub(super) fn queue<D: Dialect, A: Adapter>(
+    s: &SocketRef<A>,
+    dialect: Arc<D>,
+    drain: Arc<Drain>,
+    meters: Arc<Meters>,
+) {
     let (tx, rx) = mpsc::channel::<Job<A>>(SOCKET_QUEUE);
     {
         let tx = tx.clone();
@@ -93,11 +102,13 @@ pub(super) fn queue<D: Dialect, A: Adapter>(s: &SocketRef<A>, dialect: Arc<D>, d
                   Event(event): Event,
                   TryData(payload): TryData<Payload>,
                   ack: AckSender<A>| {
+                meters.event_in(&event);
                 let request = Request {
                     socket,
                     event,
                     payload: payload.or_else(no_arguments),
                     ack,
+                    arrived: Instant::now(),
                     _in_flight: InFlight::new(&drain),
                 };
                 if let Err(
@@ -108,8 +119,9 @@ pub(super) fn queue<D: Dialect, A: Adapter>(s: &SocketRef<A>, dialect: Arc<D>, d
                     let error = CoreError::RateLimited {
                         retry_after_ms: 1000,
                     };
+                    meters.refused(&error);
                     let outs = failure(dialect.as_ref(), r.socket.req_parts(), &r.event, &error);
-                    apply(&r.socket, Some(r.ack), outs, None, false);
+                    apply(&meters, &r.socket, Some(r.ack), outs, None, false);
                 }
                 async {}
             },
@@ -126,7 +138,12 @@ pub(super) fn queue<D: Dialect, A: Adapter>(s: &SocketRef<A>, dialect: Arc<D>, d
 }
 
 /// Greets a connected socket as its dialect does and starts its worker.
-pub(super) fn start<D: Dialect, A: Adapter>(s: SocketRef<A>, dialect: Arc<D>, state: AppState) {
+pub(super) fn start<D: Dialect, A: Adapter>(
+    s: SocketRef<A>,
+    dialect: Arc<D>,
+    state: AppState,
+    meters: Arc<Meters>,
+) {
     let actor = s.extensions.get::<Actor>();
     let claimed = s.extensions.get::<Claimed>().and_then(|c| c.0);
     let Some((rx, tx)) = s
@@ -140,16 +157,19 @@ pub(super) fn start<D: Dialect, A: Adapter>(s: SocketRef<A>, dialect: Arc<D>, st
     };
     if let (Some(actor), Some(greeting)) = (&actor, dialect.handshake().greeting) {
         let (event, data) = greeting(actor);
+        meters.event_out(event);
         if let Err(e) = s.emit(event, &data) {
             tracing::debug!(error = %e, event, "emit to socket failed");
         }
     }
+    meters.connected();
     let socket_key = socket_key(&s);
     s.join(socket_room(&socket_key));
     Names::attach(&s);
     let worker = Worker {
         dialect,
         state,
+        meters,
         actor,
         claimed,
         socket_key,
@@ -173,6 +193,7 @@ pub(super) fn start<D: Dialect, A: Adapter>(s: SocketRef<A>, dialect: Arc<D>, st
 struct Worker<D> {
     dialect: Arc<D>,
     state: AppState,
+    meters: Arc<Meters>,
     /// Who the socket is, once a token proved it.
     actor: Option<Actor>,
     claimed: Option<UserId>,
@@ -187,16 +208,17 @@ impl<D: Dialect> Worker<D> {
         while let Some(Job::Event(request)) = rx.recv().await {
             // Boxed, so that an idle socket's task holds only what waiting
             // for its next event needs, not the largest command's state.
-            let handled = AssertUnwindSafe(Box::pin(self.handle(&request)))
-                .catch_unwind()
-                .await;
+            let handling = measure::arrived(request.arrived, self.handle(&request));
+            let handled = AssertUnwindSafe(Box::pin(handling)).catch_unwind().await;
             let outs = handled.unwrap_or_else(|_| {
                 tracing::error!(event = %request.event, "handler panicked");
+                let error = CoreError::Internal("handler panicked".into());
+                self.meters.refused(&error);
                 failure(
                     self.dialect.as_ref(),
                     request.socket.req_parts(),
                     &request.event,
-                    &CoreError::Internal("handler panicked".into()),
+                    &error,
                 )
             });
             let viewer = self.actor.as_ref().map(|a| Viewer {
@@ -205,7 +227,14 @@ impl<D: Dialect> Worker<D> {
                 socket_key: &self.socket_key,
             });
             let cluster_up = self.state.cluster_up();
-            apply(&request.socket, Some(request.ack), outs, viewer, cluster_up);
+            apply(
+                &self.meters,
+                &request.socket,
+                Some(request.ack),
+                outs,
+                viewer,
+                cluster_up,
+            );
         }
         if let Some(actor) = &self.actor {
             self.state
@@ -256,6 +285,7 @@ impl<D: Dialect> Worker<D> {
                 if matches!(e, CoreError::Internal(_) | CoreError::Unavailable(_)) {
                     tracing::error!(error = ?e, event = %request.event, "request failed");
                 }
+                self.meters.refused(&e);
                 failure(
                     dialect.as_ref(),
                     request.socket.req_parts(),

@@ -1,13 +1,15 @@
 //! Persistence: the two implementations of the core's [`Store`] port.
 //! SQLite is the embedded default; PostgreSQL is the second backend, held to
 //! the same behaviour by `tests/it/store_contract/`. What both share (column
-//! lists, row mappers, parsers) is in `rows`.
+//! lists, row mappers, parsers) is in `rows`; what both count for the
+//! metrics, in `measure`.
 
 use std::sync::Arc;
 
 use crate::core::error::StoreError;
 pub use crate::core::ports::{Credentials, DynStore, Inserted, Store, StoreResult};
 
+mod measure;
 pub mod postgres;
 mod rows;
 pub mod sqlite;

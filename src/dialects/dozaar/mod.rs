@@ -19,9 +19,26 @@ const PREVIEW_CHARS: usize = 100;
 
 pub struct Dozaar;
 
+/// The client events the table decodes.
+const EVENTS: &[&str] = &[
+    "join:conversation",
+    "leave:conversation",
+    "send:message",
+    "typing:start",
+    "typing:stop",
+    "mark:read",
+    "get:online_status",
+    "edit:message",
+    "delete:message",
+];
+
 impl Dialect for Dozaar {
     fn name(&self) -> &'static str {
         "dozaar"
+    }
+
+    fn events(&self) -> &'static [&'static str] {
+        EVENTS
     }
 
     fn namespace(&self) -> &'static str {

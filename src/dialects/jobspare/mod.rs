@@ -22,9 +22,24 @@ use crate::core::{
 
 pub struct JobSpare;
 
+/// The client events the table decodes.
+const EVENTS: &[&str] = &[
+    "join_conversation",
+    "leave_conversation",
+    "send_message",
+    "mark_as_read",
+    "typing_start",
+    "typing_stop",
+    "get_online_status",
+];
+
 impl Dialect for JobSpare {
     fn name(&self) -> &'static str {
         "jobspare"
+    }
+
+    fn events(&self) -> &'static [&'static str] {
+        EVENTS
     }
 
     fn namespace(&self) -> &'static str {

@@ -28,9 +28,28 @@ const MAX_PAGE: u32 = 100;
 /// the connection is identified (by its handshake or an earlier event).
 const TOKENLESS_EVENTS: &[&str] = &["roomTyping", "readMessage"];
 
+/// The client events the table decodes.
+const EVENTS: &[&str] = &[
+    "createMessage",
+    "findAllMessages",
+    "findAllChatHeaders",
+    "getMyChats",
+    "joinRoom",
+    "leaveRoom",
+    "roomTyping",
+    "updateMessage",
+    "removeMessage",
+    "readMessage",
+    "getMyFriendships",
+];
+
 impl Dialect for Syarah {
     fn name(&self) -> &'static str {
         "syarah"
+    }
+
+    fn events(&self) -> &'static [&'static str] {
+        EVENTS
     }
 
     fn namespace(&self) -> &'static str {

@@ -55,9 +55,19 @@ pub fn first_rooms() -> Command {
     }
 }
 
+/// The client events of `/`.
+const ROOT_EVENTS: &[&str] = &["join", "typing", "typing_changed"];
+
+/// The client events of `/message`.
+const MESSAGE_EVENTS: &[&str] = &["join", "load_more"];
+
 impl Dialect for VChat {
     fn name(&self) -> &'static str {
         "vchat"
+    }
+
+    fn events(&self) -> &'static [&'static str] {
+        ROOT_EVENTS
     }
 
     fn namespace(&self) -> &'static str {
@@ -180,6 +190,10 @@ impl Dialect for VChat {
 impl Dialect for VChatMessage {
     fn name(&self) -> &'static str {
         "vchat"
+    }
+
+    fn events(&self) -> &'static [&'static str] {
+        MESSAGE_EVENTS
     }
 
     fn namespace(&self) -> &'static str {

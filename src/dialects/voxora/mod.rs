@@ -29,9 +29,24 @@ pub struct Department;
 /// The client event that carries a file whole, as binary.
 const UPLOAD_EVENT: &str = "file_upload";
 
+/// The client events of both namespaces: those the table decodes, and the
+/// upload.
+const EVENTS: &[&str] = &[
+    "send_message",
+    "typing_start",
+    "typing_stop",
+    "join_conversation",
+    "leave_conversation",
+    "file_upload",
+];
+
 impl Dialect for Voxora {
     fn name(&self) -> &'static str {
         "voxora"
+    }
+
+    fn events(&self) -> &'static [&'static str] {
+        EVENTS
     }
 
     fn namespace(&self) -> &'static str {
@@ -71,6 +86,10 @@ impl Dialect for Voxora {
 impl Dialect for Department {
     fn name(&self) -> &'static str {
         "voxora"
+    }
+
+    fn events(&self) -> &'static [&'static str] {
+        EVENTS
     }
 
     fn namespace(&self) -> &'static str {

@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{Cluster, ClusterError, PREFIX};
 use crate::core::event::DomainEvent;
 use crate::fanout::Bus;
+use crate::telemetry::{names, unix_micros};
 
 fn channel() -> String {
     format!("{PREFIX}events")
@@ -24,6 +25,10 @@ fn channel() -> String {
 struct Envelope<N, E> {
     node: N,
     event: E,
+    /// When the node published it (microseconds since the Unix epoch; 0
+    /// from a node that does not say).
+    #[serde(default)]
+    sent_us: u64,
 }
 
 /// What the publishing task is given, in order.
@@ -88,7 +93,14 @@ fn receive(node: &str, bus: &Bus, payload: Option<&[u8]>) {
     let Some(payload) = payload else { return };
     match serde_json::from_slice::<Envelope<String, DomainEvent>>(payload) {
         Ok(envelope) if envelope.node == node => {}
-        Ok(envelope) => bus.deliver_remote(&envelope.event),
+        Ok(envelope) => {
+            metrics::counter!(names::BUS_IN).increment(1);
+            if envelope.sent_us > 0 {
+                let lag = unix_micros().saturating_sub(envelope.sent_us);
+                metrics::histogram!(names::BUS_LAG).record(lag as f64 / 1e6);
+            }
+            bus.deliver_remote(&envelope.event);
+        }
         Err(e) => tracing::warn!(error = %e, "unreadable event from another node"),
     }
 }
@@ -109,6 +121,7 @@ async fn publish(cluster: Arc<Cluster>, mut rx: mpsc::UnboundedReceiver<Outgoing
         let envelope = Envelope {
             node: cluster.node_id(),
             event: &event,
+            sent_us: unix_micros(),
         };
         let payload = match serde_json::to_vec(&envelope) {
             Ok(p) => p,
@@ -124,6 +137,9 @@ async fn publish(cluster: Arc<Cluster>, mut rx: mpsc::UnboundedReceiver<Outgoing
                 .map_err(ClusterError::from),
             Err(e) => Err(e),
         };
+        if sent.is_ok() {
+            metrics::counter!(names::BUS_OUT).increment(1);
+        }
         match sent {
             Ok(()) if failing => {
                 failing = false;
@@ -219,6 +235,7 @@ mod tests {
             serde_json::to_vec(&Envelope {
                 node,
                 event: &event,
+                sent_us: 1,
             })
             .unwrap()
         };

@@ -43,6 +43,7 @@ use fred::types::RespVersion;
 use parking_lot::Mutex;
 
 use crate::core::ports::{Shared, SharedError};
+use crate::telemetry::names;
 
 pub mod claims;
 pub mod events;
@@ -105,6 +106,7 @@ impl Cluster {
                 if last.is_none() {
                     tracing::warn!(%error, "lost Redis: serving this node's sockets only until it is back");
                 }
+                metrics::gauge!(names::REDIS_UP).set(0.0);
                 *last = Some(error.to_string());
                 async { Ok(()) }
             });
@@ -115,9 +117,11 @@ impl Cluster {
                 if last_error.lock().take().is_some() {
                     tracing::info!("Redis is back: cluster fan-out and presence resume");
                 }
+                metrics::gauge!(names::REDIS_UP).set(1.0);
                 async { Ok(()) }
             });
         }
+        metrics::gauge!(names::REDIS_UP).set(1.0);
         let node = uuid::Uuid::new_v4().simple().to_string();
         tracing::info!(node = %node, "joined the cluster through Redis");
         Ok(Arc::new(Cluster {

@@ -296,7 +296,10 @@ impl Store for PostgresStore {
     // --- messages ---
 
     async fn insert_message(&self, m: NewMessage) -> StoreResult<Inserted> {
-        messages::insert_message(&self.pool, m).await
+        let started = std::time::Instant::now();
+        let inserted = messages::insert_message(&self.pool, m).await;
+        super::measure::inserted(started, &inserted);
+        inserted
     }
 
     async fn message(&self, r: MessageRef) -> StoreResult<Option<Message>> {

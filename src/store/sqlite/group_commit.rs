@@ -4,14 +4,17 @@
 //! transaction committed, so nothing is delivered that is not stored.
 
 use std::sync::Arc;
+use std::time::Instant;
 
+use metrics::histogram;
 use tokio::sync::{mpsc, oneshot};
 
 use super::messages;
 use super::pool::{Pool, closed};
 use crate::core::NewMessage;
 use crate::store::rows;
-use crate::store::{Inserted, StoreResult};
+use crate::store::{Inserted, StoreResult, measure};
+use crate::telemetry::names;
 
 /// At most this many messages are stored in one transaction.
 const GROUP_COMMIT_MAX: usize = 256;
@@ -31,9 +34,12 @@ pub(super) async fn insert(
     inserts: &mpsc::UnboundedSender<PendingInsert>,
     m: NewMessage,
 ) -> StoreResult<Inserted> {
+    let started = Instant::now();
     let (reply, answer) = oneshot::channel();
     inserts.send((m, reply)).map_err(|_| closed())?;
-    answer.await.map_err(|_| closed())?
+    let inserted = answer.await.map_err(|_| closed())?;
+    measure::inserted(started, &inserted);
+    inserted
 }
 
 /// Stores the messages waiting, a group at a time, each group in one
@@ -41,7 +47,10 @@ pub(super) async fn insert(
 async fn run(db: Arc<Pool>, mut queue: mpsc::UnboundedReceiver<PendingInsert>) {
     let mut group = Vec::with_capacity(GROUP_COMMIT_MAX);
     while queue.recv_many(&mut group, GROUP_COMMIT_MAX).await > 0 {
+        let started = Instant::now();
         let results = store_group(&db, &group);
+        histogram!(names::STORE, "op" => "group_commit").record(started.elapsed().as_secs_f64());
+        histogram!(names::GROUP_COMMIT_BATCH).record(group.len() as f64);
         for ((_, reply), result) in group.drain(..).zip(results) {
             let _ = reply.send(result);
         }

@@ -61,6 +61,7 @@ async fn spawn_api_with(adjust: impl FnOnce(&mut Config), limits: Limits) -> Api
         config: Arc::new(config),
         cluster: None,
         drain: Arc::default(),
+        census: Default::default(),
     };
     let base = spawn_http(confab::http::router(state.clone())).await;
     Api {
