@@ -20,7 +20,7 @@ pub mod jobspare;
 pub mod shared;
 pub mod syarah;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 pub mod vchat;
 pub mod voxora;
 

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
 
+use super::audience::Audience;
 use super::measure::{self, Meters};
 use super::names::{Names, renamed};
 use crate::core::command::{Actor, Command};
@@ -32,10 +33,15 @@ pub(super) fn subscribe<D: Dialect, A: Adapter>(
     state: AppState,
     bus: &Bus,
     meters: Arc<Meters>,
+    audience: Arc<Audience>,
 ) {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(deliver(io.clone(), dialect.clone(), rx, state, meters));
-    bus.subscribe(Arc::new(Sink { dialect, tx }));
+    bus.subscribe(Arc::new(Sink {
+        dialect,
+        tx,
+        audience,
+    }));
 }
 
 /// A delivery, the conversation its domain event is about, and for a new
@@ -46,10 +52,15 @@ type Rendered = (Delivery, Option<i64>, Option<Instant>);
 struct Sink<D> {
     dialect: Arc<D>,
     tx: mpsc::UnboundedSender<Rendered>,
+    /// The namespace's sockets on this node: with none, nothing to render.
+    audience: Arc<Audience>,
 }
 
 impl<D: Dialect> EventSink for Sink<D> {
     fn deliver(&self, event: &DomainEvent, _origin: Origin) {
+        if self.audience.is_empty() {
+            return;
+        }
         let conversation = event.conversation_id();
         let arrived = match event {
             DomainEvent::MessageCreated { .. } => measure::arrival(),
@@ -263,5 +274,33 @@ async fn per_user<D: Dialect, A: Adapter>(
                 tracing::debug!(error = %e, event, "emit to a user's sockets failed");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialects::dozaar::Dozaar;
+    use crate::dialects::testing::message_created;
+
+    #[test]
+    fn a_namespace_with_no_socket_here_renders_nothing() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let audience = Arc::new(Audience::default());
+        let sink = Sink {
+            dialect: Arc::new(Dozaar),
+            tx,
+            audience: audience.clone(),
+        };
+        sink.deliver(&message_created(None), Origin::Here);
+        assert!(rx.try_recv().is_err(), "nobody here: nothing rendered");
+
+        let present = audience.enter();
+        sink.deliver(&message_created(None), Origin::Here);
+        assert!(
+            rx.try_recv().is_ok(),
+            "a socket here: the event is rendered"
+        );
+        drop(present);
     }
 }

@@ -23,6 +23,7 @@ use crate::dialects::Dialect;
 use crate::fanout::Bus;
 use crate::state::AppState;
 
+mod audience;
 mod delivery;
 mod handshake;
 mod measure;
@@ -41,13 +42,18 @@ pub fn attach<D: Dialect, A: Adapter + DefinedAdapter>(
     bus: &Bus,
 ) -> A::InitRes {
     let meters = Arc::new(measure::Meters::new(dialect.as_ref()));
+    let audience = Arc::new(audience::Audience::default());
     let auth = {
         let (dialect, state, meters) = (dialect.clone(), state.clone(), meters.clone());
+        let audience = audience.clone();
         move |s: SocketRef<A>, TryData(auth): TryData<Value>| {
             let (dialect, state, meters) = (dialect.clone(), state.clone(), meters.clone());
+            // Counted before it joins any room, so that no event for it is
+            // skipped.
+            let present = audience.enter();
             async move {
                 handshake::authenticate(&s, auth.ok(), dialect.as_ref(), &state).await?;
-                worker::queue(&s, dialect, state.drain.clone(), meters);
+                worker::queue(&s, dialect, state.drain.clone(), meters, present);
                 Ok::<(), String>(())
             }
         }
@@ -62,7 +68,7 @@ pub fn attach<D: Dialect, A: Adapter + DefinedAdapter>(
     let init = io.ns(dialect.namespace(), connect.with(auth));
     let census = measure::census(io, dialect.namespace());
     state.census.add(dialect.name(), census);
-    delivery::subscribe(io, dialect, state, bus, meters);
+    delivery::subscribe(io, dialect, state, bus, meters, audience);
     init
 }
 

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
 
+use super::audience::Present;
 use super::handshake::{Claimed, IssuedAt, verify};
 use super::measure::{self, Meters};
 use super::names::{Names, rename_outs};
@@ -68,7 +69,7 @@ impl Drop for InFlight {
 /// a sender of its own, for the drain to queue the socket's close).
 #[allow(clippy::type_complexity)]
 struct Inbox<A: Adapter>(
-    Arc<parking_lot::Mutex<Option<(mpsc::Receiver<Job<A>>, mpsc::Sender<Job<A>>)>>>,
+    Arc<parking_lot::Mutex<Option<(mpsc::Receiver<Job<A>>, mpsc::Sender<Job<A>>, Present)>>>,
 );
 
 impl<A: Adapter> Clone for Inbox<A> {
@@ -94,6 +95,7 @@ pub(super) fn queue<D: Dialect, A: Adapter>(
     dialect: Arc<D>,
     drain: Arc<Drain>,
     meters: Arc<Meters>,
+    present: Present,
 ) {
     let (tx, rx) = mpsc::channel::<Job<A>>(SOCKET_QUEUE);
     {
@@ -135,7 +137,9 @@ pub(super) fn queue<D: Dialect, A: Adapter>(
         let _ = on_close.send(Job::Closed).await;
     });
     s.extensions
-        .insert(Inbox(Arc::new(parking_lot::Mutex::new(Some((rx, tx))))));
+        .insert(Inbox(Arc::new(parking_lot::Mutex::new(Some((
+            rx, tx, present,
+        ))))));
 }
 
 /// Greets a connected socket as its dialect does and starts its worker.
@@ -147,7 +151,7 @@ pub(super) fn start<D: Dialect, A: Adapter>(
 ) {
     let actor = s.extensions.get::<Actor>();
     let claimed = s.extensions.get::<Claimed>().and_then(|c| c.0);
-    let Some((rx, tx)) = s
+    let Some((rx, tx, present)) = s
         .extensions
         .get::<Inbox<A>>()
         .and_then(|i| i.0.lock().take())
@@ -192,6 +196,7 @@ pub(super) fn start<D: Dialect, A: Adapter>(
     drain.spawn_worker(async move {
         worker.run(rx).await;
         drop(closer);
+        drop(present);
     });
 }
 

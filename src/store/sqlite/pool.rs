@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use parking_lot::{Mutex, MutexGuard};
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 
 use super::error::DbResult;
 use super::migrate::migrate;
@@ -20,6 +20,12 @@ use crate::store::StoreResult;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Prepared statements kept per connection: more than this store has.
 const STATEMENT_CACHE: usize = 128;
+
+/// Runs a cached statement that takes no parameters and returns no rows.
+fn run(conn: &Connection, sql: &str) -> StoreResult<()> {
+    conn.prepare_cached(sql).db()?.execute([]).db()?;
+    Ok(())
+}
 
 /// A connection slot: `None` once the store is closed.
 type Slot = Mutex<Option<Connection>>;
@@ -113,24 +119,26 @@ impl Pool {
     }
 
     /// Runs `f` in a `BEGIN IMMEDIATE` transaction on the writer, committed
-    /// if `f` succeeds and rolled back otherwise.
-    pub(super) fn write<T>(
-        &self,
-        f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>,
-    ) -> StoreResult<T> {
+    /// if `f` succeeds and rolled back otherwise. `BEGIN`, `COMMIT` and
+    /// `ROLLBACK` are cached statements like the rest (rusqlite's
+    /// `Transaction` prepares them anew each time: a sixth of a message's
+    /// insert).
+    pub(super) fn write<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let mut slot = self.writer.lock();
         let conn = slot.as_mut().ok_or_else(closed)?;
         if !conn.is_autocommit() {
-            // A rollback that failed left a transaction open: end it, or no
-            // write could begin again.
-            conn.execute_batch("ROLLBACK").db()?;
+            // A rollback that failed (or a panic in `f`) left a transaction
+            // open: end it, or no write could begin again.
+            run(conn, "ROLLBACK")?;
         }
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .db()?;
-        let value = f(&tx)?;
-        tx.commit().db()?;
-        Ok(value)
+        run(conn, "BEGIN IMMEDIATE")?;
+        let committed = f(conn).and_then(|value| run(conn, "COMMIT").map(|()| value));
+        if committed.is_err() && !conn.is_autocommit() {
+            if let Err(e) = run(conn, "ROLLBACK") {
+                tracing::warn!(error = %e, "rolling back a failed write failed");
+            }
+        }
+        committed
     }
 
     /// Runs `f` on a read connection: the first free reader, else (all
