@@ -133,10 +133,11 @@ impl Pool {
         }
         run(conn, "BEGIN IMMEDIATE")?;
         let committed = f(conn).and_then(|value| run(conn, "COMMIT").map(|()| value));
-        if committed.is_err() && !conn.is_autocommit() {
-            if let Err(e) = run(conn, "ROLLBACK") {
-                tracing::warn!(error = %e, "rolling back a failed write failed");
-            }
+        if committed.is_err()
+            && !conn.is_autocommit()
+            && let Err(e) = run(conn, "ROLLBACK")
+        {
+            tracing::warn!(error = %e, "rolling back a failed write failed");
         }
         committed
     }
