@@ -274,6 +274,29 @@ describe('jobspare dialect', () => {
     assert.equal((await history(server, a, j.uuid)).length, 0);
   });
 
+  it('answers a client that passes an acknowledgement callback on every event, not only send_message', async () => {
+    const a = await user(server, 'alice');
+    const b = await user(server, 'bob');
+    const sa = await js(server, a);
+    await js(server, b);
+    const pair = `${a.id}_${b.id}`;
+    const joined = await emitAck(sa, 'join_conversation', { conversationId: pair });
+    assert.equal(joined.conversationId, pair);
+    assert.equal(typeof joined.id, 'number');
+    const sent = await emitAck(sa, 'send_message', { conversationId: pair, receiverId: b.id, messageType: 'text', content: { text: 'acked' } });
+    assert.deepEqual(await emitAck(sa, 'mark_as_read', { conversationId: pair, messageIds: [sent._id] }), { success: true });
+    assert.deepEqual(await emitAck(sa, 'typing_start', { conversationId: pair }), { success: true });
+    assert.deepEqual(await emitAck(sa, 'typing_stop', { conversationId: pair }), { success: true });
+    const status = await emitAck(sa, 'get_online_status', { userId: b.id });
+    assert.equal(status.userId, b.id);
+    assert.equal(status.isOnline, true);
+    assert.deepEqual(await emitAck(sa, 'leave_conversation', { conversationId: pair }), { success: true });
+    // A refusal answers the callback too, with the error.
+    const refused = await emitAck(sa, 'typing_start', { conversationId: 'nounderscore' });
+    assert.equal(refused.code, 'INVALID_PAYLOAD');
+    assert.ok(sa.connected);
+  });
+
   it('refuses a non-member, and a pair of two other users without creating it', async () => {
     const a = await user(server, 'alice');
     const b = await user(server, 'bob');

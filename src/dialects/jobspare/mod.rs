@@ -328,23 +328,29 @@ fn online_status_json(s: &PresenceStatus) -> Value {
 
 // --------------------------------------------------------------- encoding
 
+/// What a client event answers. Every success also answers an
+/// acknowledgement callback, if the client passed one (a client without one
+/// sees nothing of it): the seed's clients pass none, but one that does must
+/// not wait for an answer that never comes.
 fn encode(outcome: &Outcome) -> Vec<Out> {
+    let done = || Out::Ack(json!({ "success": true }));
     match outcome {
         Outcome::Joined {
             conversation: c,
             members,
-        } => vec![
-            Out::View(c.id),
-            Out::Emit(
-                "joined_conversation",
-                json!({
-                    "conversationId": conversation_name(&c.into(), members),
-                    "id": c.id,
-                    "uuid": c.uuid.to_string(),
-                }),
-            ),
-        ],
-        Outcome::Left(c) => vec![Out::Unview(c.id)],
+        } => {
+            let joined = json!({
+                "conversationId": conversation_name(&c.into(), members),
+                "id": c.id,
+                "uuid": c.uuid.to_string(),
+            });
+            vec![
+                Out::View(c.id),
+                Out::Emit("joined_conversation", joined.clone()),
+                Out::Ack(joined),
+            ]
+        }
+        Outcome::Left(c) => vec![Out::Unview(c.id), done()],
         Outcome::Sent {
             message,
             sender,
@@ -357,11 +363,19 @@ fn encode(outcome: &Outcome) -> Vec<Out> {
             conversation,
             members,
         ))],
-        Outcome::OnlineStatus(statuses) => statuses
-            .iter()
-            .map(|s| Out::Emit("user_online_status", online_status_json(s)))
-            .collect(),
-        _ => vec![],
+        Outcome::OnlineStatus(statuses) => {
+            let statuses: Vec<Value> = statuses.iter().map(online_status_json).collect();
+            let mut outs: Vec<Out> = statuses
+                .iter()
+                .map(|s| Out::Emit("user_online_status", s.clone()))
+                .collect();
+            outs.push(Out::Ack(match statuses.as_slice() {
+                [one] => one.clone(),
+                _ => Value::Array(statuses),
+            }));
+            outs
+        }
+        _ => vec![done()],
     }
 }
 

@@ -318,7 +318,34 @@ fn a_join_names_the_conversation_as_the_app_does() {
                 "joined_conversation",
                 json!({"conversationId": "alice_bob", "id": 3, "uuid": CONVERSATION_UUID})
             ),
+            Out::Ack(json!({"conversationId": "alice_bob", "id": 3, "uuid": CONVERSATION_UUID})),
         ]
+    );
+}
+
+#[test]
+fn every_success_answers_an_acknowledgement_callback() {
+    let c = conversation(crate::core::ConversationKind::Direct, None);
+    let acks = |outcome: &Outcome| -> Vec<Value> {
+        JobSpare
+            .encode(&actor("alice"), "any", outcome)
+            .into_iter()
+            .filter_map(|o| match o {
+                Out::Ack(v) => Some(v),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(
+        acks(&Outcome::Left(c.clone())),
+        vec![json!({"success": true})]
+    );
+    assert_eq!(
+        acks(&Outcome::Typing {
+            conversation: c.clone(),
+            typing: true,
+        }),
+        vec![json!({"success": true})]
     );
 }
 
