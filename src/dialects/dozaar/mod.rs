@@ -189,7 +189,8 @@ pub fn message_json(m: &Message, sender: Option<&UserSummary>) -> Value {
         "clientId": m.client_id,
         "seq": m.seq,
         "createdAt": iso8601(m.created_at),
-        "updatedAt": iso8601(m.edited_at.or(m.deleted_at).unwrap_or(m.created_at)),
+        // The last change: a deletion after an edit is the later one.
+        "updatedAt": iso8601(m.edited_at.max(m.deleted_at).unwrap_or(m.created_at)),
         "editedAt": m.edited_at.map(iso8601),
         "deletedAt": m.deleted_at.map(iso8601),
     });

@@ -397,3 +397,32 @@ fn the_token_is_the_header_else_auth_token_else_the_query() {
     );
     assert_eq!(token(&v2, None), None);
 }
+
+#[test]
+fn updated_at_is_the_last_change_a_deletion_after_an_edit_included() {
+    let updated = |edited_at, deleted_at| {
+        message_json(
+            &Message {
+                edited_at,
+                deleted_at,
+                ..message()
+            },
+            None,
+        )["updatedAt"]
+            .clone()
+    };
+    assert_eq!(updated(None, None), json!("2023-11-14T22:13:20.000Z"));
+    assert_eq!(
+        updated(Some(AT + 1000), None),
+        json!("2023-11-14T22:13:21.000Z")
+    );
+    assert_eq!(
+        updated(Some(AT + 1000), Some(AT + 2000)),
+        json!("2023-11-14T22:13:22.000Z"),
+        "edited, then deleted: the deletion"
+    );
+    assert_eq!(
+        updated(None, Some(AT + 2000)),
+        json!("2023-11-14T22:13:22.000Z")
+    );
+}
