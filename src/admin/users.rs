@@ -23,6 +23,7 @@ use super::AdminError;
 use crate::core::{
     ConversationSummary, Device, Friendship, Message, Millis, User, UserId, now_millis,
 };
+use crate::dialects::shared::iso8601;
 use crate::store::DynStore;
 
 fn parse(id: &str) -> Result<UserId, AdminError> {
@@ -99,26 +100,11 @@ pub fn table(lines: &[UserLine]) -> String {
     out
 }
 
-/// `ms` since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
+/// `ms` since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (UTC): the dialects'
+/// timestamp to the second.
 pub fn utc(ms: Millis) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days to a civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let full = iso8601(ms.div_euclid(1000) * 1000);
+    format!("{}Z", full.trim_end_matches(".000Z"))
 }
 
 /// Disables (or enables) a user.
