@@ -241,6 +241,14 @@ pub fn message_created(department: Option<i64>) -> DomainEvent {
     }
 }
 
+/// `event` (a new message) as sent through the socket `socket`.
+pub fn through(mut event: DomainEvent, socket: &str) -> DomainEvent {
+    if let DomainEvent::MessageCreated { from_socket, .. } = &mut event {
+        *from_socket = Some(socket.to_owned());
+    }
+    event
+}
+
 /// The receipt of [`message_created`]'s emit.
 pub fn receipt() -> Receipt {
     Receipt::new(&message(), ids(), &members())

@@ -375,26 +375,7 @@ fn domain_events_render_to_emits() {
         "seq": 5,
         "timestamp": "2023-11-14T22:13:20.000Z",
     });
-    let from_a_socket = match message_created(None) {
-        DomainEvent::MessageCreated {
-            conversation,
-            message,
-            sender,
-            members,
-            department,
-            muted,
-            ..
-        } => DomainEvent::MessageCreated {
-            conversation,
-            message,
-            sender,
-            members,
-            department,
-            muted,
-            from_socket: Some("/#abc".into()),
-        },
-        other => other,
-    };
+    let from_a_socket = through(message_created(None), "/#abc");
     let read_three = match read_by_bob() {
         DomainEvent::MessagesRead {
             conversation,

@@ -32,30 +32,6 @@ fn send(conversation: i64, text: Option<&str>, attachments: &[&str], kind: Messa
     }
 }
 
-/// `event` (a new message) as sent through the socket `socket`.
-fn through(event: DomainEvent, socket: &str) -> DomainEvent {
-    match event {
-        DomainEvent::MessageCreated {
-            conversation,
-            message,
-            sender,
-            members,
-            department,
-            muted,
-            ..
-        } => DomainEvent::MessageCreated {
-            conversation,
-            message,
-            sender,
-            members,
-            department,
-            muted,
-            from_socket: Some(socket.to_owned()),
-        },
-        other => other,
-    }
-}
-
 fn department(id: i64) -> DepartmentRow {
     DepartmentRow {
         id,
