@@ -636,3 +636,29 @@ fn the_admin_listener_is_off_by_default_and_set_by_its_env_name() {
     let e = err_text(load(None, &[("CONFAB_ADMIN_LISTEN", "localhost")], &[]));
     assert!(e.contains("admin.listen"), "{e}");
 }
+
+#[test]
+fn operators_and_the_service_token_come_from_the_admin_table() {
+    let c = load(None, &[], &[]).expect("load");
+    assert!(c.admin.users.is_empty());
+    assert_eq!(c.admin.service_token(), None);
+    let token = "0123456789abcdef0123456789abcdef";
+    let c = load(
+        None,
+        &[
+            ("CONFAB_ADMIN_USERS", "alice,ops@example.com"),
+            ("CONFAB_ADMIN_TOKEN", token),
+        ],
+        &[],
+    )
+    .expect("load");
+    assert!(c.admin.is_operator(&crate::core::UserId::parse("alice").unwrap()));
+    assert!(!c.admin.is_operator(&crate::core::UserId::parse("bob").unwrap()));
+    assert_eq!(c.admin.service_token(), Some(token));
+    assert!(!format!("{:?}", c.admin).contains(token), "the token is redacted");
+
+    let e = err_text(load(None, &[("CONFAB_ADMIN_TOKEN", "short")], &[]));
+    assert!(e.contains("admin.token") && e.contains("32"), "{e}");
+    let e = err_text(load(None, &[("CONFAB_ADMIN_USERS", "not a user")], &[]));
+    assert!(e.contains("admin.users"), "{e}");
+}

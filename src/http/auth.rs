@@ -77,27 +77,77 @@ impl FromRequestParts<AppState> for CurrentUser {
             .get(header::AUTHORIZATION)
             .ok_or(AuthError::MissingToken)?;
         let value = value.to_str().map_err(|_| AuthError::Malformed)?;
-        let identity = state.keys.verify(value)?;
-        let id = UserId::parse(&identity.user_id).map_err(|_| AuthError::InvalidSubject)?;
-        let user = match state.service.user(&id).await {
-            Ok(user) if !user.placeholder => user,
-            Ok(_) | Err(CoreError::NotFound(_)) => {
-                let profile = Profile {
-                    display_name: identity.name,
-                    avatar_url: identity.avatar_url,
-                    email: identity.email,
-                };
-                state.service.provision(&id, profile).await?
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if let Some(why) = user.token_refusal(identity.issued_at) {
-            return Err(CoreError::TokenRefused(why.to_owned()).into());
-        }
-        Ok(CurrentUser(Actor {
-            user: UserSummary::from(&user),
-        }))
+        authenticate(state, value).await.map(CurrentUser)
     }
+}
+
+/// The user a token names: verified, provisioned on first sight, and
+/// refused if disabled, deleted or issued before a revocation.
+async fn authenticate(state: &AppState, token: &str) -> Result<Actor, ApiError> {
+    let identity = state.keys.verify(token)?;
+    let id = UserId::parse(&identity.user_id).map_err(|_| AuthError::InvalidSubject)?;
+    let user = match state.service.user(&id).await {
+        Ok(user) if !user.placeholder => user,
+        Ok(_) | Err(CoreError::NotFound(_)) => {
+            let profile = Profile {
+                display_name: identity.name,
+                avatar_url: identity.avatar_url,
+                email: identity.email,
+            };
+            state.service.provision(&id, profile).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(why) = user.token_refusal(identity.issued_at) {
+        return Err(CoreError::TokenRefused(why.to_owned()).into());
+    }
+    Ok(Actor {
+        user: UserSummary::from(&user),
+    })
+}
+
+/// A caller allowed to operate confab over HTTP (the admin API, the
+/// operator console, provisioning and import): the app backend with the
+/// service credential (`admin.token`), or a user of `admin.users` with
+/// their own token. Anyone else: 401 without a valid credential, 403 with
+/// a valid user token that is not an operator's.
+#[derive(Debug, Clone)]
+#[allow(dead_code)] // the admin API's routes take it (issues 17 and 18)
+pub enum Operator {
+    /// `Authorization: Bearer <admin.token>`.
+    Service,
+    /// A user listed in `admin.users`.
+    User(Actor),
+}
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or(AuthError::MissingToken)?;
+        let value = value.to_str().map_err(|_| AuthError::Malformed)?;
+        if let Some(service) = state.config.admin.service_token() {
+            let given = value.strip_prefix("Bearer ").unwrap_or(value).trim();
+            if constant_time_eq(given.as_bytes(), service.as_bytes()) {
+                return Ok(Operator::Service);
+            }
+        }
+        let actor = authenticate(state, value).await?;
+        if state.config.admin.is_operator(&actor.user.id) {
+            Ok(Operator::User(actor))
+        } else {
+            Err(CoreError::Forbidden("only an operator (admin.users) may do this").into())
+        }
+    }
+}
+
+/// Compares two secrets in time that depends only on their lengths.
+#[allow(dead_code)] // see Operator
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -215,4 +265,17 @@ pub async fn me(
 ) -> Result<axum::Json<UserDto>, ApiError> {
     let user = state.service.user(actor.id()).await?;
     Ok(axum::Json(UserDto::from(&user)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn secrets_compare_equal_only_when_every_byte_is() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(constant_time_eq(b"", b""));
+    }
 }
