@@ -58,6 +58,13 @@ impl AdminConfig {
         Some(self.token.as_str()).filter(|t| !t.is_empty())
     }
 
+    /// Whether the operator console and the admin API can be used: some
+    /// operator (`admin.users`) or the service credential is set. The
+    /// metrics recorder is installed then, the console reading its figures.
+    pub fn console(&self) -> bool {
+        !self.users.is_empty() || self.service_token().is_some()
+    }
+
     /// Checks `admin.listen`, `admin.users` and `admin.token`; the error
     /// names the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
