@@ -38,7 +38,7 @@ pub async fn users_are_searched_by_a_prefix_of_id_username_or_display_name_in_pa
     s.create_password_user(&user_id("u4"), "ALbert", &Profile::default(), "hash", 1)
         .await
         .expect("password user");
-    s.upsert_user(&user_id("a%b"), &Profile::default(), 1)
+    s.upsert_user(&user_id("w1"), &named("50%_off"), 1)
         .await
         .expect("upsert");
     let ids = |users: Vec<confab::core::User>| -> Vec<String> {
@@ -64,8 +64,14 @@ pub async fn users_are_searched_by_a_prefix_of_id_username_or_display_name_in_pa
             .is_empty()
     );
     assert_eq!(
-        ids(s.search_users("a%", None, 10).await.expect("search")),
-        ["a%b"]
+        ids(s.search_users("50%_", None, 10).await.expect("search")),
+        ["w1"]
+    );
+    assert!(
+        s.search_users("5%", None, 10)
+            .await
+            .expect("search")
+            .is_empty()
     );
     assert!(
         s.search_users("%", None, 10)
