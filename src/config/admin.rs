@@ -20,7 +20,8 @@ pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
 #[serde(default, deny_unknown_fields)]
 pub struct AdminConfig {
     /// `host:port` of the admin listener (`127.0.0.1:9090`); empty: no
-    /// admin listener, and no metrics recorded.
+    /// admin listener, and no metrics recorded unless the console can be
+    /// used ([`AdminConfig::console`]).
     pub listen: String,
     /// User ids that are operators: signed in with their own token (or
     /// session), they may use the operator console and the admin API.
