@@ -34,10 +34,14 @@ function why(answer) {
   return answer.data?.error?.message || `HTTP ${answer.status}`;
 }
 
+/** Whether the status line says the overview could not be read. */
+let refreshFailed = false;
+
 function setStatus(text, bad = false) {
   const el = $('status');
   el.textContent = text;
   el.classList.toggle('bad', bad);
+  refreshFailed = false;
 }
 
 /** Shows one of the page's three views: signin, forbidden, console. */
@@ -167,7 +171,8 @@ async function refresh() {
       const first = $('console').hidden;
       show('console');
       render(answer.data);
-      setStatus(`Updated ${new Date().toLocaleTimeString()}`);
+      $('updated').textContent = `Updated ${new Date().toLocaleTimeString()}`;
+      if (refreshFailed) setStatus('');
       if (first) loadUsers(true);
     } else if (answer.status === 401) {
       stop();
@@ -179,9 +184,11 @@ async function refresh() {
       setStatus('');
     } else {
       setStatus(`Could not read the overview: ${why(answer)}`, true);
+      refreshFailed = true;
     }
   } catch (e) {
     setStatus(`The server does not answer (${e.message}); retrying.`, true);
+    refreshFailed = true;
   } finally {
     running = false;
   }
