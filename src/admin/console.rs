@@ -53,6 +53,7 @@ impl From<AdminError> for CoreError {
 /// A node and what it serves now.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AdminOverview)]
 pub struct Overview {
     pub node: NodeFacts,
     pub connections: Connections,
@@ -66,6 +67,7 @@ pub struct Overview {
 /// This node.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AdminNode)]
 pub struct NodeFacts {
     pub id: String,
     /// confab's version.
@@ -81,6 +83,7 @@ pub struct NodeFacts {
 
 /// A dialect's open sockets by transport.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = AdminTransports)]
 pub struct Transports {
     pub websocket: u64,
     pub polling: u64,
@@ -90,6 +93,7 @@ pub struct Transports {
 /// client joined): `confab_connections`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AdminConnections)]
 pub struct Connections {
     pub total: u64,
     /// By dialect name (every dialect served, open sockets or not).
@@ -98,6 +102,7 @@ pub struct Connections {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AdminMessages)]
 pub struct Messages {
     /// New messages stored by this node since it started
     /// (`confab_messages_stored_total`).
@@ -107,6 +112,7 @@ pub struct Messages {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = AdminDeliveries)]
 pub struct Deliveries {
     /// New messages emitted to a recipient's socket since the node started
     /// (`confab_deliveries_total`).
@@ -115,6 +121,7 @@ pub struct Deliveries {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AdminErrors)]
 pub struct Errors {
     /// Refused requests and events since the node started
     /// (`confab_errors_total`).
@@ -126,6 +133,7 @@ pub struct Errors {
 /// Whether a node beats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = AdminNodeLiveness)]
 pub enum Liveness {
     Up,
     Lost,
@@ -134,6 +142,7 @@ pub enum Liveness {
 /// A node of the cluster.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AdminClusterNode)]
 pub struct NodeState {
     pub id: String,
     pub state: Liveness,
@@ -248,6 +257,7 @@ async fn nodes(state: &AppState, now: Millis, connections: u64) -> Vec<NodeState
 /// A user, as the console lists it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AdminUser)]
 pub struct ConsoleUser {
     pub id: String,
     /// The display name, else the username, else the id.
@@ -282,6 +292,7 @@ impl ConsoleUser {
 
 /// A page of users.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = AdminUsersPage)]
 pub struct UsersPage {
     pub users: Vec<ConsoleUser>,
     /// The `after` of the next page; null on the last.

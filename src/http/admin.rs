@@ -19,6 +19,7 @@ use crate::state::AppState;
 #[utoipa::path(
     get,
     path = "/api/admin/overview",
+    operation_id = "admin_overview",
     tag = "admin",
     security(("bearer" = [])),
     responses(
@@ -50,6 +51,7 @@ pub struct UsersQuery {
 #[utoipa::path(
     get,
     path = "/api/admin/users",
+    operation_id = "admin_users",
     tag = "admin",
     security(("bearer" = [])),
     params(UsersQuery),
@@ -76,6 +78,7 @@ pub async fn users(
 #[utoipa::path(
     post,
     path = "/api/admin/users/{id}/disable",
+    operation_id = "admin_disable_user",
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The user's id")),
@@ -102,6 +105,7 @@ pub async fn disable_user(
 #[utoipa::path(
     post,
     path = "/api/admin/users/{id}/enable",
+    operation_id = "admin_enable_user",
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The user's id")),
@@ -129,6 +133,7 @@ pub async fn enable_user(
 #[utoipa::path(
     post,
     path = "/api/admin/users/{id}/revoke-tokens",
+    operation_id = "admin_revoke_tokens",
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The user's id")),
