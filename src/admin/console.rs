@@ -224,10 +224,18 @@ async fn nodes(state: &AppState, now: Millis, connections: u64) -> Vec<NodeState
             return vec![me];
         }
     };
-    let lost_after = 2 * i64::try_from(cluster.heartbeat().as_millis()).unwrap_or(i64::MAX);
+    let heartbeat = i64::try_from(cluster.heartbeat().as_millis()).unwrap_or(i64::MAX);
+    cluster_nodes(beats, me, heartbeat.saturating_mul(2))
+}
+
+/// The nodes Redis knows (`beats`), `lost` when silent longer than
+/// `lost_after` ms; this node (`me`) with its connections counted now, and
+/// listed even before its first heartbeat (or after Redis lost it), since
+/// it serves.
+fn cluster_nodes(beats: Vec<Beat>, me: NodeState, lost_after: i64) -> Vec<NodeState> {
     let mut list: Vec<NodeState> = beats
         .into_iter()
-        .map(|b: Beat| {
+        .map(|b| {
             let mine = b.id == me.id;
             NodeState {
                 state: if b.silent_ms > lost_after {
@@ -245,8 +253,6 @@ async fn nodes(state: &AppState, now: Millis, connections: u64) -> Vec<NodeState
             }
         })
         .collect();
-    // Before its first heartbeat (or after Redis lost it), this node is
-    // not in Redis's list, yet it serves.
     if !list.iter().any(|n| n.id == me.id) {
         list.push(me);
         list.sort_by(|a, b| a.id.cmp(&b.id));
@@ -301,7 +307,7 @@ pub struct UsersPage {
 
 /// Up to `limit` users (default [`DEFAULT_LIMIT`], at most [`MAX_LIMIT`])
 /// whose id, username or display name starts with `query` (all if empty),
-/// after the id `after`, by id.
+/// after the id `after` (from the start if empty), by id.
 pub async fn users(
     state: &AppState,
     query: Option<&str>,
@@ -316,6 +322,7 @@ pub async fn users(
     }
     let store = state.service.store();
     let query = query.map(str::trim).filter(|q| !q.is_empty());
+    let after = after.filter(|a| !a.is_empty());
     let lines = match query {
         None => users::list(store, after, limit).await?,
         Some(q) => {
@@ -382,4 +389,70 @@ pub async fn set_disabled(
 pub async fn revoke_tokens(state: &AppState, id: &str) -> Result<ConsoleUser, AdminError> {
     users::revoke_tokens(state.service.store(), Some(id)).await?;
     user(state, id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fanout::cluster::nodes::Report;
+
+    fn beat(id: &str, silent_ms: i64, connections: Option<u64>) -> Beat {
+        Beat {
+            id: id.into(),
+            last_seen: 10_000 - silent_ms,
+            silent_ms,
+            report: connections.map(|connections| Report { connections }),
+        }
+    }
+
+    fn me(connections: u64) -> NodeState {
+        NodeState {
+            id: "b".into(),
+            state: Liveness::Up,
+            last_seen: 10_000,
+            connections: Some(connections),
+        }
+    }
+
+    fn summary(list: &[NodeState]) -> Vec<(&str, Liveness, Option<u64>)> {
+        list.iter()
+            .map(|n| (n.id.as_str(), n.state, n.connections))
+            .collect()
+    }
+
+    #[test]
+    fn a_node_silent_for_more_than_two_heartbeats_is_lost() {
+        let beats = vec![
+            beat("a", 2_000, Some(4)),
+            beat("b", 500, Some(1)),
+            beat("c", 2_001, None),
+        ];
+        let list = cluster_nodes(beats, me(7), 2_000);
+        assert_eq!(
+            summary(&list),
+            vec![
+                ("a", Liveness::Up, Some(4)),
+                // This node's own count is the one taken now, not its report.
+                ("b", Liveness::Up, Some(7)),
+                ("c", Liveness::Lost, None),
+            ]
+        );
+        assert_eq!(list[0].last_seen, 8_000);
+    }
+
+    #[test]
+    fn this_node_is_listed_before_its_first_heartbeat() {
+        let list = cluster_nodes(vec![beat("c", 0, Some(2))], me(3), 2_000);
+        assert_eq!(
+            summary(&list),
+            vec![("b", Liveness::Up, Some(3)), ("c", Liveness::Up, Some(2))]
+        );
+    }
+
+    #[test]
+    fn an_admin_error_maps_to_the_core_code_the_api_answers_with() {
+        let code = |e: AdminError| CoreError::from(e).code().as_str();
+        assert_eq!(code(AdminError::NoSuchUser("x".into())), "NOT_FOUND");
+        assert_eq!(code(AdminError::Refused("bad".into())), "INVALID_PAYLOAD");
+    }
 }
