@@ -32,6 +32,7 @@ use crate::fanout::cluster::{Cluster, ClusterError, events};
 use crate::socket;
 use crate::state::AppState;
 use crate::store;
+use crate::telemetry::figures::Meter;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -45,6 +46,8 @@ pub enum StartError {
     Keys(#[from] AuthError),
     #[error("starting push notifications: {0}")]
     Push(#[from] crate::push::PushError),
+    #[error("installing the metrics recorder: {0}")]
+    Metrics(String),
     #[error("joining the cluster through Redis: {0}")]
     Cluster(#[from] ClusterError),
     #[error("the {dialect} listener's Redis adapter: {message}")]
@@ -225,7 +228,21 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let shared = cluster.as_ref().map(Cluster::shared);
     let service = Service::clustered(store, bus.clone(), limits(&config), shared);
+    // The console reads the recorder's figures: it is installed for it (the
+    // binary installed it already if it serves `/metrics`).
+    let meter = if config.admin.console() {
+        let handle = crate::telemetry::recorder::install()
+            .map_err(|e| StartError::Metrics(e.to_string()))?;
+        Some(Arc::new(Meter::new(handle)))
+    } else {
+        None
+    };
+    let node_id = match &cluster {
+        Some(cluster) => cluster.node_id().to_owned(),
+        None => uuid::Uuid::new_v4().simple().to_string(),
+    };
     let state = AppState {
+        node: crate::state::Node::new(&node_id, meter),
         service,
         keys: Arc::new(keys),
         media: Arc::new(crate::media::Media::new(&config)),
@@ -268,6 +285,17 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         state.service.store().clone(),
         shutdown_rx.clone(),
     );
+    if let Some(meter) = &state.node.meter {
+        crate::telemetry::figures::spawn(meter.clone(), shutdown_rx.clone());
+    }
+    if let Some(cluster) = &cluster {
+        let census = state.census.clone();
+        crate::fanout::cluster::nodes::spawn_reports(
+            cluster.clone(),
+            move || census.total() as u64,
+            shutdown_rx.clone(),
+        );
+    }
     let mut running = Running {
         listeners: Vec::new(),
         state: state.clone(),

@@ -261,7 +261,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     // With JSON logs, the log's `info` lines say what these would.
     let pretty = config.log_format.resolve_here() == LogFormat::Pretty;
-    // Installed before the start, so that what it records is counted.
+    // Installed before the start, so that what it records is counted: for
+    // `/metrics`, and for the operator console (which reads the same
+    // figures) even without the admin listener.
+    if config.admin.console() {
+        telemetry::recorder::install()?;
+    }
     let admin = match config.admin.listen_addr() {
         Some(addr) => Some((addr, telemetry::recorder::install()?)),
         None => None,

@@ -4,6 +4,7 @@
 //! so they run beside a server on the same database.
 
 pub mod check;
+pub mod console;
 pub mod users;
 
 use crate::core::error::StoreError;

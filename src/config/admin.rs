@@ -20,7 +20,8 @@ pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
 #[serde(default, deny_unknown_fields)]
 pub struct AdminConfig {
     /// `host:port` of the admin listener (`127.0.0.1:9090`); empty: no
-    /// admin listener, and no metrics recorded.
+    /// admin listener, and no metrics recorded unless the console can be
+    /// used ([`AdminConfig::console`]).
     pub listen: String,
     /// User ids that are operators: signed in with their own token (or
     /// session), they may use the operator console and the admin API.
@@ -56,6 +57,13 @@ impl AdminConfig {
     /// The service credential, if one is set.
     pub fn service_token(&self) -> Option<&str> {
         Some(self.token.as_str()).filter(|t| !t.is_empty())
+    }
+
+    /// Whether the operator console and the admin API can be used: some
+    /// operator (`admin.users`) or the service credential is set. The
+    /// metrics recorder is installed then, the console reading its figures.
+    pub fn console(&self) -> bool {
+        !self.users.is_empty() || self.service_token().is_some()
     }
 
     /// Checks `admin.listen`, `admin.users` and `admin.token`; the error

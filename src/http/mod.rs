@@ -12,6 +12,7 @@
 //! it); `/api` answers CORS for `socket.allowed_origins`; every request is
 //! traced. Errors are `{"error": {"code", "message"}}` (see [`error`]).
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod departments;

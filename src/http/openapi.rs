@@ -78,6 +78,7 @@ use super::{api, auth, departments, dto, health, jobspare, routes, uploads, vcha
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Accounts and tokens"),
+        (name = "admin", description = "The operator console's API: operators (`admin.users`) and the service credential (`admin.token`) only"),
         (name = "conversations", description = "Conversations and their members"),
         (name = "messages", description = "Messages, history and read state"),
         (name = "health", description = "Probes"),

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::documented::map_router;
-use super::{api, auth, departments, error, health, jobspare, syarah, uploads, vchat};
+use super::{admin, api, auth, departments, error, health, jobspare, syarah, uploads, vchat};
 use crate::state::AppState;
 
 /// The probes, outside `/api` (no CORS, no error-shaped fallbacks).
@@ -31,6 +31,11 @@ pub fn api(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
         .routes(routes!(auth::me))
+        .routes(routes!(admin::overview))
+        .routes(routes!(admin::users))
+        .routes(routes!(admin::disable_user))
+        .routes(routes!(admin::enable_user))
+        .routes(routes!(admin::revoke_tokens))
         .merge(api::conversations::routes())
         .merge(api::messages::routes())
         .merge(api::friendships::routes())

@@ -15,6 +15,20 @@ mod rows;
 pub mod sqlite;
 pub mod watch;
 
+/// The `LIKE` pattern of the strings starting with `prefix`, with `\` as
+/// the escape character: `%`, `_` and `\` in `prefix` match themselves.
+pub(crate) fn like_prefix(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 /// Opens the store named by a database URL, running its migrations:
 /// `sqlite://path` or `sqlite::memory:` for SQLite, `postgres://...` or
 /// `postgresql://...` for PostgreSQL.
@@ -28,5 +42,15 @@ pub async fn open(url: &str) -> StoreResult<DynStore> {
             "unsupported database URL {url:?}: expected sqlite://PATH, sqlite::memory: \
              or postgres://USER@HOST:PORT/DATABASE"
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_prefix_pattern_escapes_the_wildcards() {
+        assert_eq!(super::like_prefix("al"), "al%");
+        assert_eq!(super::like_prefix("a_b%c\\"), "a\\_b\\%c\\\\%");
+        assert_eq!(super::like_prefix(""), "%");
     }
 }

@@ -46,6 +46,14 @@ impl Census {
         by_dialect
     }
 
+    /// Every socket open now.
+    pub fn total(&self) -> usize {
+        self.count()
+            .iter()
+            .map(|(_, t)| t.polling + t.websocket)
+            .sum()
+    }
+
     /// Sets the connections gauge of every dialect to its count now.
     pub fn record(&self) {
         for (dialect, t) in self.count() {

@@ -1,7 +1,8 @@
 //! Metrics: the names of confab's Prometheus metrics ([`names`]), the
 //! recorder the binary installs ([`recorder`]) and the admin listener that
 //! serves them at `/metrics` ([`admin`]), off the public dialect ports, and
-//! the count of open connections it takes at each scrape ([`census`]).
+//! the count of open connections it takes at each scrape ([`census`]); and
+//! the operator console's reading of the same recorder ([`figures`]).
 //!
 //! Library code records through the `metrics` crate only; without an
 //! installed recorder (unit and integration tests, `confab migrate`) its
@@ -13,6 +14,7 @@
 
 pub mod admin;
 pub mod census;
+pub mod figures;
 pub mod names;
 pub mod recorder;
 

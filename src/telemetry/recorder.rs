@@ -1,5 +1,7 @@
-//! The Prometheus recorder: installed once by the binary when the admin
-//! listener is on, with the histograms' buckets.
+//! The Prometheus recorder: installed once per process, with the
+//! histograms' buckets, when something reads it: the admin listener's
+//! `/metrics` (`admin.listen`) or the operator console (`admin.users` or
+//! `admin.token` set).
 
 use std::time::Duration;
 
@@ -20,9 +22,17 @@ const BATCH: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 /// buffers grow between scrapes).
 const UPKEEP: Duration = Duration::from_secs(5);
 
-/// Installs the process's recorder and returns the handle that renders its
-/// exposition. Call once, in a Tokio runtime.
+/// The handle of the recorder installed, if one is.
+static INSTALLED: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
+
+/// Installs the process's recorder, unless it is installed already, and
+/// returns the handle that renders its exposition. Call in a Tokio runtime.
 pub fn install() -> Result<PrometheusHandle, BuildError> {
+    static INSTALLING: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+    let _once = INSTALLING.lock();
+    if let Some(handle) = INSTALLED.get() {
+        return Ok(handle.clone());
+    }
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS)?
         .set_buckets_for_metric(Matcher::Full(names::GROUP_COMMIT_BATCH.into()), BATCH)?
@@ -35,5 +45,5 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
             upkeep.run_upkeep();
         }
     });
-    Ok(handle)
+    Ok(INSTALLED.get_or_init(|| handle).clone())
 }

@@ -15,6 +15,8 @@
 
 mod helpers;
 
+mod admin_api;
+
 mod dozaar;
 mod http_api;
 mod jobspare;

@@ -74,6 +74,16 @@ pub trait Store: Send + Sync + 'static {
     /// Up to `limit` users (placeholders included) with an id greater than
     /// `after`, by id.
     async fn list_users(&self, after: Option<&UserId>, limit: u32) -> StoreResult<Vec<User>>;
+    /// Up to `limit` users (placeholders included) whose id, username or
+    /// display name starts with `prefix` (ASCII letters compared without
+    /// case; `%`, `_` and `\` are plain characters), with an id greater
+    /// than `after`, by id.
+    async fn search_users(
+        &self,
+        prefix: &str,
+        after: Option<&UserId>,
+        limit: u32,
+    ) -> StoreResult<Vec<User>>;
     /// Disables or enables a user; false if there is no such user (or it
     /// was deleted).
     async fn set_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<bool>;

@@ -47,9 +47,11 @@ for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumbe
 end
 return out";
 
-/// Takes a dead node's claims away, if this caller is the first to reap it;
-/// answers the keys no node holds any more.
+/// Takes a dead node's claims (and its report, [`super::nodes`]) away, if
+/// this caller is the first to reap it; answers the keys no node holds any
+/// more.
 const REAP: &str = r"
+redis.call('HDEL', ARGV[2] .. 'node-info', ARGV[1])
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return {} end
 local index = ARGV[2] .. 'node:' .. ARGV[1] .. ':claims'
 local vacated = {}

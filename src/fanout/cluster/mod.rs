@@ -9,6 +9,8 @@
 //!   beating is reaped by the others and its users go offline.
 //! - [`rate`]: the per-user rate limit counted across nodes.
 //! - [`logins`]: failed logins counted across nodes.
+//! - [`nodes`]: the nodes' heartbeats and reports, for the operator
+//!   console.
 //! - [`typing`]: the typing indicators of other nodes, stopped here if
 //!   their node dies.
 //!
@@ -31,7 +33,8 @@
 //! by last heartbeat), `claim:<key>` (the set of nodes holding a claim),
 //! `node:<id>:claims` (a node's claims, for reaping), `rate:<user>`
 //! (GCRA state), `login:account:<name>` and `login:address:<ip>` (failed
-//! logins, expiring with their window), and the pub/sub channel `events`.
+//! logins, expiring with their window), `node-info` (each node's report
+//! for the operator console), and the pub/sub channel `events`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,6 +51,7 @@ use crate::telemetry::names;
 pub mod claims;
 pub mod events;
 pub mod logins;
+pub mod nodes;
 pub mod rate;
 pub mod typing;
 

@@ -12,10 +12,31 @@ use super::error::DbResult;
 use super::statements::{all, execute};
 use crate::core::{Message, Millis, User, UserId};
 use crate::store::StoreResult;
+use crate::store::like_prefix;
 use crate::store::rows::{self, select_message, user_cols};
 
 pub(super) async fn list_users(
     pool: &PgPool,
+    after: Option<&UserId>,
+    limit: u32,
+) -> StoreResult<Vec<User>> {
+    users_page(pool, None, after, limit).await
+}
+
+pub(super) async fn search_users(
+    pool: &PgPool,
+    prefix: &str,
+    after: Option<&UserId>,
+    limit: u32,
+) -> StoreResult<Vec<User>> {
+    users_page(pool, Some(&like_prefix(prefix)), after, limit).await
+}
+
+/// A page of users by id, of those matching `pattern` (an `ILIKE` pattern
+/// with `\` as its escape) on id, username or display name if given.
+async fn users_page(
+    pool: &PgPool,
+    pattern: Option<&str>,
     after: Option<&UserId>,
     limit: u32,
 ) -> StoreResult<Vec<User>> {
@@ -24,10 +45,13 @@ pub(super) async fn list_users(
         query(concat!(
             "SELECT ",
             user_cols!(),
-            " FROM users WHERE $1::TEXT IS NULL OR id > $1 ORDER BY id LIMIT $2"
+            " FROM users WHERE ($1::TEXT IS NULL OR id > $1) AND ($3::TEXT IS NULL \
+             OR id ILIKE $3 ESCAPE '\\' OR username ILIKE $3 ESCAPE '\\' \
+             OR display_name ILIKE $3 ESCAPE '\\') ORDER BY id LIMIT $2"
         ))
         .bind(after.map(UserId::as_str))
-        .bind(i64::from(limit)),
+        .bind(i64::from(limit))
+        .bind(pattern),
         rows::user,
     )
     .await

@@ -155,6 +155,15 @@ impl Store for PostgresStore {
         accounts::list_users(&self.pool, after, limit).await
     }
 
+    async fn search_users(
+        &self,
+        prefix: &str,
+        after: Option<&UserId>,
+        limit: u32,
+    ) -> StoreResult<Vec<User>> {
+        accounts::search_users(&self.pool, prefix, after, limit).await
+    }
+
     async fn set_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<bool> {
         accounts::set_disabled(&self.pool, id, disabled).await
     }

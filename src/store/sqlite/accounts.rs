@@ -9,18 +9,42 @@ use super::pool::Pool;
 use super::statements::{all, execute};
 use crate::core::{Message, Millis, User, UserId};
 use crate::store::StoreResult;
+use crate::store::like_prefix;
 use crate::store::rows::{self, select_message, user_cols};
 
 pub(super) fn list_users(db: &Pool, after: Option<&UserId>, limit: u32) -> StoreResult<Vec<User>> {
+    users_page(db, None, after, limit)
+}
+
+pub(super) fn search_users(
+    db: &Pool,
+    prefix: &str,
+    after: Option<&UserId>,
+    limit: u32,
+) -> StoreResult<Vec<User>> {
+    users_page(db, Some(&like_prefix(prefix)), after, limit)
+}
+
+/// A page of users by id, of those matching `pattern` (a `LIKE` pattern
+/// with `\` as its escape) on id, username or display name if given. SQLite's
+/// `LIKE` ignores the case of ASCII letters.
+fn users_page(
+    db: &Pool,
+    pattern: Option<&str>,
+    after: Option<&UserId>,
+    limit: u32,
+) -> StoreResult<Vec<User>> {
     db.read(|conn| {
         all(
             conn,
             concat!(
                 "SELECT ",
                 user_cols!(),
-                " FROM users WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2"
+                " FROM users WHERE (?1 IS NULL OR id > ?1) AND (?3 IS NULL \
+                 OR id LIKE ?3 ESCAPE '\\' OR username LIKE ?3 ESCAPE '\\' \
+                 OR display_name LIKE ?3 ESCAPE '\\') ORDER BY id LIMIT ?2"
             ),
-            rusqlite::params![after.map(UserId::as_str), limit],
+            rusqlite::params![after.map(UserId::as_str), limit, pattern],
             rows::user,
         )
     })

@@ -159,6 +159,15 @@ impl Store for SqliteStore {
         accounts::list_users(&self.db, after, limit)
     }
 
+    async fn search_users(
+        &self,
+        prefix: &str,
+        after: Option<&UserId>,
+        limit: u32,
+    ) -> StoreResult<Vec<User>> {
+        accounts::search_users(&self.db, prefix, after, limit)
+    }
+
     async fn set_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<bool> {
         accounts::set_disabled(&self.db, id, disabled)
     }

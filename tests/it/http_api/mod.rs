@@ -63,6 +63,7 @@ async fn spawn_api_with(adjust: impl FnOnce(&mut Config), limits: Limits) -> Api
         drain: Arc::default(),
         census: Default::default(),
         sessions: Arc::default(),
+        node: confab::state::Node::new("api", None),
     };
     let base = spawn_http(confab::http::router(state.clone())).await;
     Api {

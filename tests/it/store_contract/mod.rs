@@ -58,6 +58,7 @@ macro_rules! with_all_cases {
             a_declared_kind_is_stored_beside_the_kind,
             live_history_leaves_deleted_messages_out_of_the_page_and_the_count,
             users_are_listed_by_id_in_pages,
+            users_are_searched_by_a_prefix_of_id_username_or_display_name_in_pages,
             a_user_is_disabled_and_enabled_and_an_unknown_one_is_not_found,
             tokens_are_revoked_per_user_or_for_all_and_never_moved_back,
             a_deleted_user_keeps_their_messages_anonymised_and_loses_the_rest,

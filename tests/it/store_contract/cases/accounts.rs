@@ -25,6 +25,70 @@ pub async fn users_are_listed_by_id_in_pages(s: DynStore) {
     );
 }
 
+pub async fn users_are_searched_by_a_prefix_of_id_username_or_display_name_in_pages(s: DynStore) {
+    let named = |name: &str| Profile {
+        display_name: Some(name.to_owned()),
+        ..Profile::default()
+    };
+    for (id, name) in [("u1", "Zed"), ("u2", "Alma"), ("alfa", "Bo"), ("u3", "Bea")] {
+        s.upsert_user(&user_id(id), &named(name), 1)
+            .await
+            .expect("upsert");
+    }
+    s.create_password_user(&user_id("u4"), "ALbert", &Profile::default(), "hash", 1)
+        .await
+        .expect("password user");
+    s.upsert_user(&user_id("w1"), &named("50%_off"), 1)
+        .await
+        .expect("upsert");
+    let ids = |users: Vec<confab::core::User>| -> Vec<String> {
+        users.into_iter().map(|u| u.id.to_string()).collect()
+    };
+    // By id, display name (any case) or username (any case), by id.
+    let found = s.search_users("al", None, 10).await.expect("search");
+    assert_eq!(ids(found), ["alfa", "u2", "u4"]);
+    let page = s
+        .search_users("AL", Some(&user_id("alfa")), 1)
+        .await
+        .expect("page");
+    assert_eq!(ids(page), ["u2"]);
+    assert_eq!(
+        ids(s.search_users("b", None, 10).await.expect("search")),
+        ["alfa", "u3"]
+    );
+    // A prefix, not a substring; wildcards are plain characters.
+    assert!(
+        s.search_users("ma", None, 10)
+            .await
+            .expect("search")
+            .is_empty()
+    );
+    assert_eq!(
+        ids(s.search_users("50%_", None, 10).await.expect("search")),
+        ["w1"]
+    );
+    assert!(
+        s.search_users("5%", None, 10)
+            .await
+            .expect("search")
+            .is_empty()
+    );
+    assert!(
+        s.search_users("%", None, 10)
+            .await
+            .expect("search")
+            .is_empty()
+    );
+    assert!(
+        s.search_users("u_", None, 10)
+            .await
+            .expect("search")
+            .is_empty()
+    );
+    // The empty prefix lists everyone.
+    assert_eq!(s.search_users("", None, 10).await.expect("all").len(), 6);
+}
+
 pub async fn a_user_is_disabled_and_enabled_and_an_unknown_one_is_not_found(s: DynStore) {
     let alice = users(&s, &["alice"]).await.remove(0);
     assert!(s.set_disabled(&alice, true).await.expect("disable"));
