@@ -80,6 +80,7 @@ use super::{api, auth, departments, dto, health, jobspare, routes, uploads, vcha
         (name = "auth", description = "Accounts and tokens"),
         (name = "conversations", description = "Conversations and their members"),
         (name = "messages", description = "Messages, history and read state"),
+        (name = "sync", description = "The change feed: what changed in the caller's conversations since a cursor"),
         (name = "health", description = "Probes"),
         (name = "uploads", description = "File uploads for chat messages"),
         (name = "friendships", description = "Friend requests and blocks"),

@@ -35,6 +35,7 @@
 //! comes from `migrate.rs`; a `sqlite:` URL is read by `url.rs`.
 
 mod accounts;
+mod changes;
 mod backup;
 mod conversations;
 mod departments;
@@ -62,7 +63,7 @@ use self::pool::Pool;
 use self::statements::one;
 use crate::core::ids::RowRef;
 use crate::core::{
-    Agent, AgentRole, Conversation, ConversationRef, ConversationSummary, Department, Device,
+    Agent, AgentRole, ChangeCursor, ChangePage, Conversation, ConversationRef, ConversationSummary, Department, Device,
     Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile, Role, Upload, User,
     UserId,
 };
@@ -372,6 +373,21 @@ impl Store for SqliteStore {
         seq: i64,
     ) -> StoreResult<(Vec<UserId>, i64)> {
         messages::mark_delivered(&self.db, conversation_id, users, seq)
+    }
+
+    // --- the change feed ---
+
+    async fn changes(
+        &self,
+        user: &UserId,
+        after: ChangeCursor,
+        limit: u32,
+    ) -> StoreResult<ChangePage> {
+        changes::changes(&self.db, user, after, limit)
+    }
+
+    async fn change_head(&self) -> StoreResult<ChangeCursor> {
+        changes::change_head(&self.db)
     }
 
     // --- friendships ---
