@@ -25,8 +25,10 @@ CREATE TABLE changes (
 CREATE INDEX changes_conversation_idx ON changes (conversation_id, id);
 
 -- Who may see which changes: user_id was a member of the conversation from
--- the change from_change (its member.added) to until_change (its
--- member.removed; NULL while a member). The members at the time of this
+-- the change from_change to until_change (its member.removed; NULL while a
+-- member). A span starts with the member.added changes right before the
+-- member's own (the members added with it, such as those of a new
+-- conversation), so a member learns who joined together with it. The members at the time of this
 -- migration are members since change 0.
 CREATE TABLE member_spans (
     conversation_id INTEGER NOT NULL,
@@ -103,7 +105,10 @@ BEGIN
     INSERT INTO changes (conversation_id, kind, user_id, role, at)
     VALUES (NEW.conversation_id, 'member.added', NEW.user_id, NEW.role, NEW.joined_at);
     INSERT INTO member_spans (conversation_id, user_id, from_change)
-    VALUES (NEW.conversation_id, NEW.user_id, (SELECT MAX(id) FROM changes));
+    VALUES (NEW.conversation_id, NEW.user_id,
+            COALESCE((SELECT MAX(id) FROM changes
+                      WHERE conversation_id = NEW.conversation_id
+                        AND kind <> 'member.added'), 0) + 1);
 END;
 
 CREATE TRIGGER changes_member_removed AFTER DELETE ON members

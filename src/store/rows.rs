@@ -16,9 +16,9 @@ use uuid::Uuid;
 
 use crate::core::error::StoreError;
 use crate::core::{
-    Agent, AgentRole, Attachment, Change, ChangeKind, ChangePage, AttachmentMeta, Conversation, ConversationKind,
-    ConversationSummary, Department, Device, DevicePlatform, Friendship, FriendshipStatus, Member,
-    Message, MessageKind, Millis, NewMessage, Role, Upload, User, UserId,
+    Agent, AgentRole, Attachment, AttachmentMeta, Change, ChangeKind, ChangePage, Conversation,
+    ConversationKind, ConversationSummary, Department, Device, DevicePlatform, Friendship,
+    FriendshipStatus, Member, Message, MessageKind, Millis, NewMessage, Role, Upload, User, UserId,
 };
 use crate::store::{Credentials, StoreResult};
 
@@ -124,8 +124,8 @@ macro_rules! upload_cols {
 }
 
 pub(crate) use {
-    agent_cols, change_cols, conversation_cols, department_cols, device_cols, friendship_cols, member_cols,
-    member_order, message_cols, select_message, upload_cols, user_cols,
+    agent_cols, change_cols, conversation_cols, department_cols, device_cols, friendship_cols,
+    member_cols, member_order, message_cols, select_message, upload_cols, user_cols,
 };
 
 /// The columns of a result row, by name, as the model types want them.

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use crate::core::error::StoreError;
 use crate::core::{
-    Agent, AgentRole, ChangeCursor, ChangePage, Conversation, ConversationRef, ConversationSummary, Department, Device,
-    Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile, Role, RowRef,
-    Upload, User, UserId,
+    Agent, AgentRole, ChangeCursor, ChangePage, Conversation, ConversationRef, ConversationSummary,
+    Department, Device, Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile,
+    Role, RowRef, Upload, User, UserId,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -52,9 +52,9 @@ use self::statements::execute;
 use crate::core::error::StoreError;
 use crate::core::ids::RowRef;
 use crate::core::{
-    Agent, AgentRole, ChangeCursor, ChangePage, Conversation, ConversationRef, ConversationSummary, Department, Device,
-    Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile, Role, Upload, User,
-    UserId,
+    Agent, AgentRole, ChangeCursor, ChangePage, Conversation, ConversationRef, ConversationSummary,
+    Department, Device, Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile,
+    Role, Upload, User, UserId,
 };
 use crate::store::{Credentials, Inserted, Store, StoreResult};
 

@@ -35,8 +35,8 @@
 //! comes from `migrate.rs`; a `sqlite:` URL is read by `url.rs`.
 
 mod accounts;
-mod changes;
 mod backup;
+mod changes;
 mod conversations;
 mod departments;
 mod devices;
@@ -63,9 +63,9 @@ use self::pool::Pool;
 use self::statements::one;
 use crate::core::ids::RowRef;
 use crate::core::{
-    Agent, AgentRole, ChangeCursor, ChangePage, Conversation, ConversationRef, ConversationSummary, Department, Device,
-    Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile, Role, Upload, User,
-    UserId,
+    Agent, AgentRole, ChangeCursor, ChangePage, Conversation, ConversationRef, ConversationSummary,
+    Department, Device, Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile,
+    Role, Upload, User, UserId,
 };
 use crate::store::{Credentials, Inserted, Store, StoreResult};
 
