@@ -229,6 +229,7 @@ mod tests {
             (6, "message declared kind"),
             (7, "device push format"),
             (8, "user access"),
+            (9, "changes"),
         ];
         assert_eq!(
             first
