@@ -16,6 +16,7 @@
 //! their implementations: no Socket.IO, SQL, HTTP or Redis in here.
 
 pub mod allowlist;
+pub mod changes;
 pub mod command;
 pub mod error;
 pub mod event;
@@ -32,6 +33,7 @@ pub mod typing;
 pub mod viewing;
 pub mod views;
 
+pub use changes::{Change, ChangeCursor, ChangeKind, ChangePage};
 pub use error::{CoreError, ErrorCode};
 pub use ids::{ClientId, ConversationRef, MessageRef, MessageText, RowRef, UserId};
 pub use model::*;

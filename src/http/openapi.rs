@@ -81,6 +81,7 @@ use super::{api, auth, departments, dto, health, jobspare, routes, uploads, vcha
         (name = "admin", description = "The operator console's API: operators (`admin.users`) and the service credential (`admin.token`) only"),
         (name = "conversations", description = "Conversations and their members"),
         (name = "messages", description = "Messages, history and read state"),
+        (name = "sync", description = "The change feed: what changed in the caller's conversations since a cursor"),
         (name = "health", description = "Probes"),
         (name = "uploads", description = "File uploads for chat messages"),
         (name = "friendships", description = "Friend requests and blocks"),

@@ -38,6 +38,7 @@ pub fn api(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(admin::revoke_tokens))
         .merge(api::conversations::routes())
         .merge(api::messages::routes())
+        .merge(api::sync::routes())
         .merge(api::friendships::routes())
         .merge(api::devices::routes())
         .merge(departments::routes())

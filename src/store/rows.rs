@@ -16,9 +16,9 @@ use uuid::Uuid;
 
 use crate::core::error::StoreError;
 use crate::core::{
-    Agent, AgentRole, Attachment, AttachmentMeta, Conversation, ConversationKind,
-    ConversationSummary, Department, Device, DevicePlatform, Friendship, FriendshipStatus, Member,
-    Message, MessageKind, Millis, NewMessage, Role, Upload, User, UserId,
+    Agent, AgentRole, Attachment, AttachmentMeta, Change, ChangeKind, ChangePage, Conversation,
+    ConversationKind, ConversationSummary, Department, Device, DevicePlatform, Friendship,
+    FriendshipStatus, Member, Message, MessageKind, Millis, NewMessage, Role, Upload, User, UserId,
 };
 use crate::store::{Credentials, StoreResult};
 
@@ -75,6 +75,19 @@ macro_rules! select_message {
     };
 }
 
+/// The columns of a `Change`, from `changes ch`, its `conversations c`
+/// and the message it names, if any (`LEFT JOIN messages m`).
+macro_rules! change_cols {
+    () => {
+        concat!(
+            "ch.id AS change_id, ch.kind AS change_kind, ch.message_id AS change_message_id, \
+             ch.user_id AS change_user_id, ch.seq AS change_seq, ch.role AS change_role, \
+             ch.at AS change_at, ch.conversation_id AS change_conversation_id, ",
+            $crate::store::rows::message_cols!()
+        )
+    };
+}
+
 /// The columns of a `Department`, from `departments d`.
 macro_rules! department_cols {
     () => {
@@ -111,8 +124,8 @@ macro_rules! upload_cols {
 }
 
 pub(crate) use {
-    agent_cols, conversation_cols, department_cols, device_cols, friendship_cols, member_cols,
-    member_order, message_cols, select_message, upload_cols, user_cols,
+    agent_cols, change_cols, conversation_cols, department_cols, device_cols, friendship_cols,
+    member_cols, member_order, message_cols, select_message, upload_cols, user_cols,
 };
 
 /// The columns of a result row, by name, as the model types want them.
@@ -278,6 +291,53 @@ pub(crate) fn message(row: &dyn Row) -> StoreResult<Message> {
         edited_at: row.opt_int("edited_at")?,
         deleted_at: row.opt_int("deleted_at")?,
     })
+}
+
+/// A change, from [`change_cols`].
+pub(crate) fn change(row: &dyn Row) -> StoreResult<Change> {
+    let kind = row.str("change_kind")?;
+    let user = || row.user_id("change_user_id");
+    let seq = || row.int("change_seq");
+    let kind = match kind {
+        "message.created" => ChangeKind::MessageCreated(message(row)?),
+        "message.edited" => ChangeKind::MessageEdited(message(row)?),
+        "message.deleted" => ChangeKind::MessageDeleted(message(row)?),
+        "read" => ChangeKind::Read {
+            user: user()?,
+            seq: seq()?,
+        },
+        "delivered" => ChangeKind::Delivered {
+            user: user()?,
+            seq: seq()?,
+        },
+        "member.added" => {
+            let role = row.str("change_role")?;
+            ChangeKind::MemberAdded {
+                user: user()?,
+                role: Role::parse(role)
+                    .ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
+            }
+        }
+        "member.removed" => ChangeKind::MemberRemoved { user: user()? },
+        "conversation.created" => ChangeKind::ConversationCreated,
+        "conversation.updated" => ChangeKind::ConversationUpdated,
+        other => return Err(StoreError::Corrupt(format!("change kind {other:?}"))),
+    };
+    Ok(Change {
+        cursor: row.int("change_id")?,
+        conversation_id: row.int("change_conversation_id")?,
+        conversation_uuid: row.uuid("conversation_uuid")?,
+        at: row.int("change_at")?,
+        kind,
+    })
+}
+
+/// A page of changes from up to `limit + 1` rows.
+pub(crate) fn change_page(mut changes: Vec<Change>, limit: u32) -> ChangePage {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let has_more = changes.len() > limit;
+    changes.truncate(limit);
+    ChangePage { changes, has_more }
 }
 
 /// A message's attachments from its two columns: `attachments`, the

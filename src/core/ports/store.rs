@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use crate::core::error::StoreError;
 use crate::core::{
-    Agent, AgentRole, Conversation, ConversationRef, ConversationSummary, Department, Device,
-    Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile, Role, RowRef,
-    Upload, User, UserId,
+    Agent, AgentRole, ChangeCursor, ChangePage, Conversation, ConversationRef, ConversationSummary,
+    Department, Device, Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile,
+    Role, RowRef, Upload, User, UserId,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -249,6 +249,24 @@ pub trait Store: Send + Sync + 'static {
         users: &[UserId],
         seq: i64,
     ) -> StoreResult<(Vec<UserId>, i64)>;
+
+    // --- the change feed ---
+
+    /// The changes `user` may see after `after`, oldest first, at most
+    /// `limit` of them: those of the conversations `user` was a member of
+    /// when they were made (from its `member.added` to its
+    /// `member.removed`, both included), and the `conversation.created` of
+    /// each conversation `user` was ever a member of. A cursor is never
+    /// passed by a change that commits later with a smaller cursor.
+    async fn changes(
+        &self,
+        user: &UserId,
+        after: ChangeCursor,
+        limit: u32,
+    ) -> StoreResult<ChangePage>;
+    /// The cursor of the newest change (0 when there is none): where a
+    /// reader with no cursor starts.
+    async fn change_head(&self) -> StoreResult<ChangeCursor>;
 
     // --- friendships ---
 

@@ -11,6 +11,7 @@
 //! - `friendships.rs`: requests, answers, blocks.
 //! - `devices.rs` and `uploads.rs`: push tokens, uploaded files as attachments.
 //! - `departments.rs`: the support desk.
+//! - `sync.rs`: the change feed of a user (`GET /api/sync`).
 //! - `views.rs`: the read models of [`crate::core::views`], built here.
 //!
 //! [`Service::execute`] runs the [`Command`]s dialects decode, one area
@@ -36,12 +37,14 @@ mod departments;
 mod devices;
 mod friendships;
 mod messages;
+mod sync;
 mod uploads;
 mod users;
 mod views;
 
 pub use conversations::Created;
 pub use messages::Sent;
+pub use sync::{SYNC_LIMIT_DEFAULT, SYNC_LIMIT_MAX, SyncPage, parse_cursor};
 
 type Result<T> = std::result::Result<T, CoreError>;
 

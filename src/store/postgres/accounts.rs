@@ -103,7 +103,7 @@ pub(super) async fn revoke_tokens(
 
 pub(super) async fn delete_user(pool: &PgPool, id: &UserId, at: Millis) -> StoreResult<bool> {
     let id = id.as_str();
-    let mut tx = pool.begin().await.db()?;
+    let mut tx = super::changes::begin(pool).await?;
     let changed = execute(
         &mut *tx,
         query(

@@ -26,7 +26,7 @@ pub(super) async fn direct_conversation(
 ) -> StoreResult<(Conversation, bool)> {
     rows::two_users("a direct conversation", creator, other)?;
     let key = rows::direct_key(creator, other);
-    let mut tx = pool.begin().await.db()?;
+    let mut tx = super::changes::begin(pool).await?;
     ensure_users_in(&mut tx, &id_array([creator, other]), now).await?;
     // A concurrent creator's row makes this wait for its transaction and
     // then do nothing; the SELECT below, a new statement, sees the row.
@@ -156,7 +156,7 @@ pub(super) async fn add_member(
     role: Role,
     now: Millis,
 ) -> StoreResult<bool> {
-    let mut tx = pool.begin().await.db()?;
+    let mut tx = super::changes::begin(pool).await?;
     ensure_users_in(&mut tx, &id_array([user]), now).await?;
     let added = execute(
         &mut *tx,
@@ -201,8 +201,9 @@ pub(super) async fn set_role(
     user: &UserId,
     role: Role,
 ) -> StoreResult<bool> {
+    let mut tx = super::changes::begin(pool).await?;
     let changed = execute(
-        pool,
+        &mut *tx,
         query(
             "UPDATE members SET role = $1 \
              WHERE conversation_id = $2 AND user_id = $3 AND role <> $1",
@@ -212,6 +213,7 @@ pub(super) async fn set_role(
         .bind(user.as_str()),
     )
     .await?;
+    tx.commit().await.db()?;
     Ok(changed == 1)
 }
 
@@ -220,8 +222,9 @@ pub(super) async fn set_title(
     conversation_id: i64,
     title: &str,
 ) -> StoreResult<bool> {
+    let mut tx = super::changes::begin(pool).await?;
     let changed = execute(
-        pool,
+        &mut *tx,
         query(
             "UPDATE conversations SET title = $1 \
              WHERE id = $2 AND title IS DISTINCT FROM $1",
@@ -230,6 +233,7 @@ pub(super) async fn set_title(
         .bind(conversation_id),
     )
     .await?;
+    tx.commit().await.db()?;
     Ok(changed == 1)
 }
 
@@ -238,13 +242,15 @@ pub(super) async fn remove_member(
     conversation_id: i64,
     user: &UserId,
 ) -> StoreResult<bool> {
+    let mut tx = super::changes::begin(pool).await?;
     let removed = execute(
-        pool,
+        &mut *tx,
         query("DELETE FROM members WHERE conversation_id = $1 AND user_id = $2")
             .bind(conversation_id)
             .bind(user.as_str()),
     )
     .await?;
+    tx.commit().await.db()?;
     Ok(removed == 1)
 }
 
@@ -374,7 +380,7 @@ async fn insert_group(
     department: Option<i64>,
     now: Millis,
 ) -> StoreResult<Conversation> {
-    let mut tx = pool.begin().await.db()?;
+    let mut tx = super::changes::begin(pool).await?;
     ensure_users_in(
         &mut tx,
         &id_array(std::iter::once(creator).chain(members)),

@@ -25,7 +25,7 @@ macro_rules! watermark_target {
 }
 
 pub(super) async fn insert_message(pool: &PgPool, m: NewMessage) -> StoreResult<Inserted> {
-    let mut tx = pool.begin().await.db()?;
+    let mut tx = super::changes::begin(pool).await?;
 
     // The conversation's row lock queues this transaction behind every
     // other insert into the conversation, until it commits: the client
@@ -213,7 +213,7 @@ pub(super) async fn edit_message(
     text: &str,
     at: Millis,
 ) -> StoreResult<Message> {
-    let mut tx = pool.begin().await.db()?;
+    let mut tx = super::changes::begin(pool).await?;
     let changed = execute(
         &mut *tx,
         query(
@@ -237,7 +237,7 @@ pub(super) async fn edit_message(
 }
 
 pub(super) async fn delete_message(pool: &PgPool, id: i64, at: Millis) -> StoreResult<Message> {
-    let mut tx = pool.begin().await.db()?;
+    let mut tx = super::changes::begin(pool).await?;
     execute(
         &mut *tx,
         query(
@@ -286,8 +286,9 @@ pub(super) async fn mark_read(
     user: &UserId,
     seq: i64,
 ) -> StoreResult<Option<i64>> {
-    optional(
-        pool,
+    let mut tx = super::changes::begin(pool).await?;
+    let moved = optional(
+        &mut *tx,
         query(concat!(
             "UPDATE members SET last_read_seq = ",
             watermark_target!(),
@@ -300,7 +301,9 @@ pub(super) async fn mark_read(
         .bind(user.as_str()),
         |row| row.int("last_read_seq"),
     )
-    .await
+    .await?;
+    tx.commit().await.db()?;
+    Ok(moved)
 }
 
 pub(super) async fn mark_delivered(
@@ -312,8 +315,9 @@ pub(super) async fn mark_delivered(
     if users.is_empty() {
         return Ok((vec![], seq));
     }
+    let mut tx = super::changes::begin(pool).await?;
     let moved = all(
-        pool,
+        &mut *tx,
         query(concat!(
             "UPDATE members SET last_delivered_seq = ",
             watermark_target!(),
@@ -328,6 +332,7 @@ pub(super) async fn mark_delivered(
         rows::delivered,
     )
     .await?;
+    tx.commit().await.db()?;
     Ok(rows::moved(moved, seq))
 }
 

@@ -30,6 +30,7 @@
 //! `migrations/postgres/`, applied by sqlx's migrator when the store opens.
 
 mod accounts;
+mod changes;
 mod conversations;
 mod departments;
 mod devices;
@@ -51,9 +52,9 @@ use self::statements::execute;
 use crate::core::error::StoreError;
 use crate::core::ids::RowRef;
 use crate::core::{
-    Agent, AgentRole, Conversation, ConversationRef, ConversationSummary, Department, Device,
-    Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile, Role, Upload, User,
-    UserId,
+    Agent, AgentRole, ChangeCursor, ChangePage, Conversation, ConversationRef, ConversationSummary,
+    Department, Device, Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile,
+    Role, Upload, User, UserId,
 };
 use crate::store::{Credentials, Inserted, Store, StoreResult};
 
@@ -380,6 +381,21 @@ impl Store for PostgresStore {
         seq: i64,
     ) -> StoreResult<(Vec<UserId>, i64)> {
         messages::mark_delivered(&self.pool, conversation_id, users, seq).await
+    }
+
+    // --- the change feed ---
+
+    async fn changes(
+        &self,
+        user: &UserId,
+        after: ChangeCursor,
+        limit: u32,
+    ) -> StoreResult<ChangePage> {
+        changes::changes(&self.pool, user, after, limit).await
+    }
+
+    async fn change_head(&self) -> StoreResult<ChangeCursor> {
+        changes::change_head(&self.pool).await
     }
 
     // --- friendships ---

@@ -36,6 +36,7 @@
 
 mod accounts;
 mod backup;
+mod changes;
 mod conversations;
 mod departments;
 mod devices;
@@ -62,9 +63,9 @@ use self::pool::Pool;
 use self::statements::one;
 use crate::core::ids::RowRef;
 use crate::core::{
-    Agent, AgentRole, Conversation, ConversationRef, ConversationSummary, Department, Device,
-    Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile, Role, Upload, User,
-    UserId,
+    Agent, AgentRole, ChangeCursor, ChangePage, Conversation, ConversationRef, ConversationSummary,
+    Department, Device, Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile,
+    Role, Upload, User, UserId,
 };
 use crate::store::{Credentials, Inserted, Store, StoreResult};
 
@@ -381,6 +382,21 @@ impl Store for SqliteStore {
         seq: i64,
     ) -> StoreResult<(Vec<UserId>, i64)> {
         messages::mark_delivered(&self.db, conversation_id, users, seq)
+    }
+
+    // --- the change feed ---
+
+    async fn changes(
+        &self,
+        user: &UserId,
+        after: ChangeCursor,
+        limit: u32,
+    ) -> StoreResult<ChangePage> {
+        changes::changes(&self.db, user, after, limit)
+    }
+
+    async fn change_head(&self) -> StoreResult<ChangeCursor> {
+        changes::change_head(&self.db)
     }
 
     // --- friendships ---

@@ -62,6 +62,10 @@ macro_rules! with_all_cases {
             a_user_is_disabled_and_enabled_and_an_unknown_one_is_not_found,
             tokens_are_revoked_per_user_or_for_all_and_never_moved_back,
             a_deleted_user_keeps_their_messages_anonymised_and_loses_the_rest,
+            every_kind_of_write_makes_one_change_in_the_order_of_the_writes,
+            a_users_feed_holds_only_the_changes_made_while_it_was_a_member,
+            the_feed_is_read_in_pages_that_follow_each_other,
+            concurrent_writers_never_make_a_reader_skip_a_change,
         );
     };
 }

@@ -8,6 +8,7 @@ mod devices;
 mod friendships;
 mod lookups;
 mod messages;
+mod sync;
 mod users;
 
 pub use accounts::*;
@@ -17,6 +18,7 @@ pub use devices::*;
 pub use friendships::*;
 pub use lookups::*;
 pub use messages::*;
+pub use sync::*;
 pub use users::*;
 
 use confab::core::{Message, MessageKind, Millis, NewMessage, Page, Profile, UserId};
