@@ -652,13 +652,34 @@ fn operators_and_the_service_token_come_from_the_admin_table() {
         &[],
     )
     .expect("load");
-    assert!(c.admin.is_operator(&crate::core::UserId::parse("alice").unwrap()));
-    assert!(!c.admin.is_operator(&crate::core::UserId::parse("bob").unwrap()));
+    assert!(
+        c.admin
+            .is_operator(&crate::core::UserId::parse("alice").unwrap())
+    );
+    assert!(
+        !c.admin
+            .is_operator(&crate::core::UserId::parse("bob").unwrap())
+    );
     assert_eq!(c.admin.service_token(), Some(token));
-    assert!(!format!("{:?}", c.admin).contains(token), "the token is redacted");
+    assert!(
+        !format!("{:?}", c.admin).contains(token),
+        "the token is redacted"
+    );
 
     let e = err_text(load(None, &[("CONFAB_ADMIN_TOKEN", "short")], &[]));
     assert!(e.contains("admin.token") && e.contains("32"), "{e}");
     let e = err_text(load(None, &[("CONFAB_ADMIN_USERS", "not a user")], &[]));
     assert!(e.contains("admin.users"), "{e}");
+}
+
+#[test]
+fn the_web_client_is_served_by_default_and_turned_off_by_its_env_name() {
+    let c = load(None, &[], &[]).expect("load");
+    assert!(c.web.enabled);
+    let c = load(None, &[("CONFAB_WEB_ENABLED", "false")], &[]).expect("load");
+    assert!(!c.web.enabled);
+    let c = load(None, &[], &[("web.enabled", "no")]).expect("load");
+    assert!(!c.web.enabled);
+    let e = err_text(load(None, &[("CONFAB_WEB_ENABLED", "maybe")], &[]));
+    assert!(e.contains("web.enabled"), "{e}");
 }

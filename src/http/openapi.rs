@@ -77,7 +77,8 @@ use super::{api, auth, departments, dto, health, jobspare, routes, uploads, vcha
     )),
     modifiers(&BearerAuth),
     tags(
-        (name = "auth", description = "Accounts and tokens"),
+        (name = "auth", description = "Accounts, tokens and the web client's session cookie"),
+        (name = "users", description = "Finding a user by username or id"),
         (name = "conversations", description = "Conversations and their members"),
         (name = "messages", description = "Messages, history and read state"),
         (name = "health", description = "Probes"),

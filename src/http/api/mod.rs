@@ -16,6 +16,7 @@ pub mod conversations;
 pub mod devices;
 pub mod friendships;
 pub mod messages;
+pub mod users;
 
 use super::error::ApiError;
 use crate::core::{RowRef, UserId};
