@@ -66,8 +66,8 @@ export async function shot(page, name) {
 export async function signUp(page, prefix, displayName) {
   const username = uid(prefix);
   const password = `pass-${uid('pw')}`;
-  await page.getByLabel('Username').nth(1).fill(username);
-  if (displayName) await page.getByLabel(/Display name/).fill(displayName);
+  await page.locator('#signup-username').fill(username);
+  if (displayName) await page.locator('#signup-display').fill(displayName);
   await page.locator('#signup-password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.locator('#chat').waitFor({ state: 'visible' });
