@@ -29,3 +29,4 @@ mod tokens;
 mod uploads;
 mod vchat;
 mod voxora;
+mod web;
