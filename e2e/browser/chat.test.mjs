@@ -14,12 +14,12 @@ import {
   ROOT, startServer, user, connect, waitFor, closeAll, sleep,
 } from '../lib/server.mjs';
 import {
-  launch, missingBrowser, shot, signUp, startConversation, send, texts, open,
+  launch, skipBrowser, shot, signUp, startConversation, send, texts, open,
 } from './lib.mjs';
 
 const skip = process.env.CONFAB_E2E_DATABASE_URL
   ? 'the browser tests run on SQLite only'
-  : missingBrowser();
+  : skipBrowser();
 
 /** Waits until `fn()` (run in the test) is truthy. */
 async function until(fn, what, timeoutMs = 8000) {

@@ -24,7 +24,7 @@ mod embedded {
 
 /// The Content-Security-Policy of every page and file.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; font-src 'self'; \
+     img-src 'self' blob: data:; connect-src 'self'; font-src 'self'; \
      form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// `router` with the web files as its fallback.
