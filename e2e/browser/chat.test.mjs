@@ -76,15 +76,15 @@ describe('web client in Chromium', { skip: skip ?? false }, () => {
 
     const page = await chrome.page(`${server.url}/`);
     await shot(page, '01-sign-in');
-    await signUp(page, 'carol', 'Carol');
+    const carol = await signUp(page, 'carol', 'Carol');
     const seen = await page.evaluate(() => ({
       cookie: document.cookie,
-      local: Object.keys(localStorage).length,
-      session: Object.values(sessionStorage).join(' '),
+      stored: Object.keys(localStorage).length + Object.keys(sessionStorage).length,
+      html: document.documentElement.outerHTML,
     }));
     assert.doesNotMatch(seen.cookie, /confab_session/);
-    assert.equal(seen.local, 0);
-    assert.doesNotMatch(seen.session, /eyJ[\w-]+\.[\w-]+\.[\w-]+/);
+    assert.equal(seen.stored, 0, 'nothing in localStorage or sessionStorage');
+    assert.doesNotMatch(seen.html, /eyJ[\w-]+\.[\w-]+\.[\w-]+/, 'no JWT in the page');
     const cookies = await page.context().cookies();
     const session = cookies.find((c) => c.name === 'confab_session');
     assert.ok(session, 'the session cookie is set');
@@ -92,6 +92,19 @@ describe('web client in Chromium', { skip: skip ?? false }, () => {
     assert.equal(session.sameSite, 'Strict');
     // The page's own fetch is signed in by the cookie alone.
     assert.equal((await me(page)).displayName, 'Carol');
+
+    // Signing out removes the cookie; signing in with the form sets it again.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('#auth').waitFor({ state: 'visible' });
+    assert.equal((await page.context().cookies()).some((c) => c.name === 'confab_session'), false);
+    await page.locator('#signin-username').fill(carol.username);
+    await page.locator('#signin-password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#auth-error', { hasText: 'wrong username or password' }).waitFor();
+    await page.locator('#signin-password').fill(carol.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('body[data-connected="true"]').waitFor();
+    assert.equal(await page.locator('#me-name').textContent(), 'Carol');
     await page.context().close();
   });
 

@@ -27,8 +27,10 @@ const state = {
   /** conversation uuid → Map(user id → timer) of who is typing. */
   typing: new Map(),
   open: null,
-  /** The /api/sync cursor; null before the first answer (or without it). */
-  cursor: sessionStorage.getItem('confab.cursor'),
+  /** The /api/sync cursor (in memory); null until read, or without /api/sync. */
+  cursor: null,
+  /** Whether the server has /api/sync; null until asked. */
+  canSync: null,
   /** Pending sends by client id: {conversationId, text, attachmentUrls}. */
   pending: new Map(),
   connectedOnce: false,
@@ -54,6 +56,9 @@ async function signedIn(user) {
   document.body.dataset.view = 'list';
   clear($('me-name'));
   $('me-name').textContent = displayName(user.id);
+  // The head cursor first: every change after it is caught up on, even one
+  // made while the list below loads (applying it twice changes nothing).
+  await readHeadCursor();
   await loadConversations();
   connect();
 }
@@ -91,7 +96,6 @@ $('signout').addEventListener('click', async () => {
   try {
     await api('DELETE', '/api/auth/session');
   } finally {
-    sessionStorage.removeItem('confab.cursor');
     location.reload();
   }
 });
@@ -726,33 +730,35 @@ function drawTyping() {
 
 // ----------------------------------------------------------- catch-up
 
-/**
- * After a (re)connect: what changed while the socket was away. With a
- * cursor, the changes from /api/sync (paged while hasMore, applied by
- * message uuid so nothing doubles); without one (the first connect), the
- * head cursor. Where the server has no /api/sync, the list and the open
- * conversation's messages after the newest one held are read again.
- */
-async function catchUp() {
-  let via = 'sync';
+/** The current head of `GET /api/sync` (no `since`); notes a server without it. */
+async function readHeadCursor() {
   try {
-    if (state.cursor) {
-      const touched = new Set();
-      state.cursor = await syncSince(state.cursor, (changes) => changes.forEach((c) => applyChange(c, touched)));
-      if (touched.size) reloadConversationsSoon();
-    } else {
-      const head = await api('GET', '/api/sync');
-      state.cursor = head.next;
-      if (state.connectedOnce) await catchUpFromHistory();
-    }
-    if (state.cursor) sessionStorage.setItem('confab.cursor', state.cursor);
+    state.cursor = (await api('GET', '/api/sync')).next;
+    state.canSync = true;
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 404) throw err;
-    via = 'history';
-    state.cursor = null;
-    if (state.connectedOnce) await catchUpFromHistory();
+    state.canSync = false;
   }
-  document.body.dataset.catchup = via;
+}
+
+/**
+ * On every connect: what changed since the cursor, from /api/sync (paged
+ * while hasMore, applied by message uuid, so what was also seen live is not
+ * doubled). Where the server has no /api/sync, after a reconnect the list
+ * and the open conversation's messages after the newest one held are read
+ * again instead.
+ */
+async function catchUp() {
+  if (state.canSync === null) await readHeadCursor();
+  if (state.canSync && state.cursor) {
+    const touched = new Set();
+    state.cursor = await syncSince(state.cursor, (changes) => changes.forEach((c) => applyChange(c, touched)));
+    if (touched.size) reloadConversationsSoon();
+    document.body.dataset.catchup = 'sync';
+  } else if (state.connectedOnce) {
+    await catchUpFromHistory();
+    document.body.dataset.catchup = 'history';
+  }
   if (state.open) {
     drawMessages();
     refreshConversation(state.open);
