@@ -234,8 +234,21 @@ describe('web client in Chromium', { skip: skip ?? false }, () => {
     await page.locator('#messages .msg:not(.mine)', { hasText: 'from JobSpare' }).waitFor();
     await shot(page, '10-cross-dialect');
 
+    // A group with the JobSpare user and a third user, named by id.
+    const third = await user(server, 'third', { name: 'Third One' });
+    assert.equal((await server.rest('GET', '/api/me', { token: third.token })).status, 200);
+    await startConversation(page, [js.id, third.id], 'Team <b>room</b>');
+    await page.locator('#conv-title', { hasText: 'Team <b>room</b>' }).waitFor();
+    await send(page, 'hello team');
+    const inGroup = await waitFor(sock, 'new_message', (m) => m.content?.text === 'hello team');
+    assert.notEqual(inGroup.conversationId, got.conversationId);
+    await page.locator('#conv-status', { hasText: '3 members' }).waitFor();
+    assert.equal(await page.locator('#conversations .conv').count(), 2);
+    await shot(page, '10b-group');
+    await open(page, 'Jo Spare');
+
     // Scroll-back: 40 older messages from the other side, 30 a page.
-    const convId = await page.locator('#conversations .conv').first().getAttribute('data-id');
+    const convId = await page.locator('#conversations .conv', { hasText: 'Jo Spare' }).getAttribute('data-id');
     for (let i = 1; i <= 40; i += 1) {
       const res = await server.rest('POST', `/api/conversations/${convId}/messages`, {
         token: js.token, body: { text: `backlog ${i}` },
