@@ -55,9 +55,11 @@ describe('web client in Chromium', { skip: skip ?? false }, () => {
     chrome = await launch();
   });
   after(async () => {
+    const errors = [...(chrome?.errors ?? [])];
     await closeAll();
     await chrome?.close();
     await server?.stop();
+    assert.deepEqual(errors, [], 'no page error, alert or CSP violation in any test');
   });
 
   it('serves the page with a strict Content-Security-Policy and keeps the token out of reach of its scripts', async () => {

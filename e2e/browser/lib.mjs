@@ -25,8 +25,8 @@ export function skipBrowser() {
 }
 
 /**
- * Launches Chromium; every page
- * error and failed console message of the pages is collected in `errors`.
+ * Launches Chromium; every page error, dialog other than a confirm, and
+ * Content-Security-Policy violation of its pages is collected in `errors`.
  */
 export async function launch() {
   // Playwright gives the browser a fresh temporary profile of its own
@@ -49,6 +49,10 @@ export async function launch() {
       const context = await browser.newContext({ viewport, acceptDownloads: false });
       const page = await context.newPage();
       page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+      // A blocked script, style or connection would break the page silently.
+      page.on('console', (m) => {
+        if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(`csp: ${m.text()}`);
+      });
       page.on('dialog', (d) => {
         if (d.type() === 'confirm') d.accept();
         else {
