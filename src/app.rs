@@ -448,6 +448,12 @@ async fn listen(
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(SocketAddr, JoinHandle<()>), StartError> {
     let router = crate::http::router(state.clone());
+    // The web client speaks Dozaar: its pages are served where its socket goes.
+    let router = if name == "dozaar" && state.config.web.enabled {
+        crate::http::web::serve(router)
+    } else {
+        router
+    };
     let app: Router = match layer {
         Layer::Local(layer) => router.layer(layer),
         Layer::Cluster(layer) => router.layer(layer),

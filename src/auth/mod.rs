@@ -7,6 +7,7 @@
 //! ([`AuthError::is_setup_error`]) are for the operator at start-up.
 
 pub mod jwt;
+pub mod session;
 
 use std::path::PathBuf;
 

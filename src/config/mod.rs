@@ -25,7 +25,7 @@
 //! # Layout
 //! [`Config`] and its top-level keys are here; each table has a module of
 //! its own (`auth`, `limits`, `socket`, `presence`, `dialects`, `uploads`,
-//! `attachments`, `push`, `admin`) with
+//! `attachments`, `push`, `admin`, `web`) with
 //! its struct, defaults and checks. `load` merges the layers, `keys` finds
 //! the keys in the defaults and sets one from a string, `env` maps the
 //! environment variables, `duration` parses durations and `error` holds
@@ -46,6 +46,7 @@ mod presence;
 mod push;
 mod socket;
 mod uploads;
+mod web;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -67,6 +68,7 @@ pub use presence::{MAX_OFFLINE_GRACE_MS, PresenceConfig, Visibility};
 pub use push::PushConfig;
 pub use socket::SocketConfig;
 pub use uploads::{MAX_SOCKET_UPLOAD, MAX_WEBP_SIDE, UploadsConfig};
+pub use web::WebConfig;
 
 /// The whole configuration. See `confab.example.toml` for every key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,6 +109,7 @@ pub struct Config {
     pub attachments: AttachmentsConfig,
     pub push: PushConfig,
     pub admin: AdminConfig,
+    pub web: WebConfig,
     /// Notes produced while loading (e.g. unknown `CONFAB_*` variables), to be
     /// logged once logging is set up. Not a config key.
     #[serde(skip)]
@@ -155,6 +158,7 @@ impl Default for Config {
             attachments: AttachmentsConfig::default(),
             push: PushConfig::default(),
             admin: AdminConfig::default(),
+            web: WebConfig::default(),
             warnings: Vec::new(),
         }
     }

@@ -671,3 +671,15 @@ fn operators_and_the_service_token_come_from_the_admin_table() {
     let e = err_text(load(None, &[("CONFAB_ADMIN_USERS", "not a user")], &[]));
     assert!(e.contains("admin.users"), "{e}");
 }
+
+#[test]
+fn the_web_client_is_served_by_default_and_turned_off_by_its_env_name() {
+    let c = load(None, &[], &[]).expect("load");
+    assert!(c.web.enabled);
+    let c = load(None, &[("CONFAB_WEB_ENABLED", "false")], &[]).expect("load");
+    assert!(!c.web.enabled);
+    let c = load(None, &[], &[("web.enabled", "no")]).expect("load");
+    assert!(!c.web.enabled);
+    let e = err_text(load(None, &[("CONFAB_WEB_ENABLED", "maybe")], &[]));
+    assert!(e.contains("web.enabled"), "{e}");
+}

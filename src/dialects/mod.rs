@@ -25,10 +25,10 @@ pub mod vchat;
 pub mod voxora;
 
 pub use shared::{
-    AUTH_HEADER_OR_QUERY, EVERYONE_ROOM, HEADER_AUTH_OR_QUERY, auth_header_or_query_token,
-    auth_token, authorization_header, conversation_room, header_auth_or_query_token,
-    identified_rooms, iso8601, query_param, query_token, room_conversation, socket_room,
-    token_value, user_room, user_rooms,
+    AUTH_HEADER_OR_QUERY, EVERYONE_ROOM, HEADER_AUTH_OR_QUERY, HEADER_AUTH_QUERY_OR_SESSION,
+    auth_header_or_query_token, auth_token, authorization_header, conversation_room,
+    header_auth_or_query_token, header_auth_query_or_session, identified_rooms, iso8601,
+    query_param, query_token, room_conversation, socket_room, token_value, user_room, user_rooms,
 };
 
 /// A dialect: the table between its clients' events and the core, on one

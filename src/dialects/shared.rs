@@ -87,6 +87,27 @@ pub fn header_auth_or_query_token(
         .or_else(|| query_token(parts))
 }
 
+/// Where [`header_auth_query_or_session`] looks, as a handshake without a
+/// token is told.
+pub const HEADER_AUTH_QUERY_OR_SESSION: &str = "the header `Authorization: Bearer <jwt>` (or \
+     the bare token), as `auth.token` (Socket.IO v3/v4: `io(url, { auth: { token } })`), as \
+     `?token=<jwt>` in the URL (Socket.IO v2: `io(url, { query: { token } })`), or sign in \
+     the browser (`POST /api/auth/session`: the session cookie)";
+
+/// As [`header_auth_or_query_token`], then the web client's session cookie
+/// (`crate::auth::session`), which counts only from the server's own
+/// origin: a page of another site cannot open a socket as the user.
+pub fn header_auth_query_or_session(
+    parts: &http::request::Parts,
+    auth: Option<&Value>,
+) -> Option<String> {
+    header_auth_or_query_token(parts, auth).or_else(|| {
+        crate::auth::session::same_origin(&parts.headers)
+            .then(|| crate::auth::session::cookie_token(&parts.headers))
+            .flatten()
+    })
+}
+
 /// The token in `auth.token`, else in the `Authorization` header, else in
 /// the query's `token`.
 pub fn auth_header_or_query_token(

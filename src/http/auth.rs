@@ -22,13 +22,14 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::UserDto;
 use super::error::{ApiError, ErrorBody, Json};
 use crate::auth::AuthError;
+use crate::auth::session;
 use crate::core::command::Actor;
 use crate::core::{CoreError, Profile, User, UserId, UserSummary};
 use crate::state::AppState;
@@ -72,14 +73,40 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or(AuthError::MissingToken)?;
-        let value = value.to_str().map_err(|_| AuthError::Malformed)?;
-        authenticate(state, value).await.map(CurrentUser)
+        let (token, _) = request_token(parts)?;
+        authenticate(state, &token).await.map(CurrentUser)
     }
 }
+
+/// Where a request's token came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenSource {
+    /// `Authorization: Bearer <jwt>` (or the bare token).
+    Header,
+    /// The web client's session cookie ([`session::COOKIE_NAME`]).
+    Cookie,
+}
+
+/// The one place a request's token is found: the `Authorization` header
+/// first, then the session cookie. A cookie counts for an unsafe method
+/// (POST, PATCH, PUT, DELETE) only with `X-Confab-Csrf: 1` and, when the
+/// request has an `Origin`, the server's own (403 otherwise); a header
+/// token needs neither, as no browser sends one by itself.
+fn request_token(parts: &Parts) -> Result<(String, TokenSource), ApiError> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let value = value.to_str().map_err(|_| AuthError::Malformed)?;
+        return Ok((value.to_owned(), TokenSource::Header));
+    }
+    let token = session::cookie_token(&parts.headers).ok_or(AuthError::MissingToken)?;
+    if !parts.method.is_safe() && !session::csrf_ok(&parts.headers) {
+        return Err(CoreError::Forbidden(CSRF_REFUSAL).into());
+    }
+    Ok((token, TokenSource::Cookie))
+}
+
+/// The answer to a cookie request that fails the CSRF rule.
+const CSRF_REFUSAL: &str = "a request signed in with the session cookie must carry the header \
+     `X-Confab-Csrf: 1` and come from this server's own origin";
 
 /// The user a token names: verified, provisioned on first sight, and
 /// refused if disabled, deleted or issued before a revocation.
@@ -133,18 +160,14 @@ impl FromRequestParts<AppState> for Operator {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or(AuthError::MissingToken)?;
-        let value = value.to_str().map_err(|_| AuthError::Malformed)?;
-        if let Some(service) = state.config.admin.service_token() {
-            let given = value.strip_prefix("Bearer ").unwrap_or(value).trim();
+        let (value, source) = request_token(parts)?;
+        if let (Some(service), TokenSource::Header) = (state.config.admin.service_token(), source) {
+            let given = value.strip_prefix("Bearer ").unwrap_or(&value).trim();
             if constant_time_eq(given.as_bytes(), service.as_bytes()) {
                 return Ok(Operator::Service);
             }
         }
-        let actor = authenticate(state, value).await?;
+        let actor = authenticate(state, &value).await?;
         if state.config.admin.is_operator(&actor.user.id) {
             Ok(Operator::User(actor))
         } else {
@@ -254,6 +277,146 @@ pub async fn login(
             other => other.into(),
         })?;
     respond(&state, &user)
+}
+
+/// The signed-in user of a session; the token stays in the cookie.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionResponse {
+    pub user: UserDto,
+}
+
+/// The answer that opens a session for `user`: its token in the
+/// `HttpOnly` cookie, only the user in the body.
+type SessionAnswer = (
+    StatusCode,
+    [(header::HeaderName, String); 2],
+    axum::Json<SessionResponse>,
+);
+
+fn open_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    status: StatusCode,
+    user: &User,
+) -> Result<SessionAnswer, ApiError> {
+    let ttl = state.config.auth.token_ttl.as_duration();
+    let token = state.keys.issue(user.id.as_str(), Some(user.name()), ttl)?;
+    let secure = session::over_https(headers, uri.scheme_str());
+    Ok((
+        status,
+        [
+            (
+                header::SET_COOKIE,
+                session::set_cookie(&token, ttl.as_secs(), secure),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        axum::Json(SessionResponse {
+            user: UserDto::from(user),
+        }),
+    ))
+}
+
+/// The session endpoints are called by the web client's own page only.
+fn session_request(headers: &HeaderMap) -> Result<(), ApiError> {
+    if session::csrf_ok(headers) {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(CSRF_REFUSAL).into())
+    }
+}
+
+/// Sign in the browser: the session cookie (`HttpOnly`, `SameSite=Strict`)
+/// holds the token, which the answer does not show.
+#[utoipa::path(
+    post,
+    path = "/api/auth/session",
+    tag = "auth",
+    request_body = LoginRequest,
+    params(("X-Confab-Csrf" = String, Header, description = "`1`")),
+    responses(
+        (status = 200, description = "Signed in; `Set-Cookie: confab_session=…`", body = SessionResponse),
+        (status = 400, description = "Malformed payload", body = ErrorBody),
+        (status = 401, description = "Wrong username or password", body = ErrorBody),
+        (status = 403, description = "No `X-Confab-Csrf: 1`, or another origin", body = ErrorBody),
+        (status = 429, description = "Too many failed logins; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn session_login(
+    State(state): State<AppState>,
+    ClientAddr(from): ClientAddr,
+    headers: HeaderMap,
+    uri: Uri,
+    Json(body): Json<LoginRequest>,
+) -> Result<SessionAnswer, ApiError> {
+    session_request(&headers)?;
+    let user = state
+        .service
+        .login(&body.username, &body.password, from)
+        .await
+        .map_err(|e| match e {
+            CoreError::Unauthenticated => ApiError::WrongCredentials,
+            other => other.into(),
+        })?;
+    open_session(&state, &headers, &uri, StatusCode::OK, &user)
+}
+
+/// Create a password account and sign the browser in with it (as
+/// `POST /api/auth/session`).
+#[utoipa::path(
+    post,
+    path = "/api/auth/session/register",
+    tag = "auth",
+    request_body = RegisterRequest,
+    params(("X-Confab-Csrf" = String, Header, description = "`1`")),
+    responses(
+        (status = 201, description = "Created and signed in; `Set-Cookie: confab_session=…`", body = SessionResponse),
+        (status = 400, description = "Invalid username, password or display name", body = ErrorBody),
+        (status = 403, description = "Registration is closed, no `X-Confab-Csrf: 1`, or another origin", body = ErrorBody),
+        (status = 409, description = "Username taken", body = ErrorBody),
+    )
+)]
+pub async fn session_register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Json(body): Json<RegisterRequest>,
+) -> Result<SessionAnswer, ApiError> {
+    session_request(&headers)?;
+    let profile = Profile {
+        display_name: body.display_name,
+        ..Profile::default()
+    };
+    let user = state
+        .service
+        .sign_up(&body.username, &body.password, profile)
+        .await?;
+    open_session(&state, &headers, &uri, StatusCode::CREATED, &user)
+}
+
+/// Sign the browser out: the session cookie is removed.
+#[utoipa::path(
+    delete,
+    path = "/api/auth/session",
+    tag = "auth",
+    params(("X-Confab-Csrf" = String, Header, description = "`1`")),
+    responses(
+        (status = 204, description = "Signed out; `Set-Cookie: confab_session=; Max-Age=0`"),
+        (status = 403, description = "No `X-Confab-Csrf: 1`, or another origin", body = ErrorBody),
+    )
+)]
+pub async fn session_logout(
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<(StatusCode, [(header::HeaderName, String); 1]), ApiError> {
+    session_request(&headers)?;
+    let secure = session::over_https(&headers, uri.scheme_str());
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, session::clear_cookie(secure))],
+    ))
 }
 
 /// The caller.

@@ -2,7 +2,7 @@
 //! REST API under `/api` (see [`api`], [`auth`], [`departments`], [`uploads`]
 //! and the dialects' own [`vchat`], [`syarah`] and [`jobspare`] routes; the JSON shapes
 //! they share are in [`dto`]), probes ([`health`]) and the OpenAPI document
-//! ([`openapi`]).
+//! ([`openapi`]), and on the Dozaar listener the web client ([`web`]).
 //!
 //! The routes are listed once, in [`routes`]: that list makes both this
 //! router and the OpenAPI 3.1 document at `/openapi.json`, so the document
@@ -26,6 +26,7 @@ pub mod routes;
 pub mod syarah;
 pub mod uploads;
 pub mod vchat;
+pub mod web;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, header};

@@ -77,8 +77,9 @@ use super::{api, auth, departments, dto, health, jobspare, routes, uploads, vcha
     )),
     modifiers(&BearerAuth),
     tags(
-        (name = "auth", description = "Accounts and tokens"),
+        (name = "auth", description = "Accounts, tokens and the web client's session cookie"),
         (name = "admin", description = "The operator console's API: operators (`admin.users`) and the service credential (`admin.token`) only"),
+        (name = "users", description = "Finding a user by username or id"),
         (name = "conversations", description = "Conversations and their members"),
         (name = "messages", description = "Messages, history and read state"),
         (name = "sync", description = "The change feed: what changed in the caller's conversations since a cursor"),

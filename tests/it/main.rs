@@ -31,3 +31,4 @@ mod tokens;
 mod uploads;
 mod vchat;
 mod voxora;
+mod web;

@@ -1,5 +1,6 @@
 //! The Dozaar dialect (`seeds/dozaar-api.txt`): namespace `/chat`, JWT in the
-//! `Authorization: Bearer` header or `auth.token`, colon-separated event
+//! `Authorization: Bearer` header or `auth.token` (or the web client's
+//! session cookie), colon-separated event
 //! names, UUIDs for conversations and messages. Decisions where the seed is
 //! silent are in `docs/dialects/dozaar.md`.
 
@@ -7,8 +8,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, Dialect, HEADER_AUTH_OR_QUERY, Handshake, Out, Receipt, conversation_room,
-    header_auth_or_query_token, iso8601, parse, unknown_event, user_rooms,
+    Delivery, Dialect, HEADER_AUTH_QUERY_OR_SESSION, Handshake, Out, Receipt, conversation_room,
+    header_auth_query_or_session, iso8601, parse, unknown_event, user_rooms,
 };
 use crate::core::command::{Actor, Command, Outcome, SendMessage};
 use crate::core::event::{ConversationIds, DomainEvent};
@@ -46,7 +47,7 @@ impl Dialect for Dozaar {
     }
 
     fn handshake(&self) -> Handshake {
-        Handshake::new(header_auth_or_query_token, HEADER_AUTH_OR_QUERY)
+        Handshake::new(header_auth_query_or_session, HEADER_AUTH_QUERY_OR_SESSION)
     }
 
     fn decode(&self, event: &str, payload: &Value) -> Result<Command, CoreError> {

@@ -17,6 +17,7 @@ pub mod devices;
 pub mod friendships;
 pub mod messages;
 pub mod sync;
+pub mod users;
 
 use super::error::ApiError;
 use crate::core::{RowRef, UserId};

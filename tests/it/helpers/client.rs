@@ -28,6 +28,9 @@ pub enum Auth<'a> {
     RawHeader(&'a str),
     /// `{ "token": … }` in the handshake's auth payload.
     Token(&'a str),
+    /// Headers of the opening request as given (a browser's `Cookie` and
+    /// `Origin`).
+    Headers(&'a [(&'a str, String)]),
     None,
 }
 
@@ -125,6 +128,9 @@ async fn connect(
         Auth::Header(t) => builder.opening_header("Authorization", format!("Bearer {t}")),
         Auth::RawHeader(t) => builder.opening_header("Authorization", t.to_owned()),
         Auth::Token(t) => builder.auth(json!({ "token": t })),
+        Auth::Headers(headers) => headers
+            .iter()
+            .fold(builder, |b, (k, v)| b.opening_header(*k, v.clone())),
         Auth::None => builder,
     };
     let client = builder.connect().await.expect("transport connects");

@@ -10,6 +10,7 @@ mod friendships;
 mod health_probe;
 mod messages;
 mod router;
+mod session;
 
 use std::sync::Arc;
 
