@@ -179,7 +179,7 @@ def test_extended_json_spellings_of_dates_ids_and_numbers_convert_alike(tmp_path
     (tmp_path / "messages.json").write_text("\n".join(reversed(lines)) + "\n")
     got, stderr, status = convert(
         "vchat", "--rooms", str(tmp_path / "rooms.json"), "--messages", str(tmp_path / "messages.json"),
-        "--media-base", "https://old.example.com/api/v1/public/messages", check_status=0,
+        "--media-base", "https://old.example.com", check_status=0,
     )
     msgs = [r for r in got if r["type"] == "message"]
     assert [m["createdAt"] for m in msgs] == [f"2024-03-01T09:00:0{s}.000Z" for s in range(1, 6)]
@@ -211,6 +211,54 @@ def test_a_clean_export_converts_with_status_0(tmp_path):
     assert got[-1] == {"type": "read", "conversation": 5, "userId": "u-2", "upTo": 9}
     assert got[4]["attachments"][0]["mime"] == "image/webp"
     assert not [line for line in stderr if "refused" in line.split(";")[0]]
+
+
+def test_a_syarah_group_without_members_is_refused_with_its_line(tmp_path):
+    (tmp_path / "h.csv").write_text("Id,IsGroup,Name,CreationTime\n3,1,Empty group,2024-01-01 10:00:00\n"
+                                    "4,1,Team,2024-01-01 10:00:00\n")
+    (tmp_path / "mm.csv").write_text("ChatHeaderId,UserId,IsAdmin\n4,u-1,1\n4,u-2,0\n")
+    (tmp_path / "m.csv").write_text("Id,ChatHeaderId,UserId,Message,MessageType,CreationTime\n"
+                                    "1,3,u-1,hi,0,2024-01-01 10:01:00\n2,4,u-3,hello,0,2024-01-01 10:02:00\n")
+    got, stderr, status = convert("syarah", "--headers", str(tmp_path / "h.csv"), "--messages",
+                                  str(tmp_path / "m.csv"), "--members", str(tmp_path / "mm.csv"))
+    assert status == 1
+    assert f"{tmp_path / 'h.csv'}:line 2: refused: group chat 3 without members" in stderr
+    assert any(line.startswith(f"{tmp_path / 'm.csv'}:line 2: refused: chat header 3 is not in") for line in stderr)
+    conv = next(r for r in got if r["type"] == "conversation")
+    assert conv["id"] == 4 and conv["kind"] == "group" and conv["title"] == "Team"
+    # The sender who was not a member joins from its message on.
+    assert [(m["userId"], m["role"]) for m in conv["members"]] == [("u-1", "admin"), ("u-2", "member"), ("u-3", "member")]
+    assert conv["members"][2]["joinedAt"] == "2024-01-01T10:02:00.000Z"
+
+
+def test_v_chat_members_kept_in_their_own_collection_make_the_rooms_members(tmp_path):
+    room, a, b, c = "65e1d0000000000000000001", "65e1d00000000000000000a1", "65e1d00000000000000000b1", "65e1d00000000000000000c1"
+    (tmp_path / "rooms.json").write_text(json.dumps([
+        {"_id": {"$oid": room}, "roomType": "group", "title": "G", "creatorId": {"$oid": a},
+         "createdAt": {"$date": "2024-03-01T09:00:00Z"}},
+        {"_id": {"$oid": "65e1d0000000000000000002"}, "roomType": "single", "createdAt": {"$date": "2024-03-01T09:00:00Z"}},
+    ]))
+    (tmp_path / "members.json").write_text("\n".join(json.dumps(d) for d in [
+        {"roomId": {"$oid": room}, "userId": {"$oid": a}, "role": "admin", "createdAt": {"$date": "2024-03-01T09:00:00Z"}},
+        {"roomId": {"$oid": room}, "userId": {"$oid": b}, "role": "member", "createdAt": {"$date": "2024-03-01T09:05:00Z"},
+         "lastReadMessageId": {"$oid": "65e1d0000000000000000101"}},
+        {"roomId": {"$oid": room}, "userId": {"$oid": c}, "role": "member", "lastReadMessageId": {"$oid": "65e1d00000000000000001ff"}},
+        {"roomId": {"$oid": "65e1d0000000000000000002"}, "userId": {"$oid": a}},
+    ]) + "\n")
+    (tmp_path / "messages.json").write_text(json.dumps(
+        {"_id": {"$oid": "65e1d0000000000000000101"}, "roomId": {"$oid": room}, "senderId": {"$oid": a},
+         "messageType": "text", "content": "hi", "createdAt": {"$date": "2024-03-01T09:10:00Z"}}) + "\n")
+    got, stderr, status = convert("vchat", "--rooms", str(tmp_path / "rooms.json"), "--members",
+                                  str(tmp_path / "members.json"), "--messages", str(tmp_path / "messages.json"))
+    assert status == 1
+    assert any("element 2: refused: single room with 1 members" in line for line in stderr), stderr
+    assert any(f"member {c} has read up to message 65e1d00000000000000001ff" in line for line in stderr), stderr
+    conv = next(r for r in got if r["type"] == "conversation")
+    assert [(m["userId"], m["role"], m["joinedAt"]) for m in conv["members"]] == [
+        (a, "owner", "2024-03-01T09:00:00.000Z"), (b, "member", "2024-03-01T09:05:00.000Z"),
+        (c, "member", "2024-03-01T09:00:00.000Z")]
+    assert [r for r in got if r["type"] == "read"] == [
+        {"type": "read", "conversation": room, "userId": b, "upTo": "65e1d0000000000000000101"}]
 
 
 # ---------------------------------------------------------------------------
