@@ -90,10 +90,14 @@ def test_a_voxora_export_converts_visitors_agents_and_the_ai_with_their_files(tm
     w = import_sources.voxora(str(tmp_path))
     got, stderr, status = convert(
         "voxora",
-        "--conversations", w.files["conversations"],
-        "--messages", w.files["messages"],
-        "--users", w.files["users"],
-        "--media-base", "https://files.example.com",
+        "--conversations",
+        w.files["conversations"],
+        "--messages",
+        w.files["messages"],
+        "--users",
+        w.files["users"],
+        "--media-base",
+        "https://files.example.com",
     )
     assert status == 1
     assert_records(got, w.expected)
@@ -105,7 +109,9 @@ def test_a_voxora_export_converts_visitors_agents_and_the_ai_with_their_files(tm
 
 def test_a_voxora_file_without_media_base_keeps_its_download_url(tmp_path):
     w = import_sources.voxora(str(tmp_path))
-    got, _, _ = convert("voxora", "--conversations", w.files["conversations"], "--messages", w.files["messages"])
+    got, _, _ = convert(
+        "voxora", "--conversations", w.files["conversations"], "--messages", w.files["messages"]
+    )
     urls = [a["url"] for r in got if r["type"] == "message" for a in r["attachments"]]
     assert any("X-Amz-Signature" in u for u in urls)
     assert all(u.startswith("https://") for u in urls)
@@ -114,7 +120,11 @@ def test_a_voxora_file_without_media_base_keeps_its_download_url(tmp_path):
 def test_a_truncated_line_is_reported_with_its_line_and_the_next_lines_still_convert(tmp_path):
     w = import_sources.voxora(str(tmp_path))
     got, stderr, status = convert(
-        "voxora", "--conversations", w.files["conversations"], "--messages", w.files["messages_lines_with_truncation"]
+        "voxora",
+        "--conversations",
+        w.files["conversations"],
+        "--messages",
+        w.files["messages_lines_with_truncation"],
     )
     assert status == 1
     path = w.files["messages_lines_with_truncation"]
@@ -127,10 +137,14 @@ def test_a_syarah_export_converts_chat_headers_and_messages_with_numeric_ids(tmp
     w = import_sources.syarah(str(tmp_path), fmt=fmt)
     got, stderr, status = convert(
         "syarah",
-        "--headers", w.files["headers"],
-        "--messages", w.files["messages"],
-        "--members", w.files["members"],
-        "--users", w.files["users"],
+        "--headers",
+        w.files["headers"],
+        "--messages",
+        w.files["messages"],
+        "--members",
+        w.files["members"],
+        "--users",
+        w.files["users"],
     )
     assert status == 1
     assert_records(got, w.expected)
@@ -143,7 +157,15 @@ def test_a_syarah_export_converts_chat_headers_and_messages_with_numeric_ids(tmp
 
 def test_messages_are_sorted_in_bounded_runs_with_the_same_result(tmp_path):
     w = import_sources.vchat(str(tmp_path))
-    args = ["vchat", "--rooms", w.files["rooms"], "--messages", w.files["messages"], "--users", w.files["users"]]
+    args = [
+        "vchat",
+        "--rooms",
+        w.files["rooms"],
+        "--messages",
+        w.files["messages"],
+        "--users",
+        w.files["users"],
+    ]
     whole, _, _ = convert(*args)
     spilled, _, _ = convert(*args, "--run-size", "7", "--tmpdir", str(tmp_path))
     assert spilled == whole
@@ -154,8 +176,15 @@ def test_extended_json_spellings_of_dates_ids_and_numbers_convert_alike(tmp_path
     room = "65e1c0000000000000000001"
     a, b = "65e1c00000000000000000a1", "65e1c00000000000000000b2"
     (tmp_path / "rooms.json").write_text(
-        json.dumps({"_id": {"$oid": room}, "roomType": "single", "users": [{"$oid": a}, b],
-                    "createdAt": {"$date": {"$numberLong": "1709283600000"}}}) + "\n"
+        json.dumps(
+            {
+                "_id": {"$oid": room},
+                "roomType": "single",
+                "users": [{"$oid": a}, b],
+                "createdAt": {"$date": {"$numberLong": "1709283600000"}},
+            }
+        )
+        + "\n"
     )
     when = [
         {"$date": {"$numberLong": "1709283601000"}},
@@ -166,47 +195,77 @@ def test_extended_json_spellings_of_dates_ids_and_numbers_convert_alike(tmp_path
     ]
     lines = []
     for i, t in enumerate(when):
-        lines.append(json.dumps({
-            "_id": {"$oid": f"65e1c0000000000000000{i + 100:03x}"},
-            "roomId": {"$oid": room} if i % 2 else room,
-            "senderId": {"$oid": a} if i % 2 else b,
-            "messageType": "voice",
-            "content": "n.m4a",
-            "messageAttachment": {"playUrl": "n.m4a", "fileDuration": "00:07",
-                                  "fileSize": {"$numberLong": "2048"} if i % 2 else {"$numberInt": "2048"}},
-            "createdAt": t,
-        }))
+        lines.append(
+            json.dumps(
+                {
+                    "_id": {"$oid": f"65e1c0000000000000000{i + 100:03x}"},
+                    "roomId": {"$oid": room} if i % 2 else room,
+                    "senderId": {"$oid": a} if i % 2 else b,
+                    "messageType": "voice",
+                    "content": "n.m4a",
+                    "messageAttachment": {
+                        "playUrl": "n.m4a",
+                        "fileDuration": "00:07",
+                        "fileSize": {"$numberLong": "2048"} if i % 2 else {"$numberInt": "2048"},
+                    },
+                    "createdAt": t,
+                }
+            )
+        )
     (tmp_path / "messages.json").write_text("\n".join(reversed(lines)) + "\n")
-    got, stderr, status = convert(
-        "vchat", "--rooms", str(tmp_path / "rooms.json"), "--messages", str(tmp_path / "messages.json"),
-        "--media-base", "https://old.example.com", check_status=0,
+    got, _, _ = convert(
+        "vchat",
+        "--rooms",
+        str(tmp_path / "rooms.json"),
+        "--messages",
+        str(tmp_path / "messages.json"),
+        "--media-base",
+        "https://old.example.com",
+        check_status=0,
     )
     msgs = [r for r in got if r["type"] == "message"]
     assert [m["createdAt"] for m in msgs] == [f"2024-03-01T09:00:0{s}.000Z" for s in range(1, 6)]
     assert [m["id"] for m in msgs] == [f"65e1c0000000000000000{i + 100:03x}" for i in range(5)]
-    assert all(m["attachments"] == [{
-        "url": "https://old.example.com/api/v1/public/messages/n.m4a", "name": "n.m4a", "mime": "audio/mp4",
-        "size": 2048, "width": None, "height": None, "durationMs": 7000}] for m in msgs)
+    assert all(
+        m["attachments"]
+        == [
+            {
+                "url": "https://old.example.com/api/v1/public/messages/n.m4a",
+                "name": "n.m4a",
+                "mime": "audio/mp4",
+                "size": 2048,
+                "width": None,
+                "height": None,
+                "durationMs": 7000,
+            }
+        ]
+        for m in msgs
+    )
     conv = next(r for r in got if r["type"] == "conversation")
     assert conv["createdAt"] == "2024-03-01T09:00:00.000Z"
     assert [m["userId"] for m in conv["members"]] == [a, b]
 
 
 def test_a_missing_input_file_stops_with_status_2(tmp_path):
-    _, stderr, status = convert("syarah", "--headers", str(tmp_path / "nope.csv"), "--messages", str(tmp_path / "x"))
+    _, stderr, status = convert(
+        "syarah", "--headers", str(tmp_path / "nope.csv"), "--messages", str(tmp_path / "x")
+    )
     assert status == 2
     assert "nope.csv" in "\n".join(stderr)
 
 
 def test_a_clean_export_converts_with_status_0(tmp_path):
-    (tmp_path / "h.csv").write_text("Id,User1Id,User2Id,CreationTime\n5,u-1,u-2,2024-01-10 08:00:00.0000000\n")
+    (tmp_path / "h.csv").write_text(
+        "Id,User1Id,User2Id,CreationTime\n5,u-1,u-2,2024-01-10 08:00:00.0000000\n"
+    )
     (tmp_path / "m.csv").write_text(
         "Id,ChatHeaderId,UserId,Message,MessageType,CreationTime,IsRead\n"
         "9,5,u-1,hello,0,2024-01-10 08:01:00,1\n"
         "10,5,u-2,/uploads/chat-messages/images/a.webp,2,2024-01-10 08:02:00,0\n"
     )
-    got, stderr, _ = convert("syarah", "--headers", str(tmp_path / "h.csv"), "--messages", str(tmp_path / "m.csv"),
-                             check_status=0)
+    got, stderr, _ = convert(
+        "syarah", "--headers", str(tmp_path / "h.csv"), "--messages", str(tmp_path / "m.csv"), check_status=0
+    )
     assert [r["type"] for r in got] == ["user", "user", "conversation", "message", "message", "read"]
     assert got[-1] == {"type": "read", "conversation": 5, "userId": "u-2", "upTo": 9}
     assert got[4]["attachments"][0]["mime"] == "image/webp"
@@ -214,51 +273,128 @@ def test_a_clean_export_converts_with_status_0(tmp_path):
 
 
 def test_a_syarah_group_without_members_is_refused_with_its_line(tmp_path):
-    (tmp_path / "h.csv").write_text("Id,IsGroup,Name,CreationTime\n3,1,Empty group,2024-01-01 10:00:00\n"
-                                    "4,1,Team,2024-01-01 10:00:00\n")
+    (tmp_path / "h.csv").write_text(
+        "Id,IsGroup,Name,CreationTime\n3,1,Empty group,2024-01-01 10:00:00\n4,1,Team,2024-01-01 10:00:00\n"
+    )
     (tmp_path / "mm.csv").write_text("ChatHeaderId,UserId,IsAdmin\n4,u-1,1\n4,u-2,0\n")
-    (tmp_path / "m.csv").write_text("Id,ChatHeaderId,UserId,Message,MessageType,CreationTime\n"
-                                    "1,3,u-1,hi,0,2024-01-01 10:01:00\n2,4,u-3,hello,0,2024-01-01 10:02:00\n")
-    got, stderr, status = convert("syarah", "--headers", str(tmp_path / "h.csv"), "--messages",
-                                  str(tmp_path / "m.csv"), "--members", str(tmp_path / "mm.csv"))
+    (tmp_path / "m.csv").write_text(
+        "Id,ChatHeaderId,UserId,Message,MessageType,CreationTime\n"
+        "1,3,u-1,hi,0,2024-01-01 10:01:00\n2,4,u-3,hello,0,2024-01-01 10:02:00\n"
+    )
+    got, stderr, status = convert(
+        "syarah",
+        "--headers",
+        str(tmp_path / "h.csv"),
+        "--messages",
+        str(tmp_path / "m.csv"),
+        "--members",
+        str(tmp_path / "mm.csv"),
+    )
     assert status == 1
     assert f"{tmp_path / 'h.csv'}:line 2: refused: group chat 3 without members" in stderr
-    assert any(line.startswith(f"{tmp_path / 'm.csv'}:line 2: refused: chat header 3 is not in") for line in stderr)
+    assert any(
+        line.startswith(f"{tmp_path / 'm.csv'}:line 2: refused: chat header 3 is not in") for line in stderr
+    )
     conv = next(r for r in got if r["type"] == "conversation")
     assert conv["id"] == 4 and conv["kind"] == "group" and conv["title"] == "Team"
     # The sender who was not a member joins from its message on.
-    assert [(m["userId"], m["role"]) for m in conv["members"]] == [("u-1", "admin"), ("u-2", "member"), ("u-3", "member")]
+    assert [(m["userId"], m["role"]) for m in conv["members"]] == [
+        ("u-1", "admin"),
+        ("u-2", "member"),
+        ("u-3", "member"),
+    ]
     assert conv["members"][2]["joinedAt"] == "2024-01-01T10:02:00.000Z"
 
 
 def test_v_chat_members_kept_in_their_own_collection_make_the_rooms_members(tmp_path):
-    room, a, b, c = "65e1d0000000000000000001", "65e1d00000000000000000a1", "65e1d00000000000000000b1", "65e1d00000000000000000c1"
-    (tmp_path / "rooms.json").write_text(json.dumps([
-        {"_id": {"$oid": room}, "roomType": "group", "title": "G", "creatorId": {"$oid": a},
-         "createdAt": {"$date": "2024-03-01T09:00:00Z"}},
-        {"_id": {"$oid": "65e1d0000000000000000002"}, "roomType": "single", "createdAt": {"$date": "2024-03-01T09:00:00Z"}},
-    ]))
-    (tmp_path / "members.json").write_text("\n".join(json.dumps(d) for d in [
-        {"roomId": {"$oid": room}, "userId": {"$oid": a}, "role": "admin", "createdAt": {"$date": "2024-03-01T09:00:00Z"}},
-        {"roomId": {"$oid": room}, "userId": {"$oid": b}, "role": "member", "createdAt": {"$date": "2024-03-01T09:05:00Z"},
-         "lastReadMessageId": {"$oid": "65e1d0000000000000000101"}},
-        {"roomId": {"$oid": room}, "userId": {"$oid": c}, "role": "member", "lastReadMessageId": {"$oid": "65e1d00000000000000001ff"}},
-        {"roomId": {"$oid": "65e1d0000000000000000002"}, "userId": {"$oid": a}},
-    ]) + "\n")
-    (tmp_path / "messages.json").write_text(json.dumps(
-        {"_id": {"$oid": "65e1d0000000000000000101"}, "roomId": {"$oid": room}, "senderId": {"$oid": a},
-         "messageType": "text", "content": "hi", "createdAt": {"$date": "2024-03-01T09:10:00Z"}}) + "\n")
-    got, stderr, status = convert("vchat", "--rooms", str(tmp_path / "rooms.json"), "--members",
-                                  str(tmp_path / "members.json"), "--messages", str(tmp_path / "messages.json"))
+    room, a, b, c = (
+        "65e1d0000000000000000001",
+        "65e1d00000000000000000a1",
+        "65e1d00000000000000000b1",
+        "65e1d00000000000000000c1",
+    )
+    (tmp_path / "rooms.json").write_text(
+        json.dumps(
+            [
+                {
+                    "_id": {"$oid": room},
+                    "roomType": "group",
+                    "title": "G",
+                    "creatorId": {"$oid": a},
+                    "createdAt": {"$date": "2024-03-01T09:00:00Z"},
+                },
+                {
+                    "_id": {"$oid": "65e1d0000000000000000002"},
+                    "roomType": "single",
+                    "createdAt": {"$date": "2024-03-01T09:00:00Z"},
+                },
+            ]
+        )
+    )
+    (tmp_path / "members.json").write_text(
+        "\n".join(
+            json.dumps(d)
+            for d in [
+                {
+                    "roomId": {"$oid": room},
+                    "userId": {"$oid": a},
+                    "role": "admin",
+                    "createdAt": {"$date": "2024-03-01T09:00:00Z"},
+                },
+                {
+                    "roomId": {"$oid": room},
+                    "userId": {"$oid": b},
+                    "role": "member",
+                    "createdAt": {"$date": "2024-03-01T09:05:00Z"},
+                    "lastReadMessageId": {"$oid": "65e1d0000000000000000101"},
+                },
+                {
+                    "roomId": {"$oid": room},
+                    "userId": {"$oid": c},
+                    "role": "member",
+                    "lastReadMessageId": {"$oid": "65e1d00000000000000001ff"},
+                },
+                {"roomId": {"$oid": "65e1d0000000000000000002"}, "userId": {"$oid": a}},
+            ]
+        )
+        + "\n"
+    )
+    (tmp_path / "messages.json").write_text(
+        json.dumps(
+            {
+                "_id": {"$oid": "65e1d0000000000000000101"},
+                "roomId": {"$oid": room},
+                "senderId": {"$oid": a},
+                "messageType": "text",
+                "content": "hi",
+                "createdAt": {"$date": "2024-03-01T09:10:00Z"},
+            }
+        )
+        + "\n"
+    )
+    got, stderr, status = convert(
+        "vchat",
+        "--rooms",
+        str(tmp_path / "rooms.json"),
+        "--members",
+        str(tmp_path / "members.json"),
+        "--messages",
+        str(tmp_path / "messages.json"),
+    )
     assert status == 1
     assert any("element 2: refused: single room with 1 members" in line for line in stderr), stderr
-    assert any(f"member {c} has read up to message 65e1d00000000000000001ff" in line for line in stderr), stderr
+    assert any(f"member {c} has read up to message 65e1d00000000000000001ff" in line for line in stderr), (
+        stderr
+    )
     conv = next(r for r in got if r["type"] == "conversation")
     assert [(m["userId"], m["role"], m["joinedAt"]) for m in conv["members"]] == [
-        (a, "owner", "2024-03-01T09:00:00.000Z"), (b, "member", "2024-03-01T09:05:00.000Z"),
-        (c, "member", "2024-03-01T09:00:00.000Z")]
+        (a, "owner", "2024-03-01T09:00:00.000Z"),
+        (b, "member", "2024-03-01T09:05:00.000Z"),
+        (c, "member", "2024-03-01T09:00:00.000Z"),
+    ]
     assert [r for r in got if r["type"] == "read"] == [
-        {"type": "read", "conversation": room, "userId": b, "upTo": "65e1d0000000000000000101"}]
+        {"type": "read", "conversation": room, "userId": b, "upTo": "65e1d0000000000000000101"}
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -288,8 +424,13 @@ def import_and_check(out: str, expected: list[dict], numeric_ids: bool) -> None:
 
     data_dir = tempfile.mkdtemp(prefix="confab-e2e-import-")
     try:
-        p = subprocess.run([confab_bin(), "import", "--data-dir", data_dir, out], env=_child_env({}),
-                           capture_output=True, text=True, timeout=300)
+        p = subprocess.run(
+            [confab_bin(), "import", "--data-dir", data_dir, out],
+            env=_child_env({}),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert p.returncode == 0, p.stderr
         srv = Server({"CONFAB_DATA_DIR": data_dir})
         shutil.rmtree(srv.data_dir, ignore_errors=True)
@@ -308,8 +449,13 @@ def import_and_check(out: str, expected: list[dict], numeric_ids: bool) -> None:
                 status, mine = srv.rest("GET", "/api/conversations", token=tokens[uid])
                 assert status == 200, mine
                 members = sorted(m["userId"] for m in c["members"])
-                found = [x for x in mine if x["kind"] == c["kind"] and x.get("title") == c["title"]
-                         and sorted(m["userId"] for m in x["members"]) == members]
+                found = [
+                    x
+                    for x in mine
+                    if x["kind"] == c["kind"]
+                    and x.get("title") == c["title"]
+                    and sorted(m["userId"] for m in x["members"]) == members
+                ]
                 if numeric_ids:
                     found = [x for x in found if x["id"] == c["id"]]
                 assert found, f"conversation {c['id']} not among {uid}'s"
@@ -323,14 +469,49 @@ def import_and_check(out: str, expected: list[dict], numeric_ids: bool) -> None:
 @pytest.mark.skipif(import_available() is not None, reason=str(import_available()))
 def test_converted_exports_import_into_confab_and_show_through_the_rest_api(tmp_path):
     for name, gen, args in (
-        ("syarah", import_sources.syarah, lambda w: ["syarah", "--headers", w.files["headers"], "--messages",
-                                                     w.files["messages"], "--members", w.files["members"],
-                                                     "--users", w.files["users"]]),
-        ("vchat", import_sources.vchat, lambda w: ["vchat", "--rooms", w.files["rooms"], "--messages",
-                                                   w.files["messages"], "--users", w.files["users"]]),
-        ("voxora", import_sources.voxora, lambda w: ["voxora", "--conversations", w.files["conversations"],
-                                                     "--messages", w.files["messages"], "--users", w.files["users"],
-                                                     "--media-base", "https://files.example.com"]),
+        (
+            "syarah",
+            import_sources.syarah,
+            lambda w: [
+                "syarah",
+                "--headers",
+                w.files["headers"],
+                "--messages",
+                w.files["messages"],
+                "--members",
+                w.files["members"],
+                "--users",
+                w.files["users"],
+            ],
+        ),
+        (
+            "vchat",
+            import_sources.vchat,
+            lambda w: [
+                "vchat",
+                "--rooms",
+                w.files["rooms"],
+                "--messages",
+                w.files["messages"],
+                "--users",
+                w.files["users"],
+            ],
+        ),
+        (
+            "voxora",
+            import_sources.voxora,
+            lambda w: [
+                "voxora",
+                "--conversations",
+                w.files["conversations"],
+                "--messages",
+                w.files["messages"],
+                "--users",
+                w.files["users"],
+                "--media-base",
+                "https://files.example.com",
+            ],
+        ),
     ):
         d = tmp_path / name
         d.mkdir()
