@@ -246,6 +246,40 @@ def test_extended_json_spellings_of_dates_ids_and_numbers_convert_alike(tmp_path
     assert [m["userId"] for m in conv["members"]] == [a, b]
 
 
+def test_a_mongo_document_without_created_at_takes_the_time_of_its_object_id(tmp_path):
+    # 0x65e1a000 seconds = 2024-03-01T09:29:36Z.
+    conv, msg = "65e1a0000000000000000001", "65e1a0010000000000000002"
+    (tmp_path / "c.json").write_text(
+        json.dumps({"_id": {"$oid": conv}, "visitor": {"sessionId": "sess_1"}}) + "\n"
+    )
+    (tmp_path / "m.json").write_text(
+        json.dumps(
+            {
+                "_id": {"$oid": msg},
+                "conversationId": {"$oid": conv},
+                "senderId": "Xy9_socket",
+                "content": "hello",
+                "type": "text",
+                "metadata": {"source": "widget"},
+            }
+        )
+        + "\n"
+    )
+    got, _, _ = convert(
+        "voxora",
+        "--conversations",
+        str(tmp_path / "c.json"),
+        "--messages",
+        str(tmp_path / "m.json"),
+        check_status=0,
+    )
+    c = next(r for r in got if r["type"] == "conversation")
+    m = next(r for r in got if r["type"] == "message")
+    assert c["createdAt"] == "2024-03-01T09:29:36.000Z"
+    assert m["createdAt"] == "2024-03-01T09:29:37.000Z"
+    assert m["sender"] == "visitor:sess_1"
+
+
 def test_a_missing_input_file_stops_with_status_2(tmp_path):
     _, stderr, status = convert(
         "syarah", "--headers", str(tmp_path / "nope.csv"), "--messages", str(tmp_path / "x")
