@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -278,6 +279,62 @@ def test_a_mongo_document_without_created_at_takes_the_time_of_its_object_id(tmp
     assert c["createdAt"] == "2024-03-01T09:29:36.000Z"
     assert m["createdAt"] == "2024-03-01T09:29:37.000Z"
     assert m["sender"] == "visitor:sess_1"
+
+
+def check_contract(records: list[dict]) -> None:
+    """What the import format asks of a file: users before what names them,
+    a conversation before its messages and watermarks, valid user ids, a
+    direct conversation of exactly two members, senders who are members,
+    messages of a conversation in time order, watermarks naming one of its
+    messages."""
+    user_id = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+    users, convs, messages = set(), {}, {}
+    last_time = {}
+    for r in records:
+        t = r["type"]
+        if t == "user":
+            assert user_id.match(r["id"]) and r["id"] not in users
+            users.add(r["id"])
+        elif t == "conversation":
+            members = [m["userId"] for m in r["members"]]
+            assert set(members) <= users and len(set(members)) == len(members)
+            assert r["createdBy"] in members
+            assert r["kind"] in ("direct", "group")
+            assert r["kind"] == "group" or len(members) == 2
+            assert all(m["role"] in ("owner", "admin", "member") for m in r["members"])
+            assert r["id"] not in convs
+            convs[r["id"]] = set(members)
+        elif t == "message":
+            assert r["conversation"] in convs and r["sender"] in convs[r["conversation"]]
+            assert r["id"] not in messages
+            assert r["text"] or r["attachments"] or r["deletedAt"]
+            assert r["createdAt"] >= last_time.get(r["conversation"], "")
+            last_time[r["conversation"]] = r["createdAt"]
+            messages[r["id"]] = r["conversation"]
+        else:
+            assert t in ("read", "delivered")
+            assert messages[r["upTo"]] == r["conversation"] and r["userId"] in convs[r["conversation"]]
+
+
+def test_every_converted_source_keeps_the_import_formats_rules(tmp_path):
+    for name in ("vchat", "voxora", "syarah"):
+        d = tmp_path / name
+        d.mkdir()
+        w = getattr(import_sources, name)(str(d))
+        args = {
+            "vchat": ["--rooms", w.files.get("rooms"), "--users", w.files.get("users")],
+            "voxora": ["--conversations", w.files.get("conversations"), "--users", w.files.get("users")],
+            "syarah": [
+                "--headers",
+                w.files.get("headers"),
+                "--members",
+                w.files.get("members"),
+                "--users",
+                w.files.get("users"),
+            ],
+        }[name]
+        got, _, _ = convert(name, *args, "--messages", w.files["messages"])
+        check_contract(got)
 
 
 def test_a_missing_input_file_stops_with_status_2(tmp_path):
