@@ -337,6 +337,22 @@ def test_every_converted_source_keeps_the_import_formats_rules(tmp_path):
         check_contract(got)
 
 
+def test_a_chat_header_without_creation_time_begins_with_its_first_message(tmp_path):
+    (tmp_path / "h.csv").write_text("Id,User1Id,User2Id\n5,u-1,u-2\n")
+    (tmp_path / "m.csv").write_text(
+        "Id,ChatHeaderId,UserId,Message,MessageType,CreationTime\n"
+        "10,5,u-2,later,0,2024-01-10 08:02:00\n"
+        "9,5,u-1,hello,0,2024-01-10 08:01:00\n"
+    )
+    got, _, _ = convert(
+        "syarah", "--headers", str(tmp_path / "h.csv"), "--messages", str(tmp_path / "m.csv"), check_status=0
+    )
+    conv = next(r for r in got if r["type"] == "conversation")
+    assert conv["createdAt"] == "2024-01-10T08:01:00.000Z"
+    assert {m["joinedAt"] for m in conv["members"]} == {"2024-01-10T08:01:00.000Z"}
+    assert [r["id"] for r in got if r["type"] == "message"] == [9, 10]
+
+
 def test_a_missing_input_file_stops_with_status_2(tmp_path):
     _, stderr, status = convert(
         "syarah", "--headers", str(tmp_path / "nope.csv"), "--messages", str(tmp_path / "x")
