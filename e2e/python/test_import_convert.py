@@ -353,6 +353,49 @@ def test_a_chat_header_without_creation_time_begins_with_its_first_message(tmp_p
     assert [r["id"] for r in got if r["type"] == "message"] == [9, 10]
 
 
+def test_urls_names_and_titles_are_made_what_confab_takes(tmp_path):
+    conv = "65e1a0000000000000000001"
+    (tmp_path / "c.json").write_text(
+        json.dumps(
+            {"_id": {"$oid": conv}, "subject": "S" * 300, "visitor": {"sessionId": "s1", "name": "N" * 250}}
+        )
+        + "\n"
+    )
+    file = {
+        "fileName": "My Report.pdf",
+        "fileSize": 10,
+        "mimeType": "application/pdf",
+        "fileKey": "k/My Report.pdf",
+    }
+    msgs = [
+        {"_id": {"$oid": "65e1a0010000000000000002"}, "content": json.dumps(file), "type": "file"},
+        {"_id": {"$oid": "65e1a0010000000000000003"}, "content": "ftp://old/x.png", "type": "image"},
+    ]
+    (tmp_path / "m.json").write_text(
+        "".join(
+            json.dumps({**m, "conversationId": {"$oid": conv}, "metadata": {"source": "widget"}}) + "\n"
+            for m in msgs
+        )
+    )
+    got, stderr, status = convert(
+        "voxora",
+        "--conversations",
+        str(tmp_path / "c.json"),
+        "--messages",
+        str(tmp_path / "m.json"),
+        "--media-base",
+        "https://files.example.com/bucket",
+    )
+    assert status == 1
+    assert any(":line 2: refused: image file URL is not an http(s) URL" in line for line in stderr), stderr
+    user = next(r for r in got if r["type"] == "user")
+    c = next(r for r in got if r["type"] == "conversation")
+    (m,) = [r for r in got if r["type"] == "message"]
+    assert len(user["name"]) == 200 and len(c["title"]) == 200
+    assert m["attachments"][0]["url"] == "https://files.example.com/bucket/k/My%20Report.pdf"
+    assert m["attachments"][0]["name"] == "My Report.pdf"
+
+
 def test_a_missing_input_file_stops_with_status_2(tmp_path):
     _, stderr, status = convert(
         "syarah", "--headers", str(tmp_path / "nope.csv"), "--messages", str(tmp_path / "x")
