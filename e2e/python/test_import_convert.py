@@ -567,21 +567,25 @@ def import_available() -> str | None:
 
 
 def import_and_check(out: str, expected: list[dict], numeric_ids: bool) -> None:
-    """`confab import` of `out` into a fresh data directory, then a server on
-    it: every member sees each of its conversations, with its kind, title,
-    members and as many messages as were converted."""
+    """`confab import --json` of `out` into a fresh data directory (every
+    record taken, none refused), then a server on it: every member sees each
+    of its conversations, with its kind, title, members and as many messages
+    as were converted."""
     from test_dozaar import Server, _child_env
 
     data_dir = tempfile.mkdtemp(prefix="confab-e2e-import-")
     try:
         p = subprocess.run(
-            [confab_bin(), "import", "--data-dir", data_dir, out],
+            [confab_bin(), "import", "--json", "--data-dir", data_dir, out],
             env=_child_env({}),
             capture_output=True,
             text=True,
             timeout=300,
         )
         assert p.returncode == 0, p.stderr
+        summary = json.loads(p.stdout)
+        assert summary["refused"] == 0, summary["refusals"]
+        assert summary["records"] == len(expected)
         srv = Server({"CONFAB_DATA_DIR": data_dir})
         shutil.rmtree(srv.data_dir, ignore_errors=True)
         srv.data_dir = data_dir
