@@ -281,6 +281,16 @@ def test_a_mongo_document_without_created_at_takes_the_time_of_its_object_id(tmp
     assert m["sender"] == "visitor:sess_1"
 
 
+def url_ok(url: str) -> bool:
+    """confab's rule for a file's URL: http(s) or a server path, no spaces
+    or control characters, at most 2048 bytes."""
+    return (
+        url.startswith(("http://", "https://", "/"))
+        and len(url.encode()) <= 2048
+        and not any(c.isspace() or ord(c) < 32 for c in url)
+    )
+
+
 def check_contract(records: list[dict]) -> None:
     """What the import format asks of a file: users before what names them,
     a conversation before its messages and watermarks, valid user ids, a
@@ -294,6 +304,8 @@ def check_contract(records: list[dict]) -> None:
         t = r["type"]
         if t == "user":
             assert user_id.match(r["id"]) and r["id"] not in users
+            assert 0 < len(r["name"]) <= 200
+            assert "avatar" not in r or url_ok(r["avatar"])
             users.add(r["id"])
         elif t == "conversation":
             members = [m["userId"] for m in r["members"]]
@@ -303,11 +315,14 @@ def check_contract(records: list[dict]) -> None:
             assert r["kind"] == "group" or len(members) == 2
             assert all(m["role"] in ("owner", "admin", "member") for m in r["members"])
             assert r["id"] not in convs
+            assert r["title"] is None or 0 < len(r["title"]) <= 200
             convs[r["id"]] = set(members)
         elif t == "message":
             assert r["conversation"] in convs and r["sender"] in convs[r["conversation"]]
             assert r["id"] not in messages
             assert r["text"] or r["attachments"] or r["deletedAt"]
+            assert all(url_ok(a["url"]) and a["mime"].count("/") == 1 for a in r["attachments"])
+            assert r["text"] is None or 0 < len(r["text"]) <= 10_000
             assert r["createdAt"] >= last_time.get(r["conversation"], "")
             last_time[r["conversation"]] = r["createdAt"]
             messages[r["id"]] = r["conversation"]
