@@ -318,7 +318,7 @@ def check_contract(records: list[dict]) -> None:
             assert r["title"] is None or 0 < len(r["title"]) <= 200
             convs[r["id"]] = set(members)
         elif t == "message":
-            assert r["conversation"] in convs and r["sender"] in convs[r["conversation"]]
+            assert r["conversation"] in convs and r["sender"] in users
             assert r["id"] not in messages
             assert r["text"] or r["attachments"] or r["deletedAt"]
             assert all(url_ok(a["url"]) and a["mime"].count("/") == 1 for a in r["attachments"])
@@ -411,6 +411,25 @@ def test_urls_names_and_titles_are_made_what_confab_takes(tmp_path):
     assert m["attachments"][0]["name"] == "My Report.pdf"
 
 
+def test_a_second_direct_conversation_of_the_same_pair_is_refused_with_its_messages(tmp_path):
+    (tmp_path / "h.csv").write_text("Id,User1Id,User2Id\n5,u-1,u-2\n6,u-2,u-1\n")
+    (tmp_path / "m.csv").write_text(
+        "Id,ChatHeaderId,UserId,Message,MessageType,CreationTime\n"
+        "9,5,u-1,hello,0,2024-01-10 08:01:00\n"
+        "10,6,u-2,hi,0,2024-01-10 08:02:00\n"
+    )
+    got, stderr, status = convert(
+        "syarah", "--headers", str(tmp_path / "h.csv"), "--messages", str(tmp_path / "m.csv")
+    )
+    assert status == 1
+    assert any(
+        ":line 3: refused: a direct conversation of these two users is converted already (5)" in l
+        for l in stderr
+    )
+    assert any(":line 3: refused: chat header 6 is not in the headers export" in l for l in stderr)
+    assert [r["id"] for r in got if r["type"] in ("conversation", "message")] == [5, 9]
+
+
 def test_a_missing_input_file_stops_with_status_2(tmp_path):
     _, stderr, status = convert(
         "syarah", "--headers", str(tmp_path / "nope.csv"), "--messages", str(tmp_path / "x")
@@ -462,13 +481,10 @@ def test_a_syarah_group_without_members_is_refused_with_its_line(tmp_path):
     )
     conv = next(r for r in got if r["type"] == "conversation")
     assert conv["id"] == 4 and conv["kind"] == "group" and conv["title"] == "Team"
-    # The sender who was not a member joins from its message on.
-    assert [(m["userId"], m["role"]) for m in conv["members"]] == [
-        ("u-1", "admin"),
-        ("u-2", "member"),
-        ("u-3", "member"),
-    ]
-    assert conv["members"][2]["joinedAt"] == "2024-01-01T10:02:00.000Z"
+    # A sender who is not a member left the group: the message stays theirs.
+    assert [(m["userId"], m["role"]) for m in conv["members"]] == [("u-1", "admin"), ("u-2", "member")]
+    assert [(r["id"], r["sender"]) for r in got if r["type"] == "message"] == [(2, "u-3")]
+    assert "u-3" in {r["id"] for r in got if r["type"] == "user"}
 
 
 def test_v_chat_members_kept_in_their_own_collection_make_the_rooms_members(tmp_path):
