@@ -53,13 +53,16 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Starts `confab serve` on 127.0.0.1 with a random Dozaar port and a fresh
- * data directory. `env` adds or overrides CONFAB_* settings.
+ * data directory (or `env.CONFAB_DATA_DIR`, removed at the end all the
+ * same). `env` adds or overrides CONFAB_* settings.
  */
 export async function startServer({ env = {}, timeoutMs = 30_000 } = {}) {
   if (!existsSync(BIN)) {
     throw new Error(`${BIN} does not exist: run \`cargo build --bin confab\` first`);
   }
-  const dataDir = mkdtempSync(join(tmpdir(), 'confab-e2e-'));
+  // A data directory the test prepared (users added with the CLI) is used
+  // as it is; else a fresh one.
+  const dataDir = env.CONFAB_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'confab-e2e-'));
   const serverEnv = childEnv({
     CONFAB_DATA_DIR: dataDir,
     CONFAB_BIND: '127.0.0.1',
