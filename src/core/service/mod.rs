@@ -24,6 +24,7 @@ use super::command::{Actor, Command, Outcome};
 use super::event::Publisher;
 use super::login::{LoginLimits, LoginThrottle, Registration};
 use super::ports::{DynStore, Shared};
+use super::presence::announce::Announcer;
 use super::presence::{Presence, Visibility};
 use super::rate::RateLimiter;
 use super::typing::Typing;
@@ -60,6 +61,10 @@ pub struct Limits {
     /// How long a user whose last socket closed stays online: a socket that
     /// comes back within it (a page reload) is no departure and no arrival.
     pub offline_grace: Duration,
+    /// How long presence changes are gathered before they are told
+    /// together (zero: each at once). Bursts of connections then cost one
+    /// write per socket per window, not one per change.
+    pub presence_window: Duration,
     /// What may be attached without having been uploaded here.
     pub attachments: Allowlist,
     /// Whether the register routes create accounts.
@@ -79,6 +84,7 @@ impl Default for Limits {
             max_batch: 500,
             presence: Visibility::Everyone,
             offline_grace: Duration::from_secs(2),
+            presence_window: PRESENCE_WINDOW,
             attachments: Allowlist::default(),
             registration: Registration::Open,
             logins: LoginLimits::default(),
@@ -86,10 +92,14 @@ impl Default for Limits {
     }
 }
 
+/// The default [`Limits::presence_window`].
+pub const PRESENCE_WINDOW: Duration = Duration::from_millis(10);
+
 pub struct Service {
     store: DynStore,
     publisher: Arc<dyn Publisher>,
     presence: Arc<Presence>,
+    announcer: Arc<Announcer>,
     viewing: Arc<Viewing>,
     typing: Arc<Typing>,
     rate: RateLimiter,
@@ -126,6 +136,12 @@ impl Service {
             rate: RateLimiter::per_minute(limits.messages_per_minute).across(rate),
             logins: LoginThrottle::new(limits.logins, logins),
             presence: Arc::new(Presence::clustered(claims.clone(), limits.offline_grace)),
+            announcer: Announcer::new(
+                store.clone(),
+                publisher.clone(),
+                limits.presence == Visibility::Everyone,
+                limits.presence_window,
+            ),
             viewing: Arc::new(Viewing::clustered(claims)),
             store,
             publisher,
