@@ -225,6 +225,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let shared = cluster.as_ref().map(Cluster::shared);
     let service = Service::clustered(store, bus.clone(), limits(&config), shared);
+    bus.subscribe(Arc::new(crate::fanout::RosterSink(
+        service.rosters().clone(),
+    )));
     let state = AppState {
         service,
         keys: Arc::new(keys),

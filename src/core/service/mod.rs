@@ -21,12 +21,13 @@ use std::time::Duration;
 
 use super::allowlist::Allowlist;
 use super::command::{Actor, Command, Outcome};
-use super::event::Publisher;
+use super::event::{DomainEvent, Publisher};
 use super::login::{LoginLimits, LoginThrottle, Registration};
 use super::ports::{DynStore, Shared};
 use super::presence::announce::Announcer;
 use super::presence::{Presence, Visibility};
 use super::rate::RateLimiter;
+use super::rosters::{Roster, Rosters};
 use super::typing::Typing;
 use super::viewing::Viewing;
 use super::{CoreError, Member, UserId};
@@ -97,7 +98,9 @@ pub const PRESENCE_WINDOW: Duration = Duration::from_millis(10);
 
 pub struct Service {
     store: DynStore,
+    /// Drops from `rosters` what each event changes, then publishes it.
     publisher: Arc<dyn Publisher>,
+    rosters: Arc<Rosters>,
     presence: Arc<Presence>,
     announcer: Arc<Announcer>,
     viewing: Arc<Viewing>,
@@ -131,7 +134,13 @@ impl Service {
             }) => (Some(claims), Some(changes), Some(rate), Some(logins)),
             None => (None, None, None, None),
         };
+        let rosters = Arc::new(Rosters::default());
+        let publisher: Arc<dyn Publisher> = Arc::new(Invalidating {
+            rosters: rosters.clone(),
+            inner: publisher,
+        });
         let service = Arc::new(Service {
+            rosters,
             typing: Typing::new(limits.typing_ttl, publisher.clone()),
             rate: RateLimiter::per_minute(limits.messages_per_minute).across(rate),
             logins: LoginThrottle::new(limits.logins, logins),
@@ -151,6 +160,41 @@ impl Service {
             service.follow_cluster(changes);
         }
         service
+    }
+
+    /// The conversations a send checks, kept in memory: the fan-out drops
+    /// from them what other nodes' events change.
+    pub fn rosters(&self) -> &Arc<Rosters> {
+        &self.rosters
+    }
+
+    /// A conversation's roster, from memory or else from the store (and
+    /// then kept). Not found: `NOT_FOUND`.
+    pub(super) async fn roster(&self, r: super::ConversationRef) -> Result<Arc<Roster>> {
+        if let Some(roster) = self.rosters.get(r) {
+            return Ok(roster);
+        }
+        let generation = self.rosters.generation();
+        let conversation = self
+            .store
+            .conversation(r)
+            .await?
+            .ok_or(CoreError::NotFound("conversation"))?;
+        let members = self.store.members(conversation.id).await?;
+        let friendship = match (conversation.kind, members.as_slice()) {
+            (super::ConversationKind::Direct, [a, b]) => {
+                self.store.friendship(&a.user_id, &b.user_id).await?
+            }
+            _ => None,
+        };
+        Ok(self.rosters.keep(
+            generation,
+            Roster {
+                conversation,
+                members,
+                friendship,
+            },
+        ))
     }
 
     pub fn store(&self) -> &DynStore {
@@ -314,5 +358,19 @@ mod tests {
         assert!(validate_name("   ").is_err());
         assert!(validate_name(&"x".repeat(101)).is_err());
         assert!(validate_name("a\u{0}b").is_err());
+    }
+}
+
+/// The service's publisher: drops from the rosters what an event changes
+/// before anyone hears of it, so no send is checked against what it changed.
+struct Invalidating {
+    rosters: Arc<Rosters>,
+    inner: Arc<dyn Publisher>,
+}
+
+impl Publisher for Invalidating {
+    fn publish(&self, event: DomainEvent) {
+        self.rosters.changed(&event);
+        self.inner.publish(event);
     }
 }
