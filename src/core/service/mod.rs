@@ -348,19 +348,6 @@ fn validate_title(s: &str) -> Result<String> {
     Ok(t.to_owned())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_trimmed_and_bounded() {
-        assert_eq!(validate_name("  Sales ").unwrap(), "Sales");
-        assert!(validate_name("   ").is_err());
-        assert!(validate_name(&"x".repeat(101)).is_err());
-        assert!(validate_name("a\u{0}b").is_err());
-    }
-}
-
 /// The service's publisher: drops from the rosters what an event changes
 /// before anyone hears of it, so no send is checked against what it changed.
 struct Invalidating {
@@ -372,5 +359,18 @@ impl Publisher for Invalidating {
     fn publish(&self, event: DomainEvent) {
         self.rosters.changed(&event);
         self.inner.publish(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(validate_name("  Sales ").unwrap(), "Sales");
+        assert!(validate_name("   ").is_err());
+        assert!(validate_name(&"x".repeat(101)).is_err());
+        assert!(validate_name("a\u{0}b").is_err());
     }
 }
