@@ -228,6 +228,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let shared = cluster.as_ref().map(Cluster::shared);
     let service = Service::clustered(store, bus.clone(), limits(&config), shared);
+    bus.subscribe(Arc::new(crate::fanout::RosterSink(
+        service.rosters().clone(),
+    )));
     // The console reads the recorder's figures: it is installed for it (the
     // binary installed it already if it serves `/metrics`).
     let meter = if config.admin.console() {

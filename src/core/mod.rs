@@ -2,7 +2,8 @@
 //! domain events, the rules of who may do what ([`policy`]), password
 //! hashing, and the [`Service`] that checks, then persists, then publishes.
 //! It also holds the live state that belongs to connections rather than to
-//! the store ([`presence`], [`viewing`], [`typing`]) and the per-user
+//! the store ([`presence`], [`viewing`], [`typing`]), the conversations a
+//! send checks kept in memory ([`rosters`]), and the per-user
 //! [`rate`] limit, the door of password accounts ([`login`]: open or closed
 //! registration, failed logins throttled), and the [`allowlist`] of
 //! attachments kept elsewhere.
@@ -28,6 +29,7 @@ pub mod policy;
 pub mod ports;
 pub mod presence;
 pub mod rate;
+pub mod rosters;
 pub mod service;
 pub mod typing;
 pub mod viewing;

@@ -20,6 +20,8 @@ use std::time::Duration;
 use super::ports::ClaimStore;
 use super::{Millis, UserId, now_millis};
 
+pub mod announce;
+
 /// Who hears a user come online or go offline, and who may ask whether a
 /// user is online.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

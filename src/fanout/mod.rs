@@ -13,6 +13,7 @@ use parking_lot::RwLock;
 use std::sync::{Arc, OnceLock};
 
 use crate::core::event::{DomainEvent, Publisher};
+use crate::core::rosters::Rosters;
 
 pub mod cluster;
 
@@ -28,6 +29,10 @@ pub enum Origin {
 /// Something that acts on domain events: a dialect's renderer, push.
 pub trait EventSink: Send + Sync + 'static {
     fn deliver(&self, event: &DomainEvent, origin: Origin);
+
+    /// Events of other nodes may have been missed: the link to them was
+    /// lost, or fell behind.
+    fn missed(&self) {}
 }
 
 /// The fan-out: every published event goes to every sink, and to the other
@@ -65,6 +70,30 @@ impl Bus {
         for sink in self.sinks.read().iter() {
             sink.deliver(event, origin);
         }
+    }
+
+    /// Tells the sinks that events of other nodes may have been missed.
+    pub fn missed(&self) {
+        for sink in self.sinks.read().iter() {
+            sink.missed();
+        }
+    }
+}
+
+/// Drops from the core's rosters what other nodes' events change (this
+/// node's own events drop it as they are published), and everything when
+/// their events may have been missed.
+pub struct RosterSink(pub Arc<Rosters>);
+
+impl EventSink for RosterSink {
+    fn deliver(&self, event: &DomainEvent, origin: Origin) {
+        if origin == Origin::Remote {
+            self.0.changed(event);
+        }
+    }
+
+    fn missed(&self) {
+        self.0.clear();
     }
 }
 

@@ -21,6 +21,7 @@ mod dozaar;
 mod http_api;
 mod jobspare;
 mod postgres;
+mod presence;
 mod protocol_v2;
 mod push;
 mod redis;

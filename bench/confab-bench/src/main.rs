@@ -49,6 +49,14 @@ enum Command {
         /// Seconds of sending in each measured point.
         #[arg(long)]
         point_secs: Option<f64>,
+        /// The idle scenario's tiers of connections, in place of its own
+        /// (e.g. `1000,5000,10000`).
+        #[arg(long, value_delimiter = ',')]
+        tiers: Option<Vec<usize>>,
+        /// The storm scenario's number of handshakes a round, in place of
+        /// its own.
+        #[arg(long)]
+        handshakes: Option<usize>,
     },
     /// Send a fixed number of one-to-one messages at a fixed rate between two
     /// hooks (for profiling the server per message: `bench/profile`).
@@ -155,12 +163,15 @@ fn main() -> Result<()> {
             scenario: which,
             smoke,
             point_secs,
+            tiers,
+            handshakes,
         } => {
             let mut ctx = Ctx::new(server, pid, port, &secret, smoke)?;
             if let Some(s) = point_secs {
                 ctx.point = std::time::Duration::from_secs_f64(s);
             }
-            local.block_on(&rt, run(&ctx, which))?;
+            let sizes = Sizes { tiers, handshakes };
+            local.block_on(&rt, run(&ctx, which, sizes))?;
             let failures = ctx.failures.borrow();
             if !failures.is_empty() {
                 bail!("{} problem(s): {}", failures.len(), failures.join("; "));
@@ -170,7 +181,13 @@ fn main() -> Result<()> {
     }
 }
 
-async fn run(ctx: &Ctx, which: Which) -> Result<()> {
+/// Sizes given on the command line in place of a scenario's own.
+struct Sizes {
+    tiers: Option<Vec<usize>>,
+    handshakes: Option<usize>,
+}
+
+async fn run(ctx: &Ctx, which: Which, sizes: Sizes) -> Result<()> {
     let all = which == Which::All;
     if all || which == Which::OneToOne {
         let plan = if ctx.smoke {
@@ -193,19 +210,25 @@ async fn run(ctx: &Ctx, which: Which) -> Result<()> {
         }
     }
     if all || which == Which::Idle {
-        let plan = if ctx.smoke {
+        let mut plan = if ctx.smoke {
             scenario::idle::Plan::smoke()
         } else {
             scenario::idle::Plan::full()
         };
+        if let Some(tiers) = sizes.tiers {
+            plan.tiers = tiers;
+        }
         scenario::idle::run(ctx, &plan).await.context("idle")?;
     }
     if all || which == Which::Storm {
-        let plan = if ctx.smoke {
+        let mut plan = if ctx.smoke {
             scenario::storm::Plan::smoke()
         } else {
             scenario::storm::Plan::full()
         };
+        if let Some(n) = sizes.handshakes {
+            plan.handshakes = n;
+        }
         scenario::storm::run(ctx, &plan).await.context("storm")?;
     }
     Ok(())

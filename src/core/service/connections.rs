@@ -10,10 +10,10 @@ use tokio::sync::mpsc;
 
 use super::{Result, Service, user_ids, validate_name};
 use crate::core::command::{Actor, ConversationTarget, Outcome};
-use crate::core::event::DomainEvent;
 use crate::core::ports::Change;
+use crate::core::presence::announce::{self, Change as PresenceChange};
 use crate::core::presence::{self, Closed, Visibility};
-use crate::core::{CoreError, FriendshipStatus, Millis, PresenceStatus, UserId, now_millis};
+use crate::core::{CoreError, Millis, PresenceStatus, UserId, now_millis};
 
 impl Service {
     /// Tells of presence changes the cluster made rather than a socket here:
@@ -69,6 +69,7 @@ impl Service {
         for (user, since) in self.presence.leave().await {
             self.went_offline(&user, since).await;
         }
+        self.flush_presence().await;
     }
 
     async fn went_offline(&self, user: &UserId, since: Millis) {
@@ -79,36 +80,28 @@ impl Service {
     }
 
     /// Tells of `user` coming online or going offline at `at`: to everyone,
-    /// or to the user's contacts, as `limits.presence` says. The contacts
-    /// are the event's audience either way (V Chat tells them in their
-    /// rooms).
+    /// or to the user's contacts, as `limits.presence` says, with the other
+    /// changes of its window (`limits.presence_window`). The contacts are
+    /// the event's audience either way (V Chat tells them in their rooms).
     async fn publish_presence(&self, user: &UserId, online: bool, at: Millis) {
-        match self.contacts(user).await {
-            Ok(audience) => self.publisher.publish(DomainEvent::Presence {
-                user: user.clone(),
-                online,
-                at,
-                audience,
-                everyone: self.limits.presence == Visibility::Everyone,
-            }),
-            Err(e) => tracing::warn!(error = %e, "could not load contacts for presence"),
-        }
+        let change = PresenceChange {
+            user: user.clone(),
+            online,
+            at,
+        };
+        self.announcer.tell(change).await;
+    }
+
+    /// Tells the presence changes gathered so far at once, rather than at
+    /// the end of their window.
+    pub async fn flush_presence(&self) {
+        self.announcer.flush().await;
     }
 
     /// A user's contacts: the users who share a conversation with the user
     /// and the user's accepted friends, sorted.
     async fn contacts(&self, user: &UserId) -> Result<Vec<UserId>> {
-        let mut contacts = self.store.contacts(user).await?;
-        let friendships = self.store.friendships_of(user).await?;
-        contacts.extend(
-            friendships
-                .iter()
-                .filter(|f| f.status == FriendshipStatus::Accepted)
-                .map(|f| f.other(user).clone()),
-        );
-        contacts.sort();
-        contacts.dedup();
-        Ok(contacts)
+        Ok(announce::contacts(&self.store, user).await?)
     }
 
     /// Online state of `users` as `actor` may see it (`limits.presence`):

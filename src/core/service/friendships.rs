@@ -1,14 +1,12 @@
 //! Friendships: requests, answers, blocks and unblocks (the rules are in
-//! [`crate::core::policy`]), and the block that stops a direct
-//! conversation's messages.
+//! [`crate::core::policy`]). The block that stops a direct conversation's
+//! messages is checked by a send on the conversation's roster
+//! ([`crate::core::rosters`]).
 
 use super::{Result, Service};
 use crate::core::command::Actor;
 use crate::core::event::DomainEvent;
-use crate::core::{
-    Conversation, ConversationKind, Friendship, FriendshipStatus, Member, User, UserId, now_millis,
-    policy,
-};
+use crate::core::{Conversation, Friendship, FriendshipStatus, User, UserId, now_millis, policy};
 
 impl Service {
     /// `actor` asks `other` to be friends (see `policy::request_friendship`).
@@ -136,21 +134,5 @@ impl Service {
             out.push((f, user, chat));
         }
         Ok(out)
-    }
-
-    /// Refuses a message in a direct conversation whose two users are blocked.
-    pub(super) async fn check_not_blocked(
-        &self,
-        conversation: &Conversation,
-        members: &[Member],
-    ) -> Result<()> {
-        if conversation.kind != ConversationKind::Direct {
-            return Ok(());
-        }
-        let [a, b] = members else {
-            return Ok(());
-        };
-        let friendship = self.store.friendship(&a.user_id, &b.user_id).await?;
-        policy::may_message(conversation.kind, friendship.as_ref())
     }
 }

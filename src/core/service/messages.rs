@@ -129,8 +129,15 @@ impl Service {
             .map(ClientId::parse)
             .transpose()?
             .map(|c| c.as_str().to_owned());
-        let (conversation, members) = self.membership(actor, r).await?;
-        self.check_not_blocked(&conversation, &members).await?;
+        // From memory when this conversation was checked before (see
+        // `core::rosters`): the same checks as `membership` and
+        // `check_not_blocked`, on what they would read.
+        let roster = self.roster(r).await?;
+        let (conversation, members) = (&roster.conversation, &roster.members);
+        policy::require_member(members, actor.id())?;
+        if conversation.kind == crate::core::ConversationKind::Direct && members.len() == 2 {
+            policy::may_message(conversation.kind, roster.friendship.as_ref())?;
+        }
         let urls: Vec<String> = msg.attachments.iter().map(|a| a.url.clone()).collect();
         // A video's still is held to the same rule as the files.
         let thumbnails: Vec<String> = msg
@@ -138,8 +145,8 @@ impl Service {
             .iter()
             .filter_map(|a| a.meta.thumbnail.clone())
             .collect();
-        self.check_attachments(actor, &conversation, &urls).await?;
-        self.check_attachments(actor, &conversation, &thumbnails)
+        self.check_attachments(actor, conversation, &urls).await?;
+        self.check_attachments(actor, conversation, &thumbnails)
             .await?;
         if let Err(wait) = self.rate.check(actor.id()).await {
             return Err(CoreError::RateLimited {
@@ -165,12 +172,12 @@ impl Service {
             .filter(|m| m.muted)
             .map(|m| m.user_id.clone())
             .collect();
-        let members = user_ids(&members);
+        let members = user_ids(members);
         let (message, created) = match inserted {
             Inserted::New(message) => {
                 self.typing.stop(conversation.id, actor.id());
                 self.publisher.publish(DomainEvent::MessageCreated {
-                    conversation: (&conversation).into(),
+                    conversation: conversation.into(),
                     message: message.clone(),
                     sender: actor.user.clone(),
                     members: members.clone(),
@@ -185,7 +192,7 @@ impl Service {
         Ok(Sent {
             message,
             created,
-            conversation: (&conversation).into(),
+            conversation: conversation.into(),
             members,
         })
     }

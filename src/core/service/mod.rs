@@ -22,11 +22,13 @@ use std::time::Duration;
 
 use super::allowlist::Allowlist;
 use super::command::{Actor, Command, Outcome};
-use super::event::Publisher;
+use super::event::{DomainEvent, Publisher};
 use super::login::{LoginLimits, LoginThrottle, Registration};
 use super::ports::{DynStore, Shared};
+use super::presence::announce::Announcer;
 use super::presence::{Presence, Visibility};
 use super::rate::RateLimiter;
+use super::rosters::{Roster, Rosters};
 use super::typing::Typing;
 use super::viewing::Viewing;
 use super::{CoreError, Member, UserId};
@@ -63,6 +65,10 @@ pub struct Limits {
     /// How long a user whose last socket closed stays online: a socket that
     /// comes back within it (a page reload) is no departure and no arrival.
     pub offline_grace: Duration,
+    /// How long presence changes are gathered before they are told
+    /// together (zero: each at once). Bursts of connections then cost one
+    /// write per socket per window, not one per change.
+    pub presence_window: Duration,
     /// What may be attached without having been uploaded here.
     pub attachments: Allowlist,
     /// Whether the register routes create accounts.
@@ -82,6 +88,7 @@ impl Default for Limits {
             max_batch: 500,
             presence: Visibility::Everyone,
             offline_grace: Duration::from_secs(2),
+            presence_window: PRESENCE_WINDOW,
             attachments: Allowlist::default(),
             registration: Registration::Open,
             logins: LoginLimits::default(),
@@ -89,10 +96,16 @@ impl Default for Limits {
     }
 }
 
+/// The default [`Limits::presence_window`].
+pub const PRESENCE_WINDOW: Duration = Duration::from_millis(10);
+
 pub struct Service {
     store: DynStore,
+    /// Drops from `rosters` what each event changes, then publishes it.
     publisher: Arc<dyn Publisher>,
+    rosters: Arc<Rosters>,
     presence: Arc<Presence>,
+    announcer: Arc<Announcer>,
     viewing: Arc<Viewing>,
     typing: Arc<Typing>,
     rate: RateLimiter,
@@ -124,11 +137,23 @@ impl Service {
             }) => (Some(claims), Some(changes), Some(rate), Some(logins)),
             None => (None, None, None, None),
         };
+        let rosters = Arc::new(Rosters::default());
+        let publisher: Arc<dyn Publisher> = Arc::new(Invalidating {
+            rosters: rosters.clone(),
+            inner: publisher,
+        });
         let service = Arc::new(Service {
+            rosters,
             typing: Typing::new(limits.typing_ttl, publisher.clone()),
             rate: RateLimiter::per_minute(limits.messages_per_minute).across(rate),
             logins: LoginThrottle::new(limits.logins, logins),
             presence: Arc::new(Presence::clustered(claims.clone(), limits.offline_grace)),
+            announcer: Announcer::new(
+                store.clone(),
+                publisher.clone(),
+                limits.presence == Visibility::Everyone,
+                limits.presence_window,
+            ),
             viewing: Arc::new(Viewing::clustered(claims)),
             store,
             publisher,
@@ -138,6 +163,41 @@ impl Service {
             service.follow_cluster(changes);
         }
         service
+    }
+
+    /// The conversations a send checks, kept in memory: the fan-out drops
+    /// from them what other nodes' events change.
+    pub fn rosters(&self) -> &Arc<Rosters> {
+        &self.rosters
+    }
+
+    /// A conversation's roster, from memory or else from the store (and
+    /// then kept). Not found: `NOT_FOUND`.
+    pub(super) async fn roster(&self, r: super::ConversationRef) -> Result<Arc<Roster>> {
+        if let Some(roster) = self.rosters.get(r) {
+            return Ok(roster);
+        }
+        let generation = self.rosters.generation();
+        let conversation = self
+            .store
+            .conversation(r)
+            .await?
+            .ok_or(CoreError::NotFound("conversation"))?;
+        let members = self.store.members(conversation.id).await?;
+        let friendship = match (conversation.kind, members.as_slice()) {
+            (super::ConversationKind::Direct, [a, b]) => {
+                self.store.friendship(&a.user_id, &b.user_id).await?
+            }
+            _ => None,
+        };
+        Ok(self.rosters.keep(
+            generation,
+            Roster {
+                conversation,
+                members,
+                friendship,
+            },
+        ))
     }
 
     pub fn store(&self) -> &DynStore {
@@ -289,6 +349,20 @@ fn validate_title(s: &str) -> Result<String> {
         return Err(CoreError::invalid("title must be at most 200 characters"));
     }
     Ok(t.to_owned())
+}
+
+/// The service's publisher: drops from the rosters what an event changes
+/// before anyone hears of it, so no send is checked against what it changed.
+struct Invalidating {
+    rosters: Arc<Rosters>,
+    inner: Arc<dyn Publisher>,
+}
+
+impl Publisher for Invalidating {
+    fn publish(&self, event: DomainEvent) {
+        self.rosters.changed(&event);
+        self.inner.publish(event);
+    }
 }
 
 #[cfg(test)]

@@ -69,19 +69,34 @@ pub async fn link(cluster: &Arc<Cluster>, bus: &Arc<Bus>) -> Result<Link, Cluste
     }
     tokio::spawn(publish(cluster.clone(), rx));
     let (node, bus) = (cluster.node_id().to_owned(), Arc::downgrade(bus));
+    let mut errors = subscriber.error_rx();
+    let mut reconnects = subscriber.reconnect_rx();
     tokio::spawn(async move {
         // Kept alive (with its resubscription task) as long as we read.
         let _subscriber = subscriber;
         loop {
-            match messages.recv().await {
-                Ok(message) => {
+            tokio::select! {
+                message = messages.recv() => match message {
+                    Ok(message) => {
+                        let Some(bus) = bus.upgrade() else { return };
+                        receive(&node, &bus, message.value.as_bytes());
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(missed = n, "fell behind the cluster's events");
+                        let Some(bus) = bus.upgrade() else { return };
+                        bus.missed();
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                },
+                // Lost, or back: what was published meanwhile is not replayed.
+                Ok(_) = errors.recv() => {
                     let Some(bus) = bus.upgrade() else { return };
-                    receive(&node, &bus, message.value.as_bytes());
+                    bus.missed();
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::warn!(missed = n, "fell behind the cluster's events");
+                Ok(_) = reconnects.recv() => {
+                    let Some(bus) = bus.upgrade() else { return };
+                    bus.missed();
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             }
         }
     });

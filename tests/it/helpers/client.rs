@@ -214,6 +214,20 @@ impl TestClient {
         );
     }
 
+    /// Every `event` received so far or within `wait` from now, in order
+    /// (taken: a later call does not see them again).
+    pub async fn all_of(&mut self, event: &str, wait: Duration) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Ok(Some(got)) = tokio::time::timeout_at(deadline, self.rx.recv()).await {
+            self.seen.push(got);
+        }
+        let (of, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.seen)
+            .into_iter()
+            .partition(|(e, _)| e == event);
+        self.seen = rest;
+        of.into_iter().map(|(_, v)| v).collect()
+    }
+
     pub async fn disconnect(self) {
         let _ = self.client.disconnect().await;
     }

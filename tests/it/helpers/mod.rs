@@ -11,7 +11,8 @@ pub mod postgres;
 pub mod server;
 
 pub use client::{
-    Auth, dozaar_client, dozaar_client_of, dozaar_client_over, joined_dozaar_client, socket_client,
+    Auth, TestClient, dozaar_client, dozaar_client_of, dozaar_client_over, joined_dozaar_client,
+    socket_client,
 };
 pub use fixtures::{provisioned_actor, text_message, user_id, user_ids};
 pub use server::{TestServer, spawn_server, spawn_server_with};

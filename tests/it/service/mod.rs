@@ -6,6 +6,7 @@ mod conversations;
 mod departments;
 mod friendships;
 mod messages;
+mod rosters;
 mod users;
 
 use confab::core::command::Actor;

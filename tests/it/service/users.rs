@@ -40,16 +40,19 @@ async fn presence_is_told_to_contacts_when_the_first_socket_opens_and_the_last_c
     let alice = provisioned_actor(&svc, "alice").await;
     let bob = provisioned_actor(&svc, "bob").await;
     direct_conversation(&svc, &alice, "bob").await;
+    svc.flush_presence().await;
     rec.take();
     svc.connected(&bob).await;
     svc.connected(&bob).await;
     svc.disconnected(&bob).await;
+    svc.flush_presence().await;
     let events = rec.take();
     assert_eq!(events.len(), 1);
     assert!(
         matches!(&events[0], DomainEvent::Presence { online: true, audience, .. } if audience == &user_ids(&["alice"]))
     );
     svc.disconnected(&bob).await;
+    svc.flush_presence().await;
     assert!(matches!(
         &rec.take()[0],
         DomainEvent::Presence { online: false, .. }
@@ -90,8 +93,10 @@ async fn by_default_everyone_hears_of_presence_and_may_ask_for_it() {
     let alice = provisioned_actor(&svc, "alice").await;
     let stranger = provisioned_actor(&svc, "stranger").await;
     direct_conversation(&svc, &alice, "bob").await;
+    svc.flush_presence().await;
     rec.take();
     svc.connected(&alice).await;
+    svc.flush_presence().await;
     assert_eq!(
         presence_of(&rec.take()),
         [("alice".into(), true, true, vec!["bob".into()])],
@@ -108,9 +113,12 @@ async fn by_default_everyone_hears_of_presence_and_may_ask_for_it() {
 
 #[tokio::test]
 async fn with_contacts_only_those_sharing_a_conversation_or_a_friendship_see_presence() {
+    // Each change told at once: an arrival and a departure in one window
+    // would cancel out.
     let limits = Limits {
         presence: Visibility::Contacts,
         offline_grace: Duration::ZERO,
+        presence_window: Duration::ZERO,
         ..Limits::default()
     };
     let (svc, rec) = recorded_service_with(limits).await;
@@ -169,6 +177,7 @@ async fn a_socket_back_within_the_grace_is_neither_a_departure_nor_an_arrival() 
     let alice = provisioned_actor(&svc, "alice").await;
     let bob = provisioned_actor(&svc, "bob").await;
     svc.connected(&bob).await;
+    svc.flush_presence().await;
     rec.take();
     // A reload: the socket closes and another opens within the grace.
     let closing = tokio::spawn({
@@ -183,6 +192,7 @@ async fn a_socket_back_within_the_grace_is_neither_a_departure_nor_an_arrival() 
     assert!(status[0].online, "online within the grace");
     svc.connected(&bob).await;
     closing.await.expect("settled");
+    svc.flush_presence().await;
     assert_eq!(presence_of(&rec.take()), [], "no offline, no online");
     // The last socket closes for good: offline after the grace, last seen
     // when it closed.
@@ -190,6 +200,7 @@ async fn a_socket_back_within_the_grace_is_neither_a_departure_nor_an_arrival() 
     let started = tokio::time::Instant::now();
     svc.disconnected(&bob).await;
     assert!(started.elapsed() >= grace);
+    svc.flush_presence().await;
     let events = rec.take();
     assert_eq!(presence_of(&events).len(), 1);
     let Some(DomainEvent::Presence {
