@@ -652,10 +652,19 @@ fn operators_and_the_service_token_come_from_the_admin_table() {
         &[],
     )
     .expect("load");
-    assert!(c.admin.is_operator(&crate::core::UserId::parse("alice").unwrap()));
-    assert!(!c.admin.is_operator(&crate::core::UserId::parse("bob").unwrap()));
+    assert!(
+        c.admin
+            .is_operator(&crate::core::UserId::parse("alice").unwrap())
+    );
+    assert!(
+        !c.admin
+            .is_operator(&crate::core::UserId::parse("bob").unwrap())
+    );
     assert_eq!(c.admin.service_token(), Some(token));
-    assert!(!format!("{:?}", c.admin).contains(token), "the token is redacted");
+    assert!(
+        !format!("{:?}", c.admin).contains(token),
+        "the token is redacted"
+    );
 
     let e = err_text(load(None, &[("CONFAB_ADMIN_TOKEN", "short")], &[]));
     assert!(e.contains("admin.token") && e.contains("32"), "{e}");

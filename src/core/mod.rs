@@ -33,7 +33,7 @@ pub mod viewing;
 pub mod views;
 
 pub use error::{CoreError, ErrorCode};
-pub use ids::{ClientId, ConversationRef, MessageRef, MessageText, RowRef, UserId};
+pub use ids::{ClientId, ConversationRef, ExternalId, MessageRef, MessageText, RowRef, UserId};
 pub use model::*;
 pub use service::Service;
 

@@ -29,6 +29,7 @@ const MIGRATIONS: &[(&str, &str)] = migration_files![
     "0006_message_declared_kind.sql",
     "0007_device_push_format.sql",
     "0008_user_access.sql",
+    "0010_external_ids.sql",
 ];
 
 /// The table of applied migrations, as the sqlx migrator made it.
@@ -228,6 +229,7 @@ mod tests {
             (6, "message declared kind"),
             (7, "device push format"),
             (8, "user access"),
+            (10, "external ids"),
         ];
         assert_eq!(
             first
