@@ -202,6 +202,7 @@ mod tests {
             id: 1,
             uuid: uuid::Uuid::nil(),
             direct: false,
+            external_id: None,
         };
         t.start(conv, user(), Some("John Doe".into()), vec![], false);
         tokio::time::sleep(Duration::from_secs(11)).await;
