@@ -20,6 +20,7 @@ pub mod command;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod import;
 pub mod login;
 pub mod model;
 pub mod password;
