@@ -112,7 +112,6 @@ async fn authenticate(state: &AppState, token: &str) -> Result<Actor, ApiError> 
 /// their own token. Anyone else: 401 without a valid credential, 403 with
 /// a valid user token that is not an operator's.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // the admin API's routes take it (issues 17 and 18)
 pub enum Operator {
     /// `Authorization: Bearer <admin.token>`.
     Service,
@@ -145,7 +144,6 @@ impl FromRequestParts<AppState> for Operator {
 }
 
 /// Compares two secrets in time that depends only on their lengths.
-#[allow(dead_code)] // see Operator
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -36,6 +36,7 @@ mod departments;
 mod devices;
 mod friendships;
 mod messages;
+mod provision;
 mod uploads;
 mod users;
 mod views;
