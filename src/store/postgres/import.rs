@@ -200,7 +200,7 @@ async fn conv<'a>(
     batch: &'a mut Batch,
     r: RowRef,
 ) -> StoreResult<Option<&'a mut Conv>> {
-    if !batch.convs.contains_key(&r) {
+    if let std::collections::hash_map::Entry::Vacant(slot) = batch.convs.entry(r) {
         let (col, int, text) = key(r);
         macro_rules! by {
             ($col:literal) => {
@@ -231,7 +231,7 @@ async fn conv<'a>(
             })
         })
         .await?;
-        batch.convs.insert(r, found);
+        slot.insert(found);
     }
     Ok(batch.convs.get_mut(&r).and_then(Option::as_mut))
 }
@@ -500,7 +500,7 @@ async fn messages(
         // A uuid or id taken by a message that is not the same one: the
         // sequence numbers given out would have gaps.
         return Err(StoreError::Conflict(
-            "an imported message's id or uuid is taken by another message".into(),
+            "an imported message's id or uuid is taken by another message",
         ));
     }
     for (id, conversation_id, urls) in inserted.iter().filter(|(_, _, u)| !u.is_empty()) {

@@ -128,7 +128,7 @@ fn ensure_user(tx: &Connection, batch: &mut Batch, id: &UserId, now: Millis) -> 
 
 /// The conversation `r` names, from the batch or the store.
 fn conv<'a>(tx: &Connection, batch: &'a mut Batch, r: RowRef) -> StoreResult<Option<&'a mut Conv>> {
-    if !batch.convs.contains_key(&r) {
+    if let std::collections::hash_map::Entry::Vacant(slot) = batch.convs.entry(r) {
         let (col, key) = conversation_key(r);
         let sql = format!(
             "SELECT c.id, c.last_seq, \
@@ -145,7 +145,7 @@ fn conv<'a>(tx: &Connection, batch: &'a mut Batch, r: RowRef) -> StoreResult<Opt
                 out_of_order: false,
             })
         })?;
-        batch.convs.insert(r, found);
+        slot.insert(found);
     }
     Ok(batch.convs.get_mut(&r).and_then(Option::as_mut))
 }
