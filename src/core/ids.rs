@@ -57,7 +57,8 @@ impl fmt::Display for UserId {
 
 /// An id a row got from the system it was imported from, when that id is
 /// neither a positive integer nor a UUID (a Mongo ObjectId, a slug): 1..=128
-/// bytes of `[A-Za-z0-9._:@-]`, not all digits. Stored inline so that
+/// bytes of `[A-Za-z0-9._:@-]` that is not a number an `i64` holds (an
+/// ObjectId may be all digits, too many for one). Stored inline so that
 /// [`RowRef`] stays `Copy`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExternalId {
@@ -69,12 +70,12 @@ impl ExternalId {
     pub const MAX_LEN: usize = 128;
 
     /// `s` as an external id, or `None` if it is not one (empty, too long,
-    /// a character outside the set, or all digits: a number is a row id).
+    /// a character outside the set, or an integer: that is a row id).
     pub fn parse(s: &str) -> Option<Self> {
         let b = s.as_bytes();
         let ok = !b.is_empty()
             && b.len() <= Self::MAX_LEN
-            && !b.iter().all(u8::is_ascii_digit)
+            && s.parse::<i64>().is_err()
             && b.iter().all(|c| {
                 c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b':' | b'@' | b'-')
             });
@@ -313,7 +314,6 @@ mod tests {
         assert!(RowRef::parse("abc").is_err(), "strict: no external ids");
         assert!(RowRef::parse_any("a b").is_err());
         assert!(RowRef::parse_any("-abc").is_err());
-        assert!(RowRef::parse_any("99999999999999999999").is_err());
         assert!(RowRef::parse_any(&"a".repeat(129)).is_err());
         assert!(RowRef::from_json(&serde_json::json!(7)).is_ok());
         assert!(RowRef::from_json(&serde_json::json!(1.5)).is_err());
@@ -334,7 +334,19 @@ mod tests {
                 .to_string(),
             "64b7f0c2e4b0a1a2b3c4d5e6"
         );
-        assert!(ExternalId::parse("123").is_none(), "digits are numeric ids");
+        assert!(
+            ExternalId::parse("123").is_none(),
+            "numbers are numeric ids"
+        );
+        let digits = "123456789012345678901234";
+        assert_eq!(
+            RowRef::parse_any(digits)
+                .map(|r| r.to_string())
+                .ok()
+                .as_deref(),
+            Some(digits),
+            "an ObjectId of digits only is too large for a number: external"
+        );
     }
 
     #[test]
