@@ -11,6 +11,7 @@
 //!   user delete ID [--yes]
 //!   user export ID [--out FILE]
 //!   user revoke-tokens (ID | --all)
+//!   import FILE|- [--json]
 //!   backup FILE
 //!   check-config [--connect]
 //!   health  [--ready] [--url URL] [--timeout 5s]
@@ -63,6 +64,18 @@ pub enum Command {
     /// /readyz with --ready); exit 0 if it answers 2xx, else 1. For health
     /// checks of containers and service managers.
     Health(HealthArgs),
+    /// Import history (users, conversations, members, messages, read
+    /// watermarks) from an NDJSON file, or `-` for stdin (docs/import.md).
+    /// Idempotent: run it again after a crash to resume. Works beside a
+    /// running server.
+    Import {
+        /// The NDJSON file, or `-` for stdin.
+        #[arg(value_name = "FILE|-")]
+        file: String,
+        /// The summary as JSON on stdout, and no progress bar.
+        #[arg(long)]
+        json: bool,
+    },
     /// Copy the SQLite database into a new file with SQLite's online backup,
     /// safe while the server serves. (PostgreSQL: use pg_dump.)
     Backup {

@@ -12,6 +12,7 @@ pub mod dialects;
 pub mod drain;
 pub mod fanout;
 pub mod http;
+pub mod import;
 pub mod logging;
 pub mod media;
 pub mod push;

@@ -81,6 +81,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::User { command } => user_admin(&config, command).await,
         Command::Backup { file } => backup(&config, &file).await,
+        Command::Import { file, json } => import(&config, &file, json).await,
         Command::CheckConfig { .. } => Ok(()),
         Command::Health(args) => {
             let url = args.probe_url(&config).map_err(anyhow::Error::msg)?;
@@ -192,6 +193,93 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)?.write_all(bytes)
+}
+
+/// `confab import FILE|-`: the history in the file into the server's
+/// store (created if missing), with a progress bar on a terminal (plain
+/// lines otherwise) and the summary at the end; exit 1 if a record was
+/// refused.
+async fn import(config: &Config, file: &str, json: bool) -> anyhow::Result<()> {
+    use confab::import;
+    use std::io::{IsTerminal, Write};
+    app::prepare_data_dir(config)?;
+    let store = store::open(&config.database_url())
+        .await
+        .context("opening the database")?;
+    let (input, total): (Box<dyn tokio::io::AsyncBufRead + Unpin + Send>, Option<u64>) =
+        if file == "-" {
+            (
+                Box::new(tokio::io::BufReader::new(tokio::io::stdin())),
+                None,
+            )
+        } else {
+            let f = tokio::fs::File::open(file)
+                .await
+                .with_context(|| format!("opening {file}"))?;
+            let size = f.metadata().await.ok().map(|m| m.len());
+            (
+                Box::new(tokio::io::BufReader::with_capacity(1 << 20, f)),
+                size,
+            )
+        };
+    let terminal = !json && std::io::stderr().is_terminal();
+    let mut last_line = std::time::Instant::now();
+    let summary = import::run(&store, input, |s| {
+        if json {
+            return;
+        }
+        if terminal {
+            let bar = match total {
+                Some(total) if total > 0 => {
+                    let done = (s.bytes as f64 / total as f64).min(1.0);
+                    let filled = (done * 30.0) as usize;
+                    format!(
+                        "[{}{}] {:>3.0}% ",
+                        "#".repeat(filled),
+                        "-".repeat(30 - filled),
+                        done * 100.0
+                    )
+                }
+                _ => String::new(),
+            };
+            eprint!("\r{bar}{}\x1b[K", import::progress_line(s));
+            let _ = std::io::stderr().flush();
+        } else if last_line.elapsed() >= std::time::Duration::from_secs(5) {
+            last_line = std::time::Instant::now();
+            eprintln!("confab: import: {}", import::progress_line(s));
+        }
+    })
+    .await?;
+    if terminal {
+        eprintln!();
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!(
+            "confab: imported {file}: {} records read, {} created, {} skipped (already there), \
+             {} refused; {} conversations put back in time order; {:.1} s",
+            summary.records,
+            summary.created,
+            summary.skipped,
+            summary.refused,
+            summary.reordered,
+            summary.elapsed_ms as f64 / 1000.0
+        );
+        for r in &summary.refusals {
+            println!("  line {}: {}", r.line, r.reason);
+        }
+        if summary.refused as usize > summary.refusals.len() {
+            println!(
+                "  … and {} more",
+                summary.refused as usize - summary.refusals.len()
+            );
+        }
+    }
+    if summary.refused > 0 {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {

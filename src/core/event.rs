@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    Conversation, ConversationKind, Friendship, Member, Message, Millis, UserId, UserSummary,
+    Conversation, ConversationKind, ExternalId, Friendship, Member, Message, Millis, UserId,
+    UserSummary,
 };
 
 /// How dialects name a conversation: both ids (each dialect shows one or
@@ -17,6 +18,18 @@ pub struct ConversationIds {
     pub id: i64,
     pub uuid: Uuid,
     pub direct: bool,
+    /// The external id of an imported conversation.
+    #[serde(default)]
+    pub external_id: Option<ExternalId>,
+}
+
+impl ConversationIds {
+    /// The id the dialects that show string ids show (see
+    /// [`Conversation::string_id`]).
+    pub fn string_id(&self) -> String {
+        self.external_id
+            .map_or_else(|| self.id.to_string(), |e| e.as_str().to_owned())
+    }
 }
 
 impl From<&Conversation> for ConversationIds {
@@ -25,6 +38,7 @@ impl From<&Conversation> for ConversationIds {
             id: c.id,
             uuid: c.uuid,
             direct: c.kind == ConversationKind::Direct,
+            external_id: c.external_id.as_deref().and_then(ExternalId::parse),
         }
     }
 }

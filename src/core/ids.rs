@@ -55,17 +55,102 @@ impl fmt::Display for UserId {
     }
 }
 
-/// A reference to a row that has both a numeric id and a UUID; dialects show
-/// one or the other and accept what they show.
+/// An id a row got from the system it was imported from, when that id is
+/// neither a positive integer nor a UUID (a Mongo ObjectId, a slug): 1..=128
+/// bytes of `[A-Za-z0-9._:@-]` that is not a number an `i64` holds (an
+/// ObjectId may be all digits, too many for one). Stored inline so that
+/// [`RowRef`] stays `Copy`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExternalId {
+    len: u8,
+    bytes: [u8; ExternalId::MAX_LEN],
+}
+
+impl ExternalId {
+    pub const MAX_LEN: usize = 128;
+
+    /// `s` as an external id, or `None` if it is not one (empty, too long,
+    /// a character outside the set, or an integer: that is a row id).
+    pub fn parse(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        let ok = !b.is_empty()
+            && b.len() <= Self::MAX_LEN
+            && s.parse::<i64>().is_err()
+            && b.iter().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b':' | b'@' | b'-')
+            });
+        if !ok {
+            return None;
+        }
+        let mut bytes = [0u8; Self::MAX_LEN];
+        bytes[..b.len()].copy_from_slice(b);
+        Some(ExternalId {
+            len: b.len() as u8,
+            bytes,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII bytes from a `&str` are ever stored.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for ExternalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl Serialize for ExternalId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ExternalId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ExternalId::parse(&s).ok_or_else(|| serde::de::Error::custom("not an external id"))
+    }
+}
+
+impl fmt::Display for ExternalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A reference to a row that has a numeric id, a UUID and possibly an
+/// external id (kept from an import); dialects show one of them and
+/// accept what they show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RowRef {
     Id(i64),
     Uuid(Uuid),
+    External(ExternalId),
 }
 
+const ROW_REF_RULE: &str = "id must be a positive integer or a UUID";
+const ANY_REF_RULE: &str = "id must be a positive integer, a UUID, or 1 to 128 characters of \
+                            letters, digits and . _ : @ -";
+
 impl RowRef {
-    /// Parses `"42"` or a UUID. Anything else is refused.
+    /// Parses `"42"` or a UUID. Anything else is refused: what the
+    /// dialects that show numbers or UUIDs (Syarah, Dozaar) accept.
     pub fn parse(s: &str) -> Result<Self, CoreError> {
+        match Self::parse_any(s) {
+            Ok(RowRef::External(_)) => Err(CoreError::invalid(ROW_REF_RULE)),
+            Ok(r) => Ok(r),
+            Err(_) => Err(CoreError::invalid(ROW_REF_RULE)),
+        }
+    }
+
+    /// Parses `"42"`, a UUID, or an external id (kept from an import):
+    /// what the dialects that show string ids (V Chat, Voxora, JobSpare)
+    /// and the REST API accept. Zero, a negative or too large number and
+    /// other characters are refused.
+    pub fn parse_any(s: &str) -> Result<Self, CoreError> {
         let s = s.trim();
         if let Ok(n) = s.parse::<i64>() {
             if n > 0 {
@@ -73,24 +158,41 @@ impl RowRef {
             }
         } else if let Ok(u) = Uuid::parse_str(s) {
             return Ok(RowRef::Uuid(u));
+        } else if let Some(e) = ExternalId::parse(s)
+            && !s.starts_with('-')
+        {
+            return Ok(RowRef::External(e));
         }
-        Err(CoreError::invalid(
-            "id must be a positive integer or a UUID",
-        ))
+        Err(CoreError::invalid(ANY_REF_RULE))
     }
 
-    /// Accepts a JSON string or a JSON number.
+    /// Accepts a JSON string or a JSON number (see [`RowRef::parse`]).
     pub fn from_json(v: &serde_json::Value) -> Result<Self, CoreError> {
+        match Self::from_json_any(v) {
+            Ok(RowRef::External(_)) => Err(CoreError::invalid(ROW_REF_RULE)),
+            Ok(r) => Ok(r),
+            Err(_) if v.is_string() || v.is_number() => Err(CoreError::invalid(ROW_REF_RULE)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Accepts a JSON string or a JSON number (see [`RowRef::parse_any`]).
+    pub fn from_json_any(v: &serde_json::Value) -> Result<Self, CoreError> {
         match v {
-            serde_json::Value::String(s) => Self::parse(s),
+            serde_json::Value::String(s) => Self::parse_any(s),
             serde_json::Value::Number(n) => match n.as_i64() {
                 Some(n) if n > 0 => Ok(RowRef::Id(n)),
-                _ => Err(CoreError::invalid(
-                    "id must be a positive integer or a UUID",
-                )),
+                _ => Err(CoreError::invalid(ANY_REF_RULE)),
             },
             _ => Err(CoreError::invalid("id must be a string or a number")),
         }
+    }
+
+    /// For `#[serde(deserialize_with = "RowRef::deserialize_any")]`: a
+    /// field that takes external ids too.
+    pub fn deserialize_any<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        RowRef::from_json_any(&v).map_err(serde::de::Error::custom)
     }
 }
 
@@ -99,6 +201,7 @@ impl fmt::Display for RowRef {
         match self {
             RowRef::Id(n) => write!(f, "{n}"),
             RowRef::Uuid(u) => write!(f, "{u}"),
+            RowRef::External(e) => write!(f, "{e}"),
         }
     }
 }
@@ -208,10 +311,42 @@ mod tests {
         ));
         assert!(RowRef::parse("0").is_err());
         assert!(RowRef::parse("-3").is_err());
-        assert!(RowRef::parse("abc").is_err());
+        assert!(RowRef::parse("abc").is_err(), "strict: no external ids");
+        assert!(RowRef::parse_any("a b").is_err());
+        assert!(RowRef::parse_any("-abc").is_err());
+        assert!(RowRef::parse_any(&"a".repeat(129)).is_err());
         assert!(RowRef::from_json(&serde_json::json!(7)).is_ok());
         assert!(RowRef::from_json(&serde_json::json!(1.5)).is_err());
         assert!(RowRef::from_json(&serde_json::json!(null)).is_err());
+    }
+
+    #[test]
+    fn other_safe_strings_are_external_ids() {
+        for ok in ["64b7f0c2e4b0a1a2b3c4d5e6", "abc", "room:general", "a-1"] {
+            match RowRef::parse_any(ok).unwrap() {
+                RowRef::External(e) => assert_eq!(e.as_str(), ok),
+                other => panic!("{ok} parsed as {other:?}"),
+            }
+        }
+        assert_eq!(
+            RowRef::from_json_any(&serde_json::json!("64b7f0c2e4b0a1a2b3c4d5e6"))
+                .unwrap()
+                .to_string(),
+            "64b7f0c2e4b0a1a2b3c4d5e6"
+        );
+        assert!(
+            ExternalId::parse("123").is_none(),
+            "numbers are numeric ids"
+        );
+        let digits = "123456789012345678901234";
+        assert_eq!(
+            RowRef::parse_any(digits)
+                .map(|r| r.to_string())
+                .ok()
+                .as_deref(),
+            Some(digits),
+            "an ObjectId of digits only is too large for a number: external"
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod command;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod import;
 pub mod login;
 pub mod model;
 pub mod password;
@@ -37,7 +38,7 @@ pub mod views;
 
 pub use changes::{Change, ChangeCursor, ChangeKind, ChangePage};
 pub use error::{CoreError, ErrorCode};
-pub use ids::{ClientId, ConversationRef, MessageRef, MessageText, RowRef, UserId};
+pub use ids::{ClientId, ConversationRef, ExternalId, MessageRef, MessageText, RowRef, UserId};
 pub use model::*;
 pub use service::Service;
 

@@ -161,6 +161,21 @@ pub struct Conversation {
     /// The department of a support conversation (a group that a visitor
     /// opened in a department, answered by its agents).
     pub department_id: Option<i64>,
+    /// The id it had in the system it was imported from, when that id was
+    /// neither a number nor a UUID (a Mongo ObjectId): what the dialects
+    /// that show string ids show instead of `id`.
+    #[serde(default)]
+    pub external_id: Option<String>,
+}
+
+impl Conversation {
+    /// The id the dialects that show string ids (V Chat, Voxora) show: the
+    /// external id of an imported conversation, else the decimal id.
+    pub fn string_id(&self) -> String {
+        self.external_id
+            .clone()
+            .unwrap_or_else(|| self.id.to_string())
+    }
 }
 
 /// A support desk department: agents answer the support conversations
@@ -247,9 +262,31 @@ pub struct Message {
     pub created_at: Millis,
     pub edited_at: Option<Millis>,
     pub deleted_at: Option<Millis>,
+    /// The id it had in the system it was imported from, when that id was
+    /// neither a number nor a UUID (see [`Conversation::external_id`]).
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Its conversation's `external_id`.
+    #[serde(default)]
+    pub conversation_external_id: Option<String>,
 }
 
 impl Message {
+    /// The id the dialects that show string ids show: the external id of
+    /// an imported message, else the decimal id.
+    pub fn string_id(&self) -> String {
+        self.external_id
+            .clone()
+            .unwrap_or_else(|| self.id.to_string())
+    }
+
+    /// Its conversation's id as the dialects that show string ids show it.
+    pub fn conversation_string_id(&self) -> String {
+        self.conversation_external_id
+            .clone()
+            .unwrap_or_else(|| self.conversation_id.to_string())
+    }
+
     /// Where the attachments are, in order (what most dialects show).
     pub fn attachment_urls(&self) -> Vec<&str> {
         self.attachments.iter().map(|a| a.url.as_str()).collect()
@@ -681,6 +718,8 @@ mod tests {
             created_at: 0,
             edited_at: None,
             deleted_at: None,
+            external_id: None,
+            conversation_external_id: None,
         }
     }
 

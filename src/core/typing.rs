@@ -167,6 +167,7 @@ mod tests {
             id: 1,
             uuid: uuid::Uuid::nil(),
             direct: false,
+            external_id: None,
         };
         t.start(conv, user(), None, vec![], false);
         tokio::time::sleep(Duration::from_secs(6)).await;
@@ -185,6 +186,7 @@ mod tests {
             id: 1,
             uuid: uuid::Uuid::nil(),
             direct: false,
+            external_id: None,
         };
         t.start(conv, user(), None, vec![], false);
         assert!(t.stop(1, &user().id));
@@ -200,6 +202,7 @@ mod tests {
             id: 1,
             uuid: uuid::Uuid::nil(),
             direct: false,
+            external_id: None,
         };
         t.start(conv, user(), Some("John Doe".into()), vec![], false);
         tokio::time::sleep(Duration::from_secs(11)).await;

@@ -173,6 +173,7 @@ pub fn ids() -> ConversationIds {
         id: 3,
         uuid: uuid(CONVERSATION_UUID),
         direct: true,
+        external_id: None,
     }
 }
 
@@ -188,6 +189,7 @@ pub fn conversation(kind: ConversationKind, department_id: Option<i64>) -> Conve
         last_seq: 5,
         updated_at: AT,
         department_id,
+        external_id: None,
     }
 }
 
@@ -208,6 +210,8 @@ pub fn message() -> Message {
         created_at: AT,
         edited_at: None,
         deleted_at: None,
+        external_id: None,
+        conversation_external_id: None,
     }
 }
 

@@ -22,6 +22,7 @@ pub mod error;
 pub mod health;
 pub mod jobspare;
 pub mod openapi;
+pub mod provision;
 pub mod routes;
 pub mod syarah;
 pub mod uploads;

@@ -13,7 +13,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::documented::map_router;
-use super::{admin, api, auth, departments, error, health, jobspare, syarah, uploads, vchat};
+use super::{
+    admin, api, auth, departments, error, health, jobspare, provision, syarah, uploads, vchat,
+};
 use crate::state::AppState;
 
 /// The probes, outside `/api` (no CORS, no error-shaped fallbacks).
@@ -45,6 +47,7 @@ pub fn api(upload_limit: usize) -> OpenApiRouter<AppState> {
         .merge(api::devices::routes())
         .merge(api::users::routes())
         .merge(departments::routes())
+        .merge(provision::routes())
         .merge(vchat::routes(upload_limit))
         .merge(jobspare::routes(upload_limit))
         .routes(routes!(syarah::get_chat_header));

@@ -332,6 +332,7 @@ mod tests {
                 id: 1,
                 uuid: uuid::Uuid::nil(),
                 direct: false,
+                external_id: None,
             },
             message: crate::push::tests::message(Some("hello"), &[]),
             sender: UserSummary {
@@ -472,6 +473,7 @@ mod tests {
                     id: message.conversation_id,
                     uuid: message.conversation_uuid,
                     direct: true,
+                    external_id: None,
                 },
                 message: message.clone(),
                 sender: actor.user.clone(),

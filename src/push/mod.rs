@@ -370,6 +370,8 @@ mod tests {
             created_at: 0,
             edited_at: None,
             deleted_at: None,
+            external_id: None,
+            conversation_external_id: None,
         }
     }
 

@@ -34,7 +34,7 @@ macro_rules! user_cols {
 macro_rules! conversation_cols {
     () => {
         "c.id, c.uuid, c.kind, c.title, c.created_by, c.created_at, c.last_seq, c.updated_at, \
-         c.department_id"
+         c.department_id, c.external_id"
     };
 }
 
@@ -60,7 +60,7 @@ macro_rules! message_cols {
         "m.id, m.uuid, m.conversation_id, c.uuid AS conversation_uuid, m.seq, m.sender_id, \
          m.kind, m.declared_kind, m.text, m.attachments, m.attachment_meta, m.client_id, \
          m.created_at, \
-         m.edited_at, m.deleted_at"
+         m.edited_at, m.deleted_at, m.external_id, c.external_id AS conversation_external_id"
     };
 }
 
@@ -196,6 +196,7 @@ pub(crate) fn conversation(row: &dyn Row) -> StoreResult<Conversation> {
         last_seq: row.int("last_seq")?,
         updated_at: row.int("updated_at")?,
         department_id: row.opt_int("department_id")?,
+        external_id: row.opt_text("external_id")?,
     })
 }
 
@@ -218,6 +219,7 @@ pub(crate) fn new_group(
         last_seq: 0,
         updated_at: now,
         department_id,
+        external_id: None,
     }
 }
 
@@ -290,6 +292,8 @@ pub(crate) fn message(row: &dyn Row) -> StoreResult<Message> {
         created_at: row.int("created_at")?,
         edited_at: row.opt_int("edited_at")?,
         deleted_at: row.opt_int("deleted_at")?,
+        external_id: row.opt_text("external_id")?,
+        conversation_external_id: row.opt_text("conversation_external_id")?,
     })
 }
 
@@ -377,14 +381,16 @@ pub(crate) fn attachment_columns(
 }
 
 /// The message that `m` became, stored as `id` and `uuid` with sequence
-/// number `seq` in the conversation `conversation_uuid`.
+/// number `seq` in the conversation `conversation` (its uuid and
+/// external id).
 pub(crate) fn new_message(
     m: NewMessage,
     id: i64,
     uuid: Uuid,
-    conversation_uuid: Uuid,
+    conversation: (Uuid, Option<String>),
     seq: i64,
 ) -> Message {
+    let (conversation_uuid, conversation_external_id) = conversation;
     Message {
         id,
         uuid,
@@ -400,6 +406,8 @@ pub(crate) fn new_message(
         created_at: m.created_at,
         edited_at: None,
         deleted_at: None,
+        external_id: None,
+        conversation_external_id,
     }
 }
 
@@ -610,6 +618,7 @@ mod tests {
             last_seq: 0,
             updated_at: 1,
             department_id: None,
+            external_id: None,
         };
         let summary = |id| ConversationSummary {
             conversation: conversation(id),

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use std::sync::Arc;
 
 use crate::core::error::StoreError;
+use crate::core::import::{ImportItem, ImportOutcome};
 use crate::core::{
     Agent, AgentRole, ChangeCursor, ChangePage, Conversation, ConversationRef, ConversationSummary,
     Department, Device, Friendship, Member, Message, MessageRef, Millis, NewMessage, Page, Profile,
@@ -300,6 +301,20 @@ pub trait Store: Send + Sync + 'static {
     /// Records an uploaded file. `StoreError::Conflict` if the path is taken.
     async fn record_upload(&self, u: &Upload) -> StoreResult<()>;
     async fn upload(&self, path: &str) -> StoreResult<Option<Upload>>;
+
+    // --- history import ---
+
+    /// Applies a batch of import items in one transaction, in order, and
+    /// says what became of each: created, skipped (its row was there: an
+    /// import run twice changes nothing), or refused with a reason (which
+    /// does not stop the others). Writes the store directly: no events, no
+    /// pushes. Users named but not imported become placeholders.
+    async fn import(&self, items: &[ImportItem], now: Millis) -> StoreResult<Vec<ImportOutcome>>;
+    /// Ends an import (and finishes one that was interrupted): the
+    /// conversations that got a message older than their newest get their
+    /// sequence numbers put back in time order, watermarks following the
+    /// messages they point at. How many conversations.
+    async fn import_finish(&self) -> StoreResult<u64>;
 }
 
 pub type DynStore = Arc<dyn Store>;

@@ -39,6 +39,7 @@ mod departments;
 mod devices;
 mod friendships;
 mod messages;
+mod provision;
 mod sync;
 mod uploads;
 mod users;

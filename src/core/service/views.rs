@@ -344,5 +344,6 @@ fn matches_ref(c: &Conversation, r: ConversationRef) -> bool {
     match r {
         ConversationRef::Id(id) => c.id == id,
         ConversationRef::Uuid(u) => c.uuid == u,
+        ConversationRef::External(e) => c.external_id.as_deref() == Some(e.as_str()),
     }
 }

@@ -161,18 +161,20 @@ fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
 }
 
 /// A conversation id as a client sends it: a number or UUID names a
-/// conversation, anything else is a `<userA>_<userB>` pair.
+/// conversation, a string with an underscore is a `<userA>_<userB>` pair,
+/// any other string an imported conversation's external id.
 fn target(id: &Value) -> Result<ConversationTarget, CoreError> {
-    if let Ok(r) = RowRef::from_json(id) {
+    let r = RowRef::from_json_any(id);
+    if let Ok(r @ (RowRef::Id(_) | RowRef::Uuid(_))) = r {
         return Ok(ConversationTarget::Ref(r));
     }
     match id.as_str().map(str::trim) {
         Some(s) if !s.is_empty() && s.len() <= 300 && s.contains('_') => {
             Ok(ConversationTarget::Pair(s.to_owned()))
         }
-        _ => Err(CoreError::invalid(
-            "conversationId must be a conversation id or <userA>_<userB>",
-        )),
+        _ => r.map(ConversationTarget::Ref).map_err(|_| {
+            CoreError::invalid("conversationId must be a conversation id or <userA>_<userB>")
+        }),
     }
 }
 

@@ -230,7 +230,7 @@ fn bad_payloads_are_invalid() {
         &[
             (
                 "join_conversation",
-                json!({"conversationId": "nounderscore"}),
+                json!({"conversationId": "no underscore!"}),
                 bad_id,
             ),
             ("join_conversation", json!({"conversationId": null}), bad_id),
@@ -353,6 +353,7 @@ fn every_success_answers_an_acknowledgement_callback() {
 fn domain_events_render_to_emits() {
     let group = ConversationIds {
         direct: false,
+        external_id: None,
         ..ids()
     };
     let delivered = DomainEvent::MessagesDelivered {

@@ -615,6 +615,7 @@ fn domain_events_render_to_emits() {
     let carol_added = DomainEvent::MemberAdded {
         conversation: ConversationIds {
             direct: false,
+            external_id: None,
             ..ids()
         },
         user: user("carol"),

@@ -17,7 +17,7 @@ use super::{
     header_auth_or_query_token, parse, unknown_event,
 };
 use crate::core::command::{Actor, Command, ConversationTarget, Outcome};
-use crate::core::event::DomainEvent;
+use crate::core::event::{ConversationIds, DomainEvent};
 use crate::core::views::ConversationView;
 use crate::core::{CoreError, RowRef, UserId, UserSummary};
 
@@ -147,7 +147,7 @@ impl Dialect for VChat {
                 conversation,
                 user,
                 members,
-            } => member_removed(conversation.id, user, members),
+            } => member_removed(conversation, user, members),
             DomainEvent::ConversationCreated {
                 conversation,
                 members,
@@ -176,7 +176,7 @@ impl Dialect for VChat {
                 members,
                 ..
             } => vec![typing_changed(
-                conversation.id,
+                conversation,
                 user,
                 *typing,
                 *recording,
@@ -302,6 +302,7 @@ fn errors(lang: Lang, event: &str, error: &CoreError) -> Vec<Out> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TypingPayload {
+    #[serde(deserialize_with = "RowRef::deserialize_any")]
     room_id: RowRef,
     status: TypingStatus,
 }
@@ -317,13 +318,16 @@ enum TypingStatus {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RoomPayload {
+    #[serde(deserialize_with = "RowRef::deserialize_any")]
     room_id: RowRef,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct LoadMore {
+    #[serde(deserialize_with = "RowRef::deserialize_any")]
     room_id: RowRef,
+    #[serde(deserialize_with = "RowRef::deserialize_any")]
     before_message_id: RowRef,
 }
 
@@ -332,7 +336,7 @@ fn room_id(payload: &Value) -> Result<RowRef, CoreError> {
     if payload.is_object() {
         return Ok(parse::<RoomPayload>(payload)?.room_id);
     }
-    RowRef::from_json(payload)
+    RowRef::from_json_any(payload)
         .map_err(|_| CoreError::invalid("join takes the room id (a string or {roomId})"))
 }
 
@@ -343,7 +347,7 @@ fn room_id(payload: &Value) -> Result<RowRef, CoreError> {
 fn online_changed(view: &ConversationView, me: &UserId) -> Out {
     let peer = view.peer(me);
     let status = i32::from(peer.is_some_and(|p| view.is_online(&p.id)));
-    let room = view.summary.conversation.id.to_string();
+    let room = view.summary.conversation.string_id();
     Out::Emit(
         "user_online_changed",
         Value::String(json!({ "status": status, "roomId": room }).to_string()),
@@ -366,16 +370,20 @@ fn room_update(conversation_id: i64, users: &[UserId]) -> Delivery {
 /// A member left or was removed: the others' view of the room changed; the
 /// removed member's sockets get `kick_from_group` (the room id: the SDK
 /// closes the room if it is open) and `all_rooms` (their list without it).
-fn member_removed(conversation_id: i64, removed: &UserId, members: &[UserId]) -> Vec<Delivery> {
+fn member_removed(
+    conversation: &ConversationIds,
+    removed: &UserId,
+    members: &[UserId],
+) -> Vec<Delivery> {
     let others: Vec<UserId> = members.iter().filter(|m| *m != removed).cloned().collect();
     let removed = std::slice::from_ref(removed);
     vec![
-        room_update(conversation_id, &others),
+        room_update(conversation.id, &others),
         Delivery::to_users(
             removed,
             None,
             "kick_from_group",
-            Value::String(conversation_id.to_string()),
+            Value::String(conversation.string_id()),
         ),
         Delivery::PerUser {
             users: removed.to_vec(),
@@ -399,7 +407,7 @@ fn pair_updates(a: &UserId, b: &UserId) -> Vec<Delivery> {
 
 /// `user_typing_changed` to the other members' sockets.
 fn typing_changed(
-    conversation_id: i64,
+    conversation: &ConversationIds,
     user: &UserSummary,
     typing: bool,
     recording: bool,
@@ -416,7 +424,7 @@ fn typing_changed(
                 (true, false) => "typing",
             },
             "name": user.name(),
-            "roomId": conversation_id.to_string(),
+            "roomId": conversation.string_id(),
         }),
     )
 }

@@ -54,7 +54,7 @@ pub fn push_data(message: &Message, sender: &UserSummary) -> BTreeMap<String, St
         json = cut_to(fits);
     }
     BTreeMap::from([
-        ("roomId".to_owned(), message.conversation_id.to_string()),
+        ("roomId".to_owned(), message.conversation_string_id()),
         ("message".to_owned(), json),
     ])
 }

@@ -63,7 +63,7 @@ pub fn message_json(m: &Message, sender_name: &str, sender_image: Option<&str>) 
         message_type(m.kind)
     };
     json!({
-        "_id": m.id.to_string(),
+        "_id": m.string_id(),
         "messageType": kind,
         "messageAttachment": attachment,
         "createdAt": m.created_at,
@@ -71,7 +71,7 @@ pub fn message_json(m: &Message, sender_name: &str, sender_image: Option<&str>) 
         "senderId": m.sender_id,
         "senderName": sender_name,
         "senderImageThumb": profile_image(sender_image),
-        "roomId": m.conversation_id.to_string(),
+        "roomId": m.conversation_string_id(),
     })
 }
 
@@ -92,7 +92,7 @@ fn no_message_json(c: &Conversation, creator: Option<&User>) -> Value {
         "senderId": c.created_by,
         "senderName": creator.map_or(c.created_by.as_str(), User::name),
         "senderImageThumb": profile_image(creator.and_then(|u| u.avatar_url.as_deref())),
-        "roomId": c.id.to_string(),
+        "roomId": c.string_id(),
     })
 }
 
@@ -129,7 +129,7 @@ pub fn room_json(view: &ConversationView, me: &UserId) -> Value {
         None => c.title.clone().unwrap_or_default(),
     };
     json!({
-        "_id": c.id.to_string(),
+        "_id": c.string_id(),
         "roomType": if single { "single" } else { "group" },
         "creatorId": c.created_by,
         "updatedAt": c.updated_at,

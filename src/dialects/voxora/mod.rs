@@ -151,12 +151,14 @@ fn agent_of(parts: &http::request::Parts, auth: Option<&Value>) -> Result<Comman
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ConversationPayload {
+    #[serde(deserialize_with = "RowRef::deserialize_any")]
     conversation_id: RowRef,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SendPayload {
+    #[serde(deserialize_with = "RowRef::deserialize_any")]
     conversation_id: RowRef,
     content: String,
     #[serde(default, rename = "type")]
@@ -193,7 +195,7 @@ fn decode(event: &str, payload: &Value) -> Result<Command, CoreError> {
 /// number.
 fn conversation_or_id(payload: &Value) -> Result<ConversationTarget, CoreError> {
     let id = match payload {
-        Value::String(_) | Value::Number(_) => RowRef::from_json(payload)
+        Value::String(_) | Value::Number(_) => RowRef::from_json_any(payload)
             .map_err(|_| CoreError::invalid("invalid payload: not a conversation id"))?,
         _ => parse::<ConversationPayload>(payload)?.conversation_id,
     };
@@ -231,13 +233,13 @@ pub fn message_json(m: &Message, sender: &UserSummary) -> Value {
         MessageKind::Image => ("image", url()),
         _ => ("file", url()),
     };
-    let id = m.id.to_string();
+    let id = m.string_id();
     let created = iso8601(m.created_at);
     json!({
         "_id": id,
         "id": id,
         "uuid": m.uuid.to_string(),
-        "conversationId": m.conversation_id.to_string(),
+        "conversationId": m.conversation_string_id(),
         "senderId": sender.id,
         "sender": { "id": sender.id, "name": sender.name(), "avatar": sender.avatar_url },
         "content": content,
@@ -254,7 +256,7 @@ pub fn message_json(m: &Message, sender: &UserSummary) -> Value {
 /// The conversation object of `new_conversation`.
 fn conversation_json(c: &Conversation) -> Value {
     json!({
-        "id": c.id.to_string(),
+        "id": c.string_id(),
         "uuid": c.uuid.to_string(),
         "departmentId": c.department_id.map(|d| d.to_string()),
         "title": c.title,
@@ -303,13 +305,13 @@ fn encode(actor: &Actor, outcome: &Outcome) -> Vec<Out> {
             Out::Broadcast(
                 conversation_room(c.id),
                 "user_joined",
-                json!({ "userId": actor.id(), "conversationId": c.id.to_string() }),
+                json!({ "userId": actor.id(), "conversationId": c.string_id() }),
             ),
-            Out::Ack(json!({ "ok": true, "conversationId": c.id.to_string() })),
+            Out::Ack(json!({ "ok": true, "conversationId": c.string_id() })),
         ],
         Outcome::Left(c) => vec![
             Out::Unview(c.id),
-            Out::Ack(json!({ "ok": true, "conversationId": c.id.to_string() })),
+            Out::Ack(json!({ "ok": true, "conversationId": c.string_id() })),
         ],
         Outcome::Uploaded(u) => vec![Out::Ack(json!({
             "url": u.path,
@@ -370,7 +372,7 @@ fn render(event: &DomainEvent) -> Vec<Delivery> {
             json!({
                 "userId": user.id,
                 "userName": user.name(),
-                "conversationId": conversation.id.to_string(),
+                "conversationId": conversation.string_id(),
                 "isTyping": typing,
             }),
         )],
@@ -459,7 +461,7 @@ fn delivered(message: &Message, from_socket: Option<&str>) -> Option<Delivery> {
 
 /// The payload of `message_delivered`: the message id, a string.
 fn delivered_json(message: &Message) -> Value {
-    json!(message.id.to_string())
+    json!(message.string_id())
 }
 
 /// What the agents of a department hear: new support conversations and

@@ -246,13 +246,13 @@ fn bad_payloads_are_invalid() {
             ("send_message", json!("just a string"), "invalid payload"),
             (
                 "typing_start",
-                json!({ "conversationId": "abc" }),
+                json!({ "conversationId": "not an id!" }),
                 "invalid payload",
             ),
             ("join_conversation", json!(null), "invalid payload"),
             (
                 "join_conversation",
-                json!("sales"),
+                json!("not a conversation!"),
                 "invalid payload: not a conversation id",
             ),
             (

@@ -200,6 +200,7 @@ mod tests {
             id: 7,
             uuid: uuid::Uuid::new_v4(),
             direct: true,
+            external_id: None,
         };
         let alice = UserId::parse("alice").unwrap();
         DomainEvent::MessageCreated {
@@ -226,6 +227,8 @@ mod tests {
                 created_at: 1_700_000_000_000,
                 edited_at: Some(1_700_000_000_001),
                 deleted_at: None,
+                external_id: None,
+                conversation_external_id: None,
             },
             sender: UserSummary {
                 id: alice.clone(),

@@ -110,6 +110,7 @@ mod tests {
                 id: 1,
                 uuid: uuid::Uuid::nil(),
                 direct: false,
+                external_id: None,
             },
             user: UserSummary {
                 id: UserId::parse("u").unwrap(),

@@ -22,9 +22,10 @@ pub mod users;
 use super::error::ApiError;
 use crate::core::{RowRef, UserId};
 
-/// A conversation or message named by its id (a number) or uuid.
+/// A conversation or message named by its id (a number), uuid, or the
+/// external id it was imported with.
 pub(crate) fn row_ref(s: &str) -> Result<RowRef, ApiError> {
-    Ok(RowRef::parse(s)?)
+    Ok(RowRef::parse_any(s)?)
 }
 
 /// A user named by their id.

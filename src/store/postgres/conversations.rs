@@ -111,6 +111,12 @@ pub(super) async fn conversation(
             " FROM conversations c WHERE c.uuid = $1"
         ))
         .bind(uuid.to_string()),
+        RowRef::External(e) => query(concat!(
+            "SELECT ",
+            conversation_cols!(),
+            " FROM conversations c WHERE c.external_id = $1"
+        ))
+        .bind(e.as_str().to_owned()),
     };
     optional(pool, q, rows::conversation).await
 }

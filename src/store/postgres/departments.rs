@@ -68,6 +68,8 @@ pub(super) async fn department(pool: &PgPool, r: RowRef) -> StoreResult<Option<D
             " FROM departments d WHERE d.uuid = $1"
         ))
         .bind(uuid.to_string()),
+        // Departments have no external ids.
+        RowRef::External(_) => return Ok(None),
     };
     optional(pool, q, rows::department).await
 }

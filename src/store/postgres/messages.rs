@@ -31,11 +31,11 @@ pub(super) async fn insert_message(pool: &PgPool, m: NewMessage) -> StoreResult<
     // other insert into the conversation, until it commits: the client
     // id check below then sees their messages, and `last_seq + 1` is
     // taken by one of them at a time.
-    let conversation_uuid = optional(
+    let conversation = optional(
         &mut *tx,
-        query("SELECT uuid FROM conversations WHERE id = $1 FOR NO KEY UPDATE")
+        query("SELECT uuid, external_id FROM conversations WHERE id = $1 FOR NO KEY UPDATE")
             .bind(m.conversation_id),
-        |row| row.uuid("uuid"),
+        |row| Ok((row.uuid("uuid")?, row.opt_text("external_id")?)),
     )
     .await?
     .ok_or_else(|| rows::conversation_not_found(m.conversation_id))?;
@@ -107,7 +107,7 @@ pub(super) async fn insert_message(pool: &PgPool, m: NewMessage) -> StoreResult<
         m,
         id,
         uuid,
-        conversation_uuid,
+        conversation,
         seq,
     )))
 }
@@ -118,6 +118,8 @@ pub(super) async fn message(pool: &PgPool, r: MessageRef) -> StoreResult<Option<
         RowRef::Uuid(uuid) => {
             query(concat!(select_message!(), "WHERE m.uuid = $1")).bind(uuid.to_string())
         }
+        RowRef::External(e) => query(concat!(select_message!(), "WHERE m.external_id = $1"))
+            .bind(e.as_str().to_owned()),
     };
     optional(pool, q, rows::message).await
 }

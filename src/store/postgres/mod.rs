@@ -36,6 +36,7 @@ mod departments;
 mod devices;
 mod error;
 mod friendships;
+mod import;
 mod messages;
 mod statements;
 mod uploads;
@@ -45,6 +46,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+
+use crate::core::import::{ImportItem, ImportOutcome};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use self::error::DbResult;
@@ -442,6 +445,13 @@ impl Store for PostgresStore {
 
     async fn upload(&self, path: &str) -> StoreResult<Option<Upload>> {
         uploads::upload(&self.pool, path).await
+    }
+    async fn import(&self, items: &[ImportItem], now: Millis) -> StoreResult<Vec<ImportOutcome>> {
+        import::import(&self.pool, items, now).await
+    }
+
+    async fn import_finish(&self) -> StoreResult<u64> {
+        import::finish(&self.pool).await
     }
 }
 

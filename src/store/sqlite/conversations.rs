@@ -100,6 +100,16 @@ pub(super) fn conversation(db: &Pool, r: ConversationRef) -> StoreResult<Option<
             [uuid.to_string()],
             rows::conversation,
         ),
+        RowRef::External(e) => optional(
+            conn,
+            concat!(
+                "SELECT ",
+                conversation_cols!(),
+                " FROM conversations c WHERE c.external_id = ?"
+            ),
+            [e.as_str()],
+            rows::conversation,
+        ),
     })
 }
 

@@ -64,6 +64,8 @@ pub(super) fn department(db: &Pool, r: RowRef) -> StoreResult<Option<Department>
             [uuid.to_string()],
             rows::department,
         ),
+        // Departments have no external ids.
+        RowRef::External(_) => Ok(None),
     })
 }
 

@@ -38,6 +38,12 @@ pub(super) fn message(db: &Pool, r: MessageRef) -> StoreResult<Option<Message>> 
             [uuid.to_string()],
             rows::message,
         ),
+        RowRef::External(e) => optional(
+            conn,
+            concat!(select_message!(), "WHERE m.external_id = ?"),
+            [e.as_str()],
+            rows::message,
+        ),
     })
 }
 
@@ -242,14 +248,19 @@ pub(super) fn insert(tx: &Connection, m: NewMessage) -> StoreResult<Option<Inser
         }
     }
 
-    let Some((seq, conversation_uuid)) = optional(
+    let Some((seq, conversation)) = optional(
         tx,
         "UPDATE conversations \
          SET last_seq = last_seq + 1, updated_at = MAX(updated_at, ?) \
          WHERE id = ? \
-         RETURNING last_seq, uuid",
+         RETURNING last_seq, uuid, external_id",
         rusqlite::params![m.created_at, m.conversation_id],
-        |row| Ok((row.int("last_seq")?, row.uuid("uuid")?)),
+        |row| {
+            Ok((
+                row.int("last_seq")?,
+                (row.uuid("uuid")?, row.opt_text("external_id")?),
+            ))
+        },
     )?
     else {
         return Ok(None);
@@ -292,7 +303,7 @@ pub(super) fn insert(tx: &Connection, m: NewMessage) -> StoreResult<Option<Inser
         m,
         id,
         uuid,
-        conversation_uuid,
+        conversation,
         seq,
     ))))
 }

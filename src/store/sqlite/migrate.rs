@@ -30,6 +30,7 @@ const MIGRATIONS: &[(&str, &str)] = migration_files![
     "0007_device_push_format.sql",
     "0008_user_access.sql",
     "0009_changes.sql",
+    "0010_external_ids.sql",
 ];
 
 /// The table of applied migrations, as the sqlx migrator made it.
@@ -230,6 +231,7 @@ mod tests {
             (7, "device push format"),
             (8, "user access"),
             (9, "changes"),
+            (10, "external ids"),
         ];
         assert_eq!(
             first

@@ -43,6 +43,7 @@ mod devices;
 mod error;
 mod friendships;
 mod group_commit;
+mod import;
 mod messages;
 mod migrate;
 mod pool;
@@ -56,6 +57,8 @@ mod users;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+
+use crate::core::import::{ImportItem, ImportOutcome};
 use tokio::sync::mpsc;
 
 use self::group_commit::PendingInsert;
@@ -443,5 +446,12 @@ impl Store for SqliteStore {
 
     async fn upload(&self, path: &str) -> StoreResult<Option<Upload>> {
         uploads::upload(&self.db, path)
+    }
+    async fn import(&self, items: &[ImportItem], now: Millis) -> StoreResult<Vec<ImportOutcome>> {
+        import::import(&self.db, items, now)
+    }
+
+    async fn import_finish(&self) -> StoreResult<u64> {
+        import::finish(&self.db)
     }
 }

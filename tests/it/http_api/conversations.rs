@@ -197,7 +197,7 @@ async fn getting_a_conversation_with_a_bad_id_or_token_is_refused() {
     let api = spawn_api().await;
     let c = api.conversation("alice", "direct", &["bob"]).await;
     let token = api.token_for("alice");
-    for bad in ["abc", "0", "-1", "1.5"] {
+    for bad in ["bad!id", "0", "-1", "1,5"] {
         api.get(&format!("/api/conversations/{bad}"), Some(&token))
             .await
             .assert_error(400, "INVALID_PAYLOAD");

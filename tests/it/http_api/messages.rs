@@ -129,7 +129,7 @@ async fn sending_bad_input_is_refused_and_nothing_is_stored() {
     .await
     .assert_error(400, "INVALID_PAYLOAD");
     api.post(
-        "/api/conversations/nonsense/messages",
+        "/api/conversations/non!sense/messages",
         Some(&token),
         json!({"text": "hi"}),
     )
@@ -296,7 +296,7 @@ async fn editing_with_bad_input_or_by_someone_else_is_refused_and_changes_nothin
             .await
             .assert_error(400, "INVALID_PAYLOAD");
     }
-    api.patch("/api/messages/abc", Some(&alice), json!({"text": "x"}))
+    api.patch("/api/messages/a!bc", Some(&alice), json!({"text": "x"}))
         .await
         .assert_error(400, "INVALID_PAYLOAD");
     api.patch("/api/messages/999999", Some(&alice), json!({"text": "x"}))
@@ -354,7 +354,7 @@ async fn deleting_by_someone_else_or_without_a_token_is_refused_and_changes_noth
     api.delete(&path, Some(&api.token_for("carol")))
         .await
         .assert_error(403, "FORBIDDEN");
-    api.delete("/api/messages/not-an-id", Some(&api.token_for("bob")))
+    api.delete("/api/messages/not!an!id", Some(&api.token_for("bob")))
         .await
         .assert_error(400, "INVALID_PAYLOAD");
     api.assert_refuses_bad_tokens(reqwest::Method::DELETE, &path, None)
@@ -421,7 +421,7 @@ async fn marking_read_with_a_bad_id_or_token_is_refused_and_changes_nothing() {
     let c = api.conversation("alice", "direct", &["bob"]).await;
     let m = api.send("alice", &c, "one").await;
     let bob = api.token_for("bob");
-    api.post("/api/messages/zzz/read", Some(&bob), json!({}))
+    api.post("/api/messages/z!z/read", Some(&bob), json!({}))
         .await
         .assert_error(400, "INVALID_PAYLOAD");
     api.post("/api/messages/424242/read", Some(&bob), json!({}))

@@ -9,6 +9,7 @@ mod devices;
 mod friendships;
 mod health_probe;
 mod messages;
+mod provision;
 mod router;
 mod session;
 

@@ -22,6 +22,8 @@ macro_rules! with_all_cases {
     ($m:ident!($($args:tt)*)) => {
         $m!($($args)*;
             the_store_answers_a_ping,
+            an_import_keeps_foreign_ids_and_a_second_run_changes_nothing,
+            an_imported_message_older_than_the_newest_is_put_in_time_order,
             upsert_creates_then_refreshes_profile_and_keeps_unspecified_fields,
             last_seen_is_recorded,
             placeholders_are_filled_by_the_first_upsert,
