@@ -64,16 +64,21 @@ struct Inner {
     generation: u64,
     by_id: HashMap<i64, Entry>,
     by_uuid: HashMap<Uuid, i64>,
+    /// The conversations kept that have an external id (imported).
+    by_external: HashMap<String, i64>,
 }
 
 impl Inner {
     fn drop_where(&mut self, f: impl Fn(&Roster) -> bool) {
         self.generation += 1;
-        let by_uuid = &mut self.by_uuid;
+        let (by_uuid, by_external) = (&mut self.by_uuid, &mut self.by_external);
         self.by_id.retain(|_, e| {
             let keep = !f(&e.roster);
             if !keep {
                 by_uuid.remove(&e.roster.conversation.uuid);
+                if let Some(x) = &e.roster.conversation.external_id {
+                    by_external.remove(x);
+                }
             }
             keep
         });
@@ -108,6 +113,7 @@ impl Rosters {
         let id = match r {
             ConversationRef::Id(id) => id,
             ConversationRef::Uuid(uuid) => *inner.by_uuid.get(&uuid)?,
+            ConversationRef::External(x) => *inner.by_external.get(x.as_str())?,
         };
         let entry = inner.by_id.get(&id)?;
         (entry.read_at.elapsed() < self.ttl).then(|| entry.roster.clone())
@@ -133,11 +139,20 @@ impl Rosters {
             if inner.by_id.len() >= self.capacity {
                 inner.by_id.clear();
             }
-            let Inner { by_id, by_uuid, .. } = &mut *inner;
+            let Inner {
+                by_id,
+                by_uuid,
+                by_external,
+                ..
+            } = &mut *inner;
             by_uuid.retain(|_, id| by_id.contains_key(id));
+            by_external.retain(|_, id| by_id.contains_key(id));
         }
         let c = &roster.conversation;
         inner.by_uuid.insert(c.uuid, c.id);
+        if let Some(x) = &c.external_id {
+            inner.by_external.insert(x.clone(), c.id);
+        }
         inner.by_id.insert(
             c.id,
             Entry {
@@ -218,6 +233,7 @@ mod tests {
                 last_seq: 0,
                 updated_at: 0,
                 department_id: None,
+                external_id: None,
             },
             members: members
                 .iter()
@@ -240,6 +256,7 @@ mod tests {
             id,
             uuid: Uuid::from_u128(id as u128),
             direct: false,
+            external_id: None,
         }
     }
 
@@ -255,6 +272,25 @@ mod tests {
                 .is_some()
         );
         assert!(rosters.get(ConversationRef::Id(8)).is_none());
+    }
+
+    #[test]
+    fn an_imported_roster_is_found_by_its_external_id_until_a_change_drops_it() {
+        let rosters = Rosters::default();
+        let oid = "65a1b2c3d4e5f60718293a4b";
+        let mut imported = roster(9, ConversationKind::Group, &["a", "b"]);
+        imported.conversation.external_id = Some(oid.to_owned());
+        rosters.keep(rosters.generation(), imported);
+        let by_oid = || {
+            let x = crate::core::ExternalId::parse(oid).expect("an external id");
+            rosters.get(ConversationRef::External(x))
+        };
+        assert_eq!(by_oid().map(|r| r.conversation.id), Some(9));
+        rosters.changed(&DomainEvent::RoomChanged {
+            conversation: ids(9),
+            audience: Vec::new(),
+        });
+        assert!(by_oid().is_none());
     }
 
     #[test]

@@ -1,10 +1,15 @@
 //! The app backend's provisioning (the admin API, behind the service
 //! credential or an operator): users, conversations under the ids the app's
 //! clients already hold, their members and roles, and push devices, each
-//! an idempotent "make it so". Nothing here is published: the app moves its
-//! data in before its clients switch over.
+//! an idempotent "make it so". A change to an existing conversation (a
+//! member added or removed, a role or the title) is published as the same
+//! domain event the users' own calls publish, so the members' sockets hear
+//! it and every node's membership cache drops what it kept; a conversation
+//! created here is not announced (the app moves its data in before its
+//! clients switch over).
 
-use super::{Result, Service};
+use super::{Result, Service, user_ids};
+use crate::core::event::DomainEvent;
 use crate::core::import::{ImportConversation, ImportItem, ImportMember, ImportOutcome};
 use crate::core::{
     Conversation, ConversationKind, CoreError, Device, DevicePlatform, Member, Profile, Role,
@@ -103,8 +108,14 @@ impl Service {
                     "the conversation exists with another kind",
                 ));
             }
-            if let Some(t) = &title {
-                self.store.set_title(conversation.id, t).await?;
+            if let Some(t) = &title
+                && self.store.set_title(conversation.id, t).await?
+            {
+                let members = self.store.members(conversation.id).await?;
+                self.publisher.publish(DomainEvent::RoomChanged {
+                    conversation: (&conversation).into(),
+                    audience: user_ids(&members),
+                });
             }
             for m in &members {
                 self.put_member_in(&conversation, &m.user_id, m.role)
@@ -148,8 +159,18 @@ impl Service {
         self.store
             .ensure_users(std::slice::from_ref(user), now)
             .await?;
-        if !self.store.add_member(c.id, user, role, now).await? {
-            self.store.set_role(c.id, user, role).await?;
+        if self.store.add_member(c.id, user, role, now).await? {
+            let members = self.store.members(c.id).await?;
+            self.publisher.publish(DomainEvent::MemberAdded {
+                conversation: c.into(),
+                user: user.clone(),
+                members: user_ids(&members),
+            });
+        } else if self.store.set_role(c.id, user, role).await? {
+            self.publisher.publish(DomainEvent::RoomChanged {
+                conversation: c.into(),
+                audience: vec![user.clone()],
+            });
         }
         Ok(())
     }
@@ -166,7 +187,17 @@ impl Service {
                 "a direct conversation keeps its two members",
             ));
         }
-        Ok(self.store.remove_member(c.id, user).await?)
+        let members = self.store.members(c.id).await?;
+        if !self.store.remove_member(c.id, user).await? {
+            return Ok(false);
+        }
+        self.typing.stop(c.id, user);
+        self.publisher.publish(DomainEvent::MemberRemoved {
+            conversation: (&c).into(),
+            user: user.clone(),
+            members: user_ids(&members),
+        });
+        Ok(true)
     }
 
     /// Registers a push token for `user` (who must exist).

@@ -350,3 +350,46 @@ async fn an_ndjson_history_is_imported_once_with_bad_lines_reported() {
     .await
     .assert_error(403, "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn a_member_removed_by_provisioning_is_refused_at_once() {
+    let api = spawn_admin_api().await;
+    let members = json!([{"userId": "p1", "role": "owner"}, {"userId": "p2"}]);
+    let c = api
+        .put(
+            "/api/admin/conversations/7001",
+            Some(SERVICE),
+            json!({"kind": "group", "title": "T", "members": members}),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    let send = format!(
+        "/api/conversations/{}/messages",
+        c["uuid"].as_str().unwrap()
+    );
+    let p2 = api.token_for("p2");
+    // The first send reads the roster (and keeps it); the removal must drop it.
+    api.post(&send, Some(&p2), json!({"text": "still in"}))
+        .await
+        .assert_status(201);
+    api.delete("/api/admin/conversations/7001/members/p2", Some(SERVICE))
+        .await
+        .assert_status(204);
+    // A non-member is told the conversation is not there (as for any
+    // conversation it is not in).
+    api.post(&send, Some(&p2), json!({"text": "gone"}))
+        .await
+        .assert_error(404, "NOT_FOUND");
+    // And added back by the same API, at once too.
+    api.put(
+        "/api/admin/conversations/7001/members/p2",
+        Some(SERVICE),
+        json!({}),
+    )
+    .await
+    .assert_status(200);
+    api.post(&send, Some(&p2), json!({"text": "back"}))
+        .await
+        .assert_status(201);
+}
