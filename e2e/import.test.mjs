@@ -86,6 +86,7 @@ describe('history import', () => {
   });
   after(async () => {
     await closeAll();
+    await srv?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

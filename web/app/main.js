@@ -27,6 +27,8 @@ const state = {
   /** conversation uuid → Map(user id → timer) of who is typing. */
   typing: new Map(),
   open: null,
+  /** The message being edited: {uuid, draft, focused}, or null. */
+  editing: null,
   /** The /api/sync cursor (in memory); null until read, or without /api/sync. */
   cursor: null,
   /** Whether the server has /api/sync; null until asked. */
@@ -362,6 +364,8 @@ function drawMessages(toBottom = false) {
   const scroller = $('scroller');
   const atBottom = toBottom || scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 60;
   const ol = $('messages');
+  // Whether the edit box had the focus, to give it back after the redraw.
+  if (state.editing) state.editing.focused = document.activeElement?.closest('form.edit') != null;
   clear(ol);
   const rows = sortedMessages(convId);
   for (const p of state.pending.values()) {
@@ -385,7 +389,8 @@ function messageItem(conv, m) {
     li.append(el('p', { class: 'text', text: 'This message was deleted' }));
     return li;
   }
-  if (m.text) li.append(el('p', { class: 'text', text: m.text }));
+  if (state.editing?.uuid === m.uuid && !m.pending) li.append(editForm(m));
+  else if (m.text) li.append(el('p', { class: 'text', text: m.text }));
   for (const url of m.attachmentUrls) li.append(attachment(url));
   const foot = el('div', { class: 'msg-foot' });
   if (m.editedAt) foot.append(el('span', { class: 'edited', text: 'edited' }));
@@ -393,7 +398,7 @@ function messageItem(conv, m) {
     const st = m.pending ? 'pending' : status(conv, m.seq);
     foot.append(el('span', { class: `ticks ${st}`, dataset: { status: st }, 'aria-label': st, title: st, text: TICKS[st] }));
     if (!m.pending) {
-      if (m.text) foot.append(el('button', { type: 'button', class: 'link', text: 'Edit', 'aria-label': 'Edit message', onclick: () => editMessage(li, m) }));
+      if (m.text) foot.append(el('button', { type: 'button', class: 'link', text: 'Edit', 'aria-label': 'Edit message', onclick: () => editMessage(m) }));
       foot.append(el('button', { type: 'button', class: 'link', text: 'Delete', 'aria-label': 'Delete message', onclick: () => deleteMessage(m) }));
     }
   }
@@ -414,26 +419,45 @@ function attachment(url) {
   return el('a', { href: safe, class: 'file', download: file, rel: 'noopener noreferrer' }, '📄 ', name(file));
 }
 
-function editMessage(li, m) {
-  const input = el('input', { value: m.text, 'aria-label': 'Edit message text', maxLength: 10000 });
+// The message being edited, and its draft: kept in the state so that a
+// redraw (a tick, a new message, a catch-up) keeps the edit box, its text
+// and its focus.
+function editMessage(m) {
+  state.editing = { uuid: m.uuid, draft: m.text, focused: true };
+  drawMessages();
+  $('messages').querySelector('form.edit input')?.focus();
+}
+
+function stopEditing() {
+  state.editing = null;
+  drawMessages();
+}
+
+function editForm(m) {
+  const editing = state.editing;
+  const input = el('input', { value: editing.draft, 'aria-label': 'Edit message text', maxLength: 10000 });
+  input.addEventListener('input', () => { editing.draft = input.value; });
+  input.addEventListener('keydown', (e) => { if (e.key === 'Escape') stopEditing(); });
   const form = el('form', { class: 'edit' }, input,
     el('button', { type: 'submit', text: 'Save' }),
-    el('button', { type: 'button', text: 'Cancel', onclick: () => drawMessages() }));
+    el('button', { type: 'button', text: 'Cancel', onclick: stopEditing }));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    const text = input.value.trim();
+    const text = editing.draft.trim();
     if (!text) return;
     state.socket.emit('edit:message', { messageId: m.uuid, message: text }, (ack) => {
       if (ack?.success) {
         upsert(normalize(ack.message));
+        if (state.editing === editing) state.editing = null;
         drawMessages();
       } else {
         banner(ack?.error || 'could not edit');
       }
     });
   });
-  li.querySelector('.text')?.replaceWith(form);
-  input.focus();
+  // Focus once the item is in the page.
+  if (editing.focused) queueMicrotask(() => input.focus());
+  return form;
 }
 
 function deleteMessage(m) {
