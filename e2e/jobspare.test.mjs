@@ -263,7 +263,7 @@ describe('jobspare dialect', () => {
       ['send_message', { conversationId: pair, messageType: 'file', content: { fileUrl: 'https://x.example/a.pdf', fileSize: 'big' } }],
       ['send_message', { conversationId: pair, messageType: 'file', content: { fileUrl: 'https://x.example/a.pdf', fileName: 'a\nb.pdf' } }],
       ['join_conversation', {}],
-      ['typing_start', { conversationId: 'nounderscore' }],
+      ['typing_start', { conversationId: 'no pair, no id' }],
       ['get_online_status', {}],
     ]) {
       const e = await errorOf(sa, event, payload);
@@ -292,7 +292,7 @@ describe('jobspare dialect', () => {
     assert.equal(status.isOnline, true);
     assert.deepEqual(await emitAck(sa, 'leave_conversation', { conversationId: pair }), { success: true });
     // A refusal answers the callback too, with the error.
-    const refused = await emitAck(sa, 'typing_start', { conversationId: 'nounderscore' });
+    const refused = await emitAck(sa, 'typing_start', { conversationId: 'no pair, no id' });
     assert.equal(refused.code, 'INVALID_PAYLOAD');
     assert.ok(sa.connected);
   });

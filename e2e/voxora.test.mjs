@@ -249,7 +249,7 @@ describe('voxora dialect', () => {
         { conversationId: cid, content: { text: 'x' } },
         { conversationId: cid, content: 'x'.repeat(10_001) },
         { conversationId: cid, content: 'not a url', type: 'image' },
-        { conversationId: 'not-an-id', content: 'x' },
+        { conversationId: 'not an id!', content: 'x' },
         'a string',
         null,
       ]) {
@@ -333,7 +333,7 @@ describe('voxora dialect', () => {
       const sb = await vx(server, b);
       const since = mark(sb);
       for (const event of ['typing_start', 'typing_stop']) {
-        for (const payload of [{}, { conversationId: 'nope' }, { conversationId: true }, null]) {
+        for (const payload of [{}, { conversationId: 'no such id!' }, { conversationId: true }, null]) {
           await refused(sa, event, payload, 'INVALID_PAYLOAD');
         }
       }
@@ -393,7 +393,7 @@ describe('voxora dialect', () => {
       assert.deepEqual(await emitAck(sa, 'leave_conversation', conv.uuid), { ok: true, conversationId: cid });
 
       // Bad input: a clear error, the socket still usable.
-      for (const bad of ['not-an-id', '', -3, true]) {
+      for (const bad of ['not an id!', '', -3, true]) {
         await refused(sa, 'join_conversation', bad, 'INVALID_PAYLOAD');
       }
       // Someone else's conversation, bare: not found, and its members hear nothing.
