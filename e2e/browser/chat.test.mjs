@@ -14,23 +14,12 @@ import {
   ROOT, startServer, user, connect, waitFor, closeAll, sleep,
 } from '../lib/server.mjs';
 import {
-  launch, skipBrowser, shot, signUp, startConversation, send, texts, open,
+  launch, skipBrowser, shot, until, signUp, startConversation, send, texts, open,
 } from './lib.mjs';
 
 const skip = process.env.CONFAB_E2E_DATABASE_URL
   ? 'the browser tests run on SQLite only'
   : skipBrowser();
-
-/** Waits until `fn()` (run in the test) is truthy. */
-async function until(fn, what, timeoutMs = 8000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** The signed-in user of a page, read through the API with its cookie. */
 function me(page) {

@@ -15,24 +15,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  BIN, startServer, user, uid, conversation, connectUser, emitAck, closeAll, sleep,
+  BIN, startServer, user, uid, conversation, connectUser, emitAck, closeAll,
 } from '../lib/server.mjs';
-import { launch, skipBrowser, shot } from './lib.mjs';
+import { launch, skipBrowser, shot, until } from './lib.mjs';
 
 const skip = process.env.CONFAB_E2E_DATABASE_URL
   ? 'the browser tests run on SQLite only'
   : skipBrowser();
-
-/** Waits until `fn()` is truthy. */
-async function until(fn, what, timeoutMs = 8000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** Creates a password user with a chosen id in `dataDir`, before the server starts. */
 function addUser(dataDir, id, password, name) {

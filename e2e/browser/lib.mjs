@@ -69,6 +69,17 @@ export async function launch() {
   };
 }
 
+/** Waits until `fn()` (run in the test) is truthy; resolves its value. */
+export async function until(fn, what, timeoutMs = 8000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Writes a screenshot of `page` as `<name>.png` under e2e/output/screenshots. */
 export async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
