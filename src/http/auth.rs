@@ -210,6 +210,34 @@ pub struct AuthResponse {
     pub user: UserDto,
 }
 
+/// Creates a password account (the register routes).
+async fn sign_up(state: &AppState, body: RegisterRequest) -> Result<User, ApiError> {
+    let profile = Profile {
+        display_name: body.display_name,
+        ..Profile::default()
+    };
+    Ok(state
+        .service
+        .sign_up(&body.username, &body.password, profile)
+        .await?)
+}
+
+/// Checks a username and password (the login routes); a wrong pair is 401.
+async fn sign_in(
+    state: &AppState,
+    body: LoginRequest,
+    from: Option<IpAddr>,
+) -> Result<User, ApiError> {
+    state
+        .service
+        .login(&body.username, &body.password, from)
+        .await
+        .map_err(|e| match e {
+            CoreError::Unauthenticated => ApiError::WrongCredentials,
+            other => other.into(),
+        })
+}
+
 fn respond(state: &AppState, user: &User) -> Result<axum::Json<AuthResponse>, ApiError> {
     let token = state.keys.issue(
         user.id.as_str(),
@@ -239,14 +267,7 @@ pub async fn register(
     State(state): State<AppState>,
     Json(body): Json<RegisterRequest>,
 ) -> Result<(StatusCode, axum::Json<AuthResponse>), ApiError> {
-    let profile = Profile {
-        display_name: body.display_name,
-        ..Profile::default()
-    };
-    let user = state
-        .service
-        .sign_up(&body.username, &body.password, profile)
-        .await?;
+    let user = sign_up(&state, body).await?;
     Ok((StatusCode::CREATED, respond(&state, &user)?))
 }
 
@@ -268,14 +289,7 @@ pub async fn login(
     ClientAddr(from): ClientAddr,
     Json(body): Json<LoginRequest>,
 ) -> Result<axum::Json<AuthResponse>, ApiError> {
-    let user = state
-        .service
-        .login(&body.username, &body.password, from)
-        .await
-        .map_err(|e| match e {
-            CoreError::Unauthenticated => ApiError::WrongCredentials,
-            other => other.into(),
-        })?;
+    let user = sign_in(&state, body, from).await?;
     respond(&state, &user)
 }
 
@@ -352,14 +366,7 @@ pub async fn session_login(
     Json(body): Json<LoginRequest>,
 ) -> Result<SessionAnswer, ApiError> {
     session_request(&headers)?;
-    let user = state
-        .service
-        .login(&body.username, &body.password, from)
-        .await
-        .map_err(|e| match e {
-            CoreError::Unauthenticated => ApiError::WrongCredentials,
-            other => other.into(),
-        })?;
+    let user = sign_in(&state, body, from).await?;
     open_session(&state, &headers, &uri, StatusCode::OK, &user)
 }
 
@@ -385,14 +392,7 @@ pub async fn session_register(
     Json(body): Json<RegisterRequest>,
 ) -> Result<SessionAnswer, ApiError> {
     session_request(&headers)?;
-    let profile = Profile {
-        display_name: body.display_name,
-        ..Profile::default()
-    };
-    let user = state
-        .service
-        .sign_up(&body.username, &body.password, profile)
-        .await?;
+    let user = sign_up(&state, body).await?;
     open_session(&state, &headers, &uri, StatusCode::CREATED, &user)
 }
 
